@@ -1,0 +1,48 @@
+# Two promises: `make demo` and `make test` work on a fresh clone with only python3.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_STAMP := $(VENV)/.installed-demo
+DEV_STAMP := $(VENV)/.installed-dev
+BENCH_VENV := .venv-bench
+
+.PHONY: demo test test-fast lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(DEMO_STAMP)
+
+## demo: install modelyard and walk through the whole lifecycle in a temporary workspace
+demo: $(DEMO_STAMP)
+	$(BIN)/modelyard demo
+
+## test: install the dev extras and run the whole test suite (slow tests included)
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest
+
+## test-fast: the suite without the slow end-to-end tests
+test-fast: $(DEV_STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+## lint: ruff and mypy (strict on the package)
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+## bench: run every benchmark; each prints one JSON line
+bench: $(DEV_STAMP)
+	@for script in benchmarks/*.py; do \
+		echo "== $$script" >&2; \
+		$(BIN)/python $$script || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache

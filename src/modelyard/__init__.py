@@ -1,0 +1,96 @@
+"""modelyard: the machine-learning lifecycle on your own machine.
+
+Start with :class:`Workspace` (or :func:`start_run`, which finds the workspace of
+the current directory)::
+
+    import modelyard
+
+    ws = modelyard.Workspace.init("my-workspace")
+    version, created = ws.datasets.ingest("churn.csv", name="churn")
+    with ws.start_run(experiment="churn") as run:
+        run.log_params({"algorithm": "xgboost"})
+        run.log_metric("roc_auc", 0.87)
+
+Names are imported on first use (PEP 562), so ``import modelyard`` and the CLI's
+``--help`` stay fast and pull in no pandas, pyarrow or scikit-learn.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "ColumnSchema": "modelyard.data",
+    "DatasetRef": "modelyard.data",
+    "DatasetVersion": "modelyard.data",
+    "IngestOptions": "modelyard.data",
+    "LogicalType": "modelyard.data",
+    "Role": "modelyard.data",
+    "SplitSpec": "modelyard.data",
+    "ModelyardError": "modelyard.errors",
+    "Settings": "modelyard.settings",
+    "load_settings": "modelyard.settings",
+    "Run": "modelyard.tracking",
+    "RunInfo": "modelyard.tracking",
+    "RunStatus": "modelyard.tracking",
+    "Workspace": "modelyard.workspace",
+    "start_run": "modelyard._start",
+}
+_SUBMODULES = {"datasets", "errors"}
+
+__all__ = [
+    "ColumnSchema",
+    "DatasetRef",
+    "DatasetVersion",
+    "IngestOptions",
+    "LogicalType",
+    "ModelyardError",
+    "Role",
+    "Run",
+    "RunInfo",
+    "RunStatus",
+    "Settings",
+    "SplitSpec",
+    "Workspace",
+    "__version__",
+    "datasets",
+    "errors",
+    "load_settings",
+    "start_run",
+]
+
+if TYPE_CHECKING:
+    from modelyard import datasets, errors
+    from modelyard._start import start_run
+    from modelyard.data import (
+        ColumnSchema,
+        DatasetRef,
+        DatasetVersion,
+        IngestOptions,
+        LogicalType,
+        Role,
+        SplitSpec,
+    )
+    from modelyard.errors import ModelyardError
+    from modelyard.settings import Settings, load_settings
+    from modelyard.tracking import Run, RunInfo, RunStatus
+    from modelyard.workspace import Workspace
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return import_module(f"modelyard.{name}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelyard' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

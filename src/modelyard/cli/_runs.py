@@ -1,0 +1,133 @@
+"""``modelyard runs``: list, show and compare experiment runs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from modelyard.cli._context import state
+from modelyard.cli._render import console, format_value, print_json, table
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Experiment runs.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    experiment: Annotated[str | None, typer.Option("--experiment", "-e")] = None,
+    status: Annotated[str | None, typer.Option(help="running, finished, failed, killed.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List runs, newest first."""
+    from modelyard.errors import InvalidInputError
+    from modelyard.tracking import RunStatus
+
+    try:
+        wanted = RunStatus(status) if status else None
+    except ValueError:
+        raise InvalidInputError(
+            f"unknown status {status!r}: use running, finished, failed or killed"
+        ) from None
+    runs = state(ctx).workspace().runs.list_runs(experiment, wanted, limit)
+    if json_output:
+        print_json([r.to_dict() for r in runs])
+        return
+    metric_keys = sorted({k for r in runs for k in r.metrics})[:6]
+    rows: list[list[Any]] = [
+        [r.id[:8], r.experiment, r.name, r.status.value, r.start_time, r.duration_seconds]
+        + [r.metrics.get(k) for k in metric_keys]
+        for r in runs
+    ]
+    console.print(
+        table(
+            "Runs", ["id", "experiment", "name", "status", "started", "seconds", *metric_keys], rows
+        )
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a run: status, params, metrics, tags, artifacts, inputs and environment."""
+    run = state(ctx).workspace().runs.get(run_id)
+    if json_output:
+        print_json(run.to_dict())
+        return
+    console.print(
+        f"[bold]{run.name}[/]  id {run.id}  experiment {run.experiment}  "
+        f"status [bold]{run.status.value}[/]  {format_value(run.duration_seconds)} s"
+    )
+    if run.error:
+        console.print(f"[red]error: {run.error}[/]")
+    if run.params:
+        console.print(table("Params", ["param", "value"], [[k, v] for k, v in run.params.items()]))
+    if run.metrics:
+        rows: list[list[Any]] = [
+            [k, v, run.metric_counts.get(k, 1)] for k, v in sorted(run.metrics.items())
+        ]
+        console.print(table("Metrics (last value)", ["metric", "value", "values logged"], rows))
+    if run.tags:
+        console.print(table("Tags", ["tag", "value"], [[k, v] for k, v in run.tags.items()]))
+    if run.inputs:
+        console.print(
+            table(
+                "Inputs",
+                ["kind", "ref", "details"],
+                [
+                    [
+                        i.get("kind"),
+                        i.get("ref"),
+                        {k: v for k, v in i.items() if k not in ("kind", "ref")},
+                    ]
+                    for i in run.inputs
+                ],
+            )
+        )
+    if run.artifacts:
+        console.print(
+            table(
+                "Artifacts",
+                ["name", "bytes", "sha256"],
+                [[a.name, a.size_bytes, a.digest[:16]] for a in run.artifacts],
+            )
+        )
+    env = run.environment
+    git = env.get("git") or {}
+    packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
+    console.print(
+        f"environment: Python {env.get('python', '?')}; {packages}"
+        + (
+            f"; git {git.get('commit', '')[:10]}{' (dirty)' if git.get('dirty') else ''}"
+            if git
+            else ""
+        )
+    )
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="First run.")],
+    b: Annotated[str, typer.Argument(help="Second run.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare two runs' params and metrics."""
+    result = state(ctx).workspace().runs.compare(a, b)
+    if json_output:
+        print_json(result.to_dict())
+        return
+    left, right = result.a.id[:8], result.b.id[:8]
+    params: list[list[Any]] = [[k, x, y, "" if x == y else "≠"] for k, x, y in result.params]
+    console.print(table("Params", ["param", left, right, ""], params))
+    metrics: list[list[Any]] = [
+        [k, x, y, (y - x) if x is not None and y is not None else None]
+        for k, x, y in result.metrics
+    ]
+    console.print(table("Metrics", ["metric", left, right, "difference"], metrics))

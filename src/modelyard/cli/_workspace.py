@@ -1,0 +1,89 @@
+"""``modelyard init``, ``info`` and ``db``: the workspace itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelyard.cli._context import state
+from modelyard.cli._render import console, print_json, table
+
+__all__ = ["register"]
+
+db_app = typer.Typer(help="The metadata database: schema migrations.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the workspace commands to the root app."""
+    app.command("init")(init)
+    app.command("info")(info)
+    app.add_typer(db_app, name="db")
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the workspace.")] = Path(),
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL of the metadata database.")
+    ] = None,
+    artifact_url: Annotated[
+        str | None, typer.Option(help="Artifact root: a path or fsspec URL.")
+    ] = None,
+) -> None:
+    """Create a workspace: settings file, metadata database, artifact root."""
+    from modelyard.workspace import Workspace
+
+    with Workspace.init(directory, database_url=database_url, artifact_url=artifact_url) as ws:
+        described = ws.describe()
+    console.print(f"Created workspace [bold]{described['workspace']}[/]")
+    console.print(f"  database:  {described['database']} (schema {described['schema_revision']})")
+    console.print(f"  artifacts: {described['artifacts']}")
+
+
+def info(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the workspace, database, artifact store and settings in use."""
+    described = state(ctx).workspace().describe()
+    if json_output:
+        print_json(described)
+        return
+    console.print(
+        table("modelyard workspace", ["setting", "value"], list(map(list, described.items())))
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the metadata database to the newest schema (or REVISION)."""
+    from modelyard.metadata import MetadataStore
+    from modelyard.settings import load_settings
+
+    settings = load_settings(state(ctx).workspace_path)
+    store = MetadataStore(settings.resolved_database_url, auto_upgrade=False)
+    try:
+        before = store.revision()
+        store.upgrade(revision)
+        after = store.revision()
+    finally:
+        store.dispose()
+    console.print(f"database {store.display_url}: {before or 'empty'} -> {after}")
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Show the schema revision of the database and the newest one known."""
+    from modelyard.metadata import MetadataStore, head_revision
+    from modelyard.settings import load_settings
+
+    settings = load_settings(state(ctx).workspace_path)
+    store = MetadataStore(settings.resolved_database_url, auto_upgrade=False)
+    try:
+        console.print(f"current: {store.revision() or 'empty'}  head: {head_revision()}")
+    finally:
+        store.dispose()

@@ -1,0 +1,403 @@
+"""Versioned datasets: ingest a source once, find and read its versions.
+
+A version is identified by its content: the Parquet bytes of the data plus the
+schema choices and split. Ingesting the same content again returns the existing
+version; anything different makes version N+1. An ingest that fails leaves no
+version and no files behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
+
+from modelyard.artifacts import ArtifactStore
+from modelyard.data._diff import DatasetDiff, diff_versions
+from modelyard.data._readers import read_file, read_sql
+from modelyard.data._schema import (
+    ColumnSchema,
+    LogicalType,
+    Role,
+    apply_overrides,
+    infer_schema,
+)
+from modelyard.data._splits import (
+    SPLIT_CODES,
+    SplitSpec,
+    assign_splits,
+    decode_splits,
+    encode_splits,
+)
+from modelyard.data._version import DatasetRef, DatasetVersion, check_name
+from modelyard.errors import InvalidInputError, NotFoundError
+from modelyard.metadata import MetadataStore
+from modelyard.metadata._tables import DatasetVersionRow
+
+__all__ = ["DatasetStore", "IngestOptions"]
+
+_PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_statistics": True}
+_CLASS_TYPES = {LogicalType.BOOLEAN, LogicalType.CATEGORICAL, LogicalType.INTEGER}
+_MAX_CLASSES_TO_STRATIFY = 50
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """The user's choices for one ingest.
+
+    Attributes:
+        target: the target column.
+        types: logical type per column, overriding inference.
+        roles: role per column (``target``, ``identifier``, ``ignore``, ``feature``).
+        split: how to split; ``None`` for no split.
+        file_format: ``csv``, ``parquet`` or ``jsonl`` when the suffix does not say.
+        delimiter: CSV delimiter.
+    """
+
+    target: str | None = None
+    types: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    split: SplitSpec | None = field(default_factory=SplitSpec)
+    file_format: str | None = None
+    delimiter: str | None = None
+
+
+class DatasetStore:
+    """Datasets of one workspace."""
+
+    def __init__(self, metadata: MetadataStore, artifacts: ArtifactStore) -> None:
+        self._metadata = metadata
+        self._artifacts = artifacts
+
+    # -- writing ---------------------------------------------------------------
+
+    def ingest(
+        self, source: str | Path, name: str, options: IngestOptions | None = None
+    ) -> tuple[DatasetVersion, bool]:
+        """Ingest a file as a version of dataset ``name``.
+
+        Returns:
+            The version, and whether it was newly created (``False``: identical
+            content was already stored as that version).
+
+        Raises:
+            NotFoundError: the file does not exist.
+            InvalidInputError: the file is empty or malformed, or an option names
+                a column that does not exist.
+        """
+        options = options or IngestOptions()
+        check_name(name)
+        table = read_file(source, options.file_format, options.delimiter)
+        fmt = options.file_format or Path(source).suffix.lstrip(".").lower() or "csv"
+        return self.ingest_table(table, name, options, source=str(source), source_format=fmt)
+
+    def ingest_sql(
+        self, query: str, url: str, name: str, options: IngestOptions | None = None
+    ) -> tuple[DatasetVersion, bool]:
+        """Ingest the result of a SQL query on any SQLAlchemy URL.
+
+        Raises:
+            ConfigurationError, StorageError: the database URL is bad or unreachable.
+            InvalidInputError: the query fails or returns nothing usable.
+        """
+        from modelyard.metadata import redact_url
+
+        check_name(name)
+        table = read_sql(query, url)
+        source = f"{redact_url(url)} :: {query}"
+        return self.ingest_table(table, name, options or IngestOptions(), source, "sql")
+
+    def ingest_table(
+        self,
+        table: pa.Table,
+        name: str,
+        options: IngestOptions,
+        source: str = "<table>",
+        source_format: str = "arrow",
+    ) -> tuple[DatasetVersion, bool]:
+        """Ingest an Arrow table (the common path of every source)."""
+        check_name(name)
+        _check_table(table, source)
+        table, columns = apply_overrides(
+            table,
+            infer_schema(table),
+            types=options.types,
+            roles=options.roles,
+            target=options.target,
+        )
+        target = next((c for c in columns if c.role is Role.TARGET), None)
+        if target is not None and columns and target.missing_share == 1.0:
+            raise InvalidInputError(
+                f"target column {target.name!r} has no values", details={"column": target.name}
+            )
+        codes, summary = self._split(table, columns, target, options.split)
+        with tempfile.TemporaryDirectory(prefix="modelyard-ingest-") as scratch:
+            data_path = Path(scratch) / "data.parquet"
+            pq.write_table(table, data_path, **_PARQUET_OPTIONS)
+            data_digest = _sha256(data_path)
+            splits_bytes = encode_splits(codes) if codes is not None else None
+            fingerprint = _fingerprint(data_digest, columns, options.split, splits_bytes)
+            existing = self._find_by_fingerprint(name, fingerprint)
+            if existing is not None:
+                return existing, False
+            return self._store(
+                name=name,
+                fingerprint=fingerprint,
+                data_path=data_path,
+                splits_bytes=splits_bytes,
+                table=table,
+                columns=columns,
+                split=options.split,
+                split_summary=summary,
+                source=source,
+                source_format=source_format,
+            )
+
+    def _split(
+        self,
+        table: pa.Table,
+        columns: list[ColumnSchema],
+        target: ColumnSchema | None,
+        spec: SplitSpec | None,
+    ) -> tuple[npt.NDArray[np.uint8] | None, dict[str, Any] | None]:
+        if spec is None:
+            return None, None
+        is_class = (
+            target is not None
+            and target.logical_type in _CLASS_TYPES
+            and target.distinct_count <= _MAX_CLASSES_TO_STRATIFY
+        )
+        return assign_splits(table, spec, target.name if target else None, is_class)
+
+    def _store(
+        self,
+        *,
+        name: str,
+        fingerprint: str,
+        data_path: Path,
+        splits_bytes: bytes | None,
+        table: pa.Table,
+        columns: list[ColumnSchema],
+        split: SplitSpec | None,
+        split_summary: dict[str, Any] | None,
+        source: str,
+        source_format: str,
+    ) -> tuple[DatasetVersion, bool]:
+        new_digests: list[str] = []
+        try:
+            data_digest = self._put_file(data_path, new_digests)
+            splits_digest = self._put_bytes(splits_bytes, new_digests) if splits_bytes else None
+            with self._metadata.session() as session:
+                latest = session.scalar(
+                    select(func.max(DatasetVersionRow.version)).where(
+                        DatasetVersionRow.name == name
+                    )
+                )
+                row = DatasetVersionRow(
+                    name=name,
+                    version=(latest or 0) + 1,
+                    fingerprint=fingerprint,
+                    data_digest=data_digest,
+                    splits_digest=splits_digest,
+                    n_rows=table.num_rows,
+                    n_columns=table.num_columns,
+                    size_bytes=data_path.stat().st_size,
+                    source=source,
+                    source_format=source_format,
+                    columns=[c.to_dict() for c in columns],
+                    split_spec=split.to_dict() if split else None,
+                    split_counts=split_summary,
+                )
+                session.add(row)
+                session.flush()
+                version = _to_version(row)
+        except DBIntegrityError:
+            # Another process stored the same content, or took the version number,
+            # at the same moment: theirs stands; ours is discarded.
+            self._discard(new_digests)
+            existing = self._find_by_fingerprint(name, fingerprint)
+            if existing is not None:
+                return existing, False
+            raise
+        except BaseException:
+            self._discard(new_digests)
+            raise
+        return version, True
+
+    def _put_file(self, path: Path, new_digests: list[str]) -> str:
+        digest = _sha256(path)
+        if not self._artifacts.exists(digest):
+            self._artifacts.put_file(path)
+            new_digests.append(digest)
+        return digest
+
+    def _put_bytes(self, data: bytes, new_digests: list[str]) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        if not self._artifacts.exists(digest):
+            self._artifacts.put_bytes(data)
+            new_digests.append(digest)
+        return digest
+
+    def _discard(self, digests: list[str]) -> None:
+        for digest in digests:
+            self._artifacts.delete(digest)
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, ref: str | DatasetRef) -> DatasetVersion:
+        """A version by ``name[:version]`` (the newest when no version is given).
+
+        Raises:
+            NotFoundError: no such dataset or version.
+        """
+        parsed = DatasetRef.parse(ref) if isinstance(ref, str) else ref
+        with self._metadata.session() as session:
+            query = select(DatasetVersionRow).where(DatasetVersionRow.name == parsed.name)
+            if parsed.version is None:
+                query = query.order_by(DatasetVersionRow.version.desc()).limit(1)
+            else:
+                query = query.where(DatasetVersionRow.version == parsed.version)
+            row = session.scalars(query).first()
+            if row is not None:
+                return _to_version(row)
+        known = self.list_versions(parsed.name) if parsed.version else []
+        detail = f"; versions: {', '.join(str(v.version) for v in known)}" if known else ""
+        raise NotFoundError(f"dataset {parsed} not found{detail}")
+
+    def list_versions(self, name: str | None = None) -> list[DatasetVersion]:
+        """Every version, newest first, of one dataset or of all."""
+        with self._metadata.session() as session:
+            query = select(DatasetVersionRow).order_by(
+                DatasetVersionRow.name, DatasetVersionRow.version.desc()
+            )
+            if name is not None:
+                query = query.where(DatasetVersionRow.name == name)
+            return [_to_version(row) for row in session.scalars(query)]
+
+    def read(
+        self,
+        ref: str | DatasetVersion,
+        split: str | None = None,
+        columns: list[str] | None = None,
+    ) -> pa.Table:
+        """The rows of a version (of one split when ``split`` is given), verified.
+
+        Raises:
+            InvalidInputError: an unknown split name, or a version stored without
+                splits, or an unknown column.
+            IntegrityError: the stored data no longer matches its hash.
+        """
+        version = self.get(ref) if isinstance(ref, str) else ref
+        if columns is not None:
+            for column in columns:
+                version.column(column)
+        table = pq.read_table(self._artifacts.local_path(version.data_digest), columns=columns)
+        if split is None:
+            return table
+        if split not in SPLIT_CODES:
+            raise InvalidInputError(
+                f"unknown split {split!r}: use train, validation or test",
+                details={"split": split},
+            )
+        if version.splits_digest is None:
+            raise InvalidInputError(f"dataset {version.ref} was stored without splits")
+        codes = decode_splits(self._artifacts.get_bytes(version.splits_digest))
+        return table.filter(pa.array(codes == SPLIT_CODES[split]))
+
+    def split_codes(self, version: DatasetVersion) -> npt.NDArray[np.uint8] | None:
+        """The stored split code of every row (0 train, 1 validation, 2 test)."""
+        if version.splits_digest is None:
+            return None
+        return decode_splits(self._artifacts.get_bytes(version.splits_digest))
+
+    def head(self, ref: str | DatasetVersion, n_rows: int = 10) -> pa.Table:
+        """The first rows of a version."""
+        version = self.get(ref) if isinstance(ref, str) else ref
+        path = self._artifacts.local_path(version.data_digest)
+        batches = pq.ParquetFile(path).iter_batches(batch_size=max(n_rows, 1))
+        first = next(batches, None)
+        if first is None:
+            return pq.read_schema(path).empty_table()
+        return pa.Table.from_batches([first]).slice(0, n_rows)
+
+    def diff(self, old: str, new: str) -> DatasetDiff:
+        """Compare two versions."""
+        return diff_versions(self.get(old), self.get(new))
+
+    def _find_by_fingerprint(self, name: str, fingerprint: str) -> DatasetVersion | None:
+        with self._metadata.session() as session:
+            row = session.scalars(
+                select(DatasetVersionRow).where(
+                    DatasetVersionRow.name == name, DatasetVersionRow.fingerprint == fingerprint
+                )
+            ).first()
+            return _to_version(row) if row is not None else None
+
+
+def _check_table(table: pa.Table, source: str) -> None:
+    if table.num_rows == 0:
+        raise InvalidInputError(f"{source} has no rows", details={"source": source})
+    names = table.column_names
+    blank = [index for index, column in enumerate(names) if not str(column).strip()]
+    if blank:
+        raise InvalidInputError(
+            f"{source} has a column without a name (position {blank[0] + 1})",
+            details={"source": source},
+        )
+    duplicates = sorted({column for column in names if names.count(column) > 1})
+    if duplicates:
+        raise InvalidInputError(
+            f"{source} has duplicate column names: {', '.join(duplicates)}",
+            details={"columns": duplicates},
+        )
+
+
+def _sha256(path: Path) -> str:
+    from modelyard.artifacts import sha256_file
+
+    return sha256_file(path)
+
+
+def _fingerprint(
+    data_digest: str,
+    columns: list[ColumnSchema],
+    split: SplitSpec | None,
+    splits_bytes: bytes | None,
+) -> str:
+    """Identity of a version: its data plus every choice that changes what it means."""
+    choices = {
+        "data": data_digest,
+        "columns": [[c.name, c.logical_type.value, c.role.value] for c in columns],
+        "split": split.to_dict() if split else None,
+        "splits": hashlib.sha256(splits_bytes).hexdigest() if splits_bytes else None,
+    }
+    return hashlib.sha256(json.dumps(choices, sort_keys=True).encode()).hexdigest()
+
+
+def _to_version(row: DatasetVersionRow) -> DatasetVersion:
+    return DatasetVersion(
+        name=row.name,
+        version=row.version,
+        fingerprint=row.fingerprint,
+        data_digest=row.data_digest,
+        splits_digest=row.splits_digest,
+        n_rows=row.n_rows,
+        n_columns=row.n_columns,
+        size_bytes=row.size_bytes,
+        source=row.source,
+        source_format=row.source_format,
+        columns=[ColumnSchema.from_dict(c) for c in row.columns],
+        split_spec=row.split_spec,
+        split_summary=row.split_counts,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,85 @@
+"""The metadata store: an engine, sessions, and the schema kept at head."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modelyard.errors import ConfigurationError, StorageError
+from modelyard.metadata._engine import connect_engine, redact_url
+from modelyard.metadata._migrate import current_revision, head_revision, upgrade
+
+__all__ = ["MetadataStore"]
+
+
+class MetadataStore:
+    """Sessions on the workspace database.
+
+    Args:
+        url: SQLAlchemy URL (SQLite file or PostgreSQL).
+        busy_timeout_ms: how long a SQLite writer waits for another writer.
+        auto_upgrade: create the schema of an empty database at head. A database
+            at an older revision is never upgraded behind the user's back:
+            ``modelyard db upgrade`` does that.
+    """
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 60_000, auto_upgrade: bool = True):
+        self.url = url
+        self.engine: Engine = connect_engine(url, busy_timeout_ms=busy_timeout_ms)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if auto_upgrade and self.revision() is None:
+            self.upgrade()
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password hidden."""
+        return redact_url(self.url)
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at (``None``: empty)."""
+        return current_revision(self.engine)
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Migrate the schema to ``revision``."""
+        upgrade(self.engine, revision)
+
+    def check_current(self) -> None:
+        """Refuse to work on a database whose schema is not at this modelyard's head.
+
+        Raises:
+            ConfigurationError: the schema is older (or newer) than this code.
+        """
+        at, head = self.revision(), head_revision()
+        if at != head:
+            raise ConfigurationError(
+                f"database {self.display_url} is at schema revision {at}, this modelyard "
+                f"needs {head}: run `modelyard db upgrade`"
+            )
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error.
+
+        Raises:
+            StorageError: the database failed (locked past the timeout, gone away).
+        """
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise StorageError(f"metadata database error: {exc.orig}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,178 @@
+"""The ONNX flavor: compile a fitted estimator, keep it only if it agrees.
+
+The feature recipe runs in numpy in front of the graph, so the graph is just the
+estimator on one float32 matrix. A compiled graph is kept only when its outputs on
+held-out rows agree with the Python estimator's (max absolute difference on class
+probabilities, or max relative difference on regression outputs, within 1e-4);
+otherwise the package has no ONNX flavor and the manifest says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["ONNX_TOLERANCE", "OnnxModel", "OnnxOutcome", "compile_onnx"]
+
+ONNX_TOLERANCE = 1e-4
+_INPUT = "features"
+
+
+@dataclass(frozen=True)
+class OnnxOutcome:
+    """What happened when compiling: the graph, or why there is none."""
+
+    model: bytes | None
+    max_difference: float | None
+    metric: str
+    rows_checked: int
+    reason: str | None
+
+    def manifest_entry(self) -> dict[str, Any]:
+        """How the manifest records the attempt."""
+        return {
+            "available": self.model is not None,
+            "parity_metric": self.metric,
+            "max_difference": self.max_difference,
+            "tolerance": ONNX_TOLERANCE,
+            "rows_checked": self.rows_checked,
+            "reason": self.reason,
+        }
+
+
+@cache
+def _register_converters() -> None:
+    """Teach skl2onnx the XGBoost and LightGBM converters from onnxmltools."""
+    import lightgbm
+    import xgboost
+    from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+    update_registered_converter(
+        xgboost.XGBClassifier,
+        "XGBoostXGBClassifier",
+        calculate_linear_classifier_output_shapes,
+        convert_xgboost,
+        options=classifier_options,
+    )
+    update_registered_converter(
+        xgboost.XGBRegressor,
+        "XGBoostXGBRegressor",
+        calculate_linear_regressor_output_shapes,
+        convert_xgboost,
+    )
+    update_registered_converter(
+        lightgbm.LGBMClassifier,
+        "LightGbmLGBMClassifier",
+        calculate_linear_classifier_output_shapes,
+        convert_lightgbm,
+        options=classifier_options,
+    )
+    update_registered_converter(
+        lightgbm.LGBMRegressor,
+        "LightGbmLGBMRegressor",
+        calculate_linear_regressor_output_shapes,
+        convert_lightgbm,
+    )
+
+
+def compile_onnx(
+    estimator: Any,
+    check_rows: npt.NDArray[np.float32],
+    reference: npt.NDArray[np.float64],
+    *,
+    classification: bool,
+) -> OnnxOutcome:
+    """Compile ``estimator`` and compare it with ``reference`` on ``check_rows``.
+
+    Args:
+        estimator: the fitted estimator (the last step of the pipeline).
+        check_rows: held-out rows after the feature recipe (float32 matrix).
+        reference: the Python pipeline's outputs on those rows: class
+            probabilities ``(n, k)`` or regression values ``(n,)``.
+        classification: whether outputs are probabilities.
+    """
+    metric = "max_abs_probability" if classification else "max_relative_value"
+    try:
+        model = _convert(estimator, check_rows.shape[1], classification)
+        predicted = OnnxModel(model).run(check_rows)
+    except Exception as exc:  # any converter or runtime failure means: no ONNX flavor
+        reason = f"conversion failed: {type(exc).__name__}: {_first_line(exc)}"
+        return OnnxOutcome(None, None, metric, 0, reason)
+    difference = _difference(predicted, reference, classification)
+    if not np.isfinite(difference) or difference > ONNX_TOLERANCE:
+        reason = (
+            f"ONNX outputs differ from the pipeline's by {difference:.3g} "
+            f"(tolerance {ONNX_TOLERANCE:g}) on {len(check_rows)} held-out rows"
+        )
+        return OnnxOutcome(None, float(difference), metric, len(check_rows), reason)
+    return OnnxOutcome(model, float(difference), metric, len(check_rows), None)
+
+
+def _convert(estimator: Any, n_features: int, classification: bool) -> bytes:
+    import warnings
+
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    _register_converters()
+    options = {id(estimator): {"zipmap": False}} if classification else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # converters warn about opsets and dtypes
+        onx = convert_sklearn(
+            estimator,
+            initial_types=[(_INPUT, FloatTensorType([None, n_features]))],
+            options=options,
+            target_opset={"": 17, "ai.onnx.ml": 3},
+        )
+    data: bytes = onx.SerializeToString()
+    return data
+
+
+def _difference(
+    predicted: npt.NDArray[np.float64], reference: npt.NDArray[np.float64], classification: bool
+) -> float:
+    predicted = np.asarray(predicted, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    if predicted.shape != reference.shape:
+        return float("inf")
+    if classification:
+        return float(np.max(np.abs(predicted - reference))) if predicted.size else 0.0
+    scale = np.maximum(np.abs(reference), 1.0)
+    return float(np.max(np.abs(predicted - reference) / scale)) if predicted.size else 0.0
+
+
+class OnnxModel:
+    """An ONNX Runtime session over a compiled estimator."""
+
+    def __init__(self, model: bytes) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            model, sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._outputs = [o.name for o in self._session.get_outputs()]
+
+    def run(self, matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Probabilities ``(n, k)`` for a classifier, values ``(n,)`` for a regressor."""
+        results = self._session.run(None, {_INPUT: np.ascontiguousarray(matrix, np.float32)})
+        if len(results) >= 2:  # label, probabilities
+            return np.asarray(results[1], dtype=np.float64)
+        return np.asarray(results[0], dtype=np.float64).reshape(-1)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else ""

@@ -1,0 +1,342 @@
+"""The model registry: versions per name, aliases, approval, and verified packages."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from modelyard.artifacts import ArtifactStore
+from modelyard.data._version import check_name
+from modelyard.errors import ConflictError, InvalidInputError, NotFoundError
+from modelyard.metadata import MetadataStore
+from modelyard.metadata._tables import (
+    ModelAliasRow,
+    ModelEventRow,
+    ModelRow,
+    ModelVersionRow,
+    utcnow,
+)
+from modelyard.registry._archive import pack_directory, unpack_archive
+from modelyard.registry._package import LoadedModel, load_model
+from modelyard.registry._records import (
+    ApprovalStatus,
+    ModelEvent,
+    ModelRef,
+    ModelVersion,
+    check_alias,
+)
+
+__all__ = ["ModelRegistry"]
+
+
+def _actor(actor: str | None) -> str:
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class ModelRegistry:
+    """Registered models of one workspace."""
+
+    def __init__(self, metadata: MetadataStore, artifacts: ArtifactStore) -> None:
+        self._metadata = metadata
+        self._artifacts = artifacts
+        self._cache = Path(tempfile.gettempdir()) / "modelyard-packages"
+
+    # -- registering -----------------------------------------------------------
+
+    def register(
+        self,
+        name: str,
+        package_dir: Path,
+        *,
+        task: str,
+        algorithm: str,
+        metrics: dict[str, Any],
+        params: dict[str, Any],
+        lineage: dict[str, Any],
+        flavors: list[str],
+        run_id: str | None = None,
+        status: ApprovalStatus = ApprovalStatus.PENDING,
+        status_reason: str | None = None,
+        actor: str | None = None,
+    ) -> ModelVersion:
+        """Store a package directory as the next version of model ``name``.
+
+        The package is stored before the version row; if the row cannot be written
+        the package is removed again, so no version exists without its package.
+        """
+        check_name(name, "model")
+        archive = pack_directory(package_dir)
+        digest = hashlib.sha256(archive).hexdigest()
+        existed = self._artifacts.exists(digest)
+        self._artifacts.put_bytes(archive)
+        try:
+            with self._metadata.session() as session:
+                model = session.scalars(select(ModelRow).where(ModelRow.name == name)).first()
+                if model is None:
+                    model = ModelRow(name=name)
+                    session.add(model)
+                    session.flush()
+                latest = session.scalar(
+                    select(func.max(ModelVersionRow.version)).where(
+                        ModelVersionRow.model_id == model.id
+                    )
+                )
+                row = ModelVersionRow(
+                    model_id=model.id,
+                    version=(latest or 0) + 1,
+                    package_digest=digest,
+                    task=task,
+                    algorithm=algorithm,
+                    status=status.value,
+                    status_reason=status_reason,
+                    status_by=_actor(actor) if status is not ApprovalStatus.PENDING else None,
+                    status_at=utcnow() if status is not ApprovalStatus.PENDING else None,
+                    run_id=run_id,
+                    metrics=metrics,
+                    params=params,
+                    lineage=lineage,
+                    flavors=flavors,
+                )
+                session.add(row)
+                session.add(
+                    ModelEventRow(
+                        model_id=model.id,
+                        version=row.version,
+                        kind="registered",
+                        actor=_actor(actor),
+                        details={"status": status.value, "reason": status_reason},
+                    )
+                )
+                session.flush()
+                return self._to_version(session, name, row)
+        except BaseException:
+            if not existed:
+                self._artifacts.delete(digest)
+            raise
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, ref: str | ModelRef) -> ModelVersion:
+        """A version by ``name``, ``name:N``, ``name:latest`` or ``name:alias``.
+
+        Raises:
+            NotFoundError: no such model, version or alias.
+        """
+        parsed = ModelRef.parse(ref) if isinstance(ref, str) else ref
+        with self._metadata.session() as session:
+            model = self._model(session, parsed.name)
+            version = parsed.version
+            if parsed.alias is not None:
+                alias = session.get(ModelAliasRow, (model.id, parsed.alias))
+                if alias is None:
+                    raise NotFoundError(f"model {parsed.name} has no alias {parsed.alias!r}")
+                version = alias.version
+            query = select(ModelVersionRow).where(ModelVersionRow.model_id == model.id)
+            if version is None:
+                query = query.order_by(ModelVersionRow.version.desc()).limit(1)
+            else:
+                query = query.where(ModelVersionRow.version == version)
+            row = session.scalars(query).first()
+            if row is None:
+                raise NotFoundError(f"model {parsed} not found")
+            return self._to_version(session, parsed.name, row)
+
+    def list_versions(self, name: str | None = None) -> list[ModelVersion]:
+        """Versions, newest first, of one model or all."""
+        with self._metadata.session() as session:
+            query = (
+                select(ModelRow.name, ModelVersionRow)
+                .join(ModelRow, ModelRow.id == ModelVersionRow.model_id)
+                .order_by(ModelRow.name, ModelVersionRow.version.desc())
+            )
+            if name is not None:
+                query = query.where(ModelRow.name == name)
+            return [self._to_version(session, n, row) for n, row in session.execute(query).all()]
+
+    def history(self, name: str) -> list[ModelEvent]:
+        """Everything that happened to a model, oldest first."""
+        with self._metadata.session() as session:
+            model = self._model(session, name)
+            rows = session.scalars(
+                select(ModelEventRow)
+                .where(ModelEventRow.model_id == model.id)
+                .order_by(ModelEventRow.id)
+            ).all()
+            return [ModelEvent(r.kind, r.version, r.actor, r.details, r.created_at) for r in rows]
+
+    def package_path(self, ref: str | ModelRef | ModelVersion) -> Path:
+        """A local directory holding the version's verified, unpacked package."""
+        version = ref if isinstance(ref, ModelVersion) else self.get(ref)
+        target = self._cache / version.package_digest
+        marker = target / ".complete"
+        if marker.exists():
+            return target
+        data = self._artifacts.get_bytes(version.package_digest)  # verifies the hash
+        staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=self._ensure_cache()))
+        unpack_archive(data, staging)
+        (staging / ".complete").touch()
+        try:
+            staging.rename(target)
+        except OSError:  # another process unpacked it first
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def load(self, ref: str | ModelRef | ModelVersion, prefer: str = "onnx") -> LoadedModel:
+        """A verified, ready-to-predict model (the ONNX flavor when it has one)."""
+        return load_model(self.package_path(ref), prefer=prefer)
+
+    def _ensure_cache(self) -> Path:
+        self._cache.mkdir(parents=True, exist_ok=True)
+        return self._cache
+
+    # -- changing --------------------------------------------------------------
+
+    def set_status(
+        self,
+        ref: str,
+        status: ApprovalStatus,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> ModelVersion:
+        """Approve or reject a version, recording who, when and why."""
+        version = self.get(ref)
+        with self._metadata.session() as session:
+            model = self._model(session, version.name)
+            row = self._version_row(session, model.id, version.version)
+            previous = row.status
+            row.status = status.value
+            row.status_reason = reason
+            row.status_by = _actor(actor)
+            row.status_at = utcnow()
+            session.add(
+                ModelEventRow(
+                    model_id=model.id,
+                    version=row.version,
+                    kind=status.value,
+                    actor=row.status_by,
+                    details={"from": previous, "reason": reason},
+                )
+            )
+            session.flush()
+            return self._to_version(session, version.name, row)
+
+    def set_alias(self, ref: str, alias: str, actor: str | None = None) -> ModelVersion:
+        """Point ``alias`` at a version (moving it if it pointed elsewhere).
+
+        Raises:
+            ConflictError: the version is rejected (it may not be given an alias).
+        """
+        check_alias(alias)
+        version = self.get(ref)
+        if version.status is ApprovalStatus.REJECTED:
+            raise ConflictError(
+                f"model {version.ref} is rejected ({version.status_reason or 'no reason given'}); "
+                "approve it before giving it an alias"
+            )
+        with self._metadata.session() as session:
+            model = self._model(session, version.name)
+            row = session.get(ModelAliasRow, (model.id, alias))
+            previous = row.version if row is not None else None
+            if row is None:
+                session.add(ModelAliasRow(model_id=model.id, alias=alias, version=version.version))
+            else:
+                row.version = version.version
+                row.updated_at = utcnow()
+            session.add(
+                ModelEventRow(
+                    model_id=model.id,
+                    version=version.version,
+                    kind="alias",
+                    actor=_actor(actor),
+                    details={"alias": alias, "from": previous, "to": version.version},
+                )
+            )
+        return self.get(f"{version.name}:{version.version}")
+
+    def remove_alias(self, name: str, alias: str, actor: str | None = None) -> None:
+        """Delete an alias."""
+        with self._metadata.session() as session:
+            model = self._model(session, name)
+            row = session.get(ModelAliasRow, (model.id, check_alias(alias)))
+            if row is None:
+                raise NotFoundError(f"model {name} has no alias {alias!r}")
+            session.add(
+                ModelEventRow(
+                    model_id=model.id,
+                    version=row.version,
+                    kind="alias_removed",
+                    actor=_actor(actor),
+                    details={"alias": alias},
+                )
+            )
+            session.delete(row)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _model(self, session: Session, name: str) -> ModelRow:
+        model = session.scalars(select(ModelRow).where(ModelRow.name == name)).first()
+        if model is None:
+            raise NotFoundError(f"model {name} not found")
+        return model
+
+    def _version_row(self, session: Session, model_id: int, version: int) -> ModelVersionRow:
+        row = session.scalars(
+            select(ModelVersionRow).where(
+                ModelVersionRow.model_id == model_id, ModelVersionRow.version == version
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(f"model version {version} not found")
+        return row
+
+    def _to_version(self, session: Session, name: str, row: ModelVersionRow) -> ModelVersion:
+        aliases = session.scalars(
+            select(ModelAliasRow.alias).where(
+                ModelAliasRow.model_id == row.model_id, ModelAliasRow.version == row.version
+            )
+        ).all()
+        return ModelVersion(
+            name=name,
+            version=row.version,
+            task=row.task,
+            algorithm=row.algorithm,
+            status=ApprovalStatus(row.status),
+            status_reason=row.status_reason,
+            status_by=row.status_by,
+            status_at=row.status_at,
+            package_digest=row.package_digest,
+            run_id=row.run_id,
+            metrics=row.metrics,
+            params=row.params,
+            lineage=row.lineage,
+            flavors=list(row.flavors),
+            created_at=row.created_at,
+            aliases=sorted(aliases),
+        )
+
+
+def diff_versions(a: ModelVersion, b: ModelVersion) -> dict[str, Any]:
+    """Metrics and params of two versions side by side."""
+    if not isinstance(a, ModelVersion) or not isinstance(b, ModelVersion):
+        raise InvalidInputError("diff needs two model versions")
+    metric_keys = sorted(set(a.metrics) | set(b.metrics))
+    param_keys = sorted(set(a.params) | set(b.params))
+    return {
+        "a": a.ref,
+        "b": b.ref,
+        "metrics": [{"key": k, "a": a.metrics.get(k), "b": b.metrics.get(k)} for k in metric_keys],
+        "params": [{"key": k, "a": a.params.get(k), "b": b.params.get(k)} for k in param_keys],
+        "lineage": {"a": a.lineage, "b": b.lineage},
+    }

@@ -1,0 +1,143 @@
+"""One typed settings object, and the only place that reads the environment.
+
+Precedence, lowest to highest: defaults, ``<workspace>/modelyard.toml``,
+``MODELYARD_*`` environment variables, explicit arguments. Everything else in
+modelyard receives a :class:`Settings` and never looks at ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from modelyard.errors import ConfigurationError
+
+__all__ = [
+    "SETTINGS_FILE",
+    "STATE_DIR",
+    "Settings",
+    "find_workspace",
+    "load_settings",
+]
+
+SETTINGS_FILE = "modelyard.toml"
+STATE_DIR = ".modelyard"
+_ENV_PREFIX = "MODELYARD_"
+
+
+class Settings(BaseSettings):
+    """Where a workspace keeps things and how modelyard runs work.
+
+    Attributes:
+        workspace: the workspace directory.
+        database_url: SQLAlchemy URL of the metadata store; SQLite inside the
+            workspace when unset.
+        artifact_url: fsspec URL or path of the artifact root; inside the
+            workspace when unset.
+        sqlite_busy_timeout_ms: how long a SQLite writer waits for another.
+        executor: where independent work items run.
+        ray_address: the Ray cluster for the ``ray`` executor (``auto`` or
+            ``ray://host:port``); a local Ray is started when unset.
+        max_workers: worker processes of the ``local`` executor (0: one per core).
+    """
+
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="forbid")
+
+    workspace: Path
+    database_url: str | None = None
+    artifact_url: str | None = None
+    sqlite_busy_timeout_ms: int = Field(default=60_000, ge=0)
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    max_workers: int = Field(default=0, ge=0)
+
+    @property
+    def state_dir(self) -> Path:
+        """The hidden directory holding the default database and artifacts."""
+        return self.workspace / STATE_DIR
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The metadata store URL actually used."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.state_dir / 'modelyard.db'}"
+
+    @property
+    def resolved_artifact_url(self) -> str:
+        """The artifact root actually used."""
+        if self.artifact_url:
+            return self.artifact_url
+        return str(self.state_dir / "artifacts")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The workspace's file is named in model_config by load_settings.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def find_workspace(start: Path | None = None) -> Path | None:
+    """The nearest directory at or above ``start`` that holds a workspace."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / STATE_DIR).is_dir() or (candidate / SETTINGS_FILE).is_file():
+            return candidate
+    return None
+
+
+def load_settings(workspace: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings of a workspace.
+
+    The workspace is ``workspace`` if given, else ``MODELYARD_WORKSPACE``, else the
+    nearest workspace at or above the current directory, else the current directory.
+
+    Raises:
+        ConfigurationError: a setting has a bad value; the message names it.
+    """
+    if workspace is None:
+        env_workspace = os.environ.get(f"{_ENV_PREFIX}WORKSPACE")
+        workspace = env_workspace or find_workspace() or Path.cwd()
+    root = Path(workspace).expanduser().resolve()
+    toml_path = root / SETTINGS_FILE
+    # pydantic-settings reads the TOML file named in the class config, and the file
+    # is only known per workspace: a subclass per load names it.
+    workspace_settings = type(
+        "Settings",
+        (Settings,),
+        {"model_config": SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_path})},
+    )
+    try:
+        clean = {key: value for key, value in overrides.items() if value is not None}
+        settings: Settings = workspace_settings(workspace=root, **clean)
+        return settings
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(
+            f"invalid settings for workspace {root}: {problems}",
+            details={"errors": [dict(e) for e in exc.errors(include_url=False)]},
+        ) from exc
+    except ValueError as exc:  # a malformed modelyard.toml
+        raise ConfigurationError(f"cannot read {toml_path}: {exc}") from exc
+
+
+def environment_flag(name: str) -> str | None:
+    """A raw ``MODELYARD_*`` environment value, for the few switches not in Settings."""
+    return os.environ.get(f"{_ENV_PREFIX}{name}")

@@ -1,0 +1,23 @@
+"""Experiment tracking: runs with params, metrics, tags, artifacts and environment."""
+
+from modelyard.tracking._environment import capture_environment
+from modelyard.tracking._records import (
+    ArtifactInfo,
+    MetricPoint,
+    RunComparison,
+    RunInfo,
+    RunStatus,
+)
+from modelyard.tracking._run import Run
+from modelyard.tracking._store import RunStore
+
+__all__ = [
+    "ArtifactInfo",
+    "MetricPoint",
+    "Run",
+    "RunComparison",
+    "RunInfo",
+    "RunStatus",
+    "RunStore",
+    "capture_environment",
+]

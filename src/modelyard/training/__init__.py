@@ -1,0 +1,18 @@
+"""Train: the algorithm catalog and the training job (fit, evaluate, package, register)."""
+
+from modelyard.training._catalog import ALGORITHMS, Algorithm, Task, get_algorithm
+from modelyard.training._job import TrainingResult, train
+from modelyard.training._reproduce import ReproduceResult, reproduce
+from modelyard.training._spec import TrainingSpec
+
+__all__ = [
+    "ALGORITHMS",
+    "Algorithm",
+    "ReproduceResult",
+    "Task",
+    "TrainingResult",
+    "TrainingSpec",
+    "get_algorithm",
+    "reproduce",
+    "train",
+]

@@ -1,0 +1,139 @@
+"""The workspace: the composition root that builds every store from one Settings."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from modelyard.artifacts import ArtifactStore, FsspecArtifactStore
+from modelyard.data import DatasetStore
+from modelyard.errors import AlreadyExistsError, ConfigurationError
+from modelyard.metadata import MetadataStore, head_revision
+from modelyard.registry import ModelRegistry
+from modelyard.settings import SETTINGS_FILE, STATE_DIR, Settings, load_settings
+from modelyard.tracking import Run, RunStore, capture_environment
+
+__all__ = ["Workspace"]
+
+_TOML_TEMPLATE = """\
+# modelyard workspace settings. Environment variables MODELYARD_<NAME> override these,
+# and command-line options override both. `modelyard info` shows what is in use.
+
+# Metadata database (SQLAlchemy URL). Default: SQLite in .modelyard/modelyard.db
+# database_url = "postgresql+psycopg://user@host:5432/modelyard"
+
+# Artifact root (a path or any fsspec URL). Default: .modelyard/artifacts
+# artifact_url = "s3://bucket/modelyard"
+
+# Where work items run: "local" (process pool) or "ray".
+executor = "local"
+"""
+
+
+class Workspace:
+    """Where everything lives: a metadata database and an artifact root.
+
+    Build one with :meth:`open` (an existing workspace) or :meth:`init` (a new one);
+    every store it hands out shares its database engine and artifact store.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metadata = MetadataStore(
+            settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        self.artifacts: ArtifactStore = FsspecArtifactStore(settings.resolved_artifact_url)
+
+    @classmethod
+    def init(cls, path: str | Path, *, exist_ok: bool = False, **overrides: Any) -> Workspace:
+        """Create a workspace at ``path`` with its database at the newest schema.
+
+        Raises:
+            AlreadyExistsError: ``path`` already holds a workspace (unless ``exist_ok``).
+        """
+        root = Path(path).expanduser().resolve()
+        if (root / STATE_DIR).is_dir() and not exist_ok:
+            raise AlreadyExistsError(f"{root} is already a modelyard workspace")
+        if root.exists() and not root.is_dir():
+            raise ConfigurationError(f"cannot create a workspace at {root}: it is a file")
+        root.mkdir(parents=True, exist_ok=True)
+        settings = load_settings(root, **overrides)
+        workspace = cls(settings)
+        (root / STATE_DIR).mkdir(exist_ok=True)
+        toml_path = root / SETTINGS_FILE
+        if not toml_path.exists():
+            toml_path.write_text(_TOML_TEMPLATE)
+        return workspace
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, **overrides: Any) -> Workspace:
+        """Open an existing workspace (see :func:`~modelyard.settings.load_settings`).
+
+        Raises:
+            ConfigurationError: no workspace there, or its database schema is older
+                than this modelyard (run ``modelyard db upgrade``).
+        """
+        settings = load_settings(path, **overrides)
+        root = settings.workspace
+        if not (root / STATE_DIR).is_dir() and not (root / SETTINGS_FILE).is_file():
+            raise ConfigurationError(
+                f"no modelyard workspace at {root}: run `modelyard init {root}` or pass --workspace"
+            )
+        workspace = cls(settings)
+        workspace.metadata.check_current()
+        return workspace
+
+    @cached_property
+    def datasets(self) -> DatasetStore:
+        """Versioned datasets."""
+        return DatasetStore(self.metadata, self.artifacts)
+
+    @cached_property
+    def runs(self) -> RunStore:
+        """Experiments and runs."""
+        return RunStore(self.metadata, self.artifacts)
+
+    @cached_property
+    def models(self) -> ModelRegistry:
+        """Registered models."""
+        return ModelRegistry(self.metadata, self.artifacts)
+
+    def start_run(
+        self,
+        experiment: str = "default",
+        name: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> Run:
+        """Open a run; use it as a context manager so it is closed whatever happens."""
+        run_id = self.runs.create(
+            experiment,
+            name,
+            environment=capture_environment(self.settings.workspace),
+            tags=tags,
+        )
+        return Run(self.runs, run_id)
+
+    def describe(self) -> dict[str, Any]:
+        """What this workspace uses, for ``modelyard info``."""
+        return {
+            "workspace": str(self.settings.workspace),
+            "settings_file": str(self.settings.workspace / SETTINGS_FILE),
+            "database": self.metadata.display_url,
+            "schema_revision": self.metadata.revision(),
+            "schema_head": head_revision(),
+            "artifacts": self.settings.resolved_artifact_url,
+            "executor": self.settings.executor,
+            "ray_address": self.settings.ray_address,
+            "max_workers": self.settings.max_workers,
+        }
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.metadata.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

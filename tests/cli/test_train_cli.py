@@ -1,0 +1,96 @@
+"""Training, the registry and local prediction through the real command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modelyard import datasets
+from tests.conftest import Cli
+
+
+@pytest.fixture
+def churn_cli(cli: Cli, tmp_path: Path) -> Cli:
+    frame = datasets.churn(1500, seed=4)
+    frame["constant"] = "same"
+    frame["notes"] = [f"free text comment number {i} about the service" for i in range(len(frame))]
+    path = tmp_path / "churn.csv"
+    frame.to_csv(path, index=False)
+    cli("data", "ingest", str(path), "--name", "churn", "--target", "churned")
+    return cli
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "no_such_column"], "target column 'no_such_column' is not in dataset churn:1"),
+        (["--target", "constant"], "target column 'constant' has a single value"),
+        (["--target", "notes", "--task", "regression"], "target column 'notes' is text"),
+        (["--target", "region", "--task", "regression"], "regression needs a numeric target"),
+        (["--algorithm", "quantum_forest"], "unknown algorithm 'quantum_forest'"),
+        (["--require", "auc_roc>=0.8"], "unknown metric 'auc_roc'"),
+        (["--params", "{not json"], "--params is not valid JSON"),
+    ],
+)
+def test_bad_training_input_is_one_line_and_registers_nothing(
+    churn_cli: Cli, args: list[str], message: str
+) -> None:
+    result = churn_cli("train", "churn", *args, check=False)
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert message in lines[0]
+    assert json.loads(churn_cli("model", "list", "--json").stdout) == []
+
+
+@pytest.mark.slow
+def test_train_alias_predict_reproduce(churn_cli: Cli, tmp_path: Path) -> None:
+    trained = churn_cli("train", "churn", "--algorithm", "xgboost", "--require", "roc_auc>=0.7")
+    assert "Registered churn:1 (xgboost, binary) status pending" in trained.stdout
+    assert "ONNX flavor: yes" in trained.stdout
+    failed = churn_cli("train", "churn", "-a", "linear", "--require", "roc_auc>=0.999", check=False)
+    assert failed.exit_code == 10
+    assert "churn:2 failed its success criteria: roc_auc" in failed.stderr
+    models = json.loads(churn_cli("model", "list", "--json").stdout)
+    assert [(m["ref"], m["status"]) for m in models] == [
+        ("churn:2", "rejected"),
+        ("churn:1", "pending"),
+    ]
+    refused = churn_cli("model", "alias", "churn:2", "production", check=False)
+    assert refused.exit_code == 4 and "is rejected" in refused.stderr
+    churn_cli("model", "approve", "churn:1", "--reason", "reviewed", "--by", "ana")
+    churn_cli("model", "alias", "churn:1", "production")
+    shown = json.loads(churn_cli("model", "show", "churn:production", "--json").stdout)
+    assert shown["ref"] == "churn:1" and shown["aliases"] == ["production"]
+    assert shown["status"] == "approved" and shown["status_by"] == "ana"
+    text = churn_cli("model", "show", "churn:1").stdout
+    assert "lineage: dataset churn:1" in text and "seed 42" in text
+    history = json.loads(churn_cli("model", "history", "churn", "--json").stdout)
+    assert [e["kind"] for e in history] == ["registered", "registered", "approved", "alias"]
+    diff = json.loads(churn_cli("model", "diff", "churn:1", "churn:2", "--json").stdout)
+    assert any(m["key"] == "roc_auc" for m in diff["metrics"])
+
+    new = tmp_path / "new.parquet"
+    datasets.churn(50, seed=8).drop(columns=["churned"]).to_parquet(new, index=False)
+    out = tmp_path / "scored.csv"
+    churn_cli("model", "predict", "churn:production", "--input", str(new), "--output", str(out),
+              "--keep", "customer_id")
+    lines = out.read_text().splitlines()
+    assert lines[0] == "customer_id,prediction,proba_0,proba_1" and len(lines) == 51
+    broken = tmp_path / "broken.csv"
+    broken.write_text("customer_id,tenure_months\nC1,3\n")
+    bad = churn_cli("model", "predict", "churn:1", "--input", str(broken), check=False)
+    assert bad.exit_code == 2 and "missing input column(s)" in bad.stderr
+
+    run_id = shown["run_id"]
+    reproduced = churn_cli("runs", "reproduce", run_id[:8])
+    assert "identical metrics" in reproduced.stdout
+
+
+def test_algorithms_lists_the_catalog(cli: Cli) -> None:
+    listed = json.loads(cli("algorithms", "--json").stdout)
+    names = {a["name"] for a in listed}
+    assert {"linear", "knn", "decision_tree", "random_forest", "extra_trees",
+            "hist_gradient_boosting", "xgboost", "lightgbm", "svm", "naive_bayes"} == names

@@ -1,0 +1,26 @@
+"""The public surface of modelyard.evaluation is pinned."""
+
+from __future__ import annotations
+
+import modelyard.evaluation as evaluation
+
+EXPECTED = {
+    "METRICS",
+    "Criterion",
+    "Evaluation",
+    "MetricInfo",
+    "Task",
+    "ThresholdChoice",
+    "check_criteria",
+    "choose_threshold",
+    "evaluate_classification",
+    "evaluate_regression",
+    "permutation_importance",
+    "render_report",
+}
+
+
+def test_public_names_are_pinned() -> None:
+    assert set(evaluation.__all__) == EXPECTED
+    for name in evaluation.__all__:
+        assert getattr(evaluation, name) is not None

@@ -1,0 +1,129 @@
+"""The training job through the SDK: evaluate, package with ONNX, register with lineage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelyard import datasets
+from modelyard.errors import InvalidInputError, NotFoundError
+from modelyard.registry import ApprovalStatus
+from modelyard.training import TrainingSpec, reproduce, train
+from modelyard.workspace import Workspace
+
+
+@pytest.mark.slow
+def test_binary_model_is_evaluated_packaged_and_registered(trained_workspace: Workspace) -> None:
+    ws = trained_workspace
+    result = train(
+        ws,
+        TrainingSpec(dataset="churn", algorithm="xgboost", requirements=("roc_auc>=0.7",)),
+    )
+    model = result.model
+    assert model is not None and result.passed
+    assert model.status is ApprovalStatus.PENDING
+    assert model.lineage["dataset"] == "churn:1" and model.lineage["target"] == "churned"
+    assert model.lineage["split"]["seed"] == 42 and model.run_id == result.run_id
+    assert model.flavors == ["onnx", "pipeline"]
+    assert 0.7 <= model.metrics["roc_auc"] <= 1.0
+    assert {"accuracy", "precision", "recall", "f1_macro", "pr_auc", "log_loss"} <= set(model.metrics)
+    run = ws.runs.get(result.run_id)
+    assert {"evaluation/report.html", "evaluation/evaluation.json", "training_spec.json"} <= {
+        a.name for a in run.artifacts
+    }
+    assert int(run.params["n_estimators"]) >= 1  # resolved by early stopping
+    package = ws.models.package_path(model)
+    manifest = json.loads((package / "model.json").read_text())
+    assert manifest["onnx"]["available"] and manifest["onnx"]["max_difference"] <= 1e-4
+    inputs = {c["name"]: c for c in manifest["signature"]["inputs"]}
+    assert "customer_id" not in inputs and "churned" not in inputs
+    assert set(inputs["contract"]["categories"]) == {"month-to-month", "one-year", "two-year"}
+    assert inputs["total_charges"]["nullable"] is True
+    assert manifest["threshold"]["strategy"] == "f1"
+    baseline = json.loads((package / "baseline.json").read_text())
+    assert baseline["columns"]["monthly_charges"]["kind"] == "numeric"
+    assert abs(sum(baseline["columns"]["monthly_charges"]["bin_shares"]) - 1) < 1e-9
+    new_rows = datasets.churn(300, seed=5).drop(columns=["churned"])
+    onnx_model = ws.models.load(model.ref)
+    pipeline_model = ws.models.load(model.ref, prefer="pipeline")
+    assert (onnx_model.flavor, pipeline_model.flavor) == ("onnx", "pipeline")
+    a, b = onnx_model.predict(new_rows), pipeline_model.predict(new_rows)
+    assert a.probabilities is not None and b.probabilities is not None
+    assert np.max(np.abs(a.probabilities - b.probabilities)) <= 1e-4
+    assert set(a.predictions) <= {0, 1}
+
+
+@pytest.mark.slow
+def test_regression_and_failed_criteria_register_rejected(trained_workspace: Workspace) -> None:
+    result = train(
+        trained_workspace,
+        TrainingSpec(dataset="houses", algorithm="lightgbm", requirements=("r2>=0.999",)),
+    )
+    assert not result.passed and result.model is not None
+    assert result.model.status is ApprovalStatus.REJECTED
+    assert result.model.status_reason is not None and "r2" in result.model.status_reason
+    assert result.model.task == "regression" and "onnx" in result.model.flavors
+    assert {"rmse", "mae", "mape", "r2"} <= set(result.model.metrics)
+
+
+@pytest.mark.slow
+def test_reproduce_gives_identical_metrics(trained_workspace: Workspace) -> None:
+    first = train(trained_workspace, TrainingSpec(dataset="churn", algorithm="lightgbm"))
+    again = reproduce(trained_workspace, first.run_id)
+    assert again.identical, again.metrics
+    assert len(again.metrics) >= 10
+
+
+@pytest.mark.parametrize(
+    ("spec", "error", "message"),
+    [
+        (TrainingSpec(dataset="churn", target="nope"), InvalidInputError, "'nope' is not in"),
+        (TrainingSpec(dataset="churn", algorithm="deep_forest"), InvalidInputError, "unknown algorithm"),
+        (
+            TrainingSpec(dataset="churn", requirements=("accuracyy>=0.5",)),
+            InvalidInputError,
+            "accuracyy",
+        ),
+        (
+            TrainingSpec(dataset="churn", requirements=("r2>=0.5",)),
+            InvalidInputError,
+            "r2",
+        ),
+        (
+            TrainingSpec(dataset="churn", target="contract", task="regression"),
+            InvalidInputError,
+            "regression needs a numeric target",
+        ),
+        (
+            TrainingSpec(dataset="houses", algorithm="naive_bayes"),
+            InvalidInputError,
+            "does not support regression",
+        ),
+        (TrainingSpec(dataset="ghost"), NotFoundError, "dataset ghost not found"),
+        (TrainingSpec(dataset="churn", params={"depth": 3}), InvalidInputError, "depth"),
+    ],
+)
+def test_bad_jobs_fail_before_anything_is_registered(
+    trained_workspace: Workspace, spec: TrainingSpec, error: type[Exception], message: str
+) -> None:
+    before = len(trained_workspace.models.list_versions())
+    with pytest.raises(error, match=message):
+        train(trained_workspace, spec)
+    assert len(trained_workspace.models.list_versions()) == before
+
+
+def test_single_class_and_text_targets_are_refused(tmp_path: Path, workspace: Workspace) -> None:
+    frame = datasets.churn(200, seed=1)
+    frame["constant"] = 1
+    frame["notes"] = [f"customer said something long about the plan number {i}" for i in range(200)]
+    path = tmp_path / "odd.csv"
+    frame.to_csv(path, index=False)
+    workspace.datasets.ingest(path, "odd")
+    with pytest.raises(InvalidInputError, match="single value"):
+        train(workspace, TrainingSpec(dataset="odd", target="constant"))
+    with pytest.raises(InvalidInputError, match="'notes' is text"):
+        train(workspace, TrainingSpec(dataset="odd", target="notes", task="regression"))
+    assert workspace.models.list_versions() == []
