@@ -25,7 +25,10 @@ def churn_cli(cli: Cli, tmp_path: Path) -> Cli:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--target", "no_such_column"], "target column 'no_such_column' is not in dataset churn:1"),
+        (
+            ["--target", "no_such_column"],
+            "target column 'no_such_column' is not in dataset churn:1",
+        ),
         (["--target", "constant"], "target column 'constant' has a single value"),
         (["--target", "notes", "--task", "regression"], "target column 'notes' is text"),
         (["--target", "region", "--task", "regression"], "regression needs a numeric target"),
@@ -75,8 +78,17 @@ def test_train_alias_predict_reproduce(churn_cli: Cli, tmp_path: Path) -> None:
     new = tmp_path / "new.parquet"
     datasets.churn(50, seed=8).drop(columns=["churned"]).to_parquet(new, index=False)
     out = tmp_path / "scored.csv"
-    churn_cli("model", "predict", "churn:production", "--input", str(new), "--output", str(out),
-              "--keep", "customer_id")
+    churn_cli(
+        "model",
+        "predict",
+        "churn:production",
+        "--input",
+        str(new),
+        "--output",
+        str(out),
+        "--keep",
+        "customer_id",
+    )
     lines = out.read_text().splitlines()
     assert lines[0] == "customer_id,prediction,proba_0,proba_1" and len(lines) == 51
     broken = tmp_path / "broken.csv"
@@ -92,5 +104,15 @@ def test_train_alias_predict_reproduce(churn_cli: Cli, tmp_path: Path) -> None:
 def test_algorithms_lists_the_catalog(cli: Cli) -> None:
     listed = json.loads(cli("algorithms", "--json").stdout)
     names = {a["name"] for a in listed}
-    assert {"linear", "knn", "decision_tree", "random_forest", "extra_trees",
-            "hist_gradient_boosting", "xgboost", "lightgbm", "svm", "naive_bayes"} == names
+    assert {
+        "linear",
+        "knn",
+        "decision_tree",
+        "random_forest",
+        "extra_trees",
+        "hist_gradient_boosting",
+        "xgboost",
+        "lightgbm",
+        "svm",
+        "naive_bayes",
+    } == names

@@ -52,7 +52,7 @@ def test_versions_aliases_and_history(any_workspace: Workspace, tmp_path: Path) 
         {"alias": "production", "from": None, "to": 1},
         {"alias": "production", "from": 1, "to": 2},
     ]
-    rejected = [e for e in events if e.kind == "rejected"][0]
+    rejected = next(e for e in events if e.kind == "rejected")
     assert rejected.actor == "ana" and rejected.details["reason"] == "too slow"
     ws.models.remove_alias("m", "production")
     with pytest.raises(NotFoundError, match="no alias 'production'"):

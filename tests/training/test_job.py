@@ -29,7 +29,9 @@ def test_binary_model_is_evaluated_packaged_and_registered(trained_workspace: Wo
     assert model.lineage["split"]["seed"] == 42 and model.run_id == result.run_id
     assert model.flavors == ["onnx", "pipeline"]
     assert 0.7 <= model.metrics["roc_auc"] <= 1.0
-    assert {"accuracy", "precision", "recall", "f1_macro", "pr_auc", "log_loss"} <= set(model.metrics)
+    assert {"accuracy", "precision", "recall", "f1_macro", "pr_auc", "log_loss"} <= set(
+        model.metrics
+    )
     run = ws.runs.get(result.run_id)
     assert {"evaluation/report.html", "evaluation/evaluation.json", "training_spec.json"} <= {
         a.name for a in run.artifacts
@@ -81,7 +83,11 @@ def test_reproduce_gives_identical_metrics(trained_workspace: Workspace) -> None
     ("spec", "error", "message"),
     [
         (TrainingSpec(dataset="churn", target="nope"), InvalidInputError, "'nope' is not in"),
-        (TrainingSpec(dataset="churn", algorithm="deep_forest"), InvalidInputError, "unknown algorithm"),
+        (
+            TrainingSpec(dataset="churn", algorithm="deep_forest"),
+            InvalidInputError,
+            "unknown algorithm",
+        ),
         (
             TrainingSpec(dataset="churn", requirements=("accuracyy>=0.5",)),
             InvalidInputError,

@@ -69,7 +69,8 @@ def show(
 
 def _print_version(version: ModelVersion) -> None:
     console.print(
-        f"[bold]{version.ref}[/]  {version.algorithm} ({version.task})  status [bold]{version.status.value}[/]"
+        f"[bold]{version.ref}[/]  {version.algorithm} ({version.task})  "
+        f"status [bold]{version.status.value}[/]"
         + (f" by {version.status_by}" if version.status_by else "")
         + (f": {version.status_reason}" if version.status_reason else "")
     )
@@ -79,7 +80,8 @@ def _print_version(version: ModelVersion) -> None:
     lineage = version.lineage
     split = lineage.get("split") or {}
     console.print(
-        "lineage: dataset [bold]{}[/] (fingerprint {}), split train/validation/test {}/{}/{} seed {}, "
+        "lineage: dataset [bold]{}[/] (fingerprint {}), "
+        "split train/validation/test {}/{}/{} seed {}, "
         "target {}, run {}".format(
             lineage.get("dataset"),
             str(lineage.get("dataset_fingerprint", ""))[:12],

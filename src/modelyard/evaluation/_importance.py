@@ -40,7 +40,7 @@ def _sample(
 
 def permutation_importance(
     model: Any,
-    X: pd.DataFrame,  # noqa: N803 - scikit-learn's name for the feature matrix
+    X: pd.DataFrame,
     y: Any,
     task: Task,
     n_repeats: int = 3,

@@ -81,17 +81,17 @@ class InputAdapter(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         categorical = [AdaptedColumn(c, "categorical") for c in self.categorical]
         return [*numeric, *dates, *categorical]
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> InputAdapter:  # noqa: N803
+    def fit(self, X: pd.DataFrame, y: Any = None) -> InputAdapter:
         """Check the columns exist; the adapter learns nothing else."""
         self._require(X)
         self.n_features_in_ = len(self.raw_columns)
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Adapt a DataFrame (the pipeline flavor's path)."""
         return pd.DataFrame(self.adapt(X), copy=False)
 
-    def adapt(self, data: Mapping[str, Any]) -> dict[str, npt.NDArray[Any]]:
+    def adapt(self, data: Mapping[str, Any] | pd.DataFrame) -> dict[str, npt.NDArray[Any]]:
         """Adapt columns given as a mapping of name to values (DataFrame or dict).
 
         Raises:
@@ -109,7 +109,7 @@ class InputAdapter(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             out[name] = _as_category(data[name])
         return out
 
-    def _require(self, data: Mapping[str, Any]) -> None:
+    def _require(self, data: Mapping[str, Any] | pd.DataFrame) -> None:
         missing = [c for c in self.raw_columns if c not in data]
         if missing:
             raise SchemaMismatchError(
@@ -202,8 +202,8 @@ def _as_date_parts(name: str, values: Any) -> dict[str, npt.NDArray[np.float64]]
         "dayofweek": moments.dt.day_of_week,
         "hour": moments.dt.hour,
     }
-    out = {
-        f"{name}__{part}": series_.to_numpy(dtype=np.float64, na_value=np.nan)
+    out: dict[str, npt.NDArray[np.float64]] = {
+        f"{name}__{part}": np.asarray(series_.to_numpy(dtype=np.float64, na_value=np.nan))
         for part, series_ in parts.items()
     }
     out[f"{name}__days_since_ref"] = np.where(present, days, np.nan)

@@ -1,8 +1,8 @@
 """Preprocessing chosen from a dataset's schema, as a scikit-learn Pipeline.
 
 The pipeline is ``FeatureRecipe → estimator`` (see ``_recipe.py`` for the steps
-and why they are not a ColumnTransformer). Identifier, ignored and text columns
-are dropped; the user can override each choice with :class:`PreprocessOptions`.
+and why they are not a ColumnTransformer). Identifier, ignored, text and constant
+columns are dropped; the user can override each choice with :class:`PreprocessOptions`.
 """
 
 from __future__ import annotations
@@ -54,7 +54,11 @@ class PreprocessOptions:
 def make_adapter(columns: list[ColumnSchema], options: PreprocessOptions) -> InputAdapter:
     """The input adapter for the feature columns of a schema."""
     dropped = set(options.drop_columns)
-    features = [c for c in columns if c.role is Role.FEATURE and c.name not in dropped]
+    features = [
+        c
+        for c in columns
+        if c.role is Role.FEATURE and c.name not in dropped and not _is_constant(c)
+    ]
 
     def of(*types: LogicalType) -> tuple[str, ...]:
         return tuple(c.name for c in features if c.logical_type in types)
@@ -71,6 +75,13 @@ def make_adapter(columns: list[ColumnSchema], options: PreprocessOptions) -> Inp
             details={"columns": [c.name for c in columns]},
         )
     return adapter
+
+
+def _is_constant(column: ColumnSchema) -> bool:
+    """One value and never missing: it carries no signal, and callers should not
+    have to send it (SageMaker Autopilot and scikit-learn's VarianceThreshold drop
+    such columns too)."""
+    return column.distinct_count <= 1 and column.missing_share == 0
 
 
 def build_pipeline(

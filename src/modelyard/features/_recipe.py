@@ -71,7 +71,7 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     # -- fitting -------------------------------------------------------------------
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> FeatureRecipe:  # noqa: N803
+    def fit(self, X: pd.DataFrame, y: Any = None) -> FeatureRecipe:
         """Learn the recipe's numbers from training rows."""
         if self.adapter is None:
             raise InvalidInputError("a FeatureRecipe needs an InputAdapter")
@@ -121,7 +121,7 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def _fit_categorical(
         self, name: str, values: npt.NDArray[Any], target: npt.NDArray[np.float64] | None
     ) -> dict[str, Any]:
-        levels, counts = np.unique(values.astype(str), return_counts=True)
+        levels = np.unique(values.astype(str))
         if len(levels) <= self.one_hot_max_categories:
             return {"name": name, "encoding": "one_hot", "levels": levels.tolist()}
         if target is None:
@@ -154,7 +154,7 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     # -- applying --------------------------------------------------------------------
 
-    def transform(self, X: pd.DataFrame) -> npt.NDArray[Any]:  # noqa: N803
+    def transform(self, X: pd.DataFrame) -> npt.NDArray[Any]:
         """Apply the recipe to a DataFrame (or a mapping of column arrays)."""
         assert self.adapter is not None
         return self.apply(self.adapter.adapt(X))
@@ -230,7 +230,11 @@ def _target_values(y: Any) -> npt.NDArray[np.float64] | None:
         return None
     values = pd.Series(np.asarray(y))
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return values.to_numpy(dtype=np.float64)
+        numbers: npt.NDArray[np.float64] = values.to_numpy(dtype=np.float64)
+        return numbers
     # a binary label given as strings: the second sorted label is the positive one
     levels = sorted(values.astype(str).unique())
-    return (values.astype(str) == levels[-1]).to_numpy(dtype=np.float64)
+    positive: npt.NDArray[np.float64] = (values.astype(str) == levels[-1]).to_numpy(
+        dtype=np.float64
+    )
+    return positive

@@ -156,8 +156,12 @@ class LoadedModel:
     def _decide(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
         classes = np.asarray(self.classes, dtype=object)
         if self.task == "binary" and self.threshold is not None:
-            return np.where(probabilities[:, 1] >= self.threshold, classes[1], classes[0])
-        return classes[np.argmax(probabilities, axis=1)]
+            decided: npt.NDArray[Any] = np.where(
+                probabilities[:, 1] >= self.threshold, classes[1], classes[0]
+            )
+            return decided
+        chosen: npt.NDArray[Any] = classes[np.argmax(probabilities, axis=1)]
+        return chosen
 
 
 def load_model(directory: Path, prefer: str = "onnx") -> LoadedModel:

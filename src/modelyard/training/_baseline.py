@@ -95,7 +95,7 @@ def _categorical(values: pd.Series) -> dict[str, Any]:
     top = shares.head(_MAX_LEVELS)
     return {
         "missing_share": float(values.isna().mean()) if len(values) else 0.0,
-        "count": int(len(values)),
+        "count": len(values),
         "levels": {str(k): float(v) for k, v in top.items()},
         "other_share": float(1.0 - top.sum()),
     }

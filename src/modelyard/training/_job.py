@@ -252,7 +252,8 @@ def _load(workspace: Workspace, problem: _Problem, split: str) -> pd.DataFrame:
         )
     if split == "test" and len(frame) == 0:
         raise InvalidInputError(f"dataset {problem.version.ref} has an empty test split")
-    return frame
+    loaded: pd.DataFrame = frame
+    return loaded
 
 
 def _label_encoding(
@@ -410,7 +411,7 @@ def _report_context(
     problem: _Problem,
     spec: TrainingSpec,
     params: dict[str, Any],
-    messages: list[str],
+    messages: list[tuple[str, bool, str]],
     passed: bool,
     run_id: str,
     onnx: OnnxOutcome,
