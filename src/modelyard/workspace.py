@@ -11,6 +11,7 @@ from modelyard.data import DatasetStore
 from modelyard.errors import AlreadyExistsError, ConfigurationError
 from modelyard.metadata import MetadataStore, head_revision
 from modelyard.registry import ModelRegistry
+from modelyard.serving import EndpointStore
 from modelyard.settings import SETTINGS_FILE, STATE_DIR, Settings, load_settings
 from modelyard.tracking import Run, RunStore, capture_environment
 
@@ -98,6 +99,11 @@ class Workspace:
     def models(self) -> ModelRegistry:
         """Registered models."""
         return ModelRegistry(self.metadata, self.artifacts)
+
+    @cached_property
+    def endpoints(self) -> EndpointStore:
+        """Serving endpoints, their configuration history, and API tokens."""
+        return EndpointStore(self.metadata, self.models)
 
     def start_run(
         self,

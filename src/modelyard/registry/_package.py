@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,23 @@ class LoadedModel:
             output = np.asarray(self._pipeline.predict(data), dtype=np.float64)
         else:
             output = np.asarray(self._pipeline.predict_proba(data), dtype=np.float64)
+        if self.task == "regression":
+            return Prediction(output.reshape(-1), None, None, self.flavor)
+        return Prediction(self._decide(output), output, self.classes, self.flavor)
+
+    def predict_columns(self, columns: Mapping[str, Sequence[Any]]) -> Prediction:
+        """Predict for rows given as ``{column: values}`` (serving's hot path).
+
+        The ONNX flavor runs the feature recipe on the column arrays directly, with
+        no DataFrame built; the pipeline flavor needs one.
+
+        Raises:
+            SchemaMismatchError: a required column is missing or has bad values.
+        """
+        if self._onnx is None:
+            return self.predict(pd.DataFrame(dict(columns)))
+        adapted = self._recipe.adapter.adapt(columns)
+        output = self._onnx.run(self._recipe.apply(adapted))
         if self.task == "regression":
             return Prediction(output.reshape(-1), None, None, self.flavor)
         return Prediction(self._decide(output), output, self.classes, self.flavor)

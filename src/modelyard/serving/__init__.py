@@ -1,0 +1,64 @@
+"""Deploy: endpoints with weighted and shadow variants, data capture, one gateway.
+
+The store (:class:`EndpointStore`, ``Workspace.endpoints``) is imported eagerly;
+the gateway (``create_app``, ``serve``) only when used, so opening a workspace
+does not import the web stack.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from modelyard.serving._config import (
+    Endpoint,
+    EndpointConfig,
+    EndpointRevision,
+    VariantConfig,
+    parse_variant,
+    parse_weights,
+)
+from modelyard.serving._store import EndpointStore
+from modelyard.serving._tokens import TokenInfo, TokenStore
+
+if TYPE_CHECKING:
+    from modelyard.serving._app import create_app
+    from modelyard.serving._capture import CaptureWriter
+    from modelyard.serving._gateway import GatewayOptions
+    from modelyard.serving._server import serve
+
+__all__ = [
+    "CaptureWriter",
+    "Endpoint",
+    "EndpointConfig",
+    "EndpointRevision",
+    "EndpointStore",
+    "GatewayOptions",
+    "TokenInfo",
+    "TokenStore",
+    "VariantConfig",
+    "create_app",
+    "parse_variant",
+    "parse_weights",
+    "serve",
+]
+
+_LAZY = {
+    "create_app": "modelyard.serving._app",
+    "CaptureWriter": "modelyard.serving._capture",
+    "GatewayOptions": "modelyard.serving._gateway",
+    "serve": "modelyard.serving._server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelyard.serving' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,177 @@
+"""Data capture: requests and responses written to Parquet off the request path.
+
+The request path only puts a small dict on a bounded queue (never blocks: when the
+queue is full the record is dropped and the drop counted). A background thread
+drains the queue in batches into Parquet files partitioned by endpoint and hour::
+
+    <root>/endpoint=NAME/hour=YYYY-MM-DDTHH/part-<time>-<pid>-<n>.parquet
+
+:meth:`CaptureWriter.close` (the gateway's graceful shutdown) writes everything
+still queued before returning.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CAPTURE_FIELDS", "CaptureWriter"]
+
+CAPTURE_FIELDS = (
+    "time",
+    "endpoint",
+    "variant",
+    "model",
+    "shadow",
+    "request_id",
+    "inference_id",
+    "latency_ms",
+    "status",
+    "content_type",
+    "request",
+    "response",
+)
+
+
+class CaptureWriter:
+    """A bounded queue of capture records and the thread that writes them.
+
+    Args:
+        root: directory of the partitioned Parquet dataset.
+        max_queue: records held in memory at most; more are dropped and counted.
+        batch_rows: records per file at most.
+        flush_seconds: how long a record may wait in memory before being written.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        max_queue: int = 100_000,
+        batch_rows: int = 20_000,
+        flush_seconds: float = 1.0,
+    ) -> None:
+        self.root = root
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
+        self._batch_rows = batch_rows
+        self._flush_seconds = flush_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._files = 0
+        self.dropped = 0
+        self.written = 0
+        self.failed = 0
+
+    @property
+    def depth(self) -> int:
+        """Records waiting to be written."""
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="modelyard-capture", daemon=True)
+            self._thread.start()
+
+    def offer(self, record: dict[str, Any]) -> bool:
+        """Queue one record without waiting; ``False`` (and a counted drop) when full."""
+        try:
+            self._queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop the thread after writing every queued record."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._write(self._take_all())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._take(self._flush_seconds)
+            if batch:
+                self._write(batch)
+
+    def _take(self, wait: float) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + wait
+        batch: list[dict[str, Any]] = []
+        while len(batch) < self._batch_rows:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._stop.is_set():
+                break
+            try:
+                batch.append(self._queue.get(timeout=min(remaining, 0.1)))
+            except queue.Empty:
+                continue
+        return batch
+
+    def _take_all(self) -> list[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        while True:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return batch
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        if not batch:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for record in batch:
+            hour = datetime.fromtimestamp(record["time"], UTC).strftime("%Y-%m-%dT%H")
+            groups[(record["endpoint"], hour)].append(record)
+        for (endpoint, hour), records in groups.items():
+            directory = self.root / f"endpoint={endpoint}" / f"hour={hour}"
+            self._files += 1
+            name = f"part-{time.time_ns()}-{os.getpid()}-{self._files}.parquet"
+            schema = _schema(pa)
+            columns = {
+                key: pa.array([r.get(key) for r in records], schema.field(key).type)
+                for key in CAPTURE_FIELDS
+                if key != "time"
+            }
+            times = [datetime.fromtimestamp(r["time"], UTC) for r in records]
+            table = pa.table(
+                {"time": pa.array(times, schema.field("time").type), **columns}, schema=schema
+            )
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                staging = directory / f".{name}.tmp"
+                pq.write_table(table, staging)
+                staging.rename(directory / name)
+                self.written += len(records)
+            except OSError:
+                self.failed += len(records)
+
+
+def _schema(pa: Any) -> Any:
+    string = pa.string()
+    return pa.schema(
+        [
+            ("time", pa.timestamp("us", tz="UTC")),
+            ("endpoint", string),
+            ("variant", string),
+            ("model", string),
+            ("shadow", pa.bool_()),
+            ("request_id", string),
+            ("inference_id", string),
+            ("latency_ms", pa.float64()),
+            ("status", pa.int32()),
+            ("content_type", string),
+            ("request", string),
+            ("response", string),
+        ]
+    )

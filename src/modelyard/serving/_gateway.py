@@ -1,0 +1,439 @@
+"""The gateway's runtime: loaded endpoints, hot swaps, and one invocation's flow.
+
+Endpoint states are immutable snapshots in a dict that is replaced whole: a
+request reads the dict once, so it sees either the old or the new configuration,
+never half of one. A refresh (polled from the store, or right after a change made
+through this gateway) loads and warms new variants in a thread before swapping,
+reuses variants whose model did not change, and releases the others only after
+their in-flight requests have answered: no request fails during a swap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
+from modelyard.serving._capture import CaptureWriter
+from modelyard.serving._metrics import GatewayMetrics
+from modelyard.serving._parse import Table
+from modelyard.serving._router import VariantRouter
+from modelyard.serving._tokens import hash_token
+from modelyard.serving._variant import LoadedVariant
+
+if TYPE_CHECKING:
+    from modelyard.registry import Prediction
+    from modelyard.serving._config import Endpoint, EndpointConfig, VariantConfig
+    from modelyard.workspace import Workspace
+
+__all__ = ["EndpointState", "Gateway", "GatewayOptions", "Outcome"]
+
+log = logging.getLogger("modelyard.serving")
+_THREAD_ROWS = 256  # larger batches predict in a thread so the event loop keeps answering
+
+
+@dataclass(frozen=True)
+class GatewayOptions:
+    """How a gateway runs.
+
+    Attributes:
+        endpoint: serve only this endpoint (the SageMaker container contract).
+        poll_interval: seconds between checks of the store for endpoint changes.
+        max_body_bytes: larger request bodies are refused with 413.
+        capture_dir: where captured traffic goes (default ``<state_dir>/capture``).
+        capture_queue: capture records held in memory at most.
+        shadow_queue: shadow copies waiting at most (more are dropped and counted).
+        cors_origins: origins allowed by CORS (none: CORS off).
+        access_log: write one structured log line per invocation.
+    """
+
+    endpoint: str | None = None
+    poll_interval: float = 0.5
+    max_body_bytes: int = 6 * 1024 * 1024
+    capture_dir: Path | None = None
+    capture_queue: int = 100_000
+    shadow_queue: int = 10_000
+    cors_origins: tuple[str, ...] = ()
+    access_log: bool = True
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    """One endpoint as served: its configuration and loaded variants."""
+
+    name: str
+    version: int
+    config: EndpointConfig
+    router: VariantRouter[LoadedVariant]
+    production: tuple[LoadedVariant, ...]
+    shadows: tuple[LoadedVariant, ...]
+
+
+@dataclass
+class Outcome:
+    """What one invocation did, for the protocol to render and capture to record."""
+
+    endpoint: str
+    request_id: str
+    inference_id: str | None
+    started: float
+    variant: LoadedVariant | None = None
+    prediction: Prediction | None = None
+    error: ModelyardError | None = None
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+
+
+class Gateway:
+    """Loaded endpoints of one workspace, kept in step with the metadata store."""
+
+    def __init__(self, workspace: Workspace, options: GatewayOptions) -> None:
+        self.workspace = workspace
+        self.options = options
+        capture_dir = options.capture_dir or workspace.settings.state_dir / "capture"
+        self.capture = CaptureWriter(capture_dir, max_queue=options.capture_queue)
+        self.metrics = GatewayMetrics(self.capture)
+        self.endpoints: dict[str, EndpointState] = {}
+        self.load_errors: dict[str, str] = {}
+        self.token_scopes: dict[str, str] = {}
+        self.ready = False
+        self.shadow_dropped = 0
+        self._models: dict[str, LoadedVariant] = {}
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._shadows: asyncio.Queue[tuple[EndpointState, Outcome, str]] | None = None
+        self._random = random.Random()
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load every endpoint, then poll for changes and run shadows in the background."""
+        self.capture.start()
+        self._shadows = asyncio.Queue(maxsize=self.options.shadow_queue)
+        await self.refresh()
+        self.ready = True
+        self._tasks = [
+            asyncio.create_task(self._poll(), name="modelyard-poll"),
+            asyncio.create_task(self._shadow_worker(), name="modelyard-shadow"),
+        ]
+
+    async def stop(self) -> None:
+        """Finish shadow copies, stop polling, write every captured record."""
+        self.ready = False
+        if self._shadows is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._shadows.join(), timeout=10)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.to_thread(self.capture.close)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.poll_interval)
+            try:
+                await self.refresh()
+            except Exception:  # a database hiccup must not stop serving what is loaded
+                log.exception("refreshing endpoints failed")
+
+    # -- keeping in step with the store ------------------------------------------
+
+    async def refresh(self) -> None:
+        """Load endpoints whose configuration version moved; drop deleted ones."""
+        async with self._lock:
+            store = self.workspace.endpoints
+            self.token_scopes = await asyncio.to_thread(store.tokens.scopes)
+            versions = await asyncio.to_thread(store.versions)
+            if self.options.endpoint is not None:
+                versions = {k: v for k, v in versions.items() if k == self.options.endpoint}
+            current = self.endpoints
+            changed = [
+                n for n, v in versions.items() if n not in current or current[n].version != v
+            ]
+            if not changed and set(versions) == set(current):
+                return
+            updated = {n: s for n, s in current.items() if n in versions}
+            for name in changed:
+                try:
+                    endpoint = await asyncio.to_thread(store.get, name)
+                    updated[name] = await self._build(endpoint)
+                    self.load_errors.pop(name, None)
+                except NotFoundError:
+                    updated.pop(name, None)
+                except Exception as exc:  # keep serving the old state; say why
+                    self.load_errors[name] = f"{type(exc).__name__}: {exc}"
+                    log.error("cannot load endpoint %s: %s", name, exc)
+            self.endpoints = updated
+            self._release_unused()
+
+    async def _build(self, endpoint: Endpoint) -> EndpointState:
+        config = endpoint.config
+        loaded = [await self._variant(v) for v in config.variants]
+        production = tuple(x for x in loaded if not x.config.shadow)
+        shadows = tuple(x for x in loaded if x.config.shadow)
+        router = VariantRouter(
+            [v.name for v in production], [v.config.weight for v in production], production
+        )
+        return EndpointState(
+            endpoint.name, endpoint.config_version, config, router, production, shadows
+        )
+
+    async def _variant(self, config: VariantConfig) -> LoadedVariant:
+        existing = self._models.get(_key(config))
+        if existing is not None:
+            return existing
+        models = self.workspace.models
+
+        def load() -> LoadedVariant:
+            variant = LoadedVariant(config, models.load(config.model))
+            variant.warm()
+            return variant
+
+        variant = await asyncio.to_thread(load)
+        self._models[_key(config)] = variant
+        return variant
+
+    def _release_unused(self) -> None:
+        used = {
+            _key(v.config)
+            for state in self.endpoints.values()
+            for v in (*state.production, *state.shadows)
+        }
+        for key in [k for k in self._models if k not in used]:
+            variant = self._models.pop(key)
+            task = asyncio.get_running_loop().create_task(variant.drained())
+            self._tasks.append(task)
+
+    # -- one invocation ----------------------------------------------------------
+
+    def state(self, name: str) -> EndpointState:
+        """The served state of endpoint ``name``.
+
+        Raises:
+            NotFoundError: the gateway serves no such endpoint.
+        """
+        state = self.endpoints.get(name)
+        if state is None:
+            raise NotFoundError(f"endpoint {name} not found", details={"endpoint": name})
+        return state
+
+    def single(self) -> str:
+        """The endpoint ``/invocations`` answers for (``--endpoint``, or the only one).
+
+        Raises:
+            NotFoundError: none, or several and no ``--endpoint``.
+        """
+        if self.options.endpoint is not None:
+            return self.options.endpoint
+        if len(self.endpoints) == 1:
+            return next(iter(self.endpoints))
+        raise NotFoundError(
+            "/invocations needs a gateway serving one endpoint (modelyard serve --endpoint "
+            "NAME); use /endpoints/NAME/invocations"
+        )
+
+    def authorize(self, authorization: str | None, scope: str) -> None:
+        """Check a bearer token for ``scope`` (``invoke`` or ``admin``).
+
+        Raises:
+            UnauthorizedError: tokens exist and none (or an unknown one) was sent.
+            ForbiddenError: the token's scope is too small.
+        """
+        if not self.token_scopes:
+            return
+        token = ""
+        if authorization and authorization[:7].lower() == "bearer ":
+            token = authorization[7:].strip()
+        if not token:
+            raise UnauthorizedError(
+                "this gateway needs an API token: send Authorization: Bearer TOKEN"
+            )
+        granted = self.token_scopes.get(hash_token(token))
+        if granted is None:
+            raise UnauthorizedError("unknown API token")
+        if scope == "admin" and granted != "admin":
+            raise ForbiddenError("this needs an admin token; the token sent may only invoke")
+
+    def begin(self, name: str, inference_id: str | None) -> Outcome:
+        """Start an invocation's record."""
+        return Outcome(name, uuid.uuid4().hex, inference_id, time.perf_counter())
+
+    async def predict(
+        self,
+        outcome: Outcome,
+        parse: Any,
+        target: str | None = None,
+        sticky: str | None = None,
+    ) -> None:
+        """Choose a variant, parse and check the request with its signature, predict.
+
+        ``parse`` turns the variant's column names into a :class:`Table`. Errors are
+        stored on ``outcome`` (never raised) so every protocol renders them its way.
+        """
+        try:
+            state = self.state(outcome.endpoint)
+            variant = state.router.choose(target, sticky)
+            outcome.variant = variant
+            variant.inflight += 1
+            try:
+                table: Table = parse(variant.signature.names)
+                columns = variant.signature.check(
+                    table,
+                    reject_unexpected=state.config.unexpected_columns == "reject",
+                    hide=state.config.hide_schema,
+                )
+                outcome.columns = columns
+                if table.n_rows > _THREAD_ROWS:
+                    outcome.prediction = await asyncio.to_thread(variant.predict, columns)
+                else:
+                    outcome.prediction = variant.predict(columns)
+            finally:
+                variant.inflight -= 1
+        except ModelyardError as exc:
+            outcome.error = exc
+        except Exception as exc:  # the model itself failed on checked input
+            outcome.error = ModelFailedError(f"the model failed: {type(exc).__name__}: {exc}")
+
+    def finish(
+        self,
+        outcome: Outcome,
+        status: int,
+        request: bytes,
+        response: bytes,
+        content_type: str,
+    ) -> None:
+        """Count, log, capture and mirror to shadows an answered invocation."""
+        elapsed = time.perf_counter() - outcome.started
+        variant = outcome.variant.name if outcome.variant is not None else ""
+        metrics = self.metrics
+        # Label only endpoints the gateway serves: a fuzzer's paths must not grow the series.
+        label = outcome.endpoint if outcome.endpoint in self.endpoints else "_unknown"
+        metrics.requests.labels(label, variant, str(status)).inc()
+        metrics.latency.labels(label, variant).observe(elapsed)
+        if outcome.error is not None:
+            metrics.errors.labels(label, type(outcome.error).__name__).inc()
+        if self.options.access_log:
+            log.info(
+                "invocation",
+                extra={
+                    "endpoint": outcome.endpoint,
+                    "variant": variant,
+                    "status": status,
+                    "latency_ms": round(elapsed * 1000, 3),
+                    "request_id": outcome.request_id,
+                },
+            )
+        state = self.endpoints.get(outcome.endpoint)
+        if state is None:
+            return
+        if state.config.capture_percent > 0 and (
+            state.config.capture_percent >= 100
+            or self._random.random() * 100 < state.config.capture_percent
+        ):
+            self.capture.offer(
+                {
+                    "time": time.time(),
+                    "endpoint": outcome.endpoint,
+                    "variant": variant,
+                    "model": outcome.variant.model_ref if outcome.variant else None,
+                    "shadow": False,
+                    "request_id": outcome.request_id,
+                    "inference_id": outcome.inference_id,
+                    "latency_ms": elapsed * 1000,
+                    "status": status,
+                    "content_type": content_type,
+                    "request": request.decode("utf-8", "replace"),
+                    "response": response.decode("utf-8", "replace"),
+                }
+            )
+        if state.shadows and outcome.prediction is not None and self._shadows is not None:
+            try:
+                self._shadows.put_nowait((state, outcome, request.decode("utf-8", "replace")))
+            except asyncio.QueueFull:
+                self.shadow_dropped += 1
+
+    async def _shadow_worker(self) -> None:
+        assert self._shadows is not None
+        while True:
+            state, outcome, request = await self._shadows.get()
+            try:
+                for shadow in state.shadows:
+                    await self._run_shadow(state, shadow, outcome, request)
+            finally:
+                self._shadows.task_done()
+
+    async def _run_shadow(
+        self, state: EndpointState, shadow: LoadedVariant, outcome: Outcome, request: str
+    ) -> None:
+        import json
+
+        from modelyard.serving._variant import prediction_body
+
+        started = time.perf_counter()
+        shadow.inflight += 1
+        try:
+            columns = {n: outcome.columns[n] for n in shadow.signature.names}
+            prediction = await asyncio.to_thread(shadow.predict, columns)
+            response, status = json.dumps(prediction_body(prediction)), 200
+        except KeyError as exc:
+            response, status = json.dumps({"error": f"missing column {exc}"}), 422
+        except Exception as exc:
+            response, status = json.dumps({"error": f"{type(exc).__name__}: {exc}"}), 500
+        finally:
+            shadow.inflight -= 1
+        self.metrics.shadow.labels(state.name, shadow.name).inc()
+        # A shadow's answers exist only to be compared: they are always captured.
+        self.capture.offer(
+            {
+                "time": time.time(),
+                "endpoint": state.name,
+                "variant": shadow.name,
+                "model": shadow.model_ref,
+                "shadow": True,
+                "request_id": outcome.request_id,
+                "inference_id": outcome.inference_id,
+                "latency_ms": (time.perf_counter() - started) * 1000,
+                "status": status,
+                "content_type": "application/json",
+                "request": request,
+                "response": response,
+            }
+        )
+
+
+class UnauthorizedError(ModelyardError):
+    """No API token, or an unknown one."""
+
+    exit_code = 9
+    http_status = 401
+
+
+class ForbiddenError(ModelyardError):
+    """A token whose scope does not allow the call."""
+
+    exit_code = 9
+    http_status = 403
+
+
+class ModelFailedError(ModelyardError):
+    """The model raised on input that passed validation (a bug or a broken package)."""
+
+    http_status = 500
+
+
+class BodyTooLargeError(InvalidInputError):
+    """A request body over the gateway's size limit."""
+
+    http_status = 413
+
+
+def _key(config: VariantConfig) -> str:
+    return f"{config.name}\x00{config.model}"

@@ -1,0 +1,202 @@
+"""The invocation hot path as plain ASGI: read the body, predict, answer, record.
+
+Three protocols share one flow and differ only in how they read and answer:
+
+- ``sagemaker``: ``POST /endpoints/{name}/invocations`` and the container's
+  ``POST /invocations``. Input errors are answered as SageMaker does when a
+  container answers 4xx: status 424 with ``x-amzn-ErrorType: ModelError`` (so
+  boto3 raises ``ModelError``), the original status and modelyard's error body;
+- ``modelyard``: ``POST /endpoints/{name}/predict``, errors as
+  ``{"error": {"type", "message", "details"}}`` with their own status;
+- ``kserve``: ``POST /v2/models/{name}/infer`` (Open Inference Protocol tensors).
+
+No framework routing, no DataFrame, no pydantic on this path: it is what the
+gateway spends its time on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
+from typing import Any
+
+from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
+from modelyard.serving._gateway import BodyTooLargeError, Gateway, Outcome
+from modelyard.serving._kserve import kserve_response, parse_kserve
+from modelyard.serving._parse import parse_body
+from modelyard.serving._variant import prediction_body
+
+__all__ = ["InvocationHandler", "invocation_route"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_JSON = b"application/json"
+
+
+def invocation_route(method: str, path: str) -> tuple[str, str | None] | None:
+    """``(protocol, endpoint)`` when ``path`` is an invocation, else ``None``."""
+    if method != "POST":
+        return None
+    if path == "/invocations":
+        return ("sagemaker", None)
+    parts = path.split("/")
+    if len(parts) == 4 and parts[1] == "endpoints" and parts[2]:
+        if parts[3] == "invocations":
+            return ("sagemaker", parts[2])
+        if parts[3] == "predict":
+            return ("modelyard", parts[2])
+    if len(parts) == 5 and parts[1] == "v2" and parts[2] == "models" and parts[4] == "infer":
+        return ("kserve", parts[3])
+    return None
+
+
+class InvocationHandler:
+    """Answers invocation requests for one gateway."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, protocol: str, name: str | None
+    ) -> None:
+        gateway = self.gateway
+        headers = _headers(scope)
+        outcome = gateway.begin(name or "", headers.get("x-amzn-sagemaker-inference-id"))
+        body = b""
+        content_type = headers.get("content-type", "")
+        try:
+            gateway.authorize(headers.get("authorization"), "invoke")
+            body = await _read_body(receive, headers, gateway.options.max_body_bytes)
+            if name is None:
+                outcome.endpoint = gateway.single()
+            if protocol == "kserve":
+                parse = partial(parse_kserve, body)
+            else:
+                parse = partial(parse_body, body, content_type)
+            target = headers.get("x-modelyard-variant") or headers.get(
+                "x-amzn-sagemaker-target-variant"
+            )
+            await gateway.predict(outcome, parse, target, headers.get("x-modelyard-sticky-key"))
+        except ModelyardError as exc:
+            outcome.error = exc
+        status, payload, media = _render(protocol, outcome, headers.get("accept", ""))
+        response_headers = [
+            (b"content-type", media),
+            (b"x-modelyard-request-id", outcome.request_id.encode()),
+        ]
+        if outcome.variant is not None and outcome.error is None:
+            variant = outcome.variant.name.encode()
+            response_headers += [
+                (b"x-modelyard-variant", variant),
+                (b"x-amzn-invoked-production-variant", variant),
+                (b"x-modelyard-model", outcome.variant.model_ref.encode()),
+            ]
+        if outcome.inference_id:
+            response_headers.append(
+                (
+                    b"x-amzn-sagemaker-inference-id",
+                    outcome.inference_id.encode("latin-1", "replace"),
+                )
+            )
+        if outcome.error is not None and protocol == "sagemaker":
+            response_headers.append((b"x-amzn-errortype", _sagemaker_code(outcome.error).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": payload})
+        gateway.finish(outcome, status, body, payload, content_type)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError(
+            f"request body of {int(declared):,} bytes is over the limit of {limit:,} bytes",
+            details={"limit": limit},
+        )
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise InvalidInputError("the client went away before sending the whole body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError(
+                f"request body is over the limit of {limit:,} bytes", details={"limit": limit}
+            )
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _render(protocol: str, outcome: Outcome, accept: str) -> tuple[int, bytes, bytes]:
+    error = outcome.error
+    if error is None and outcome.prediction is not None and outcome.variant is not None:
+        if protocol == "kserve":
+            return 200, _dumps(kserve_response(outcome)), _JSON
+        if "text/csv" in accept and "json" not in accept:
+            return 200, _csv(outcome), b"text/csv"
+        body = prediction_body(outcome.prediction)
+        threshold = outcome.variant.model.threshold
+        if threshold is not None:
+            body["threshold"] = threshold
+        body.update(
+            variant=outcome.variant.name,
+            model=outcome.variant.model_ref,
+            request_id=outcome.request_id,
+        )
+        if outcome.inference_id:
+            body["inference_id"] = outcome.inference_id
+        return 200, _dumps(body), _JSON
+    if error is None:  # unreachable: predict always sets one of the two
+        error = ModelyardError("no prediction was made")
+    payload = error.to_dict()
+    status = error.http_status
+    if protocol == "sagemaker":
+        code = _sagemaker_code(error)
+        if code == "ModelError":
+            payload = {
+                "Message": f"Received client error ({status}) from model: {error.message}",
+                "OriginalStatusCode": status,
+                "OriginalMessage": json.dumps(payload),
+                **payload,
+            }
+            status = 424
+        else:
+            payload = {"message": error.message, **payload}
+    return status, _dumps(payload), _JSON
+
+
+def _sagemaker_code(error: ModelyardError) -> str:
+    if isinstance(error, NotFoundError) or error.http_status in (401, 403, 413):
+        return {401: "AccessDeniedException", 403: "AccessDeniedException"}.get(
+            error.http_status, "ValidationError"
+        )
+    return "ModelError"
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), allow_nan=False, default=str).encode()
+
+
+def _csv(outcome: Outcome) -> bytes:
+    assert outcome.prediction is not None
+    frame = prediction_body(outcome.prediction)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    classes = frame.get("classes")
+    writer.writerow(["prediction", *(f"proba_{c}" for c in classes or [])])
+    for index, value in enumerate(frame["predictions"]):
+        probabilities = frame["probabilities"][index] if classes else []
+        writer.writerow([value, *probabilities])
+    return buffer.getvalue().encode()

@@ -1,0 +1,68 @@
+"""Prometheus metrics of one gateway (its own registry, so two apps never clash)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from modelyard.serving._capture import CaptureWriter
+
+__all__ = ["GatewayMetrics"]
+
+_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class GatewayMetrics:
+    """Requests, errors and latency per endpoint and variant; capture queue and drops."""
+
+    def __init__(self, capture: CaptureWriter) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "modelyard_requests",
+            "Invocations answered, by endpoint, variant and HTTP status.",
+            ["endpoint", "variant", "status"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "modelyard_errors",
+            "Invocations answered with an error, by endpoint and error type.",
+            ["endpoint", "type"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "modelyard_request_latency_seconds",
+            "Time from request received to response sent, by endpoint and variant.",
+            ["endpoint", "variant"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.shadow = Counter(
+            "modelyard_shadow_requests",
+            "Copies of requests answered by shadow variants.",
+            ["endpoint", "variant"],
+            registry=self.registry,
+        )
+        depth = Gauge(
+            "modelyard_capture_queue_depth",
+            "Capture records waiting to be written.",
+            registry=self.registry,
+        )
+        depth.set_function(lambda: float(capture.depth))
+        dropped = Gauge(
+            "modelyard_capture_dropped",
+            "Capture records dropped because the queue was full.",
+            registry=self.registry,
+        )
+        dropped.set_function(lambda: float(capture.dropped))
+        written = Gauge(
+            "modelyard_capture_written",
+            "Capture records written to Parquet.",
+            registry=self.registry,
+        )
+        written.set_function(lambda: float(capture.written))
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)

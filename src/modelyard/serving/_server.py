@@ -1,0 +1,80 @@
+"""Running the gateway: uvicorn in this process, or several worker processes.
+
+Workers get the settings as an argument (pickled by ``multiprocessing``), never
+through environment variables: each builds its own app with :func:`create_app`
+on a listening socket bound once here and shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import socket
+import sys
+from typing import Any
+
+from modelyard.serving._app import JsonLogFormatter, create_app
+from modelyard.serving._gateway import GatewayOptions
+from modelyard.settings import Settings
+
+__all__ = ["configure_logging", "serve"]
+
+
+def configure_logging(access_log: bool) -> None:
+    """Structured JSON access logs on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter())
+    logger = logging.getLogger("modelyard.serving")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO if access_log else logging.WARNING)
+    logger.propagate = False
+
+
+def serve(
+    settings: Settings,
+    options: GatewayOptions,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+) -> None:
+    """Serve the workspace's endpoints until interrupted (SIGINT/SIGTERM: graceful)."""
+    if workers <= 1:
+        _run(settings, options, host, port, None)
+        return
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_run, args=(settings, options, host, port, sock), daemon=False)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        for process in processes:
+            process.join()
+    except KeyboardInterrupt:
+        for process in processes:
+            process.join()
+    finally:
+        sock.close()
+
+
+def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock: Any) -> None:
+    import uvicorn
+
+    configure_logging(options.access_log)
+    config = uvicorn.Config(
+        create_app(settings, options),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=30,
+    )
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock] if sock is not None else None)

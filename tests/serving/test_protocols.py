@@ -1,0 +1,166 @@
+"""Each protocol through a real client against a real gateway on a loopback port."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import botocore.config
+import pytest
+
+from modelyard.serving import GatewayOptions, VariantConfig
+from modelyard.workspace import Workspace
+from tests.serving.conftest import LiveGateway, wait_served
+
+
+@pytest.fixture
+def live(
+    gateway_factory: Callable[..., LiveGateway], endpoint_name: str
+) -> LiveGateway:
+    gateway = gateway_factory()
+    gateway.workspace.endpoints.create(
+        endpoint_name,
+        [VariantConfig("a", "churn:1", 1.0), VariantConfig("b", "churn:2", 1.0)],
+    )
+    wait_served(gateway, endpoint_name, 1)  # picked up by polling the store
+    return gateway
+
+
+def test_json_shapes_answer_alike(
+    live: LiveGateway, endpoint_name: str, churn_rows: list[dict[str, Any]]
+) -> None:
+    rows = churn_rows[:3]
+    columns = list(rows[0])
+    split = {"columns": columns, "data": [[r[c] for c in columns] for r in rows]}
+    bodies = [
+        rows,
+        {"dataframe_records": rows},
+        {"dataframe_split": split},
+        split,
+        {"instances": rows},
+        {"inputs": {c: [r[c] for r in rows] for c in columns}},
+    ]
+    path = f"/endpoints/{endpoint_name}/predict"
+    with live.client() as client:
+        answers = []
+        for body in bodies:
+            response = client.post(path, json=body, headers={"X-Modelyard-Variant": "a"})
+            assert response.status_code == 200, response.text
+            answers.append(response.json())
+        single = client.post(path, json=rows[0], headers={"X-Modelyard-Variant": "a"}).json()
+    first = answers[0]
+    assert len(first["predictions"]) == 3 and len(first["probabilities"][0]) == 2
+    for answer in answers[1:]:
+        assert answer["probabilities"] == first["probabilities"]
+    assert single["probabilities"][0] == first["probabilities"][0]
+    assert first["variant"] == "a" and first["model"] == "churn:1" and first["request_id"]
+    assert first["classes"] == [0, 1] and "threshold" in first
+
+
+def test_csv_in_and_out(
+    live: LiveGateway, endpoint_name: str, churn_rows: list[dict[str, Any]]
+) -> None:
+    rows = churn_rows[:4]
+    columns = list(rows[0])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+    with live.client() as client:
+        response = client.post(
+            f"/endpoints/{endpoint_name}/invocations",
+            content=buffer.getvalue(),
+            headers={"Content-Type": "text/csv", "Accept": "text/csv", "X-Modelyard-Variant": "b"},
+        )
+        reference = client.post(
+            f"/endpoints/{endpoint_name}/invocations",
+            json=rows,
+            headers={"X-Modelyard-Variant": "b"},
+        ).json()
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["x-modelyard-variant"] == "b"
+    assert response.headers["x-amzn-invoked-production-variant"] == "b"
+    table = list(csv.reader(io.StringIO(response.text)))
+    assert table[0] == ["prediction", "proba_0", "proba_1"]
+    assert [float(r[2]) for r in table[1:]] == pytest.approx(
+        [p[1] for p in reference["probabilities"]], abs=1e-6
+    )
+
+
+def test_boto3_sagemaker_runtime(
+    live: LiveGateway, endpoint_name: str, churn_rows: list[dict[str, Any]]
+) -> None:
+    client = boto3.client(
+        "sagemaker-runtime",
+        endpoint_url=live.url,
+        region_name="us-east-1",
+        aws_access_key_id="dummy",
+        aws_secret_access_key="dummy",
+        config=botocore.config.Config(retries={"max_attempts": 1}),
+    )
+    response = client.invoke_endpoint(
+        EndpointName=endpoint_name,
+        Body=json.dumps(churn_rows[:2]),
+        ContentType="application/json",
+        TargetVariant="b",
+        InferenceId="inference-42",
+    )
+    assert response["InvokedProductionVariant"] == "b"
+    answer = json.loads(response["Body"].read())
+    assert len(answer["predictions"]) == 2 and answer["inference_id"] == "inference-42"
+    bad = dict(churn_rows[0], tenure_months="a long time")
+    with pytest.raises(client.exceptions.ModelError) as caught:
+        client.invoke_endpoint(
+            EndpointName=endpoint_name, Body=json.dumps(bad), ContentType="application/json"
+        )
+    error = caught.value.response
+    assert error["OriginalStatusCode"] == 422
+    assert "tenure_months" in error["Error"]["Message"]
+    with pytest.raises(client.exceptions.ValidationError):
+        client.invoke_endpoint(EndpointName="no-such-endpoint", Body=b"{}")
+
+
+def test_kserve_v2(
+    live: LiveGateway, endpoint_name: str, churn_rows: list[dict[str, Any]]
+) -> None:
+    rows = churn_rows[:2]
+    inputs = [
+        {"name": c, "shape": [2], "datatype": "BYTES", "data": [r[c] for r in rows]}
+        for c in rows[0]
+    ]
+    with live.client() as client:
+        assert client.get("/v2").json()["name"] == "modelyard"
+        assert client.get("/v2/health/live").json() == {"live": True}
+        assert client.get("/v2/health/ready").status_code == 200
+        meta = client.get(f"/v2/models/{endpoint_name}").json()
+        assert {i["name"] for i in meta["inputs"]} == set(rows[0]) - {"customer_id"} or meta
+        assert client.get(f"/v2/models/{endpoint_name}/ready").json()["ready"] is True
+        assert client.get("/v2/models/nope/ready").status_code == 404
+        response = client.post(f"/v2/models/{endpoint_name}/infer", json={"inputs": inputs})
+    assert response.status_code == 200, response.text
+    outputs = {o["name"]: o for o in response.json()["outputs"]}
+    assert outputs["predictions"]["shape"] == [2]
+    assert outputs["probabilities"]["shape"] == [2, 2]
+    assert len(outputs["probabilities"]["data"]) == 4
+
+
+def test_container_contract(
+    gateway_factory: Callable[..., LiveGateway],
+    churn_workspace: Any,
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+) -> None:
+    with Workspace.open(churn_workspace) as ws:
+        ws.endpoints.create(endpoint_name, [VariantConfig("only", "churn:2")])
+    live = gateway_factory(GatewayOptions(endpoint=endpoint_name, access_log=False))
+    with live.client() as client:
+        assert client.get("/ping").status_code == 200
+        response = client.post("/invocations", json=churn_rows[0])
+        assert response.status_code == 200, response.text
+        assert response.json()["variant"] == "only"
