@@ -9,6 +9,7 @@ from typing import Any
 from modelyard.artifacts import ArtifactStore, FsspecArtifactStore
 from modelyard.data import DatasetStore
 from modelyard.errors import AlreadyExistsError, ConfigurationError
+from modelyard.jobs import JobStore
 from modelyard.metadata import MetadataStore, head_revision
 from modelyard.registry import ModelRegistry
 from modelyard.serving import EndpointStore
@@ -99,6 +100,11 @@ class Workspace:
     def models(self) -> ModelRegistry:
         """Registered models."""
         return ModelRegistry(self.metadata, self.artifacts)
+
+    @cached_property
+    def jobs(self) -> JobStore:
+        """Long-running jobs (batch transform) and their committed partitions."""
+        return JobStore(self.metadata)
 
     @cached_property
     def endpoints(self) -> EndpointStore:

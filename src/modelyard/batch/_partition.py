@@ -1,0 +1,327 @@
+"""One partition, in a worker: stream record batches in, predictions out.
+
+Memory stays bounded by one record batch (and one Parquet row group): the
+partition is never held whole. Every file is written under a temporary name and
+renamed into place when complete; the driver records the partition only after
+the rename, so a part file that exists but is not recorded is simply redone.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from modelyard.batch._inputs import open_input
+from modelyard.batch._rows import CheckedRows, check_rows
+from modelyard.batch._scorer import ModelSource, scorer_for
+from modelyard.errors import InvalidInputError
+
+__all__ = ["PartitionTask", "score_partition"]
+
+_CSV_BLOCK = 4 << 20
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """Everything a worker needs to process one partition (picklable, self-contained)."""
+
+    job_id: str
+    key: str
+    spec: dict[str, Any]
+    model: ModelSource
+    output: str
+    output_format: str
+    keep: list[str] | None
+    batch_rows: int = 65_536
+    capture: str | None = None
+    capture_name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def score_partition(task: PartitionTask) -> dict[str, Any]:
+    """Score one partition and put its output files in place; return what it produced."""
+    started = time.perf_counter()
+    scorer = scorer_for(task.model)
+    outputs = _Sink(task.output, f"part-{task.key}.{task.output_format}", task.output_format)
+    errors = _Sink(task.output, f"_errors/part-{task.key}.parquet", "parquet")
+    capture = (
+        _Sink(task.capture, _capture_name(task), "parquet") if task.capture is not None else None
+    )
+    rows_in = rows_out = rejected = 0
+    try:
+        for batch in _read(task, set(scorer.input_names)):
+            keep = _keep_columns(task, batch)
+            checked = check_rows(batch, scorer.inputs)
+            good = pa.array(checked.good)
+            n_good = int(checked.good.sum())
+            if n_good:
+                rows = batch.filter(good) if n_good < batch.num_rows else batch
+                scored = scorer.score(checked.adapted, rows)
+                outputs.write(_output_batch(rows, keep, scored))
+                if capture is not None:
+                    capture.write(_capture_batch(rows, scorer.input_names, scored, task))
+            if n_good < batch.num_rows:
+                errors.write(_error_batch(batch, checked, task, rows_in))
+            rows_in += batch.num_rows
+            rows_out += n_good
+            rejected += batch.num_rows - n_good
+        output = outputs.commit()
+        error_output = errors.commit()
+        capture_output = capture.commit() if capture is not None else None
+    except BaseException:
+        for sink in (outputs, errors, capture):
+            if sink is not None:
+                sink.abort()
+        raise
+    seconds = time.perf_counter() - started
+    return {
+        "key": task.key,
+        "rows_in": rows_in,
+        "rows_out": rows_out,
+        "rows_rejected": rejected,
+        "output": output[0] if output else None,
+        "checksum": output[1] if output else None,
+        "errors": error_output[0] if error_output else None,
+        "errors_checksum": error_output[1] if error_output else None,
+        "capture": capture_output[0] if capture_output else None,
+        "seconds": seconds,
+        "flavor": scorer.flavor,
+    }
+
+
+def _keep_columns(task: PartitionTask, batch: pa.RecordBatch) -> list[str]:
+    if task.keep is None:
+        return list(batch.schema.names)
+    missing = [name for name in task.keep if name not in batch.schema.names]
+    if missing:
+        raise InvalidInputError(
+            f"cannot keep column(s) {', '.join(missing)}: not in {task.spec['file']}",
+            details={"columns": missing, "file": task.spec["file"]},
+        )
+    return task.keep
+
+
+def _output_batch(rows: pa.RecordBatch, keep: list[str], scored: dict[str, Any]) -> pa.Table:
+    names = [name for name in keep if name not in scored]
+    arrays = [rows.column(name) for name in names]
+    return pa.table([*arrays, *scored.values()], names=[*names, *scored])
+
+
+def _error_batch(
+    batch: pa.RecordBatch, checked: CheckedRows, task: PartitionTask, offset: int
+) -> pa.Table:
+    bad = np.flatnonzero(~checked.good)
+    reasons = checked.reasons
+    rows = batch.take(pa.array(bad))
+    first_row = task.spec.get("first_row")
+    columns: dict[str, Any] = {
+        "_source": pa.repeat(pa.scalar(task.spec["file"]), len(bad)),
+        "_partition": pa.repeat(pa.scalar(task.key), len(bad)),
+        "_row": pa.array(bad + offset + (first_row or 0), type=pa.int64()),
+        "_reason": pa.array(reasons[bad].tolist(), type=pa.string()),
+    }
+    for name in rows.schema.names:
+        columns[name] = rows.column(name).cast(pa.string(), safe=False)
+    return pa.table(columns)
+
+
+def _capture_batch(
+    rows: pa.RecordBatch, inputs: list[str], scored: dict[str, Any], task: PartitionTask
+) -> pa.Table:
+    present = [name for name in inputs if name in rows.schema.names]
+    n = rows.num_rows
+    now = pa.scalar(datetime.now(UTC), type=pa.timestamp("us", tz="UTC"))
+    meta = {
+        "_captured_at": pa.repeat(now, n),
+        "_endpoint": pa.repeat(pa.scalar(task.capture_name or task.job_id), n),
+        "_variant": pa.repeat(pa.scalar("batch"), n),
+    }
+    columns = {**meta, **{name: rows.column(name) for name in present}, **scored}
+    return pa.table(columns)
+
+
+def _capture_name(task: PartitionTask) -> str:
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    name = task.capture_name or f"batch-{task.job_id}"
+    return f"endpoint={name}/date={day}/part-{task.job_id[:12]}-{task.key}.parquet"
+
+
+# -- reading ---------------------------------------------------------------------
+
+
+def _read(task: PartitionTask, input_names: set[str]) -> Iterator[pa.RecordBatch]:
+    spec = task.spec
+    fmt = spec["format"]
+    try:
+        if fmt == "parquet":
+            yield from _read_parquet(spec, task.batch_rows)
+        elif fmt == "csv":
+            yield from _read_csv(spec, input_names)
+        else:
+            yield from _read_jsonl(spec)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInputError(
+            f"cannot read {spec['file']} as {fmt}: {text}", details={"file": spec["file"]}
+        ) from exc
+
+
+def _read_parquet(spec: dict[str, Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    import pyarrow.parquet as pq
+
+    start, end = spec["row_groups"]
+    with open_input(spec["file"], spec.get("compression")) as handle:
+        parquet = pq.ParquetFile(handle)
+        yield from parquet.iter_batches(batch_size=batch_rows, row_groups=range(start, end))
+
+
+def _schema(spec: dict[str, Any]) -> pa.Schema:
+    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(spec["schema"])))
+
+
+def _read_csv(spec: dict[str, Any], input_names: set[str]) -> Iterator[pa.RecordBatch]:
+    import pyarrow.csv as pc
+
+    schema = _schema(spec)
+    # the model's inputs as text, checked row by row; the rest as planned
+    types = {f.name: pa.string() if f.name in input_names else f.type for f in schema}
+    ranged = "byte_range" in spec
+    read = pc.ReadOptions(
+        block_size=_CSV_BLOCK, column_names=schema.names, skip_rows=0 if ranged else 1
+    )
+    convert = pc.ConvertOptions(column_types=types, strings_can_be_null=True)
+    with _open_range(spec) as handle:
+        reader = pc.open_csv(handle, read_options=read, convert_options=convert)
+        for batch in reader:
+            yield _retype(batch, schema)
+
+
+def _retype(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """Give text-read columns their planned type back where every value allows it."""
+    arrays = []
+    for field_ in schema:
+        column = batch.column(field_.name)
+        if column.type != field_.type:
+            # a bad value keeps the text: the row check rejects that row
+            with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                column = column.cast(field_.type)
+        arrays.append(column)
+    return pa.RecordBatch.from_arrays(arrays, names=schema.names)
+
+
+def _read_jsonl(spec: dict[str, Any]) -> Iterator[pa.RecordBatch]:
+    import pyarrow.json as pj
+
+    parse = pj.ParseOptions(explicit_schema=_schema(spec), unexpected_field_behavior="ignore")
+    with _open_range(spec) as handle:
+        reader = pj.open_json(
+            handle, read_options=pj.ReadOptions(block_size=_CSV_BLOCK), parse_options=parse
+        )
+        yield from reader
+
+
+def _open_range(spec: dict[str, Any]) -> Any:
+    handle = open_input(spec["file"], spec.get("compression"))
+    if "byte_range" not in spec:
+        return handle
+    start, end = spec["byte_range"]
+    handle.seek(start)
+    return _RangeFile(handle, end - start)
+
+
+class _RangeFile(io.RawIOBase):
+    """A read-only view of ``length`` bytes of an open file, from its current position."""
+
+    def __init__(self, handle: Any, length: int) -> None:
+        super().__init__()
+        self._handle = handle
+        self._left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer)
+        data = self._handle.read(min(len(view), self._left))
+        view[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
+# -- writing ---------------------------------------------------------------------
+
+
+class _Sink:
+    """An output file written under a temporary name, renamed into place on commit."""
+
+    def __init__(self, directory: str, name: str, fmt: str) -> None:
+        from fsspec.core import url_to_fs
+
+        self._fs, root = url_to_fs(directory)
+        self._final = f"{root.rstrip('/')}/{name}"
+        parent, _, base = self._final.rpartition("/")
+        self._temp = f"{parent}/.tmp-{uuid.uuid4().hex[:8]}-{base}"
+        self._fmt = fmt
+        self._handle: Any = None
+        self._writer: Any = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self._fs.makedirs(self._final.rpartition("/")[0], exist_ok=True)
+            self._handle = self._fs.open(self._temp, "wb")
+            self._schema = table.schema
+            if self._fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                self._writer = pq.ParquetWriter(self._handle, table.schema)
+            else:
+                import pyarrow.csv as pc
+
+                self._writer = pc.CSVWriter(self._handle, table.schema)
+        assert self._schema is not None
+        if table.schema != self._schema:
+            table = table.cast(self._schema)
+        self._writer.write_table(table)
+
+    def commit(self) -> tuple[str, str] | None:
+        """Close, checksum and rename into place; ``None`` when nothing was written."""
+        if self._writer is None:
+            return None
+        self._writer.close()
+        self._handle.close()
+        digest = hashlib.sha256()
+        with self._fs.open(self._temp, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        self._fs.mv(self._temp, self._final)
+        return self._fs.unstrip_protocol(self._final), digest.hexdigest()
+
+    def abort(self) -> None:
+        """Drop the temporary file of a partition that failed."""
+        if self._writer is None:
+            return
+        try:
+            self._writer.close()
+            self._handle.close()
+        except Exception:  # already broken: removing the file is what matters
+            pass
+        if self._fs.exists(self._temp):
+            self._fs.rm(self._temp)

@@ -1,0 +1,224 @@
+"""Check rows against a model's signature and adapt them, column by column, in Arrow.
+
+This is the batch twin of :class:`~modelyard.features.InputAdapter`: the same
+values come out (float64 numerics with NaN for missing, 0/1 booleans, string
+categories with ``__missing__``, five date parts), but computed with vectorised
+Arrow kernels on a record batch instead of pandas, and a value that does not fit
+rejects its row with a reason instead of failing the whole batch.
+
+A row is rejected when a column the model reads is missing, a value cannot be read
+as the column's kind, or a value is missing where training saw none
+(``nullable: false`` in the signature).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from modelyard.features._adapter import DATETIME_PARTS, MISSING_CATEGORY
+
+__all__ = ["CheckedRows", "check_rows"]
+
+_TRUE = ["true", "t", "yes", "y", "1", "1.0"]
+_FALSE = ["false", "f", "no", "n", "0", "0.0"]
+_REFERENCE_SECONDS = 946_684_800  # 2000-01-01T00:00:00 UTC, the adapter's reference
+
+
+@dataclass
+class CheckedRows:
+    """A batch split into rows the model can read and rows it cannot.
+
+    Attributes:
+        good: boolean mask of usable rows.
+        reasons: why each rejected row was rejected (``None`` for good rows).
+        adapted: the adapter's columns for the good rows only.
+    """
+
+    good: npt.NDArray[np.bool_]
+    reasons: npt.NDArray[np.object_]
+    adapted: dict[str, npt.NDArray[Any]]
+
+
+def check_rows(batch: pa.RecordBatch, inputs: list[dict[str, Any]]) -> CheckedRows:
+    """Check ``batch`` against the signature ``inputs``; adapt the good rows."""
+    n = batch.num_rows
+    reasons = np.full(n, None, dtype=object)
+    rejected = np.zeros(n, dtype=bool)
+    columns: dict[str, npt.NDArray[Any]] = {}
+    names = set(batch.schema.names)
+    for spec in inputs:
+        name, kind = spec["name"], spec["kind"]
+        if name not in names:
+            _reject(reasons, rejected, np.ones(n, dtype=bool), f"missing column {name!r}")
+            continue
+        column = batch.column(name)
+        values: npt.NDArray[Any]
+        if kind == "numeric":
+            values, bad = _numeric(column)
+            missing = np.isnan(values) & ~bad
+            columns[name] = values
+        elif kind == "boolean":
+            values, bad = _boolean(column)
+            missing = np.isnan(values) & ~bad
+            columns[name] = values
+        elif kind == "categorical":
+            values, missing = _categorical(column)
+            bad = np.zeros(n, dtype=bool)
+            columns[name] = values
+        else:
+            parts, bad, missing = _datetime(column)
+            columns.update({f"{name}__{part}": parts[part] for part in DATETIME_PARTS})
+        _reject(reasons, rejected, bad, f"column {name!r} must be {kind}")
+        if not spec.get("nullable", True):
+            _reject(reasons, rejected, missing, f"missing value in column {name!r} (not nullable)")
+    good = ~rejected
+    if rejected.any():
+        columns = {key: values[good] for key, values in columns.items()}
+    return CheckedRows(good, reasons, columns)
+
+
+def _reject(
+    reasons: npt.NDArray[np.object_],
+    rejected: npt.NDArray[np.bool_],
+    mask: npt.NDArray[np.bool_],
+    reason: str,
+) -> None:
+    """Give ``reason`` to rows in ``mask`` not rejected yet (the first reason wins)."""
+    target = mask & ~rejected
+    if target.any():
+        reasons[target] = reason
+        rejected |= target
+
+
+def _to_numpy_float(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.float64]:
+    filled = pc.fill_null(pc.cast(array, pa.float64()), np.nan)
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _numeric(column: pa.Array) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    kind = column.type
+    n = len(column)
+    if pa.types.is_null(kind):
+        return np.full(n, np.nan), np.zeros(n, dtype=bool)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return _to_numpy_float(column), np.zeros(n, dtype=bool)
+    if pa.types.is_boolean(kind):
+        return _to_numpy_float(column), np.zeros(n, dtype=bool)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = pc.utf8_trim_whitespace(column)
+        empty = pc.equal(pc.utf8_length(text), 0)
+        text = pc.if_else(empty, pa.scalar(None, text.type), text)
+        try:
+            return _to_numpy_float(text), np.zeros(n, dtype=bool)
+        except pa.ArrowInvalid:
+            return _numeric_slowly(text.to_pylist())
+    return np.full(n, np.nan), np.asarray(pc.is_valid(column), dtype=bool)
+
+
+def _numeric_slowly(
+    values: list[str | None],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Value by value, only for a batch holding text that is not a number."""
+    out = np.full(len(values), np.nan)
+    bad = np.zeros(len(values), dtype=bool)
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        try:
+            out[index] = float(value)
+        except ValueError:
+            bad[index] = True
+    return out, bad
+
+
+def _boolean(column: pa.Array) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    kind = column.type
+    n = len(column)
+    if pa.types.is_null(kind):
+        return np.full(n, np.nan), np.zeros(n, dtype=bool)
+    if pa.types.is_boolean(kind):
+        return _to_numpy_float(column), np.zeros(n, dtype=bool)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        values = _to_numpy_float(column)
+        bad = ~np.isnan(values) & (values != 0) & (values != 1)
+        return np.where(bad, np.nan, values), bad
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(column, pa.string())))
+    true = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_TRUE)), False), dtype=bool)
+    false = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_FALSE)), False), dtype=bool)
+    present = np.asarray(pc.is_valid(text), dtype=bool)
+    values = np.where(true, 1.0, np.where(false, 0.0, np.nan))
+    return values, present & ~true & ~false
+
+
+def _categorical(column: pa.Array) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
+    kind = column.type
+    missing = ~np.asarray(pc.is_valid(column), dtype=bool)
+    if pa.types.is_floating(kind):
+        floats = _to_numpy_float(column)
+        missing |= np.isnan(floats)
+        whole = np.isfinite(floats) & (floats == np.round(floats))
+        text = np.empty(len(floats), dtype=object)
+        text[whole] = floats[whole].astype(np.int64).astype(str).astype(object)
+        rest = ~whole & ~missing
+        text[rest] = [str(float(v)) for v in floats[rest]]
+    elif pa.types.is_boolean(kind):
+        text = np.where(np.asarray(pc.fill_null(column, False), dtype=bool), "true", "false")
+        text = text.astype(object)
+    elif pa.types.is_dictionary(kind):
+        return _categorical(column.cast(kind.value_type))
+    else:
+        text = np.asarray(pc.cast(column, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    text = np.asarray(text, dtype=object)
+    text[missing] = MISSING_CATEGORY
+    return text, missing
+
+
+def _datetime(
+    column: pa.Array,
+) -> tuple[dict[str, npt.NDArray[np.float64]], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    n = len(column)
+    kind = column.type
+    bad = np.zeros(n, dtype=bool)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        stamps, bad = _parse_stamps(column)
+    elif pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        stamps = column
+        if pa.types.is_timestamp(kind) and kind.tz is not None:
+            stamps = column.cast(pa.timestamp(kind.unit))  # Arrow keeps UTC underneath
+    elif pa.types.is_null(kind):
+        stamps = pa.nulls(n, pa.timestamp("s"))
+    else:
+        stamps = pa.nulls(n, pa.timestamp("s"))
+        bad = np.asarray(pc.is_valid(column), dtype=bool)
+    seconds = pc.cast(stamps, pa.timestamp("s"), safe=False)
+    missing = ~np.asarray(pc.is_valid(seconds), dtype=bool) & ~bad
+    parts = {
+        "year": _to_numpy_float(pc.year(seconds)),
+        "month": _to_numpy_float(pc.month(seconds)),
+        "dayofweek": _to_numpy_float(pc.day_of_week(seconds)),
+        "hour": _to_numpy_float(pc.hour(seconds)),
+    }
+    epoch = _to_numpy_float(pc.cast(seconds, pa.int64()))
+    parts["days_since_ref"] = (epoch - _REFERENCE_SECONDS) / 86400.0
+    return parts, bad, missing
+
+
+def _parse_stamps(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
+    try:
+        return pc.cast(column, pa.timestamp("s")), np.zeros(len(column), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    import pandas as pd  # only for a batch holding text that is not a plain ISO date
+
+    texts = pd.Series(column.to_pylist(), dtype=object)
+    parsed = pd.to_datetime(texts, errors="coerce", format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    bad = (parsed.isna() & texts.notna()).to_numpy()
+    return pa.array(parsed, type=pa.timestamp("s"), from_pandas=True), bad

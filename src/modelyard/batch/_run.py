@@ -1,0 +1,368 @@
+"""Batch transform: plan a job, run its partitions on an executor, resume after a crash.
+
+The driver (this module) plans partitions and records them with the job, submits
+the ones not yet committed to an :class:`~modelyard.execution.Executor`, and
+records each partition as its worker reports it done. A worker renames its part
+file into place *before* the driver records it, so after any crash every
+recorded partition has its file; a file without a record is redone (overwritten)
+on resume. The manifest is written only when every partition is committed and
+the error budget held.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from modelyard.batch._budget import ErrorBudget
+from modelyard.batch._inputs import plan_partitions, resolve_inputs
+from modelyard.batch._manifest import build_manifest, write_manifest
+from modelyard.batch._partition import PartitionTask, score_partition
+from modelyard.batch._scorer import ModelSource
+from modelyard.errors import ConflictError, InvalidInputError, ModelyardError
+from modelyard.jobs import Job, JobStatus
+
+if TYPE_CHECKING:
+    from modelyard.execution import Executor
+    from modelyard.workspace import Workspace
+
+__all__ = [
+    "BATCH_KIND",
+    "BatchResult",
+    "batch_predict",
+    "plan_batch",
+    "resume_batch",
+    "run_batch",
+]
+
+BATCH_KIND = "batch"
+OUTPUT_FORMATS = ("parquet", "csv")
+JobProgress = Callable[[Job], None]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A batch job as it ended, and its manifest (``None`` unless it succeeded)."""
+
+    job: Job
+    manifest: dict[str, Any] | None
+
+
+def plan_batch(
+    workspace: Workspace,
+    model_ref: str,
+    inputs: str | list[str],
+    output: str,
+    *,
+    keep: list[str] | None = None,
+    output_format: str = "parquet",
+    max_errors: str | int | None = None,
+    capture: bool = False,
+    executor: str | None = None,
+    partition_rows: int = 250_000,
+    partition_bytes: int = 64 << 20,
+    batch_rows: int = 65_536,
+) -> Job:
+    """Check everything a batch job needs, plan its partitions, record it ``pending``.
+
+    Args:
+        workspace: the workspace holding the model and the job.
+        model_ref: ``name``, ``name:N`` or ``name:alias``.
+        inputs: a file, folder or glob (or a list), local or any fsspec URL.
+        output: the output folder (local or fsspec URL); must hold no earlier output.
+        keep: input columns copied beside the predictions (default: all).
+        output_format: ``parquet`` or ``csv``.
+        max_errors: rejected rows tolerated: a count (``100``) or share (``"2%"``).
+        capture: also record inputs and outputs as capture Parquet for monitoring.
+        executor: ``local`` or ``ray`` (default: the workspace setting).
+        partition_rows: target rows of a Parquet partition.
+        partition_bytes: target bytes of a CSV / JSON-lines partition.
+        batch_rows: rows per record batch (bounds each worker's memory).
+
+    Raises:
+        NotFoundError: no such model, or no input file.
+        InvalidInputError: a bad format, glob, ``--keep`` column or option.
+        ConflictError: the output folder already holds an output.
+    """
+    if output_format not in OUTPUT_FORMATS:
+        raise InvalidInputError(
+            f"unknown output format {output_format!r}: use parquet or csv",
+            details={"format": output_format},
+        )
+    if executor is not None and executor not in ("local", "ray"):
+        raise InvalidInputError(f"unknown executor {executor!r}: use local or ray")
+    if min(partition_rows, partition_bytes, batch_rows) < 1:
+        raise InvalidInputError("partition and batch sizes must be positive")
+    budget = ErrorBudget.parse(max_errors)
+    version = workspace.models.get(model_ref)
+    package = workspace.models.package_path(version)
+    manifest = json.loads((package / "model.json").read_text())
+    files = resolve_inputs(inputs)
+    planned, columns = plan_partitions(files, partition_rows, partition_bytes)
+    if keep is not None:
+        _check_keep(keep, columns)
+    output_url = _prepare_output(output)
+    rows = [p.rows for p in planned]
+    params = {
+        "model": model_ref,
+        "model_version": version.ref,
+        "package_digest": version.package_digest,
+        "package_dir": str(package),
+        "artifact_url": workspace.settings.resolved_artifact_url,
+        "task": manifest["task"],
+        "inputs": [f.url for f in files],
+        "output_format": output_format,
+        "keep": keep,
+        "max_errors": str(budget),
+        "max_errors_raw": None if max_errors is None else str(max_errors),
+        "capture": None,
+        "executor": executor,
+        "batch_rows": batch_rows,
+    }
+    job = workspace.jobs.create(
+        BATCH_KIND,
+        params,
+        [(p.key, {**p.spec, "rows": p.rows}) for p in planned],
+        output=output_url,
+        rows_total=None if None in rows else sum(r or 0 for r in rows),
+    )
+    if capture:
+        root = workspace.settings.state_dir / "capture"
+        job = workspace.jobs.update_params(
+            job.id, capture=str(root), capture_name=f"batch-{job.id[:12]}"
+        )
+    return job
+
+
+def run_batch(
+    workspace: Workspace,
+    job_id: str,
+    *,
+    executor: Executor | None = None,
+    progress: JobProgress | None = None,
+) -> BatchResult:
+    """Run (or carry on) a planned batch job until it succeeds, fails or is cancelled.
+
+    Raises:
+        NotFoundError: no such job.
+        ConflictError: the job succeeded already, or another live process runs it.
+        InvalidInputError: the error budget was exceeded, or an input is unreadable
+            (the job is marked failed with the same message first).
+    """
+    jobs = workspace.jobs
+    job = jobs.get(job_id)
+    if job.kind != BATCH_KIND:
+        raise InvalidInputError(f"job {job.id} is a {job.kind} job, not a batch job")
+    if job.status is JobStatus.SUCCEEDED:
+        raise ConflictError(f"job {job.id} already succeeded: nothing to resume")
+    _check_not_running_elsewhere(job)
+    params = job.params
+    budget = ErrorBudget.parse(params.get("max_errors_raw"))
+    owned = executor is None
+    if executor is None:
+        from modelyard.execution import executor_from_settings
+
+        executor = executor_from_settings(workspace.settings, params.get("executor"))
+    job = jobs.start(job.id)
+    started = time.perf_counter()
+    rows_this_run = 0
+    try:
+        _forget_missing_outputs(workspace, job)
+        pending = jobs.partitions(job.id, committed=False)
+        job = jobs.get(job.id)
+        if progress is not None:
+            progress(job)
+        source = ModelSource(
+            ref=params["model_version"],
+            digest=params["package_digest"],
+            artifact_url=params["artifact_url"],
+            local_dir=params.get("package_dir"),
+        )
+        tasks = [(_task(job, p.key, p.spec, source),) for p in pending]
+        for _, result in executor.as_completed(score_partition, tasks):
+            rows_this_run += int(result["rows_in"])
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            job = jobs.commit_partition(
+                job.id,
+                result["key"],
+                rows_in=result["rows_in"],
+                rows_out=result["rows_out"],
+                rows_rejected=result["rows_rejected"],
+                output=result["output"],
+                checksum=result["checksum"],
+                details={k: result[k] for k in ("errors", "errors_checksum", "capture", "seconds")},
+                rows_per_second=rows_this_run / elapsed,
+            )
+            if progress is not None:
+                progress(job)
+            reason = budget.exceeded(job.rows_rejected, job.rows_done, job.rows_total, final=False)
+            if reason is not None:
+                raise InvalidInputError(f"batch job {job.id[:12]} failed: {reason}")
+            if jobs.get(job.id).status is JobStatus.CANCELLED:
+                return BatchResult(jobs.get(job.id), None)
+        reason = budget.exceeded(job.rows_rejected, job.rows_done, job.rows_total, final=True)
+        if reason is not None:
+            raise InvalidInputError(f"batch job {job.id[:12]} failed: {reason}")
+        seconds = time.perf_counter() - started
+        manifest = build_manifest(job, jobs.partitions(job.id), seconds)
+        assert job.output is not None
+        write_manifest(job.output, manifest)
+        final = jobs.finish(
+            job.id, JobStatus.SUCCEEDED, rows_per_second=rows_this_run / max(seconds, 1e-9)
+        )
+        return BatchResult(final, manifest)
+    except KeyboardInterrupt:
+        jobs.finish(job.id, JobStatus.FAILED, error="interrupted: run `batch resume` to finish")
+        raise
+    except ModelyardError as exc:
+        jobs.finish(job.id, JobStatus.FAILED, error=exc.message)
+        raise
+    except Exception as exc:
+        jobs.finish(job.id, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        if owned:
+            executor.shutdown(cancel_pending=True)
+
+
+def batch_predict(
+    workspace: Workspace,
+    model_ref: str,
+    inputs: str | list[str],
+    output: str,
+    *,
+    keep: list[str] | None = None,
+    output_format: str = "parquet",
+    max_errors: str | int | None = None,
+    capture: bool = False,
+    executor: Executor | str | None = None,
+    progress: JobProgress | None = None,
+    partition_rows: int = 250_000,
+    partition_bytes: int = 64 << 20,
+) -> BatchResult:
+    """Score every row of ``inputs`` with a registered model into ``output``.
+
+    Plans the job (:func:`plan_batch`), then runs it (:func:`run_batch`); if the
+    process dies, :func:`resume_batch` finishes it. ``executor`` is an
+    :class:`~modelyard.execution.Executor` to use (and leave running), or the
+    name of one to start for this job.
+    """
+    job = plan_batch(
+        workspace,
+        model_ref,
+        inputs,
+        output,
+        keep=keep,
+        output_format=output_format,
+        max_errors=max_errors,
+        capture=capture,
+        executor=executor if isinstance(executor, str) else None,
+        partition_rows=partition_rows,
+        partition_bytes=partition_bytes,
+    )
+    given = None if isinstance(executor, str) else executor
+    return run_batch(workspace, job.id, executor=given, progress=progress)
+
+
+def resume_batch(
+    workspace: Workspace,
+    job_id: str,
+    *,
+    executor: Executor | None = None,
+    progress: JobProgress | None = None,
+) -> BatchResult:
+    """Finish a batch job that was killed, failed or cancelled: only uncommitted
+    partitions run again (see :func:`run_batch`)."""
+    return run_batch(workspace, job_id, executor=executor, progress=progress)
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+def _task(job: Job, key: str, spec: dict[str, Any], source: ModelSource) -> PartitionTask:
+    params = job.params
+    assert job.output is not None
+    return PartitionTask(
+        job_id=job.id,
+        key=key,
+        spec=spec,
+        model=source,
+        output=job.output,
+        output_format=params["output_format"],
+        keep=params["keep"],
+        batch_rows=params.get("batch_rows", 65_536),
+        capture=params.get("capture"),
+        capture_name=params.get("capture_name"),
+    )
+
+
+def _check_keep(keep: list[str], columns: dict[str, list[str]]) -> None:
+    for url, names in columns.items():
+        missing = [name for name in keep if name not in names]
+        if missing:
+            raise InvalidInputError(
+                f"cannot keep column(s) {', '.join(missing)}: not in {url} "
+                f"(columns: {', '.join(names)})",
+                details={"columns": missing, "file": url},
+            )
+
+
+def _prepare_output(output: str) -> str:
+    from fsspec.core import url_to_fs
+
+    try:
+        fs, root = url_to_fs(str(output))
+    except (ValueError, ImportError) as exc:
+        raise InvalidInputError(f"cannot write to {output}: {exc}") from exc
+    if fs.exists(root):
+        if not fs.isdir(root):
+            raise InvalidInputError(f"output {output} is a file: give a folder")
+        if fs.ls(root):
+            raise ConflictError(
+                f"output folder {output} is not empty: give a new or empty folder",
+                details={"output": str(output)},
+            )
+    fs.makedirs(root, exist_ok=True)
+    url: str = fs.unstrip_protocol(root)
+    return url
+
+
+def _forget_missing_outputs(workspace: Workspace, job: Job) -> None:
+    """A committed partition whose file vanished is redone rather than trusted."""
+    from fsspec.core import url_to_fs
+
+    gone = []
+    for partition in workspace.jobs.partitions(job.id, committed=True):
+        if partition.output is None:
+            continue
+        fs, path = url_to_fs(partition.output)
+        if not fs.exists(path):
+            gone.append(partition.key)
+    if gone:
+        workspace.jobs.forget_partitions(job.id, gone)
+
+
+def _check_not_running_elsewhere(job: Job) -> None:
+    if job.status is not JobStatus.RUNNING or not job.owner:
+        return
+    host, _, pid_text = job.owner.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return  # cannot tell for another machine: trust the caller
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return  # its owner died (crash, kill -9): safe to take over
+    except PermissionError:
+        pass
+    raise ConflictError(
+        f"job {job.id} is running in process {pid}: cancel it or wait for it",
+        details={"job": job.id, "owner": job.owner},
+    )
