@@ -247,7 +247,8 @@ class EndpointRevision:
 def parse_variant(text: str, *, shadow: bool = False) -> VariantConfig:
     """Parse ``[VARIANT@]MODEL[:VERSION][=WEIGHT]`` (the CLI's ``--variant``).
 
-    Without a name, the variant is called ``MODEL-VERSION`` (``churn:3`` → ``churn-3``).
+    Without a name, the variant is called ``MODEL-VERSION`` (``churn:3`` → ``churn-3``;
+    a shadow ``churn-3-shadow``, so a model can shadow itself, e.g. to test a rebuild).
 
     Raises:
         InvalidInputError: a malformed weight.
@@ -260,7 +261,7 @@ def parse_variant(text: str, *, shadow: bool = False) -> VariantConfig:
     if not model:
         raise InvalidInputError(f"variant {text!r} names no model", details={"variant": text})
     weight = _number(weight_text, text) if weight_text else 1.0
-    variant_name = name.strip() or model.replace(":", "-")
+    variant_name = name.strip() or model.replace(":", "-") + ("-shadow" if shadow else "")
     return VariantConfig(name=variant_name, model=model, weight=weight, shadow=shadow)
 
 

@@ -1,0 +1,274 @@
+"""``modelyard endpoint`` and ``modelyard token``: deploy, shift traffic, roll back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from modelyard.cli._context import state
+from modelyard.cli._render import console, print_json, table
+
+if TYPE_CHECKING:
+    from modelyard.serving import Endpoint
+
+__all__ = ["app", "token_app"]
+
+app = typer.Typer(
+    help="Serving endpoints: variants, weights, capture, rollback.", no_args_is_help=True
+)
+token_app = typer.Typer(help="API tokens of the gateway.", no_args_is_help=True)
+
+_JSON = typer.Option("--json", help="Print JSON.")
+
+
+def _variants(variants: list[str], shadows: list[str]) -> list[Any]:
+    from modelyard.serving import parse_variant
+
+    return [parse_variant(v) for v in variants] + [parse_variant(s, shadow=True) for s in shadows]
+
+
+def _policy(reject_unexpected: bool | None) -> Any:
+    if reject_unexpected is None:
+        return None
+    return "reject" if reject_unexpected else "ignore"
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Endpoint name (used in URLs).")],
+    variant: Annotated[
+        list[str],
+        typer.Option(
+            "--variant",
+            "-v",
+            help="[VARIANT@]MODEL:VERSION[=WEIGHT], repeatable, e.g. churn:3=0.9.",
+        ),
+    ],
+    shadow: Annotated[
+        list[str] | None,
+        typer.Option("--shadow", help="[VARIANT@]MODEL:VERSION receiving a copy of traffic."),
+    ] = None,
+    capture: Annotated[
+        float, typer.Option("--capture", min=0, max=100, help="Percent of requests captured.")
+    ] = 0.0,
+    reject_unexpected: Annotated[
+        bool,
+        typer.Option("--reject-unexpected", help="Refuse requests with columns the model ignores."),
+    ] = False,
+    hide_schema: Annotated[
+        bool, typer.Option("--hide-schema", help="Do not list expected columns in errors.")
+    ] = False,
+    json_output: Annotated[bool, _JSON] = False,
+) -> None:
+    """Deploy an endpoint (a running gateway picks it up within a second)."""
+    endpoint = (
+        state(ctx)
+        .workspace()
+        .endpoints.create(
+            name,
+            _variants(variant, shadow or []),
+            capture_percent=capture,
+            unexpected_columns="reject" if reject_unexpected else "ignore",
+            hide_schema=hide_schema,
+        )
+    )
+    _show(endpoint, json_output, f"created endpoint [bold]{endpoint.name}[/]")
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Endpoint name.")],
+    weights: Annotated[
+        str | None,
+        typer.Option("--weights", help="VARIANT=W,... (variant names or model refs)."),
+    ] = None,
+    variant: Annotated[
+        list[str] | None,
+        typer.Option("--variant", "-v", help="Replace the variants (with --shadow)."),
+    ] = None,
+    shadow: Annotated[list[str] | None, typer.Option("--shadow", help="Shadow variant.")] = None,
+    capture: Annotated[
+        float | None, typer.Option("--capture", min=0, max=100, help="Percent captured.")
+    ] = None,
+    reject_unexpected: Annotated[
+        bool | None,
+        typer.Option("--reject-unexpected/--ignore-unexpected", help="Unexpected columns."),
+    ] = None,
+    json_output: Annotated[bool, _JSON] = False,
+) -> None:
+    """Shift weights, replace variants or change capture, without a restart."""
+    from modelyard.serving import parse_weights
+
+    variants = _variants(variant, shadow or []) if variant else None
+    endpoint = (
+        state(ctx)
+        .workspace()
+        .endpoints.update(
+            name,
+            weights=parse_weights(weights) if weights else None,
+            variants=variants,
+            capture_percent=capture,
+            unexpected_columns=_policy(reject_unexpected),
+        )
+    )
+    _show(
+        endpoint, json_output, f"updated {endpoint.name} to configuration {endpoint.config_version}"
+    )
+
+
+@app.command("rollback")
+def rollback(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Endpoint name.")],
+    to: Annotated[int | None, typer.Option("--to", help="History version to return to.")] = None,
+    json_output: Annotated[bool, _JSON] = False,
+) -> None:
+    """Return to the previous configuration (or to ``--to VERSION``)."""
+    endpoint = state(ctx).workspace().endpoints.rollback(name, to)
+    _show(
+        endpoint,
+        json_output,
+        f"rolled {endpoint.name} back (configuration {endpoint.config_version})",
+    )
+
+
+@app.command("list")
+def list_(ctx: typer.Context, json_output: Annotated[bool, _JSON] = False) -> None:
+    """List endpoints and their traffic split."""
+    endpoints = state(ctx).workspace().endpoints.list()
+    if json_output:
+        print_json([e.to_dict() for e in endpoints])
+        return
+    rows: list[list[Any]] = [
+        [
+            e.name,
+            e.config_version,
+            ", ".join(
+                f"{v.name} ({v.model}) {w:.0%}"
+                for v, w in zip(
+                    e.config.production, e.config.normalised_weights().values(), strict=True
+                )
+            ),
+            ", ".join(f"{v.name} ({v.model})" for v in e.config.shadows),
+            f"{e.config.capture_percent:g}%",
+        ]
+        for e in endpoints
+    ]
+    console.print(
+        table("Endpoints", ["endpoint", "config", "variants", "shadows", "capture"], rows)
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Endpoint name.")],
+    json_output: Annotated[bool, _JSON] = False,
+) -> None:
+    """Show an endpoint's current configuration."""
+    _show(state(ctx).workspace().endpoints.get(name), json_output, None)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Endpoint name.")],
+    json_output: Annotated[bool, _JSON] = False,
+) -> None:
+    """Every configuration the endpoint had, oldest first."""
+    revisions = state(ctx).workspace().endpoints.history(name)
+    if json_output:
+        print_json([r.to_dict() for r in revisions])
+        return
+    rows: list[list[Any]] = [
+        [
+            r.version,
+            r.created_at,
+            r.action,
+            r.actor,
+            ", ".join(
+                f"{v.name}={v.weight:g}{' (shadow)' if v.shadow else ''}" for v in r.config.variants
+            ),
+            f"{r.config.capture_percent:g}%",
+        ]
+        for r in revisions
+    ]
+    console.print(
+        table(
+            f"History of {name}", ["config", "when", "action", "who", "variants", "capture"], rows
+        )
+    )
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Endpoint name.")],
+) -> None:
+    """Delete an endpoint and its history."""
+    state(ctx).workspace().endpoints.delete(name)
+    console.print(f"deleted endpoint {name}")
+
+
+def _show(endpoint: Endpoint, json_output: bool, headline: str | None) -> None:
+    if json_output:
+        print_json(endpoint.to_dict())
+        return
+    if headline:
+        console.print(headline)
+    config = endpoint.config
+    weights = config.normalised_weights()
+    rows: list[list[Any]] = [
+        [v.name, v.model, "shadow" if v.shadow else f"{weights[v.name]:.1%}", v.weight]
+        for v in config.variants
+    ]
+    console.print(
+        table(
+            f"{endpoint.name} (configuration {endpoint.config_version})",
+            ["variant", "model", "traffic", "weight"],
+            rows,
+        )
+    )
+    console.print(
+        f"capture {config.capture_percent:g}%   unexpected columns: {config.unexpected_columns}"
+        f"   invoke: POST /endpoints/{endpoint.name}/invocations"
+    )
+
+
+@token_app.command("create")
+def token_create(
+    ctx: typer.Context,
+    scope: Annotated[str, typer.Option("--scope", help="invoke or admin.")] = "invoke",
+    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "token",
+    json_output: Annotated[bool, _JSON] = False,
+) -> None:
+    """Create an API token (shown once). Once a token exists, the gateway requires one."""
+    info, secret = state(ctx).workspace().endpoints.tokens.create(name, scope)
+    if json_output:
+        print_json({**info.to_dict(), "token": secret})
+        return
+    console.print(f"token {info.id} ({info.scope}): [bold]{secret}[/]")
+    console.print("[dim]shown once; send it as 'Authorization: Bearer TOKEN'[/]")
+
+
+@token_app.command("list")
+def token_list(ctx: typer.Context, json_output: Annotated[bool, _JSON] = False) -> None:
+    """List tokens (never their secrets)."""
+    tokens = state(ctx).workspace().endpoints.tokens.list()
+    if json_output:
+        print_json([t.to_dict() for t in tokens])
+        return
+    rows: list[list[Any]] = [[t.id, t.name, t.scope, f"{t.prefix}…", t.created_at] for t in tokens]
+    console.print(table("API tokens", ["id", "name", "scope", "starts with", "created"], rows))
+
+
+@token_app.command("revoke")
+def token_revoke(
+    ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="Token id.")]
+) -> None:
+    """Delete a token."""
+    state(ctx).workspace().endpoints.tokens.revoke(token_id)
+    console.print(f"revoked token {token_id}")
