@@ -10,11 +10,17 @@ graph) so they see exactly the same inputs:
   hour and days since a reference date.
 
 It is plain numpy, holds no fitted state beyond column names, and unpickles
-nothing, so the serving path can use it without scikit-learn.
+nothing, so the serving path can use it without scikit-learn. Columns given as
+pandas Series (training, batch) go through pandas' vectorised parsers; columns given
+as lists or numpy arrays (a parsed JSON request) take a pure-numpy path that costs
+microseconds for one row, and fall back to pandas whenever numpy would read a value
+differently (time zones, unusual date formats).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +37,7 @@ __all__ = ["DATETIME_PARTS", "MISSING_CATEGORY", "AdaptedColumn", "InputAdapter"
 MISSING_CATEGORY = "__missing__"
 DATETIME_PARTS = ("year", "month", "dayofweek", "hour", "days_since_ref")
 _REFERENCE = np.datetime64("2000-01-01T00:00:00", "s")
+_REFERENCE_EPOCH = int(_REFERENCE.astype(np.int64))
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 
@@ -123,11 +130,18 @@ def _values(values: Any) -> npt.NDArray[Any]:
     return np.asarray(values, dtype=object if _has_strings(values) else None)
 
 
+def _plain_numpy(series: pd.Series, kinds: str) -> bool:
+    """Whether a Series holds a plain numpy dtype of these kinds (no NA mask, no zone)."""
+    return isinstance(series.dtype, np.dtype) and series.dtype.kind in kinds
+
+
 def _has_strings(values: Any) -> bool:
     return isinstance(values, (list, tuple)) and any(isinstance(v, str) for v in values)
 
 
 def _as_float(name: str, values: Any) -> npt.NDArray[np.float64]:
+    if isinstance(values, pd.Series) and _plain_numpy(values, "biuf"):
+        return values.to_numpy(dtype=np.float64)
     if isinstance(values, pd.Series):
         numeric = pd.to_numeric(values, errors="coerce")
         bad = numeric.isna() & values.notna()
@@ -139,6 +153,8 @@ def _as_float(name: str, values: Any) -> npt.NDArray[np.float64]:
             )
         return numeric.to_numpy(dtype=np.float64, na_value=np.nan)
     array = _values(values)
+    if array.dtype.kind in "biuf":
+        return array.astype(np.float64).ravel()
     try:
         return np.asarray(
             [np.nan if v is None else float(v) for v in array.ravel()], dtype=np.float64
@@ -162,9 +178,14 @@ def _float_like(value: Any) -> bool:
 
 
 def _as_boolean(name: str, values: Any) -> npt.NDArray[np.float64]:
-    series = values if isinstance(values, pd.Series) else pd.Series(_values(values), dtype=object)
-    result = np.full(len(series), np.nan, dtype=np.float64)
-    for index, value in enumerate(series.to_numpy(dtype=object)):
+    if isinstance(values, pd.Series) and _plain_numpy(values, "b"):
+        return values.to_numpy(dtype=np.float64)
+    array = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else _values(values)
+    if array.dtype.kind == "b":
+        return array.astype(np.float64).ravel()
+    array = array.astype(object).ravel()
+    result = np.full(len(array), np.nan, dtype=np.float64)
+    for index, value in enumerate(array):
         if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
             continue
         if isinstance(value, (bool, np.bool_)):
@@ -184,6 +205,12 @@ def _as_boolean(name: str, values: Any) -> npt.NDArray[np.float64]:
 
 
 def _as_date_parts(name: str, values: Any) -> dict[str, npt.NDArray[np.float64]]:
+    if isinstance(values, pd.Series) and _plain_numpy(values, "M"):
+        return _date_parts_numpy(name, values.to_numpy(dtype="datetime64[s]"))
+    if not isinstance(values, pd.Series):
+        seconds = _numpy_datetimes(_values(values))
+        if seconds is not None:
+            return _date_parts_numpy(name, seconds)
     series = values if isinstance(values, pd.Series) else pd.Series(_values(values))
     try:
         moments = pd.to_datetime(series, errors="raise", utc=False, format="mixed")
@@ -210,8 +237,67 @@ def _as_date_parts(name: str, values: Any) -> dict[str, npt.NDArray[np.float64]]
     return out
 
 
+def _numpy_datetimes(array: npt.NDArray[Any]) -> npt.NDArray[np.datetime64] | None:
+    """The values as ``datetime64[s]`` when numpy reads them as pandas would, else None.
+
+    Only naive datetimes, ISO-8601 strings without a zone and missing values qualify;
+    numpy warns on zoned strings and would read integers as epoch offsets, so those
+    (and anything it cannot parse) are left to pandas.
+    """
+    array = array.ravel()
+    if array.dtype.kind == "M":
+        return array.astype("datetime64[s]")
+    if array.dtype.kind not in "OU":
+        return None
+    if array.dtype.kind == "O":
+        if all(value is None or _naive_datetime(value) for value in array):
+            return array.astype("datetime64[s]")  # no text to parse: nothing to warn about
+        if not all(
+            value is None or isinstance(value, (str, np.datetime64)) or _naive_datetime(value)
+            for value in array
+        ):
+            return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return array.astype("datetime64[s]")
+    except (ValueError, TypeError, Warning):
+        return None
+
+
+def _naive_datetime(value: Any) -> bool:
+    return isinstance(value, dt.datetime) and value.tzinfo is None
+
+
+def _date_parts_numpy(
+    name: str, seconds: npt.NDArray[np.datetime64]
+) -> dict[str, npt.NDArray[np.float64]]:
+    """The same five parts as the pandas path, in integer arithmetic on epoch seconds."""
+    missing = np.isnat(seconds)
+    epoch = seconds.astype(np.int64)
+    days = epoch // 86_400
+    months = seconds.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    parts = np.stack(
+        [
+            months // 12 + 1970,  # year
+            months % 12 + 1,  # month
+            (days + 3) % 7,  # day of week, Monday 0: 1970-01-01 was a Thursday
+            (epoch - days * 86_400) // 3600,  # hour
+        ]
+    ).astype(np.float64)
+    since = (epoch - _REFERENCE_EPOCH) / 86_400.0
+    table = np.where(missing, np.nan, np.vstack([parts, since]))
+    return {f"{name}__{part}": table[i] for i, part in enumerate(DATETIME_PARTS)}
+
+
 def _as_category(values: Any) -> npt.NDArray[np.object_]:
     array = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else _values(values)
+    array = array.astype(object).ravel()
+    if pd.api.types.infer_dtype(array, skipna=True) in ("string", "empty"):
+        # only text and missing values (the usual case): vectorised, same result as below
+        result = array.copy()
+        result[pd.isna(array)] = MISSING_CATEGORY
+        return result
     result = np.empty(len(array), dtype=object)
     for index, value in enumerate(array):
         if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):

@@ -1,0 +1,133 @@
+"""Training overhead and single-row prediction latency.
+
+Prints one JSON line:
+- a modelyard training job (XGBoost, 200 trees, on the training split of 200,000
+  generated churn rows) including evaluation, the HTML report, packaging, the ONNX
+  compile with its parity check and registration, against the same scikit-learn
+  pipeline (feature recipe + the same XGBoost) fitted directly on the same rows, in
+  the same run, as an overhead ratio (goal: at most 1.25);
+- single-row predict latency of the registered model's ONNX flavor (through
+  ``LoadedModel.predict`` on a one-row DataFrame, and on the column arrays a server
+  has after parsing JSON) against ``pipeline.predict_proba`` of the joblib pipeline
+  on a one-row DataFrame (goal: ONNX at least 20x faster).
+
+Usage: python benchmarks/train.py [--rows N] [--trees N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def _latency_us(call: Callable[[], Any], repeats: int) -> dict[str, float]:
+    """Median and p99 of ``repeats`` calls after a warm-up, in microseconds."""
+    for _ in range(50):
+        call()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter_ns()
+        call()
+        samples.append((time.perf_counter_ns() - started) / 1000)
+    samples.sort()
+    return {
+        "p50": round(statistics.median(samples), 1),
+        "p99": round(samples[int(len(samples) * 0.99) - 1], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--trees", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=2000)
+    args = parser.parse_args()
+
+    import numpy as np
+    import xgboost as xgb
+
+    from modelyard import datasets
+    from modelyard.data import IngestOptions, SplitSpec
+    from modelyard.features import build_pipeline
+    from modelyard.training import TrainingSpec, train
+    from modelyard.workspace import Workspace
+
+    with tempfile.TemporaryDirectory() as root:
+        frame = datasets.churn(args.rows, seed=0)
+        source = f"{root}/churn.parquet"
+        frame.to_parquet(source, index=False)
+        ws = Workspace.init(f"{root}/ws")
+        version, _ = ws.datasets.ingest(
+            source,
+            "churn",
+            IngestOptions(target="churned", split=SplitSpec(0.7, 0.15, 0.15, seed=42)),
+        )
+
+        # The obvious alternative: the same pipeline, fitted directly on the same rows.
+        train_rows = ws.datasets.read(version, split="train").to_pandas()
+        features = train_rows.drop(columns=["churned"])
+        target = train_rows["churned"].astype(int).to_numpy()
+        estimator = xgb.XGBClassifier(
+            n_estimators=args.trees,
+            learning_rate=0.08,
+            max_depth=5,
+            subsample=0.9,
+            random_state=0,
+            tree_method="hist",
+        )
+        direct = build_pipeline(version.columns, estimator, needs_scaling=False)
+        started = time.perf_counter()
+        direct.fit(features, target)
+        direct_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        result = train(
+            ws,
+            TrainingSpec(dataset="churn", algorithm="xgboost", params={"n_estimators": args.trees}),
+        )
+        modelyard_seconds = time.perf_counter() - started
+        assert result.model is not None and "onnx" in result.model.flavors, result.onnx.reason
+
+        onnx_model = ws.models.load(result.model.ref, prefer="onnx")
+        pipeline_model = ws.models.load(result.model.ref, prefer="pipeline")
+        one_row = features.iloc[[0]].reset_index(drop=True)
+        as_arrays = {name: np.asarray(one_row[name].to_list()) for name in one_row.columns}
+        pipeline = pipeline_model._pipeline  # the fitted scikit-learn pipeline itself
+        onnx_frame = _latency_us(lambda: onnx_model.predict(one_row), args.repeats)
+        onnx_arrays = _latency_us(lambda: onnx_model.predict(as_arrays), args.repeats)
+        joblib_frame = _latency_us(lambda: pipeline.predict_proba(one_row), args.repeats)
+        ws.close()
+
+    print(
+        json.dumps(
+            {
+                "benchmark": "train",
+                "rows": args.rows,
+                "train_rows": len(train_rows),
+                "trees": args.trees,
+                "modelyard_train_seconds": round(modelyard_seconds, 2),
+                "direct_pipeline_fit_seconds": round(direct_seconds, 2),
+                "overhead_ratio": round(modelyard_seconds / direct_seconds, 3),
+                "overhead_goal": 1.25,
+                "roc_auc": round(result.evaluation.metrics["roc_auc"], 4),
+                "onnx_parity_max_abs_difference": result.onnx.max_difference,
+                "predict_one_row_us": {
+                    "onnx_dataframe": onnx_frame,
+                    "onnx_column_arrays": onnx_arrays,
+                    "joblib_pipeline_dataframe": joblib_frame,
+                },
+                "onnx_speedup_dataframe": round(joblib_frame["p50"] / onnx_frame["p50"], 1),
+                "onnx_speedup_column_arrays": round(joblib_frame["p50"] / onnx_arrays["p50"], 1),
+                "speedup_goal": 20,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

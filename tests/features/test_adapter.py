@@ -1,0 +1,106 @@
+"""The input adapter reads lists and arrays (a request) exactly as it reads pandas."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modelyard.errors import SchemaMismatchError
+from modelyard.features import InputAdapter
+
+ADAPTER = InputAdapter(
+    numeric=("amount",), boolean=("flag",), categorical=("plan",), datetime=("when",)
+)
+
+naive_datetimes = st.datetimes(
+    min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 12, 31)
+).map(lambda moment: moment.replace(microsecond=0))
+rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "amount": st.one_of(st.none(), st.integers(-(10**6), 10**6), st.floats(-1e6, 1e6)),
+            "flag": st.one_of(st.none(), st.booleans()),
+            "plan": st.one_of(
+                st.none(), st.sampled_from(["basic", "pro", "x y"]), st.integers(0, 3)
+            ),
+            "when": st.one_of(st.none(), naive_datetimes),
+        }
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+def _assert_same(left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> None:
+    assert left.keys() == right.keys()
+    for name in left:
+        if left[name].dtype == object:
+            assert left[name].tolist() == right[name].tolist(), name
+        else:
+            np.testing.assert_array_equal(left[name], right[name], err_msg=name)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows)
+def test_lists_read_exactly_as_a_dataframe(records: list[dict[str, object]]) -> None:
+    frame = pd.DataFrame.from_records(records)
+    frame["when"] = pd.to_datetime(frame["when"])
+    columns = {name: [record[name] for record in records] for name in records[0]}
+    _assert_same(ADAPTER.adapt(columns), ADAPTER.adapt(frame))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), naive_datetimes), min_size=1, max_size=10))
+def test_iso_strings_read_as_pandas_reads_them(moments: list[dt.datetime | None]) -> None:
+    texts = [None if m is None else m.isoformat(sep=" ") for m in moments]
+    fast = ADAPTER.adapt(
+        {
+            "amount": [1] * len(texts),
+            "flag": [True] * len(texts),
+            "plan": ["a"] * len(texts),
+            "when": texts,
+        }
+    )
+    slow = ADAPTER.adapt(
+        pd.DataFrame(
+            {"amount": 1, "flag": True, "plan": "a", "when": pd.Series(texts, dtype=object)}
+        )
+    )
+    _assert_same(fast, slow)
+
+
+def test_zoned_and_unusual_dates_fall_back_to_pandas() -> None:
+    columns = {
+        "amount": [1.0, 2.0],
+        "flag": ["yes", "no"],
+        "plan": ["a", "b"],
+        "when": ["2024-03-01T10:00:00+02:00", "2024-03-01T23:30:00+02:00"],
+    }
+    adapted = ADAPTER.adapt(columns)
+    assert adapted["when__hour"].tolist() == [8.0, 21.0]  # converted to UTC, as in training
+    assert adapted["flag"].tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("amount", "lots", "column 'amount' must be numeric"),
+        ("flag", "maybe", "column 'flag' must be boolean"),
+        ("when", "not a date", "column 'when' must be a datetime"),
+    ],
+)
+def test_bad_values_name_the_column(column: str, value: str, message: str) -> None:
+    columns: dict[str, list[object]] = {
+        "amount": [1.0],
+        "flag": [True],
+        "plan": ["a"],
+        "when": ["2024-01-01"],
+    }
+    columns[column] = [value]
+    with pytest.raises(SchemaMismatchError, match=message):
+        ADAPTER.adapt(columns)
