@@ -114,6 +114,7 @@ class LoadedModel:
         self.task: str = self.manifest["task"]
         self.classes: list[Any] | None = self.manifest.get("classes")
         self.threshold: float | None = (self.manifest.get("threshold") or {}).get("value")
+        self._class_array = np.asarray(self.classes or [], dtype=object)
         self._onnx = None
         self._pipeline: Any = None
         self._recipe: Any = None
@@ -144,7 +145,9 @@ class LoadedModel:
         if len(data) == 0:
             raise InvalidInputError("no rows to predict")
         if self._onnx is not None:
-            matrix = self._recipe.transform(data)
+            # adapt + apply directly: the same as transform, minus scikit-learn's
+            # set_output wrapper, which costs more than the graph for one row
+            matrix = self._recipe.apply(self._recipe.adapter.adapt(data))
             output = self._onnx.run(matrix)
         elif self.task == "regression":
             output = np.asarray(self._pipeline.predict(data), dtype=np.float64)
@@ -172,7 +175,7 @@ class LoadedModel:
         return Prediction(self._decide(output), output, self.classes, self.flavor)
 
     def _decide(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
-        classes = np.asarray(self.classes, dtype=object)
+        classes = self._class_array
         if self.task == "binary" and self.threshold is not None:
             decided: npt.NDArray[Any] = np.where(
                 probabilities[:, 1] >= self.threshold, classes[1], classes[0]
