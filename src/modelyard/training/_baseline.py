@@ -45,6 +45,8 @@ def compute_baseline(
 
 
 def _column(values: pd.Series, kind: str) -> dict[str, Any]:
+    if kind == "boolean" and pd.api.types.is_bool_dtype(values.dtype):
+        return {"kind": kind, **_numeric(values.astype("float64"))}
     if kind in ("numeric", "boolean"):
         numeric = pd.to_numeric(
             values.map(_as_number) if kind == "boolean" else values, errors="coerce"
