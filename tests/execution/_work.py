@@ -1,0 +1,36 @@
+"""Work items for the executor conformance tests (module-level: workers import them)."""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import cache
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def gated_identity(x: int, gate: str | None) -> int:
+    """Return ``x`` once the file ``gate`` exists (at once without a gate)."""
+    deadline = time.monotonic() + 60
+    while gate is not None and not os.path.exists(gate):
+        if time.monotonic() > deadline:
+            raise TimeoutError(gate)
+        time.sleep(0.01)
+    return x
+
+
+def fail(message: str) -> int:
+    raise ValueError(message)
+
+
+@cache
+def _expensive_state() -> dict[str, int]:
+    return {"pid": os.getpid(), "built": time.perf_counter_ns()}
+
+
+def cached_state(_: int) -> tuple[int, int]:
+    """(pid, build stamp) of this worker's cached state: equal on every call in one process."""
+    state = _expensive_state()
+    return state["pid"], state["built"]
