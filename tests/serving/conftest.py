@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +35,8 @@ def churn_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ws.datasets.ingest(csv_path, "churn", IngestOptions(target="churned"))
         for trees in (10, 20):
             result = train(
-                ws, TrainingSpec(dataset="churn", algorithm="xgboost", params={"n_estimators": trees})
+                ws,
+                TrainingSpec(dataset="churn", algorithm="xgboost", params={"n_estimators": trees}),
             )
             assert result.model is not None and "onnx" in result.model.flavors
     return root
@@ -154,3 +158,59 @@ def wait_served(live: LiveGateway, name: str, version: int, timeout: float = 60)
             assert described.get("load_error") is None, described["load_error"]
             time.sleep(0.05)
     raise AssertionError(f"endpoint {name} version {version} was not served in {timeout} s")
+
+
+@dataclass
+class ServeProcess:
+    """``modelyard serve`` running as a real process."""
+
+    url: str
+    process: subprocess.Popen[str]
+
+    def stop(self) -> str:
+        """SIGTERM (graceful shutdown); return stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        _, stderr = self.process.communicate(timeout=120)
+        assert self.process.returncode in (0, -signal.SIGTERM), stderr
+        return stderr
+
+
+def start_serve(workspace: Path, *args: str) -> ServeProcess:
+    """Start ``modelyard serve`` on a free port; return once it is ready."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelyard", "-w", str(workspace), "serve",
+         "--port", str(port), "--no-access-log", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited: {process.communicate()}")
+        try:
+            if httpx.get(f"{url}/v2/health/ready", timeout=1).status_code == 200:
+                return ServeProcess(url, process)
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError("serve did not become ready")
+
+
+@pytest.fixture
+def serve_process(churn_workspace: Path) -> Iterator[Callable[..., ServeProcess]]:
+    """Start ``modelyard serve`` processes on the churn workspace; stopped afterwards."""
+    started: list[ServeProcess] = []
+
+    def make(*args: str) -> ServeProcess:
+        served = start_serve(churn_workspace, *args)
+        started.append(served)
+        return served
+
+    yield make
+    for served in started:
+        if served.process.poll() is None:
+            served.process.kill()
+            served.process.communicate()

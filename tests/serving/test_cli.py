@@ -33,7 +33,9 @@ def test_endpoint_lifecycle(churn_workspace: Path, endpoint_name: str) -> None:
     bad = cli("endpoint", "create", endpoint_name, "--variant", "churn:1", check=False)
     assert bad.exit_code == 4 and "already exists" in bad.stderr
     updated = json.loads(
-        cli("endpoint", "update", endpoint_name, "--weights", "churn:1=0,churn:2=1", "--json").stdout
+        cli(
+            "endpoint", "update", endpoint_name, "--weights", "churn:1=0,churn:2=1", "--json"
+        ).stdout
     )
     assert updated["config_version"] == 2
     assert updated["weights"] == {"churn-1": 0.0, "churn-2": 1.0}

@@ -18,9 +18,7 @@ from tests.serving.conftest import LiveGateway, wait_served
 
 
 @pytest.fixture
-def live(
-    gateway_factory: Callable[..., LiveGateway], endpoint_name: str
-) -> LiveGateway:
+def live(gateway_factory: Callable[..., LiveGateway], endpoint_name: str) -> LiveGateway:
     gateway = gateway_factory()
     gateway.workspace.endpoints.create(
         endpoint_name,
@@ -126,9 +124,7 @@ def test_boto3_sagemaker_runtime(
         client.invoke_endpoint(EndpointName="no-such-endpoint", Body=b"{}")
 
 
-def test_kserve_v2(
-    live: LiveGateway, endpoint_name: str, churn_rows: list[dict[str, Any]]
-) -> None:
+def test_kserve_v2(live: LiveGateway, endpoint_name: str, churn_rows: list[dict[str, Any]]) -> None:
     rows = churn_rows[:2]
     inputs = [
         {"name": c, "shape": [2], "datatype": "BYTES", "data": [r[c] for r in rows]}

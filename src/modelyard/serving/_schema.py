@@ -172,7 +172,7 @@ def _category(field: InputField, value: Any, row: int) -> str | None:
 
 
 def _moment(field: InputField, value: Any, row: int) -> str | None:
-    if value is None:
+    if value is None or (type(value) is float and math.isnan(value)):
         _missing(field, row, value)
         return None
     if isinstance(value, str) and value.strip():

@@ -1,0 +1,116 @@
+"""Data capture: every sampled request on disk after a graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pytest
+
+from modelyard.serving import CaptureWriter, VariantConfig
+from modelyard.workspace import Workspace
+from tests.serving.conftest import ServeProcess
+
+
+def _read(root: Path) -> Any:
+    return ds.dataset(root, format="parquet", partitioning="hive").to_table()
+
+
+@pytest.mark.slow
+def test_ten_thousand_requests_all_captured(
+    churn_workspace: Path,
+    serve_process: Callable[..., ServeProcess],
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+) -> None:
+    with Workspace.open(churn_workspace) as ws:
+        ws.endpoints.create(
+            endpoint_name,
+            [VariantConfig("a", "churn:1", 1), VariantConfig("b", "churn:2", 1)],
+            capture_percent=100,
+        )
+    served = serve_process()
+    path = f"/endpoints/{endpoint_name}/invocations"
+    bodies = [json.dumps(row).encode() for row in churn_rows]
+    total, clients = 10_000, 16
+
+    async def client(index: int, http: httpx.AsyncClient) -> list[int]:
+        statuses = []
+        for n in range(index, total, clients):
+            response = await http.post(
+                path,
+                content=bodies[n % len(bodies)],
+                headers={
+                    "content-type": "application/json",
+                    "X-Amzn-SageMaker-Inference-Id": str(n),
+                },
+            )
+            statuses.append(response.status_code)
+        return statuses
+
+    async def run() -> list[int]:
+        limits = httpx.Limits(max_connections=clients)
+        async with httpx.AsyncClient(base_url=served.url, limits=limits, timeout=60) as http:
+            results = await asyncio.gather(*(client(i, http) for i in range(clients)))
+        return [s for r in results for s in r]
+
+    statuses = asyncio.run(run())
+    assert statuses.count(200) == total
+    with httpx.Client(base_url=served.url) as http:
+        metrics = http.get("/metrics").text
+    assert "modelyard_capture_dropped 0.0" in metrics
+    served.stop()
+    table = _read(churn_workspace / ".modelyard" / "capture" / f"endpoint={endpoint_name}")
+    assert table.num_rows == total
+    assert set(table.column("inference_id").to_pylist()) == {str(n) for n in range(total)}
+    assert set(table.column("variant").to_pylist()) == {"a", "b"}
+    assert pc.all(pc.equal(table.column("status"), 200)).as_py()
+    first = json.loads(table.column("response")[0].as_py())
+    assert "predictions" in first and first["variant"] in ("a", "b")
+
+
+def test_full_queue_drops_are_counted(tmp_path: Path) -> None:
+    writer = CaptureWriter(tmp_path, max_queue=3)
+    record = {"time": 1_700_000_000.0, "endpoint": "e", "variant": "a", "shadow": False}
+    accepted = [writer.offer(dict(record, request_id=str(i))) for i in range(5)]
+    assert accepted == [True, True, True, False, False] and writer.dropped == 2
+    writer.close()  # never started: close still writes what was queued
+    table = _read(tmp_path)
+    assert table.num_rows == 3 and writer.written == 3
+    assert table.column("hour").to_pylist()[0] == "2023-11-14T22"
+
+
+def test_sampling_and_shadow_capture(
+    gateway_factory: Callable[..., Any],
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    from modelyard.serving import GatewayOptions
+    from tests.serving.conftest import wait_served
+
+    live = gateway_factory(GatewayOptions(capture_dir=tmp_path, access_log=False))
+    live.workspace.endpoints.create(
+        endpoint_name,
+        [VariantConfig("a", "churn:1"), VariantConfig("s", "churn:2", shadow=True)],
+        capture_percent=0,
+    )
+    wait_served(live, endpoint_name, 1)
+    with live.client() as client:
+        for row in churn_rows[:40]:
+            response = client.post(f"/endpoints/{endpoint_name}/invocations", json=row)
+            assert response.status_code == 200
+            assert response.json()["variant"] == "a"
+            assert response.headers["x-modelyard-variant"] == "a"
+    live.stop()  # shadow copies finish and the capture is flushed on shutdown
+    table = _read(tmp_path)
+    assert table.num_rows == 40  # capture 0 %: only the shadow's answers
+    assert set(table.column("variant").to_pylist()) == {"s"}
+    assert all(table.column("shadow").to_pylist())
+    assert all("predictions" in json.loads(r) for r in table.column("response").to_pylist())
