@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from functools import cache
+from pathlib import Path
 
 
 def square(x: int) -> int:
@@ -14,7 +15,7 @@ def square(x: int) -> int:
 def gated_identity(x: int, gate: str | None) -> int:
     """Return ``x`` once the file ``gate`` exists (at once without a gate)."""
     deadline = time.monotonic() + 60
-    while gate is not None and not os.path.exists(gate):
+    while gate is not None and not Path(gate).exists():
         if time.monotonic() > deadline:
             raise TimeoutError(gate)
         time.sleep(0.01)
