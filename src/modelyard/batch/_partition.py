@@ -16,12 +16,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from modelyard.batch._capture import capture_path, capture_table
 from modelyard.batch._inputs import open_input
 from modelyard.batch._rows import CheckedRows, check_rows
 from modelyard.batch._scorer import ModelSource, scorer_for
@@ -55,8 +55,11 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
     scorer = scorer_for(task.model)
     outputs = _Sink(task.output, f"part-{task.key}.{task.output_format}", task.output_format)
     errors = _Sink(task.output, f"_errors/part-{task.key}.parquet", "parquet")
+    endpoint = task.capture_name or f"batch-{task.job_id[:12]}"
     capture = (
-        _Sink(task.capture, _capture_name(task), "parquet") if task.capture is not None else None
+        _Sink(task.capture, capture_path(endpoint, task.job_id, task.key), "parquet")
+        if task.capture is not None
+        else None
     )
     rows_in = rows_out = rejected = 0
     try:
@@ -70,7 +73,17 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
                 scored = scorer.score(checked.adapted, rows)
                 outputs.write(_output_batch(rows, keep, scored))
                 if capture is not None:
-                    capture.write(_capture_batch(rows, scorer.input_names, scored, task))
+                    table = capture_table(
+                        rows,
+                        scorer.input_names,
+                        scored,
+                        endpoint=endpoint,
+                        model=scorer.ref,
+                        job_id=task.job_id,
+                        key=task.key,
+                        first_row=rows_in,
+                    )
+                    capture.write(table)
             if n_good < batch.num_rows:
                 errors.write(_error_batch(batch, checked, task, rows_in))
             rows_in += batch.num_rows
@@ -134,27 +147,6 @@ def _error_batch(
     for name in rows.schema.names:
         columns[name] = rows.column(name).cast(pa.string(), safe=False)
     return pa.table(columns)
-
-
-def _capture_batch(
-    rows: pa.RecordBatch, inputs: list[str], scored: dict[str, Any], task: PartitionTask
-) -> pa.Table:
-    present = [name for name in inputs if name in rows.schema.names]
-    n = rows.num_rows
-    now = pa.scalar(datetime.now(UTC), type=pa.timestamp("us", tz="UTC"))
-    meta = {
-        "_captured_at": pa.repeat(now, n),
-        "_endpoint": pa.repeat(pa.scalar(task.capture_name or task.job_id), n),
-        "_variant": pa.repeat(pa.scalar("batch"), n),
-    }
-    columns = {**meta, **{name: rows.column(name) for name in present}, **scored}
-    return pa.table(columns)
-
-
-def _capture_name(task: PartitionTask) -> str:
-    day = datetime.now(UTC).strftime("%Y-%m-%d")
-    name = task.capture_name or f"batch-{task.job_id}"
-    return f"endpoint={name}/date={day}/part-{task.job_id[:12]}-{task.key}.parquet"
 
 
 # -- reading ---------------------------------------------------------------------

@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from modelyard.cli import _data, _demo, _endpoints, _models, _runs, _serve, _train, _workspace
+from modelyard.cli import (
+    _batch,
+    _data,
+    _demo,
+    _endpoints,
+    _models,
+    _runs,
+    _serve,
+    _train,
+    _workspace,
+)
 from modelyard.cli._context import state
 from modelyard.cli._render import err_console
 
@@ -46,6 +56,7 @@ _workspace.register(app)
 app.add_typer(_data.app, name="data")
 app.add_typer(_runs.app, name="runs")
 app.add_typer(_models.app, name="model")
+app.add_typer(_batch.app, name="batch")
 _train.register(app, _runs.app)
 _demo.register(app)
 _serve.register(app)

@@ -24,9 +24,7 @@ def executor_from_settings(settings: Settings, kind: str | None = None) -> Execu
     if chosen == "ray":
         from modelyard.execution._ray import RayExecutor
 
-        return RayExecutor(
-            settings.ray_address, num_cpus=settings.max_workers or None
-        )
+        return RayExecutor(settings.ray_address, num_cpus=settings.max_workers or None)
     raise ConfigurationError(
         f"unknown executor {chosen!r}: use local or ray", details={"executor": chosen}
     )

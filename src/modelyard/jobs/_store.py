@@ -260,9 +260,7 @@ class JobStore:
                 func.count(JobPartitionRow.key),
                 func.coalesce(func.sum(JobPartitionRow.rows_in), 0),
                 func.coalesce(func.sum(JobPartitionRow.rows_rejected), 0),
-            ).where(
-                JobPartitionRow.job_id == row.id, JobPartitionRow.committed_at.is_not(None)
-            )
+            ).where(JobPartitionRow.job_id == row.id, JobPartitionRow.committed_at.is_not(None))
         ).one()
         row.partitions_done = int(done or 0)
         row.rows_done = int(rows or 0)
