@@ -85,6 +85,7 @@ class Outcome:
     inference_id: str | None
     started: float
     variant: LoadedVariant | None = None
+    config_version: int = 0
     prediction: Prediction | None = None
     error: ModelyardError | None = None
     columns: dict[str, list[Any]] = field(default_factory=dict)
@@ -179,8 +180,11 @@ class Gateway:
         loaded = [await self._variant(v) for v in config.variants]
         production = tuple(x for x in loaded if not x.config.shadow)
         shadows = tuple(x for x in loaded if x.config.shadow)
+        # weights come from this configuration: a reused variant keeps its model only
         router = VariantRouter(
-            [v.name for v in production], [v.config.weight for v in production], production
+            [v.name for v in config.production],
+            [v.weight for v in config.production],
+            production,
         )
         return EndpointState(
             endpoint.name, endpoint.config_version, config, router, production, shadows
@@ -282,6 +286,7 @@ class Gateway:
             state = self.state(outcome.endpoint)
             variant = state.router.choose(target, sticky)
             outcome.variant = variant
+            outcome.config_version = state.version
             variant.inflight += 1
             try:
                 table: Table = parse(variant.signature.names)

@@ -96,6 +96,7 @@ class InvocationHandler:
                 (b"x-modelyard-variant", variant),
                 (b"x-amzn-invoked-production-variant", variant),
                 (b"x-modelyard-model", outcome.variant.model_ref.encode()),
+                (b"x-modelyard-config-version", str(outcome.config_version).encode()),
             ]
         if outcome.inference_id:
             response_headers.append(
