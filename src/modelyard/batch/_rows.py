@@ -21,10 +21,12 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from modelyard.features._adapter import DATETIME_PARTS, MISSING_CATEGORY
-
 __all__ = ["CheckedRows", "check_rows"]
 
+# The adapter's constants, written here so the driver need not import scikit-learn
+# (the features package does); tests/batch/test_rows.py pins them to the adapter's.
+MISSING_CATEGORY = "__missing__"
+DATETIME_PARTS = ("year", "month", "dayofweek", "hour", "days_since_ref")
 _TRUE = ["true", "t", "yes", "y", "1", "1.0"]
 _FALSE = ["false", "f", "no", "n", "0", "0.0"]
 _REFERENCE_SECONDS = 946_684_800  # 2000-01-01T00:00:00 UTC, the adapter's reference

@@ -1,0 +1,177 @@
+"""``modelyard batch`` as a real subprocess: kill -9 and resume, bad input, --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from modelyard.batch import MANIFEST
+from modelyard.jobs import JobStatus
+from modelyard.workspace import Workspace
+from tests.batch.conftest import new_customers
+from tests.conftest import Cli
+
+MODEL = "churn:production"
+
+
+@pytest.fixture(scope="module")
+def cli(model_workspace: Workspace) -> Cli:
+    return Cli(model_workspace.settings.workspace)
+
+
+def _parts(folder: Path) -> pd.DataFrame:
+    table = pa.concat_tables(pq.read_table(p) for p in sorted(folder.glob("part-*.parquet")))
+    return table.to_pandas().sort_values("customer_id").reset_index(drop=True)
+
+
+def _wait_for(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_scores_every_row_exactly_once(
+    model_workspace: Workspace, cli: Cli, tmp_path: Path
+) -> None:
+    customers = new_customers(200_000, seed=40)
+    source = tmp_path / "customers.parquet"
+    pq.write_table(pa.Table.from_pandas(customers, preserve_index=False), source, 10_000)
+    out = tmp_path / "killed"
+    command = [
+        sys.executable, "-m", "modelyard", "-w", str(cli.workspace), "batch", "predict",
+        "--model", MODEL, "--input", str(source), "--output", str(out),
+        "--keep", "customer_id,region", "--partition-rows", "10000",
+    ]  # fmt: skip
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().decode().split()
+        assert first[:1] == ["job"], process.stderr.read().decode() if process.stderr else ""
+        job_id = first[1]
+        jobs = model_workspace.jobs
+        total = jobs.get(job_id).partitions_total
+        assert total == 20
+        _wait_for(lambda: jobs.get(job_id).partitions_done >= 1, 120, "a committed partition")
+        workers = psutil.Process(process.pid).children(recursive=True)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    killed = jobs.get(job_id)
+    assert 1 <= killed.partitions_done < total, "killed too late to test a resume"
+    assert killed.status is JobStatus.RUNNING  # nobody could record its end
+    assert not (out / MANIFEST).exists()
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert alive == []  # the workers died with their parent
+
+    resumed = cli("batch", "resume", job_id[:10], "--json")
+    report = json.loads(resumed.stdout)
+    assert report["job"]["status"] == "succeeded"
+    assert report["manifest"]["rows_in"] == 200_000
+
+    reference = tmp_path / "reference"
+    cli(
+        "batch", "predict", "--model", MODEL, "--input", str(source), "--output",
+        str(reference), "--keep", "customer_id,region", "--partition-rows", "200000", "--json",
+    )  # fmt: skip
+    got, expected = _parts(out), _parts(reference)
+    assert got["customer_id"].is_unique and len(got) == 200_000
+    assert got["customer_id"].tolist() == sorted(customers["customer_id"])
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.fixture(scope="module")
+def small_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli-input") / "customers.csv"
+    new_customers(200, seed=41).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--input", "{dir}/missing.csv"], "input not found: {dir}/missing.csv"),
+        (["--input", "{dir}/nothing-*.parquet"], "no file matches {dir}/nothing-*.parquet"),
+        (["--model", "ghost:production"], "model ghost not found"),
+        (["--keep", "customer_id,shoe_size"], "cannot keep column(s) shoe_size: not in"),
+        (["--format", "xlsx"], "unknown output format 'xlsx'"),
+        (["--max-errors", "many"], "invalid --max-errors 'many'"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_a_nonzero_exit(
+    cli: Cli, small_input: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    base = {"--model": MODEL, "--input": str(small_input), "--output": str(tmp_path / "o")}
+    given = dict(zip(args[::2], [a.format(dir=tmp_path) for a in args[1::2]], strict=True))
+    options = [item for pair in {**base, **given}.items() for item in pair]
+    extra = [item for key in given if key not in base for item in (key, given[key])]
+    options = [*options[: 2 * len(base)], *extra] if extra else options
+    result = cli("batch", "predict", *options, check=False)
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert message.format(dir=tmp_path) in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_max_errors_zero_fails_with_a_clear_message(
+    cli: Cli, model_workspace: Workspace, tmp_path: Path
+) -> None:
+    customers = new_customers(300, seed=42).astype({"monthly_charges": object})
+    customers.loc[[3, 7], "monthly_charges"] = "n/a?"
+    source = tmp_path / "mixed.csv"
+    customers.to_csv(source, index=False)
+    out = tmp_path / "o"
+    result = cli(
+        "batch", "predict", "--model", MODEL, "--input", str(source), "--output", str(out),
+        "--max-errors", "0", check=False,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "2 rejected rows exceed --max-errors 0" in result.stderr
+    assert not (out / MANIFEST).exists()
+    job_id = result.stdout.split()[1]
+    shown = json.loads(cli("batch", "show", job_id, "--json").stdout)
+    assert shown["status"] == "failed" and "--max-errors 0" in shown["error"]
+    reasons = pq.read_table(out / "_errors").column("_reason").to_pylist()
+    assert reasons == ["column 'monthly_charges' must be numeric"] * 2
+
+
+def test_list_show_cancel_with_json(cli: Cli, small_input: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    done = cli(
+        "batch", "predict", "--model", MODEL, "--input", str(small_input), "--output", str(out),
+        "--format", "csv", "--json",
+    )  # fmt: skip
+    report = json.loads(done.stdout)
+    job_id = report["job"]["id"]
+    assert report["manifest"]["rows_out"] == 200
+    assert len(pd.read_csv(out / report["manifest"]["parts"][0]["file"])) == 200
+    listed = json.loads(cli("batch", "list", "--json").stdout)
+    assert job_id in [job["id"] for job in listed]
+    shown = json.loads(cli("batch", "show", job_id[:8], "--json").stdout)
+    assert shown["partitions"][0]["committed"] is True
+    assert shown["partitions"][0]["rows_out"] == 200
+    refused = cli("batch", "cancel", job_id, check=False)
+    assert refused.exit_code == 4 and "already succeeded" in refused.stderr
+    human = cli("batch", "show", job_id)
+    assert "succeeded" in human.stdout and job_id in human.stdout
+    unknown = cli("batch", "show", "deadbeef", check=False)
+    assert unknown.exit_code == 3 and "job deadbeef not found" in unknown.stderr

@@ -1,0 +1,102 @@
+"""The Arrow row check agrees with the model's InputAdapter, and rejects instead of failing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from modelyard.batch import _rows
+from modelyard.features import _adapter
+from modelyard.features._adapter import InputAdapter
+from tests.batch.conftest import new_customers
+
+ADAPTER = InputAdapter(
+    numeric=("tenure_months", "monthly_charges", "total_charges"),
+    boolean=("paperless_billing", "senior_citizen"),
+    categorical=("contract", "payment_method", "region"),
+    datetime=("signup_date",),
+)
+INPUTS = [
+    {"name": name, "kind": kind, "nullable": True}
+    for kind, names in (
+        ("numeric", ADAPTER.numeric),
+        ("boolean", ADAPTER.boolean),
+        ("categorical", ADAPTER.categorical),
+        ("datetime", ADAPTER.datetime),
+    )
+    for name in names
+]
+
+
+def test_constants_match_the_adapter() -> None:
+    assert _rows.MISSING_CATEGORY == _adapter.MISSING_CATEGORY
+    assert _rows.DATETIME_PARTS == _adapter.DATETIME_PARTS
+
+
+def test_adapted_columns_equal_the_input_adapter() -> None:
+    frame = new_customers(500, seed=50)
+    frame.loc[3, "total_charges"] = np.nan
+    frame.loc[4, "payment_method"] = None
+    batch = pa.RecordBatch.from_pandas(frame, preserve_index=False)
+    checked = _rows.check_rows(batch, INPUTS)
+    expected = ADAPTER.adapt(frame)
+    assert checked.good.all()
+    assert set(checked.adapted) == set(expected)
+    for name, values in expected.items():
+        if values.dtype == object:
+            assert checked.adapted[name].tolist() == values.tolist(), name
+        else:
+            np.testing.assert_array_equal(checked.adapted[name], values, err_msg=name)
+
+
+def test_text_columns_from_csv_adapt_the_same() -> None:
+    frame = new_customers(200, seed=51)
+    text = frame.astype(str).replace({"nan": None, "None": None})
+    batch = pa.RecordBatch.from_pandas(text, preserve_index=False)
+    checked = _rows.check_rows(batch, INPUTS)
+    assert checked.good.all()
+    for name in ("tenure_months", "paperless_billing", "signup_date__days_since_ref"):
+        np.testing.assert_array_equal(checked.adapted[name], ADAPTER.adapt(frame)[name])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.text(max_size=8), st.floats(allow_nan=True)),
+        min_size=1,
+        max_size=30,
+    ),
+    kind=st.sampled_from(["numeric", "boolean", "categorical", "datetime"]),
+    nullable=st.booleans(),
+)
+def test_any_values_are_checked_never_crash(
+    values: list[object], kind: str, nullable: bool
+) -> None:
+    texts = [None if v is None else str(v) for v in values]
+    batch = pa.RecordBatch.from_pydict({"x": pa.array(texts, pa.string())})
+    checked = _rows.check_rows(batch, [{"name": "x", "kind": kind, "nullable": nullable}])
+    assert len(checked.good) == len(texts)
+    rejected = ~checked.good
+    assert all(isinstance(r, str) and "'x'" in r for r in checked.reasons[rejected])
+    assert all(r is None for r in checked.reasons[checked.good])
+    for column in checked.adapted.values():
+        assert len(column) == int(checked.good.sum())
+    if kind == "numeric":
+        for text, ok in zip(texts, checked.good, strict=True):
+            if text is not None and text.strip():
+                try:
+                    float(text)
+                except ValueError:
+                    assert not ok, text
+    if not nullable:
+        assert not any(ok for text, ok in zip(texts, checked.good, strict=True) if text is None)
+
+
+def test_missing_column_rejects_every_row_with_its_name() -> None:
+    batch = pa.RecordBatch.from_pandas(pd.DataFrame({"other": [1, 2]}))
+    checked = _rows.check_rows(batch, [{"name": "x", "kind": "numeric", "nullable": True}])
+    assert not checked.good.any()
+    assert checked.reasons.tolist() == ["missing column 'x'"] * 2
