@@ -32,6 +32,10 @@ _EXPORTS: dict[str, str] = {
     "Role": "modelyard.data",
     "SplitSpec": "modelyard.data",
     "ModelyardError": "modelyard.errors",
+    "batch_predict": "modelyard.batch",
+    "Executor": "modelyard.execution",
+    "Job": "modelyard.jobs",
+    "JobStatus": "modelyard.jobs",
     "Settings": "modelyard.settings",
     "load_settings": "modelyard.settings",
     "Run": "modelyard.tracking",
@@ -46,7 +50,10 @@ __all__ = [
     "ColumnSchema",
     "DatasetRef",
     "DatasetVersion",
+    "Executor",
     "IngestOptions",
+    "Job",
+    "JobStatus",
     "LogicalType",
     "ModelyardError",
     "Role",
@@ -57,6 +64,7 @@ __all__ = [
     "SplitSpec",
     "Workspace",
     "__version__",
+    "batch_predict",
     "datasets",
     "errors",
     "load_settings",
@@ -66,6 +74,7 @@ __all__ = [
 if TYPE_CHECKING:
     from modelyard import datasets, errors
     from modelyard._start import start_run
+    from modelyard.batch import batch_predict
     from modelyard.data import (
         ColumnSchema,
         DatasetRef,
@@ -76,6 +85,8 @@ if TYPE_CHECKING:
         SplitSpec,
     )
     from modelyard.errors import ModelyardError
+    from modelyard.execution import Executor
+    from modelyard.jobs import Job, JobStatus
     from modelyard.settings import Settings, load_settings
     from modelyard.tracking import Run, RunInfo, RunStatus
     from modelyard.workspace import Workspace
