@@ -1,0 +1,96 @@
+"""The endpoint store on each metadata backend, and the router on its own."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from modelyard.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from modelyard.serving import VariantConfig, parse_variant, parse_weights
+from modelyard.serving._router import VariantRouter
+from modelyard.workspace import Workspace
+
+
+def _register(ws: Workspace, tmp_path: Path, n: int) -> None:
+    for index in range(n):
+        package = tmp_path / f"pkg{index}"
+        package.mkdir()
+        (package / "model.json").write_text(f'{{"n": {index}}}')
+        ws.models.register(
+            "m", package, task="binary", algorithm="x", metrics={}, params={}, lineage={},
+            flavors=["pipeline"],
+        )  # fmt: skip
+
+
+def test_create_update_rollback_history(any_workspace: Workspace, tmp_path: Path) -> None:
+    ws = any_workspace
+    _register(ws, tmp_path, 3)
+    ws.models.set_alias("m:2", "production")
+    store = ws.endpoints
+    created = store.create(
+        "api", [parse_variant("m:1=9"), parse_variant("m:production=1")], capture_percent=5
+    )
+    assert [v.model for v in created.config.variants] == ["m:1", "m:2"]  # aliases resolved
+    assert created.config.normalised_weights() == pytest.approx({"m-1": 0.9, "m-production": 0.1})
+    with pytest.raises(AlreadyExistsError):
+        store.create("api", [parse_variant("m:1")])
+    updated = store.update("api", weights={"m:1": 0, "m-production": 1})
+    assert updated.config_version == 2
+    assert updated.config.normalised_weights() == {"m-1": 0.0, "m-production": 1.0}
+    replaced = store.update(
+        "api", variants=[parse_variant("m:3"), parse_variant("m:1", shadow=True)]
+    )
+    assert [v.name for v in replaced.config.shadows] == ["m-1-shadow"]
+    back = store.rollback("api")
+    assert back.config_version == 4 and back.config == updated.config
+    again = store.rollback("api", to=1)
+    assert again.config == created.config
+    assert [h.action for h in store.history("api")] == [
+        "create", "update", "update", "rollback", "rollback",
+    ]  # fmt: skip
+    assert store.versions() == {"api": 5}
+    assert [e.name for e in store.list()] == ["api"]
+    with pytest.raises(NotFoundError):
+        store.rollback("api", to=99)
+    store.delete("api")
+    with pytest.raises(NotFoundError):
+        store.get("api")
+    assert store.versions() == {}
+
+
+def test_bad_configurations(workspace: Workspace, tmp_path: Path) -> None:
+    _register(workspace, tmp_path, 1)
+    store = workspace.endpoints
+    with pytest.raises(InvalidInputError, match="at least one production"):
+        store.create("x", [parse_variant("m:1", shadow=True)])
+    with pytest.raises(InvalidInputError, match="all zero"):
+        store.create("x", [parse_variant("m:1=0")])
+    with pytest.raises(InvalidInputError, match="unique"):
+        store.create("x", [VariantConfig("a", "m:1"), VariantConfig("a", "m:1")])
+    with pytest.raises(InvalidInputError, match="between 0 and 100"):
+        store.create("x", [parse_variant("m:1")], capture_percent=101)
+    with pytest.raises(InvalidInputError, match="invalid endpoint name"):
+        store.create("../x", [parse_variant("m:1")])
+    with pytest.raises(NotFoundError, match="m:7"):
+        store.create("x", [parse_variant("m:7")])
+    store.create("x", [parse_variant("m:1")])
+    with pytest.raises(ConflictError, match="no earlier"):
+        store.rollback("x")
+    with pytest.raises(InvalidInputError):
+        parse_weights("a=1,b")
+    with pytest.raises(InvalidInputError):
+        parse_variant("m:1=lots")
+
+
+def test_router_follows_weights_and_sticks() -> None:
+    router = VariantRouter(["a", "b", "c"], [1, 0, 3], ["a", "b", "c"])
+    counts = Counter(router.choose() for _ in range(8000))
+    assert counts["b"] == 0 and 1700 < counts["a"] < 2300 and counts["c"] > 5700
+    assert router.choose(target="b") == "b"
+    with pytest.raises(InvalidInputError, match="zz"):
+        router.choose(target="zz")
+    sticky = {key: router.choose(sticky=key) for key in map(str, range(200))}
+    assert all(router.choose(sticky=k) == v for k, v in sticky.items())
+    assert set(sticky.values()) == {"a", "c"}
