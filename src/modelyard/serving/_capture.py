@@ -1,8 +1,10 @@
 """Data capture: requests and responses written to Parquet off the request path.
 
-The request path only puts a small dict on a bounded queue (never blocks: when the
-queue is full the record is dropped and the drop counted). A background thread
-drains the queue in batches into Parquet files partitioned by endpoint and hour::
+The request path only appends a small dict to a bounded deque (never blocks: when
+it is full the record is dropped and the drop counted). A background thread wakes
+every ``flush_seconds`` (not once per record, which would hand the GIL back and
+forth on every request) and writes what has accumulated into Parquet files
+partitioned by endpoint and hour::
 
     <root>/endpoint=NAME/hour=YYYY-MM-DDTHH/part-<time>-<pid>-<n>.parquet
 
@@ -13,10 +15,9 @@ still queued before returning.
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,11 @@ class CaptureWriter:
         *,
         max_queue: int = 100_000,
         batch_rows: int = 20_000,
-        flush_seconds: float = 1.0,
+        flush_seconds: float = 0.5,
     ) -> None:
         self.root = root
-        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
+        self._queue: deque[dict[str, Any]] = deque()
+        self._max_queue = max_queue
         self._batch_rows = batch_rows
         self._flush_seconds = flush_seconds
         self._stop = threading.Event()
@@ -71,7 +73,7 @@ class CaptureWriter:
     @property
     def depth(self) -> int:
         """Records waiting to be written."""
-        return self._queue.qsize()
+        return len(self._queue)
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -81,11 +83,10 @@ class CaptureWriter:
 
     def offer(self, record: dict[str, Any]) -> bool:
         """Queue one record without waiting; ``False`` (and a counted drop) when full."""
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+        if len(self._queue) >= self._max_queue:
             self.dropped += 1
             return False
+        self._queue.append(record)  # deque.append is atomic: no lock on the request path
         return True
 
     def close(self) -> None:
@@ -94,34 +95,20 @@ class CaptureWriter:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        self._write(self._take_all())
+        while self._queue:
+            self._write(self._take_all())
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            batch = self._take(self._flush_seconds)
-            if batch:
-                self._write(batch)
-
-    def _take(self, wait: float) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + wait
-        batch: list[dict[str, Any]] = []
-        while len(batch) < self._batch_rows:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self._stop.is_set():
-                break
-            try:
-                batch.append(self._queue.get(timeout=min(remaining, 0.1)))
-            except queue.Empty:
-                continue
-        return batch
+        while not self._stop.wait(self._flush_seconds):
+            while self._queue:
+                self._write(self._take_all())
 
     def _take_all(self) -> list[dict[str, Any]]:
         batch: list[dict[str, Any]] = []
-        while True:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                return batch
+        queue = self._queue
+        while queue and len(batch) < self._batch_rows:
+            batch.append(queue.popleft())
+        return batch
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         if not batch:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
@@ -110,6 +111,11 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._shadows: asyncio.Queue[tuple[EndpointState, Outcome, str]] | None = None
         self._random = random.Random()
+        # request ids: a random prefix per gateway and a counter (uuid4 per request
+        # costs a getrandom syscall, more than the rest of the bookkeeping together)
+        self._id_prefix = uuid.uuid4().hex[:12]
+        self._ids = itertools.count(1)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -136,6 +142,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await asyncio.to_thread(self.capture.close)
+        flush_logs()
 
     async def _poll(self) -> None:
         while True:
@@ -144,6 +151,7 @@ class Gateway:
                 await self.refresh()
             except Exception:  # a database hiccup must not stop serving what is loaded
                 log.exception("refreshing endpoints failed")
+            flush_logs()
 
     # -- keeping in step with the store ------------------------------------------
 
@@ -268,7 +276,8 @@ class Gateway:
 
     def begin(self, name: str, inference_id: str | None) -> Outcome:
         """Start an invocation's record."""
-        return Outcome(name, uuid.uuid4().hex, inference_id, time.perf_counter())
+        request_id = f"{self._id_prefix}{next(self._ids):012x}"
+        return Outcome(name, request_id, inference_id, time.perf_counter())
 
     async def predict(
         self,
@@ -321,8 +330,15 @@ class Gateway:
         metrics = self.metrics
         # Label only endpoints the gateway serves: a fuzzer's paths must not grow the series.
         label = outcome.endpoint if outcome.endpoint in self.endpoints else "_unknown"
-        metrics.requests.labels(label, variant, str(status)).inc()
-        metrics.latency.labels(label, variant).observe(elapsed)
+        children = self._children.get((label, variant, status))
+        if children is None:
+            children = (
+                metrics.requests.labels(label, variant, str(status)),
+                metrics.latency.labels(label, variant),
+            )
+            self._children[(label, variant, status)] = children
+        children[0].inc()
+        children[1].observe(elapsed)
         if outcome.error is not None:
             metrics.errors.labels(label, type(outcome.error).__name__).inc()
         if self.options.access_log:
@@ -438,6 +454,12 @@ class BodyTooLargeError(InvalidInputError):
     """A request body over the gateway's size limit."""
 
     http_status = 413
+
+
+def flush_logs() -> None:
+    """Write buffered access-log lines (the handler buffers so a request never waits)."""
+    for handler in log.handlers:
+        handler.flush()
 
 
 def _key(config: VariantConfig) -> str:
