@@ -270,7 +270,9 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=200)
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument(
-        "--mlflow-python", type=Path, default=ROOT / ".venv-bench" / "bin" / "python"
+        "--mlflow-python",
+        type=Path,
+        default=os.environ.get("MODELYARD_BENCH_MLFLOW_PYTHON", ROOT / ".venv-bench/bin/python"),
     )
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
