@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from modelyard.cli._demo_batch import batch_stage
+from modelyard.cli._demo_serving import serve_stage
 from modelyard.cli._render import console, table
 
 if TYPE_CHECKING:
@@ -234,6 +235,7 @@ _STAGES: list[tuple[str, Callable[[_Tour], None]]] = [
     ("5. Register: approve and alias", _register),
     ("6. Predict locally with the production model", _predict),
     ("7. Batch transform: score a file of new customers", batch_stage),
+    ("8. Deploy: an endpoint with a challenger, a shadow and data capture", serve_stage),
 ]
 
 
