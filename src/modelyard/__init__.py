@@ -32,6 +32,10 @@ _EXPORTS: dict[str, str] = {
     "Role": "modelyard.data",
     "SplitSpec": "modelyard.data",
     "ModelyardError": "modelyard.errors",
+    "Endpoint": "modelyard.serving",
+    "EndpointStore": "modelyard.serving",
+    "GatewayOptions": "modelyard.serving",
+    "VariantConfig": "modelyard.serving",
     "batch_predict": "modelyard.batch",
     "Executor": "modelyard.execution",
     "Job": "modelyard.jobs",
@@ -50,7 +54,10 @@ __all__ = [
     "ColumnSchema",
     "DatasetRef",
     "DatasetVersion",
+    "Endpoint",
+    "EndpointStore",
     "Executor",
+    "GatewayOptions",
     "IngestOptions",
     "Job",
     "JobStatus",
@@ -62,6 +69,7 @@ __all__ = [
     "RunStatus",
     "Settings",
     "SplitSpec",
+    "VariantConfig",
     "Workspace",
     "__version__",
     "batch_predict",
@@ -87,6 +95,7 @@ if TYPE_CHECKING:
     from modelyard.errors import ModelyardError
     from modelyard.execution import Executor
     from modelyard.jobs import Job, JobStatus
+    from modelyard.serving import Endpoint, EndpointStore, GatewayOptions, VariantConfig
     from modelyard.settings import Settings, load_settings
     from modelyard.tracking import Run, RunInfo, RunStatus
     from modelyard.workspace import Workspace
