@@ -162,11 +162,13 @@ def _load(url: str, body: bytes, connections: int, seconds: float, scratch: Path
 
 def _measure(
     name: str, command: list[str], url: str, path: str, body: bytes, args: argparse.Namespace,
-    scratch: Path,
+    scratch: Path, path_prefix: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     import httpx
 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if path_prefix:  # mlflow runs `uvicorn` from PATH: its virtualenv's bin first
+        env["PATH"] = path_prefix + os.pathsep + env.get("PATH", "")
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
     )
@@ -239,7 +241,8 @@ def _mlflow(
     model_dir = scratch / "mlflow-model"
     save = (
         "import sys, joblib, mlflow.sklearn; "
-        "mlflow.sklearn.save_model(joblib.load(sys.argv[1]), sys.argv[2])"
+        "mlflow.sklearn.save_model(joblib.load(sys.argv[1]), sys.argv[2], "
+        "serialization_format='cloudpickle')"
     )
     saved = subprocess.run(
         [str(python), "-c", save, str(package / "pipeline.joblib"), str(model_dir)],
@@ -254,8 +257,9 @@ def _mlflow(
     body = json.dumps({"dataframe_records": [body_row]}).encode()
     try:
         figures = _measure(
-            "mlflow", command, f"http://127.0.0.1:{port}", "/invocations", body, args, scratch
-        )
+            "mlflow", command, f"http://127.0.0.1:{port}", "/invocations", body, args, scratch,
+            path_prefix=str(python.parent),
+        )  # fmt: skip
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         return None, f"mlflow models serve failed: {exc}"
     return figures, None
