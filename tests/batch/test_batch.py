@@ -322,3 +322,34 @@ def test_local_and_ray_give_identical_outputs(
         outputs[name] = pa.concat_tables(pq.read_table(p) for p in sorted(out.glob("part-*")))
     assert outputs["local"].num_rows == 4000
     assert outputs["local"].equals(outputs["ray"])
+
+
+def test_pipeline_flavor_agrees_with_the_onnx_flavor(
+    model_workspace: Workspace, local_executor: LocalExecutor, tmp_path: Path
+) -> None:
+    customers = new_customers(1000, seed=31)
+    source = tmp_path / "in.parquet"
+    customers.to_parquet(source, index=False)
+    manifests = {}
+    for flavor in ("onnx", "pipeline"):
+        result = batch_predict(
+            model_workspace,
+            MODEL,
+            str(source),
+            str(tmp_path / flavor),
+            keep=["customer_id"],
+            executor=local_executor,
+            flavor=flavor,
+        )
+        manifests[flavor] = result.manifest
+    assert manifests["onnx"] is not None and manifests["onnx"]["flavor"] == "onnx"
+    assert manifests["pipeline"] is not None and manifests["pipeline"]["flavor"] == "pipeline"
+    onnx, pipeline = _read_output(tmp_path / "onnx"), _read_output(tmp_path / "pipeline")
+    np.testing.assert_allclose(onnx["proba_1"], pipeline["proba_1"], atol=1e-4)
+    expected = _expected(model_workspace, customers)
+    np.testing.assert_allclose(pipeline["proba_1"], expected["proba_1"], atol=1e-4)
+
+
+def test_unknown_flavor_is_refused(model_workspace: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="unknown flavor 'tensorflow'"):
+        plan_batch(model_workspace, MODEL, str(tmp_path), str(tmp_path / "o"), flavor="tensorflow")

@@ -42,6 +42,7 @@ def build_manifest(job: Job, partitions: list[Partition], seconds: float) -> dic
                     "sha256": details.get("errors_checksum"),
                 }
             )
+    flavors = {(p.details or {}).get("flavor") for p in partitions} - {None}
     rows_in = sum(p.rows_in or 0 for p in partitions)
     rows_out = sum(p.rows_out or 0 for p in partitions)
     return {
@@ -49,6 +50,7 @@ def build_manifest(job: Job, partitions: list[Partition], seconds: float) -> dic
         "model": params["model"],
         "model_version": params["model_version"],
         "package_digest": params["package_digest"],
+        "flavor": "/".join(sorted(str(f) for f in flavors)) or None,
         "inputs": params["inputs"],
         "output_format": params["output_format"],
         "keep": params["keep"],

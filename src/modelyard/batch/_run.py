@@ -64,9 +64,10 @@ def plan_batch(
     max_errors: str | int | None = None,
     capture: bool = False,
     executor: str | None = None,
-    partition_rows: int = 250_000,
+    flavor: str = "onnx",
+    partition_rows: int = 100_000,
     partition_bytes: int = 64 << 20,
-    batch_rows: int = 65_536,
+    batch_rows: int = 16_384,
 ) -> Job:
     """Check everything a batch job needs, plan its partitions, record it ``pending``.
 
@@ -80,6 +81,8 @@ def plan_batch(
         max_errors: rejected rows tolerated: a count (``100``) or share (``"2%"``).
         capture: also record inputs and outputs as capture Parquet for monitoring.
         executor: ``local`` or ``ray`` (default: the workspace setting).
+        flavor: ``onnx`` (the ONNX graph when the package has one, no pickle
+            executed) or ``pipeline`` (the fitted scikit-learn pipeline).
         partition_rows: target rows of a Parquet partition.
         partition_bytes: target bytes of a CSV / JSON-lines partition.
         batch_rows: rows per record batch (bounds each worker's memory).
@@ -94,6 +97,8 @@ def plan_batch(
             f"unknown output format {output_format!r}: use parquet or csv",
             details={"format": output_format},
         )
+    if flavor not in ("onnx", "pipeline"):
+        raise InvalidInputError(f"unknown flavor {flavor!r}: use onnx or pipeline")
     if executor is not None and executor not in ("local", "ray"):
         raise InvalidInputError(f"unknown executor {executor!r}: use local or ray")
     if min(partition_rows, partition_bytes, batch_rows) < 1:
@@ -122,6 +127,7 @@ def plan_batch(
         "max_errors_raw": None if max_errors is None else str(max_errors),
         "capture": None,
         "executor": executor,
+        "prefer": flavor,
         "batch_rows": batch_rows,
     }
     job = workspace.jobs.create(
@@ -182,6 +188,7 @@ def run_batch(
             digest=params["package_digest"],
             artifact_url=params["artifact_url"],
             local_dir=params.get("package_dir"),
+            prefer=params.get("prefer", "onnx"),
         )
         tasks = [(_task(job, p.key, p.spec, source),) for p in pending]
         for _, result in executor.as_completed(score_partition, tasks):
@@ -195,7 +202,10 @@ def run_batch(
                 rows_rejected=result["rows_rejected"],
                 output=result["output"],
                 checksum=result["checksum"],
-                details={k: result[k] for k in ("errors", "errors_checksum", "capture", "seconds")},
+                details={
+                    k: result[k]
+                    for k in ("errors", "errors_checksum", "capture", "seconds", "flavor")
+                },
                 rows_per_second=rows_this_run / elapsed,
             )
             if progress is not None:
@@ -242,7 +252,8 @@ def batch_predict(
     capture: bool = False,
     executor: Executor | str | None = None,
     progress: JobProgress | None = None,
-    partition_rows: int = 250_000,
+    flavor: str = "onnx",
+    partition_rows: int = 100_000,
     partition_bytes: int = 64 << 20,
 ) -> BatchResult:
     """Score every row of ``inputs`` with a registered model into ``output``.
@@ -262,6 +273,7 @@ def batch_predict(
         max_errors=max_errors,
         capture=capture,
         executor=executor if isinstance(executor, str) else None,
+        flavor=flavor,
         partition_rows=partition_rows,
         partition_bytes=partition_bytes,
     )
@@ -295,7 +307,7 @@ def _task(job: Job, key: str, spec: dict[str, Any], source: ModelSource) -> Part
         output=job.output,
         output_format=params["output_format"],
         keep=params["keep"],
-        batch_rows=params.get("batch_rows", 65_536),
+        batch_rows=params.get("batch_rows", 16_384),
         capture=params.get("capture"),
         capture_name=params.get("capture_name"),
     )

@@ -53,9 +53,13 @@ def predict(
     capture: Annotated[
         bool, typer.Option("--capture", help="Record inputs and outputs for monitoring.")
     ] = False,
+    flavor: Annotated[
+        str,
+        typer.Option(help="onnx (the ONNX graph when the model has one) or pipeline."),
+    ] = "onnx",
     partition_rows: Annotated[
         int, typer.Option(min=1, help="Target rows per Parquet partition.")
-    ] = 250_000,
+    ] = 100_000,
     partition_mb: Annotated[
         float, typer.Option(min=0.001, help="Target megabytes per CSV / JSON-lines partition.")
     ] = 64.0,
@@ -76,6 +80,7 @@ def predict(
         max_errors=max_errors,
         capture=capture,
         executor=executor,
+        flavor=flavor,
         partition_rows=partition_rows,
         partition_bytes=int(partition_mb * (1 << 20)),
     )
@@ -169,7 +174,7 @@ def _print_result(result: BatchResult) -> None:
     rows: list[list[Any]] = [
         ["job", job.id],
         ["status", job.status.value],
-        ["model", manifest["model_version"]],
+        ["model", f"{manifest['model_version']} ({manifest['flavor']} flavor)"],
         ["rows in", manifest["rows_in"]],
         ["rows out", manifest["rows_out"]],
         ["rows rejected", manifest["rows_rejected"]],

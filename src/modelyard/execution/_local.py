@@ -48,6 +48,12 @@ def _start_worker(
 class LocalExecutor(Executor):
     """Work items in a process pool (``spawn``: safe beside threads and ONNX Runtime).
 
+    Workers are started by the first :meth:`submit` and die with the thread that
+    started them (Linux ``PR_SET_PDEATHSIG``), so a ``kill -9`` of the driver leaves
+    no orphan scoring partitions nobody will record: submit from a long-lived thread.
+    With ``spawn``, a script using it must guard its entry point with
+    ``if __name__ == "__main__":`` (as with any multiprocessing code).
+
     Args:
         max_workers: worker processes; 0 means one per core.
         initializer: called once in each worker process as it starts, to build

@@ -53,7 +53,7 @@ class RayExecutor(Executor):
         if not self._ray.is_initialized():
             options: dict[str, Any] = {
                 "include_dashboard": False,
-                "logging_level": logging.WARNING,
+                "logging_level": logging.ERROR,
                 "log_to_driver": False,
                 "configure_logging": True,
             }
