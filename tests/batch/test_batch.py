@@ -353,3 +353,31 @@ def test_pipeline_flavor_agrees_with_the_onnx_flavor(
 def test_unknown_flavor_is_refused(model_workspace: Workspace, tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="unknown flavor 'tensorflow'"):
         plan_batch(model_workspace, MODEL, str(tmp_path), str(tmp_path / "o"), flavor="tensorflow")
+
+
+def test_a_folder_of_mixed_files_by_file_url(
+    model_workspace: Workspace, local_executor: LocalExecutor, tmp_path: Path
+) -> None:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    first, second = new_customers(500, seed=32), new_customers(300, seed=33)
+    second["customer_id"] = "N" + second["customer_id"]
+    first.to_parquet(folder / "a.parquet", index=False)
+    second.to_csv(folder / "b.csv.gz", index=False)
+    (folder / "_SUCCESS").write_text("")  # hidden and unknown files are skipped
+    (folder / "notes.txt.md").write_text("not data")
+    result = batch_predict(
+        model_workspace,
+        MODEL,
+        f"file://{folder}",
+        f"file://{tmp_path / 'out'}",
+        keep=["customer_id"],
+        executor=local_executor,
+    )
+    assert result.manifest is not None
+    assert [Path(p).name for p in result.manifest["inputs"]] == ["a.parquet", "b.csv.gz"]
+    scored = _read_output(tmp_path / "out")
+    assert len(scored) == 800 and scored["customer_id"].is_unique
+    both = pd.concat([first, second], ignore_index=True)
+    expected = _expected(model_workspace, both)
+    np.testing.assert_allclose(scored["proba_1"], expected["proba_1"], atol=1e-6)

@@ -178,7 +178,7 @@ def _print_result(result: BatchResult) -> None:
         ["rows in", manifest["rows_in"]],
         ["rows out", manifest["rows_out"]],
         ["rows rejected", manifest["rows_rejected"]],
-        ["rows/s (this run)", job.rows_per_second],
+        ["rows/s (this run)", f"{job.rows_per_second or 0:,.0f}"],
         ["parts", len(manifest["parts"])],
         ["output", job.output],
     ]
@@ -268,7 +268,7 @@ def show(
         ["rows total", job.rows_total],
         ["rows rejected", job.rows_rejected],
         ["max errors", job.params.get("max_errors")],
-        ["rows/s", job.rows_per_second],
+        ["rows/s", f"{job.rows_per_second:,.0f}" if job.rows_per_second else None],
         ["started", job.started_at],
         ["finished", job.finished_at],
         ["owner", job.owner],
