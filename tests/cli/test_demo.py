@@ -36,3 +36,8 @@ def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) ->
         (run,) = ws.runs.list_runs("churn-demo")
         assert run.status is RunStatus.FINISHED
         assert run.metric_counts["recall_by_tenure_cut"] == 36
+        (batch_job,) = ws.jobs.list_jobs("batch")
+        assert batch_job.status.value == "succeeded"
+        assert (batch_job.rows_done, batch_job.rows_rejected) == (20_000, 3)
+    assert "7. Batch transform" in out
+    assert "rejected C000011: column 'tenure_months' must be numeric" in out
