@@ -15,7 +15,9 @@ separate processes on loopback ports:
   its figures are ``null`` with the reason.
 
 The load generator is ``wrk`` when installed, else Python ``http.client`` in one
-process per connection; either way it runs in separate processes. Goals (issue 4):
+process per connection; either way it runs in separate processes. modelyard and the
+bare app run side by side and are loaded in alternating 2 s rounds, so whatever else
+the machine does falls on both alike. Goals (issue 4):
 at least 30x MLflow's requests/s, at least 80 % of the bare app's, p50 under 1 ms
 at 1 connection.
 
@@ -25,16 +27,19 @@ Usage: python benchmarks/serve.py [--seconds 10] [--trees 200] [--mlflow-python 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,30 +165,58 @@ def _load(url: str, body: bytes, connections: int, seconds: float, scratch: Path
     return _python_load(url, body, connections, seconds)
 
 
-def _measure(
-    name: str, command: list[str], url: str, path: str, body: bytes, args: argparse.Namespace,
-    scratch: Path, path_prefix: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+@contextlib.contextmanager
+def _server(
+    name: str, command: list[str], url: str, body: bytes, path_prefix: str | None = None
+) -> Iterator[str]:
+    """Start a server process, check one answer, yield its invocation URL, stop it."""
     import httpx
 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     if path_prefix:  # mlflow runs `uvicorn` from PATH: its virtualenv's bin first
         env["PATH"] = path_prefix + os.pathsep + env.get("PATH", "")
+    base = url.split("/", 3)
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
     )
     try:
-        _wait_ready(url, process)
-        check = httpx.post(url + path, content=body, headers={"content-type": "application/json"})
+        _wait_ready("/".join(base[:3]), process)
+        check = httpx.post(url, content=body, headers={"content-type": "application/json"})
         if check.status_code != 200:
             raise RuntimeError(f"{name} answered {check.status_code}: {check.text[:200]}")
-        _load(url + path, body, 1, 2, scratch)  # warm-up
-        return {
-            "c1": _load(url + path, body, 1, args.seconds, scratch),
-            "c16": _load(url + path, body, 16, args.seconds, scratch),
-        }
+        yield url
     finally:
         _stop(process)
+
+
+def _measure(
+    targets: dict[str, tuple[str, bytes]], args: argparse.Namespace, scratch: Path
+) -> dict[str, dict[str, Any]]:
+    """Load each target at 1 and 16 connections, in alternating rounds of 2 s.
+
+    Alternating short rounds spreads whatever else the machine is doing evenly over
+    the contenders. Requests/s is over all rounds; p50 and p99 are the medians of the
+    rounds' percentiles.
+    """
+    for url, body in targets.values():
+        _load(url, body, 1, 2, scratch)  # warm-up
+    rounds = max(1, round(args.seconds / 2))
+    results: dict[str, dict[str, Any]] = {name: {} for name in targets}
+    for connections in (1, 16):
+        per_round: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+        for _ in range(rounds):
+            for name, (url, body) in targets.items():
+                per_round[name].append(_load(url, body, connections, 2, scratch))
+        for name, figures in per_round.items():
+            requests = sum(f["requests"] for f in figures)
+            results[name][f"c{connections}"] = {
+                "requests_per_s": round(requests / (2 * rounds), 1),
+                "p50_ms": round(statistics.median(f["p50_ms"] for f in figures), 3),
+                "p99_ms": round(statistics.median(f["p99_ms"] for f in figures), 3),
+                "requests": requests,
+                "failed": sum(f["failed"] for f in figures),
+            }
+    return results
 
 
 # -- the floor: bare Starlette + onnxruntime -------------------------------------------
@@ -255,11 +288,10 @@ def _mlflow(
     command = [str(mlflow), "models", "serve", "-m", str(model_dir), "--env-manager", "local",
                "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
     body = json.dumps({"dataframe_records": [body_row]}).encode()
+    url = f"http://127.0.0.1:{port}/invocations"
     try:
-        figures = _measure(
-            "mlflow", command, f"http://127.0.0.1:{port}", "/invocations", body, args, scratch,
-            path_prefix=str(python.parent),
-        )  # fmt: skip
+        with _server("mlflow", command, url, body, path_prefix=str(python.parent)):
+            figures = _measure({"mlflow": (url, body)}, args, scratch)["mlflow"]
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         return None, f"mlflow models serve failed: {exc}"
     return figures, None
@@ -312,27 +344,22 @@ def main() -> None:
             for k, v in raw.items()
         }
         body = json.dumps(row).encode()
-        port = _free_port()
-        modelyard = _measure(
-            "modelyard",
-            [sys.executable, "-m", "modelyard", "-w", str(root), "serve", "--port", str(port)],
-            f"http://127.0.0.1:{port}",
-            "/endpoints/churn/invocations",
-            body,
-            args,
-            scratch,
-        )
+        ports = _free_port(), _free_port()
+        modelyard_command = [
+            sys.executable, "-m", "modelyard", "-w", str(root), "serve", "--port", str(ports[0])
+        ]  # fmt: skip
+        bare_command = [sys.executable, __file__, "--bare", str(package), "--port", str(ports[1])]
+        modelyard_url = f"http://127.0.0.1:{ports[0]}/endpoints/churn/invocations"
+        bare_url = f"http://127.0.0.1:{ports[1]}/invocations"
+        with (
+            _server("modelyard", modelyard_command, modelyard_url, body),
+            _server("bare", bare_command, bare_url, body),
+        ):
+            measured = _measure(
+                {"modelyard": (modelyard_url, body), "bare": (bare_url, body)}, args, scratch
+            )
+        modelyard, bare = measured["modelyard"], measured["bare"]
         captured = _count_captured(root)
-        port = _free_port()
-        bare = _measure(
-            "bare",
-            [sys.executable, __file__, "--bare", str(package), "--port", str(port)],
-            f"http://127.0.0.1:{port}",
-            "/invocations",
-            body,
-            args,
-            scratch,
-        )
         mlflow, mlflow_reason = _mlflow(args.mlflow_python, package, row, args, scratch)
 
     def ratio(a: dict[str, Any] | None, b: dict[str, Any] | None, key: str) -> float | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import logging
 import random
@@ -124,6 +125,11 @@ class Gateway:
         self.capture.start()
         self._shadows = asyncio.Queue(maxsize=self.options.shadow_queue)
         await self.refresh()
+        # Everything loaded so far (libraries, models) lives as long as the server: keep
+        # it out of the collector's scans, which otherwise stall requests for a full
+        # traversal every few thousand allocations.
+        gc.collect()
+        gc.freeze()
         self.ready = True
         self._tasks = [
             asyncio.create_task(self._poll(), name="modelyard-poll"),

@@ -88,6 +88,7 @@ class InvocationHandler:
         status, payload, media = _render(protocol, outcome, headers.get("accept", ""))
         response_headers = [
             (b"content-type", media),
+            (b"content-length", str(len(payload)).encode()),
             (b"x-modelyard-request-id", outcome.request_id.encode()),
         ]
         if outcome.variant is not None and outcome.error is None:
