@@ -40,7 +40,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl.gz"])
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl", "jsonl.gz"])
 def test_every_format_scores_every_row_once_like_the_model(
     model_workspace: Workspace, local_executor: LocalExecutor, tmp_path: Path, fmt: str
 ) -> None:

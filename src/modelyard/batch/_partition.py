@@ -157,7 +157,8 @@ def _read(task: PartitionTask, input_names: set[str]) -> Iterator[pa.RecordBatch
     fmt = spec["format"]
     try:
         if fmt == "parquet":
-            yield from _read_parquet(spec, task.batch_rows)
+            wanted = None if task.keep is None else input_names | set(task.keep)
+            yield from _read_parquet(spec, task.batch_rows, wanted)
         elif fmt == "csv":
             yield from _read_csv(spec, input_names)
         else:
@@ -169,13 +170,20 @@ def _read(task: PartitionTask, input_names: set[str]) -> Iterator[pa.RecordBatch
         ) from exc
 
 
-def _read_parquet(spec: dict[str, Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
+def _read_parquet(
+    spec: dict[str, Any], batch_rows: int, wanted: set[str] | None
+) -> Iterator[pa.RecordBatch]:
+    """Record batches of the partition's row groups: only the columns it needs."""
     import pyarrow.parquet as pq
 
     start, end = spec["row_groups"]
     with open_input(spec["file"], spec.get("compression")) as handle:
         parquet = pq.ParquetFile(handle)
-        yield from parquet.iter_batches(batch_size=batch_rows, row_groups=range(start, end))
+        names = parquet.schema_arrow.names
+        columns = None if wanted is None else [name for name in names if name in wanted]
+        yield from parquet.iter_batches(
+            batch_size=batch_rows, row_groups=range(start, end), columns=columns
+        )
 
 
 def _schema(spec: dict[str, Any]) -> pa.Schema:
