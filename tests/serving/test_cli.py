@@ -19,6 +19,7 @@ from tests.conftest import Cli
 from tests.serving.conftest import free_port
 
 
+@pytest.mark.slow
 def test_endpoint_lifecycle(churn_workspace: Path, endpoint_name: str) -> None:
     cli = Cli(churn_workspace)
     created = json.loads(
@@ -57,6 +58,7 @@ def test_endpoint_lifecycle(churn_workspace: Path, endpoint_name: str) -> None:
     assert gone.exit_code == 3 and endpoint_name in gone.stderr
 
 
+@pytest.mark.slow
 def test_serve_container_contract_and_graceful_shutdown(
     churn_workspace: Path, endpoint_name: str, churn_rows: list[dict[str, Any]]
 ) -> None:
@@ -99,6 +101,7 @@ def test_serve_container_contract_and_graceful_shutdown(
     assert table.num_rows == 25
 
 
+@pytest.mark.slow
 def test_tokens_cli(tmp_path: Path) -> None:
     from modelyard.workspace import Workspace
 

@@ -160,3 +160,39 @@ def test_container_contract(
         response = client.post("/invocations", json=churn_rows[0])
         assert response.status_code == 200, response.text
         assert response.json()["variant"] == "only"
+
+
+def test_sticky_key_and_cors(
+    gateway_factory: Callable[..., LiveGateway],
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+) -> None:
+    live = gateway_factory(GatewayOptions(cors_origins=("https://app.example",), access_log=False))
+    live.workspace.endpoints.create(
+        endpoint_name, [VariantConfig("a", "churn:1"), VariantConfig("b", "churn:2")]
+    )
+    wait_served(live, endpoint_name, 1)
+    path = f"/endpoints/{endpoint_name}/invocations"
+    with live.client() as client:
+        for key in ("alice", "bob", "carol"):
+            seen = {
+                client.post(
+                    path, json=churn_rows[0], headers={"X-Modelyard-Sticky-Key": key}
+                ).headers["x-modelyard-variant"]
+                for _ in range(8)
+            }
+            assert len(seen) == 1, (key, seen)
+        preflight = client.options(
+            path,
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+        answer = client.post(path, json=churn_rows[0], headers={"Origin": "https://app.example"})
+        assert answer.headers["access-control-allow-origin"] == "https://app.example"
+        other = client.post(path, json=churn_rows[0], headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers

@@ -225,10 +225,16 @@ class Gateway:
             for state in self.endpoints.values()
             for v in (*state.production, *state.shadows)
         }
+        self._tasks = [t for t in self._tasks if not t.done()]
         for key in [k for k in self._models if k not in used]:
             variant = self._models.pop(key)
-            task = asyncio.get_running_loop().create_task(variant.drained())
+            task = asyncio.get_running_loop().create_task(self._release(variant))
             self._tasks.append(task)
+
+    async def _release(self, variant: LoadedVariant) -> None:
+        """Forget a variant once its last in-flight request has answered."""
+        await variant.drained()
+        log.info("released variant %s (%s)", variant.name, variant.model_ref)
 
     # -- one invocation ----------------------------------------------------------
 

@@ -69,7 +69,6 @@ def serve(
 def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock: Any) -> None:
     import uvicorn
 
-    configure_logging(options.access_log)
     config = uvicorn.Config(
         create_app(settings, options),
         host=host,
@@ -79,5 +78,7 @@ def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock
         lifespan="on",
         timeout_graceful_shutdown=30,
     )
+    # after uvicorn.Config: its dictConfig closes every handler that existed before
+    configure_logging(options.access_log)
     server = uvicorn.Server(config)
     server.run(sockets=[sock] if sock is not None else None)
