@@ -35,3 +35,15 @@ def cached_state(_: int) -> tuple[int, int]:
     """(pid, build stamp) of this worker's cached state: equal on every call in one process."""
     state = _expensive_state()
     return state["pid"], state["built"]
+
+
+_STATE: dict[str, object] = {}
+
+
+def remember(value: object) -> None:
+    """An initializer: per-process state set once as the worker starts."""
+    _STATE["value"] = value
+
+
+def recall(_: int) -> object:
+    return _STATE.get("value")

@@ -99,3 +99,8 @@ def test_ray_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # what an install without Ray looks like
     with pytest.raises(MissingDependencyError, match=r"modelyard\[ray\]"):
         RayExecutor()
+
+
+def test_local_initializer_builds_per_process_state() -> None:
+    with LocalExecutor(2, initializer=_work.remember, initargs=("model-v3",)) as built:
+        assert built.map(_work.recall, [(n,) for n in range(4)]) == ["model-v3"] * 4
