@@ -160,8 +160,6 @@ def _plan_parquet(
     with open_input(file.url, file.compression) as handle:
         parquet = pq.ParquetFile(handle)
         metadata, names = parquet.metadata, list(parquet.schema_arrow.names)
-    if metadata.num_rows == 0:
-        raise InvalidInputError(f"input file {file.url} has no rows", details={"file": file.url})
     parts: list[tuple[dict[str, Any], int | None]] = []
     start, rows, offset = 0, 0, 0
     for group in range(metadata.num_row_groups):
