@@ -115,3 +115,22 @@ def test_tokens_cli(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "root" in bad.stderr
     cli("token", "revoke", str(made["id"]))
     assert json.loads(cli("token", "list", "--json").stdout) == []
+
+
+@pytest.mark.slow
+def test_serve_with_two_workers_shuts_down_gracefully(
+    churn_workspace: Path, endpoint_name: str, churn_rows: list[dict[str, Any]]
+) -> None:
+    from tests.serving.conftest import start_serve
+
+    cli = Cli(churn_workspace)
+    cli("endpoint", "create", endpoint_name, "--variant", "churn:1", "--capture", "100")
+    served = start_serve(churn_workspace, "--workers", "2")
+    with httpx.Client(base_url=served.url) as client:
+        for row in churn_rows[:60]:
+            response = client.post(f"/endpoints/{endpoint_name}/invocations", json=row)
+            assert response.status_code == 200, response.text
+    served.stop()  # SIGTERM to the parent: forwarded, each worker flushes its capture
+    capture = churn_workspace / ".modelyard" / "capture" / f"endpoint={endpoint_name}"
+    table = ds.dataset(capture, format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == 60

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import signal
 import socket
 import sys
 from typing import Any
@@ -50,12 +52,23 @@ def serve(
     sock.bind((host, port))
     sock.set_inheritable(True)
     context = multiprocessing.get_context("spawn")
+    # Settings classes are made per workspace (not picklable): send the values instead
+    values = settings.model_dump(mode="json", exclude_unset=True)
     processes = [
-        context.Process(target=_run, args=(settings, options, host, port, sock), daemon=False)
+        context.Process(target=_worker, args=(values, options, host, port, sock), daemon=False)
         for _ in range(workers)
     ]
     for process in processes:
         process.start()
+
+    def forward(signum: int, frame: Any) -> None:
+        # SIGTERM reaches only this process: pass it on so each worker shuts down
+        # gracefully (Ctrl-C's SIGINT already reaches the whole process group).
+        for process in processes:
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
     try:
         for process in processes:
             process.join()
@@ -64,6 +77,15 @@ def serve(
             process.join()
     finally:
         sock.close()
+
+
+def _worker(
+    values: dict[str, Any], options: GatewayOptions, host: str, port: int, sock: Any
+) -> None:
+    from modelyard.settings import load_settings
+
+    workspace = values.pop("workspace")
+    _run(load_settings(workspace, **values), options, host, port, sock)
 
 
 def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock: Any) -> None:
