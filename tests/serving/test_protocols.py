@@ -196,3 +196,60 @@ def test_sticky_key_and_cors(
         assert answer.headers["access-control-allow-origin"] == "https://app.example"
         other = client.post(path, json=churn_rows[0], headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_management_api(
+    gateway_factory: Callable[..., LiveGateway],
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+) -> None:
+    live = gateway_factory()
+    with live.client() as client:
+        created = client.post(
+            "/api/endpoints",
+            json={
+                "name": endpoint_name,
+                "variants": [{"model": "churn:1", "name": "a"}, {"model": "churn:2", "weight": 3}],
+                "capture_percent": 10,
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["served_version"] == 1  # loaded before the answer
+        assert created.json()["weights"] == {"a": 0.25, "churn-2": 0.75}
+        assert client.post(f"/endpoints/{endpoint_name}/predict", json=churn_rows[0]).is_success
+        duplicate = client.post(
+            "/api/endpoints", json={"name": endpoint_name, "variants": [{"model": "churn:1"}]}
+        )
+        assert duplicate.status_code == 409
+        assert duplicate.json()["error"]["type"] == "AlreadyExistsError"
+        bad = client.patch(f"/api/endpoints/{endpoint_name}", json={"weights": {"a": -1}})
+        assert bad.status_code == 422 and "weights" in bad.json()["error"]["message"]
+        names = [e["name"] for e in client.get("/api/endpoints").json()]
+        assert endpoint_name in names
+        client.patch(f"/api/endpoints/{endpoint_name}", json={"capture_percent": 50})
+        history = client.get(f"/api/endpoints/{endpoint_name}/history").json()
+        assert [h["capture_percent"] for h in history] == [10, 50]
+        assert client.delete(f"/api/endpoints/{endpoint_name}").status_code == 204
+        gone = client.post(f"/endpoints/{endpoint_name}/predict", json=churn_rows[0])
+        assert gone.status_code == 404  # no longer served, at once
+        assert client.get(f"/api/endpoints/{endpoint_name}").status_code == 404
+        assert client.get("/docs").status_code == 200
+        assert "/api/endpoints" in client.get("/openapi.json").json()["paths"]
+
+
+def test_pipeline_flavor_answers_like_onnx(
+    churn_workspace: Any, churn_rows: list[dict[str, Any]]
+) -> None:
+    from modelyard.serving._schema import Signature
+
+    with Workspace.open(churn_workspace) as ws:
+        onnx = ws.models.load("churn:1")
+        pipeline = ws.models.load("churn:1", prefer="pipeline")
+    assert (onnx.flavor, pipeline.flavor) == ("onnx", "pipeline")
+    from modelyard.serving._parse import from_json
+
+    signature = Signature.from_manifest(onnx.manifest)
+    columns = signature.check(from_json(churn_rows[:20], signature.names), reject_unexpected=False)
+    a, b = onnx.predict_columns(columns), pipeline.predict_columns(columns)
+    assert a.probabilities is not None and b.probabilities is not None
+    assert abs(a.probabilities - b.probabilities).max() < 1e-4
