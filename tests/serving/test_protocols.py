@@ -138,8 +138,11 @@ def test_kserve_v2(live: LiveGateway, endpoint_name: str, churn_rows: list[dict[
         assert {i["name"] for i in meta["inputs"]} == set(rows[0]) - {"customer_id"} or meta
         assert client.get(f"/v2/models/{endpoint_name}/ready").json()["ready"] is True
         assert client.get("/v2/models/nope/ready").status_code == 404
-        response = client.post(f"/v2/models/{endpoint_name}/infer", json={"inputs": inputs})
+        response = client.post(
+            f"/v2/models/{endpoint_name}/infer", json={"id": "req-7", "inputs": inputs}
+        )
     assert response.status_code == 200, response.text
+    assert response.json()["id"] == "req-7" and response.json()["model_name"] == endpoint_name
     outputs = {o["name"]: o for o in response.json()["outputs"]}
     assert outputs["predictions"]["shape"] == [2]
     assert outputs["probabilities"]["shape"] == [2, 2]

@@ -25,7 +25,7 @@ from typing import Any
 
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
 from modelyard.serving._gateway import BodyTooLargeError, Gateway, Outcome
-from modelyard.serving._kserve import kserve_response, parse_kserve
+from modelyard.serving._kserve import kserve_response, parse_kserve, read_kserve
 from modelyard.serving._parse import parse_body
 from modelyard.serving._variant import prediction_body
 
@@ -76,7 +76,10 @@ class InvocationHandler:
             if name is None:
                 outcome.endpoint = gateway.single()
             if protocol == "kserve":
-                parse = partial(parse_kserve, body)
+                document = read_kserve(body)
+                if isinstance(document.get("id"), str):
+                    outcome.inference_id = outcome.inference_id or document["id"]
+                parse = partial(parse_kserve, document)
             else:
                 parse = partial(parse_body, body, content_type)
             target = headers.get("x-modelyard-variant") or headers.get(

@@ -19,20 +19,29 @@ from modelyard.serving._parse import Table, from_json, parse_json
 if TYPE_CHECKING:
     from modelyard.serving._gateway import Outcome
 
-__all__ = ["kserve_response", "parse_kserve"]
+__all__ = ["kserve_response", "parse_kserve", "read_kserve"]
 
 
-def parse_kserve(body: bytes, names: list[str]) -> Table:
-    """Read a V2 inference request into a :class:`Table`.
+def read_kserve(body: bytes) -> dict[str, Any]:
+    """Decode a V2 inference request (its ``id`` is answered back).
 
     Raises:
-        InvalidInputError: not a V2 request (the message names the bad tensor).
+        InvalidInputError: empty, not JSON, or no ``inputs`` list.
     """
     if not body.strip():
         raise InvalidInputError("the request body is empty: send a V2 inference request")
     document = parse_json(body)
     if not isinstance(document, dict) or not isinstance(document.get("inputs"), list):
         raise InvalidInputError("a V2 inference request is an object with an 'inputs' list")
+    return document
+
+
+def parse_kserve(document: dict[str, Any], names: list[str]) -> Table:
+    """Read a decoded V2 inference request into a :class:`Table`.
+
+    Raises:
+        InvalidInputError: a malformed tensor (the message names it).
+    """
     mapping: dict[str, list[Any]] = {}
     for index, tensor in enumerate(document["inputs"]):
         if not isinstance(tensor, dict) or not isinstance(tensor.get("name"), str):
@@ -102,6 +111,6 @@ def kserve_response(outcome: Outcome) -> dict[str, Any]:
     return {
         "model_name": outcome.endpoint,
         "model_version": outcome.variant.model_ref,
-        "id": outcome.request_id,
+        "id": outcome.inference_id or outcome.request_id,
         "outputs": outputs,
     }
