@@ -94,3 +94,18 @@ def test_router_follows_weights_and_sticks() -> None:
     sticky = {key: router.choose(sticky=key) for key in map(str, range(200))}
     assert all(router.choose(sticky=k) == v for k, v in sticky.items())
     assert set(sticky.values()) == {"a", "c"}
+
+
+def test_token_guard() -> None:
+    from modelyard.serving._auth import ForbiddenError, TokenGuard, UnauthorizedError
+    from modelyard.serving._tokens import hash_token
+
+    TokenGuard().check(None, "admin")  # no tokens: open
+    guard = TokenGuard({hash_token("myd_a"): "admin", hash_token("myd_i"): "invoke"})
+    guard.check("Bearer myd_a", "admin")
+    guard.check("bearer myd_i", "invoke")
+    with pytest.raises(ForbiddenError):
+        guard.check("Bearer myd_i", "admin")
+    for header in (None, "", "Bearer ", "Basic myd_a", "Bearer myd_x"):
+        with pytest.raises(UnauthorizedError):
+            guard.check(header, "invoke")

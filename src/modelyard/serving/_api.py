@@ -82,10 +82,10 @@ def build_api(gateway: Gateway, *, title: str = "modelyard gateway") -> FastAPI:
     store = gateway.workspace.endpoints
 
     def admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        gateway.authorize(authorization, "admin")
+        gateway.guard.check(authorization, "admin")
 
     def invoker(authorization: Annotated[str | None, Header()] = None) -> None:
-        gateway.authorize(authorization, "invoke")
+        gateway.guard.check(authorization, "invoke")
 
     @api.exception_handler(ModelyardError)
     async def _modelyard_error(request: Request, exc: ModelyardError) -> JSONResponse:

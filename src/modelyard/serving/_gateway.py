@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
+from modelyard.serving._auth import TokenGuard
 from modelyard.serving._capture import CaptureWriter
 from modelyard.serving._metrics import GatewayMetrics
 from modelyard.serving._parse import Table
 from modelyard.serving._router import VariantRouter
-from modelyard.serving._tokens import hash_token
 from modelyard.serving._variant import LoadedVariant
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class Gateway:
         self.metrics = GatewayMetrics(self.capture)
         self.endpoints: dict[str, EndpointState] = {}
         self.load_errors: dict[str, str] = {}
-        self.token_scopes: dict[str, str] = {}
+        self.guard = TokenGuard()
         self.ready = False
         self.shadow_dropped = 0
         self._models: dict[str, LoadedVariant] = {}
@@ -165,7 +165,7 @@ class Gateway:
         """Load endpoints whose configuration version moved; drop deleted ones."""
         async with self._lock:
             store = self.workspace.endpoints
-            self.token_scopes = await asyncio.to_thread(store.tokens.scopes)
+            self.guard.scopes = await asyncio.to_thread(store.tokens.scopes)
             versions = await asyncio.to_thread(store.versions)
             if self.options.endpoint is not None:
                 versions = {k: v for k, v in versions.items() if k == self.options.endpoint}
@@ -263,28 +263,6 @@ class Gateway:
             "/invocations needs a gateway serving one endpoint (modelyard serve --endpoint "
             "NAME); use /endpoints/NAME/invocations"
         )
-
-    def authorize(self, authorization: str | None, scope: str) -> None:
-        """Check a bearer token for ``scope`` (``invoke`` or ``admin``).
-
-        Raises:
-            UnauthorizedError: tokens exist and none (or an unknown one) was sent.
-            ForbiddenError: the token's scope is too small.
-        """
-        if not self.token_scopes:
-            return
-        token = ""
-        if authorization and authorization[:7].lower() == "bearer ":
-            token = authorization[7:].strip()
-        if not token:
-            raise UnauthorizedError(
-                "this gateway needs an API token: send Authorization: Bearer TOKEN"
-            )
-        granted = self.token_scopes.get(hash_token(token))
-        if granted is None:
-            raise UnauthorizedError("unknown API token")
-        if scope == "admin" and granted != "admin":
-            raise ForbiddenError("this needs an admin token; the token sent may only invoke")
 
     def begin(self, name: str, inference_id: str | None) -> Outcome:
         """Start an invocation's record."""
@@ -440,20 +418,6 @@ class Gateway:
                 "response": response,
             }
         )
-
-
-class UnauthorizedError(ModelyardError):
-    """No API token, or an unknown one."""
-
-    exit_code = 9
-    http_status = 401
-
-
-class ForbiddenError(ModelyardError):
-    """A token whose scope does not allow the call."""
-
-    exit_code = 9
-    http_status = 403
 
 
 class ModelFailedError(ModelyardError):

@@ -71,7 +71,7 @@ class InvocationHandler:
         body = b""
         content_type = headers.get("content-type", "")
         try:
-            gateway.authorize(headers.get("authorization"), "invoke")
+            gateway.guard.check(headers.get("authorization"), "invoke")
             body = await _read_body(receive, headers, gateway.options.max_body_bytes)
             if name is None:
                 outcome.endpoint = gateway.single()

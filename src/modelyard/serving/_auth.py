@@ -1,0 +1,57 @@
+"""Bearer-token checks for the gateway, against a snapshot of the stored token hashes.
+
+A workspace without tokens is open. Once it has any, invocation needs an ``invoke``
+or ``admin`` token and management an ``admin`` one. The snapshot is refreshed with
+the endpoints (polled from the store), so a new or revoked token takes effect
+within a poll interval, and a request costs one SHA-256 and a dict lookup.
+"""
+
+from __future__ import annotations
+
+from modelyard.errors import ModelyardError
+from modelyard.serving._tokens import hash_token
+
+__all__ = ["ForbiddenError", "TokenGuard", "UnauthorizedError"]
+
+
+class UnauthorizedError(ModelyardError):
+    """No API token, or an unknown one (HTTP 401)."""
+
+    exit_code = 9
+    http_status = 401
+
+
+class ForbiddenError(ModelyardError):
+    """A token whose scope does not allow the call (HTTP 403)."""
+
+    exit_code = 9
+    http_status = 403
+
+
+class TokenGuard:
+    """Checks ``Authorization: Bearer TOKEN`` against ``{sha256: scope}``."""
+
+    def __init__(self, scopes: dict[str, str] | None = None) -> None:
+        self.scopes: dict[str, str] = dict(scopes or {})
+
+    def check(self, authorization: str | None, scope: str) -> None:
+        """Allow the call or raise.
+
+        Raises:
+            UnauthorizedError: tokens exist and none (or an unknown one) was sent.
+            ForbiddenError: ``scope`` is ``admin`` and the token may only invoke.
+        """
+        if not self.scopes:
+            return
+        token = ""
+        if authorization and authorization[:7].lower() == "bearer ":
+            token = authorization[7:].strip()
+        if not token:
+            raise UnauthorizedError(
+                "this gateway needs an API token: send Authorization: Bearer TOKEN"
+            )
+        granted = self.scopes.get(hash_token(token))
+        if granted is None:
+            raise UnauthorizedError("unknown API token")
+        if scope == "admin" and granted != "admin":
+            raise ForbiddenError("this needs an admin token; the token sent may only invoke")
