@@ -81,6 +81,23 @@ def test_every_format_scores_every_row_once_like_the_model(
         assert _sha256(out / part["file"]) == part["sha256"]
 
 
+def test_each_worker_loads_the_model_once(
+    model_workspace: Workspace, local_executor: LocalExecutor, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.parquet"
+    table = pa.Table.from_pandas(new_customers(4000, seed=34), preserve_index=False)
+    pq.write_table(table, source, 250)
+    result = batch_predict(
+        model_workspace, MODEL, str(source), str(tmp_path / "o"), executor=local_executor,
+        partition_rows=250,
+    )  # fmt: skip
+    partitions = model_workspace.jobs.partitions(result.job.id)
+    assert len(partitions) == 16
+    workers = {p.details["worker"] for p in partitions if p.details}
+    assert 1 <= len(workers) <= local_executor.workers
+    assert {p.details["model_loads"] for p in partitions if p.details} == {1}
+
+
 def test_keep_defaults_to_every_input_column(
     model_workspace: Workspace, local_executor: LocalExecutor, tmp_path: Path
 ) -> None:

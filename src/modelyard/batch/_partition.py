@@ -12,6 +12,7 @@ import base64
 import contextlib
 import hashlib
 import io
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ import pyarrow as pa
 from modelyard.batch._capture import capture_path, capture_table
 from modelyard.batch._inputs import open_input
 from modelyard.batch._rows import CheckedRows, check_rows
-from modelyard.batch._scorer import ModelSource, scorer_for
+from modelyard.batch._scorer import ModelSource, load_count, scorer_for
 from modelyard.errors import InvalidInputError
 
 __all__ = ["PartitionTask", "score_partition"]
@@ -110,6 +111,8 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
         "capture": capture_output[0] if capture_output else None,
         "seconds": seconds,
         "flavor": scorer.flavor,
+        "worker": os.getpid(),
+        "model_loads": load_count(task.model),  # in this worker process
     }
 
 

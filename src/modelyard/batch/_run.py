@@ -204,7 +204,15 @@ def run_batch(
                 checksum=result["checksum"],
                 details={
                     k: result[k]
-                    for k in ("errors", "errors_checksum", "capture", "seconds", "flavor")
+                    for k in (
+                        "errors",
+                        "errors_checksum",
+                        "capture",
+                        "seconds",
+                        "flavor",
+                        "worker",
+                        "model_loads",
+                    )
                 },
                 rows_per_second=rows_this_run / elapsed,
             )

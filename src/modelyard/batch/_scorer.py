@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +23,7 @@ import pyarrow as pa
 
 from modelyard.registry import LoadedModel, load_model
 
-__all__ = ["ModelSource", "Scorer", "scorer_for"]
+__all__ = ["ModelSource", "Scorer", "load_count", "scorer_for"]
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,19 @@ class ModelSource:
     prefer: str = "onnx"
 
 
+_LOADS: Counter[ModelSource] = Counter()
+
+
 @lru_cache(maxsize=4)
 def scorer_for(source: ModelSource) -> Scorer:
     """The scorer of ``source`` in this process (built on first use)."""
+    _LOADS[source] += 1
     return Scorer(load_model(_package_dir(source), prefer=source.prefer), source.ref)
+
+
+def load_count(source: ModelSource) -> int:
+    """How many times this process loaded ``source`` (1 while it stays cached)."""
+    return _LOADS[source]
 
 
 def _package_dir(source: ModelSource) -> Path:
