@@ -148,8 +148,17 @@ def _error_batch(
         "_reason": pa.array(reasons[bad].tolist(), type=pa.string()),
     }
     for name in rows.schema.names:
-        columns[name] = rows.column(name).cast(pa.string(), safe=False)
+        columns[name] = _as_text(rows.column(name))
     return pa.table(columns)
+
+
+def _as_text(column: pa.Array) -> pa.Array:
+    """A rejected row's value as text, whatever its type (so any row can be kept)."""
+    try:
+        return column.cast(pa.string(), safe=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = column.to_pylist()
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
 
 
 # -- reading ---------------------------------------------------------------------
