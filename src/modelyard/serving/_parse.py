@@ -108,6 +108,17 @@ def _from_rows(rows: Any, names: list[str], where: str) -> Table:
         raise InvalidInputError(f"{where} holds no rows")
     if all(isinstance(r, list) for r in rows):
         return _positional(rows, names, where)
+    if len(rows) == 1 and isinstance(rows[0], dict):  # the common case, without the loops
+        row = rows[0]
+        for name in names:
+            if name not in row:
+                raise InvalidInputError(
+                    f"missing column {name!r}", details={"column": name, "row": 0}
+                )
+        # every name is in the row, so equal sizes mean no other key
+        known = set(names)
+        extra = () if len(row) == len(known) else tuple(sorted(k for k in row if k not in known))
+        return Table({name: [row[name]] for name in names}, 1, extra)
     unexpected: set[str] = set()
     known = set(names)
     for index, row in enumerate(rows):
