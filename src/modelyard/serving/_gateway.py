@@ -54,6 +54,9 @@ class GatewayOptions:
         shadow_queue: shadow copies waiting at most (more are dropped and counted).
         cors_origins: origins allowed by CORS (none: CORS off).
         access_log: write one structured log line per invocation.
+        freeze_gc: after loading, exclude every existing object from garbage
+            collection (``gc.freeze``); for a process that only serves, as
+            ``modelyard serve`` is, not for an app embedded in a larger program.
     """
 
     endpoint: str | None = None
@@ -64,6 +67,7 @@ class GatewayOptions:
     shadow_queue: int = 10_000
     cors_origins: tuple[str, ...] = ()
     access_log: bool = True
+    freeze_gc: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,11 +129,12 @@ class Gateway:
         self.capture.start()
         self._shadows = asyncio.Queue(maxsize=self.options.shadow_queue)
         await self.refresh()
-        # Everything loaded so far (libraries, models) lives as long as the server: keep
-        # it out of the collector's scans, which otherwise stall requests for a full
-        # traversal every few thousand allocations.
-        gc.collect()
-        gc.freeze()
+        if self.options.freeze_gc:
+            # Everything loaded so far (libraries, models) lives as long as the server:
+            # keep it out of the collector's scans, which otherwise stall requests for a
+            # full traversal every few thousand allocations.
+            gc.collect()
+            gc.freeze()
         self.ready = True
         self._tasks = [
             asyncio.create_task(self._poll(), name="modelyard-poll"),

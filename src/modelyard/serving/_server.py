@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+from dataclasses import replace
 from typing import Any
 
 from modelyard.serving._app import JsonLogFormatter, create_app
@@ -92,7 +93,7 @@ def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock
     import uvicorn
 
     config = uvicorn.Config(
-        create_app(settings, options),
+        create_app(settings, replace(options, freeze_gc=True)),
         host=host,
         port=port,
         access_log=False,
