@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -256,3 +257,40 @@ def test_pipeline_flavor_answers_like_onnx(
     a, b = onnx.predict_columns(columns), pipeline.predict_columns(columns)
     assert a.probabilities is not None and b.probabilities is not None
     assert abs(a.probabilities - b.probabilities).max() < 1e-4
+
+
+def test_a_variant_that_cannot_load_leaves_the_endpoint_serving(
+    gateway_factory: Callable[..., LiveGateway],
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+    tmp_path: Any,
+) -> None:
+    live = gateway_factory()
+    models = live.workspace.models
+    if not any(v.name == "broken" for v in models.list_versions("broken")):
+        package = tmp_path / "broken"
+        package.mkdir()
+        (package / "model.json").write_text('{"note": "no task, no signature, no files"}')
+        models.register(
+            "broken", package, task="binary", algorithm="x", metrics={}, params={},
+            lineage={}, flavors=["onnx"],
+        )  # fmt: skip
+    store = live.workspace.endpoints
+    store.create(endpoint_name, [VariantConfig("a", "churn:1")])
+    wait_served(live, endpoint_name, 1)
+    store.update(endpoint_name, variants=[VariantConfig("b", "broken:1")])
+    with live.client() as client:
+        deadline = time.monotonic() + 30
+        while client.get(f"/api/endpoints/{endpoint_name}").json()["load_error"] is None:
+            assert time.monotonic() < deadline, "the load failure was not reported"
+            time.sleep(0.05)
+        described = client.get(f"/api/endpoints/{endpoint_name}").json()
+        assert described["served_version"] == 1 and described["config_version"] == 2
+        response = client.post(f"/endpoints/{endpoint_name}/invocations", json=churn_rows[0])
+        assert response.status_code == 200 and response.json()["variant"] == "a"
+        store.rollback(endpoint_name)  # back to a configuration that loads
+        deadline = time.monotonic() + 30
+        while client.get(f"/api/endpoints/{endpoint_name}").json()["served_version"] != 3:
+            assert time.monotonic() < deadline, "the rollback was not served"
+            time.sleep(0.05)
+        assert client.get(f"/api/endpoints/{endpoint_name}").json()["load_error"] is None
