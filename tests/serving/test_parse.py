@@ -1,0 +1,106 @@
+"""Request shapes and signature checks, in-process."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from modelyard.errors import InvalidInputError, SchemaMismatchError
+from modelyard.serving._parse import UnsupportedMediaError, parse_body
+from modelyard.serving._schema import InputField, Signature
+
+NAMES = ["age", "plan"]
+SIGNATURE = Signature(
+    [
+        InputField("age", "numeric", nullable=False),
+        InputField("plan", "categorical", nullable=True, categories=("a", "b")),
+        InputField("active", "boolean", nullable=True),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"age": 3, "plan": "a"}',
+        b'[{"age": 3, "plan": "a"}]',
+        b'{"columns": ["plan", "age"], "data": [["a", 3]]}',
+        b'{"dataframe_split": {"columns": ["age", "plan"], "data": [[3, "a"]]}}',
+        b'{"dataframe_records": [{"age": 3, "plan": "a"}]}',
+        b'{"instances": [[3, "a"]]}',
+        b'{"inputs": {"age": [3], "plan": ["a"]}}',
+        b'{"inputs": {"age": 3, "plan": "a"}}',
+    ],
+)
+def test_json_shapes(body: bytes) -> None:
+    table = parse_body(body, "application/json", NAMES)
+    assert table.columns == {"age": [3], "plan": ["a"]} and table.n_rows == 1
+
+
+def test_csv_with_and_without_header() -> None:
+    with_header = parse_body(b"plan,age,extra\na,3,x\n,4,y\n", "text/csv", NAMES)
+    assert with_header.columns == {"age": ["3", "4"], "plan": ["a", None]}
+    assert with_header.unexpected == ("extra",)
+    positional = parse_body(b"3,a\n4,b\n", "text/csv; charset=utf-8", NAMES)
+    assert positional.columns == {"age": ["3", "4"], "plan": ["a", "b"]}
+
+
+def test_unexpected_columns_are_reported() -> None:
+    table = parse_body(b'[{"age": 1, "plan": "a", "zip": 1}, {"age": 2, "plan": "b"}]', "", NAMES)
+    assert table.unexpected == ("zip",)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "error"),
+    [
+        (b"", "application/json", "empty"),
+        (b"{", "application/json", "malformed JSON"),
+        (b'"\xff"', "application/json", "UTF-8"),
+        (b"[1, 2]", "application/json", "row 0 must be an object"),
+        (b"[[1, 2, 3]]", "application/json", "row 0 has 3 values"),
+        (b'{"age": 1}', "application/json", "missing column 'plan'"),
+        (b'{"inputs": {"age": [1, 2], "plan": ["a"]}}', "application/json", "lengths"),
+        (b'{"columns": ["age", "age"], "data": [[1, 1]]}', "", "twice"),
+        (b"age\n", "text/csv", "no rows"),
+    ],
+)
+def test_bad_bodies(body: bytes, content_type: str, error: str) -> None:
+    with pytest.raises(InvalidInputError, match=error):
+        parse_body(body, content_type, NAMES)
+
+
+def test_unsupported_media_type() -> None:
+    with pytest.raises(UnsupportedMediaError) as caught:
+        parse_body(b"x", "application/xml", NAMES)
+    assert caught.value.http_status == 415
+
+
+def test_signature_converts_and_names_bad_values() -> None:
+    names = SIGNATURE.names
+    table = parse_body(b'{"age": "4.5", "plan": 7, "active": "yes"}', "", names)
+    assert SIGNATURE.check(table, reject_unexpected=True) == {
+        "age": [4.5],
+        "plan": ["7"],
+        "active": [True],
+    }
+    nullable = parse_body(b'{"age": 1, "plan": null, "active": null}', "", names)
+    assert SIGNATURE.check(nullable, reject_unexpected=True)["plan"] == [None]
+    for body, column in [
+        (b'{"age": null, "plan": "a", "active": true}', "age"),
+        (b'{"age": NaN, "plan": "a", "active": true}', "age"),
+        (b'{"age": Infinity, "plan": "a", "active": true}', "age"),
+        (b'{"age": true, "plan": "a", "active": true}', "age"),
+        (b'{"age": 1, "plan": ["a"], "active": true}', "plan"),
+        (b'{"age": 1, "plan": "a", "active": "maybe"}', "active"),
+    ]:
+        table = parse_body(body, "", names)
+        with pytest.raises(SchemaMismatchError) as caught:
+            SIGNATURE.check(table, reject_unexpected=True)
+        assert caught.value.details["column"] == column, body
+    assert math.isclose(
+        SIGNATURE.check(parse_body(b"1e3,a,0", "text/csv", names), reject_unexpected=True)["age"][
+            0
+        ],
+        1000.0,
+    )
