@@ -108,6 +108,7 @@ class Gateway:
         self.metrics = GatewayMetrics(self.capture)
         self.endpoints: dict[str, EndpointState] = {}
         self.load_errors: dict[str, str] = {}
+        self._failed: dict[str, int] = {}  # endpoint -> configuration version that failed
         self.guard = TokenGuard()
         self.ready = False
         self.shadow_dropped = 0
@@ -176,9 +177,11 @@ class Gateway:
                 versions = {k: v for k, v in versions.items() if k == self.options.endpoint}
             current = self.endpoints
             changed = [
-                n for n, v in versions.items() if n not in current or current[n].version != v
+                n
+                for n, v in versions.items()
+                if (n not in current or current[n].version != v) and self._failed.get(n) != v
             ]
-            if not changed and set(versions) == set(current):
+            if not changed and set(current).issubset(versions):
                 return
             updated = {n: s for n, s in current.items() if n in versions}
             for name in changed:
@@ -186,9 +189,12 @@ class Gateway:
                     endpoint = await asyncio.to_thread(store.get, name)
                     updated[name] = await self._build(endpoint)
                     self.load_errors.pop(name, None)
+                    self._failed.pop(name, None)
                 except NotFoundError:
                     updated.pop(name, None)
                 except Exception as exc:  # keep serving the old state; say why
+                    # not retried until the configuration changes again
+                    self._failed[name] = versions[name]
                     self.load_errors[name] = f"{type(exc).__name__}: {exc}"
                     log.error("cannot load endpoint %s: %s", name, exc)
             self.endpoints = updated
