@@ -27,7 +27,7 @@ def test_binary_model_is_evaluated_packaged_and_registered(trained_workspace: Wo
     assert model.status is ApprovalStatus.PENDING
     assert model.lineage["dataset"] == "churn:1" and model.lineage["target"] == "churned"
     assert model.lineage["split"]["seed"] == 42 and model.run_id == result.run_id
-    assert model.flavors == ["onnx", "pipeline"]
+    assert model.flavors == ["onnx", "native", "pipeline"]
     assert 0.7 <= model.metrics["roc_auc"] <= 1.0
     assert {"accuracy", "precision", "recall", "f1_macro", "pr_auc", "log_loss"} <= set(
         model.metrics
@@ -51,11 +51,19 @@ def test_binary_model_is_evaluated_packaged_and_registered(trained_workspace: Wo
     new_rows = datasets.churn(300, seed=5).drop(columns=["churned"])
     onnx_model = ws.models.load(model.ref)
     pipeline_model = ws.models.load(model.ref, prefer="pipeline")
+    native_model = ws.models.load(model.ref, prefer="native")
     assert (onnx_model.flavor, pipeline_model.flavor) == ("onnx", "pipeline")
+    assert native_model.flavor == "native" and native_model._pipeline is None  # no unpickling
+    assert manifest["native"]["library"] == "xgboost"
+    assert (package / manifest["native"]["file"]).is_file()
     a, b = onnx_model.predict(new_rows), pipeline_model.predict(new_rows)
+    c = native_model.predict(new_rows)
     assert a.probabilities is not None and b.probabilities is not None
+    assert c.probabilities is not None
     assert np.max(np.abs(a.probabilities - b.probabilities)) <= 1e-4
+    assert np.max(np.abs(c.probabilities - b.probabilities)) <= 1e-6
     assert set(a.predictions) <= {0, 1}
+    assert list(c.predictions) == list(b.predictions)
 
 
 @pytest.mark.slow
@@ -68,6 +76,13 @@ def test_regression_and_failed_criteria_register_rejected(trained_workspace: Wor
     assert result.model.status is ApprovalStatus.REJECTED
     assert result.model.status_reason is not None and "r2" in result.model.status_reason
     assert result.model.task == "regression" and "onnx" in result.model.flavors
+    assert "native" in result.model.flavors  # LightGBM's own model text, no pickle
+    native = trained_workspace.models.load(result.model.ref, prefer="native")
+    pipeline = trained_workspace.models.load(result.model.ref, prefer="pipeline")
+    rows = datasets.houses(200, seed=3).drop(columns=["price"])
+    np.testing.assert_allclose(
+        native.predict(rows).predictions, pipeline.predict(rows).predictions, rtol=1e-6
+    )
     assert {"rmse", "mae", "mape", "r2"} <= set(result.model.metrics)
 
 

@@ -64,7 +64,7 @@ def plan_batch(
     max_errors: str | int | None = None,
     capture: bool = False,
     executor: str | None = None,
-    flavor: str = "onnx",
+    flavor: str = "native",
     partition_rows: int = 100_000,
     partition_bytes: int = 64 << 20,
     batch_rows: int = 16_384,
@@ -81,8 +81,11 @@ def plan_batch(
         max_errors: rejected rows tolerated: a count (``100``) or share (``"2%"``).
         capture: also record inputs and outputs as capture Parquet for monitoring.
         executor: ``local`` or ``ray`` (default: the workspace setting).
-        flavor: ``onnx`` (the ONNX graph when the package has one, no pickle
-            executed) or ``pipeline`` (the fitted scikit-learn pipeline).
+        flavor: ``native`` (XGBoost's or LightGBM's own predictor, about three
+            times faster than ONNX Runtime on large batches), ``onnx`` (the ONNX
+            graph) or ``pipeline`` (the fitted scikit-learn pipeline). Native and
+            ONNX execute no pickle; a package without the flavor asked for uses
+            the first of ONNX, native, pipeline that it has.
         partition_rows: target rows of a Parquet partition.
         partition_bytes: target bytes of a CSV / JSON-lines partition.
         batch_rows: rows per record batch (bounds each worker's memory).
@@ -97,8 +100,8 @@ def plan_batch(
             f"unknown output format {output_format!r}: use parquet or csv",
             details={"format": output_format},
         )
-    if flavor not in ("onnx", "pipeline"):
-        raise InvalidInputError(f"unknown flavor {flavor!r}: use onnx or pipeline")
+    if flavor not in ("native", "onnx", "pipeline"):
+        raise InvalidInputError(f"unknown flavor {flavor!r}: use native, onnx or pipeline")
     if executor is not None and executor not in ("local", "ray"):
         raise InvalidInputError(f"unknown executor {executor!r}: use local or ray")
     if min(partition_rows, partition_bytes, batch_rows) < 1:
@@ -188,7 +191,7 @@ def run_batch(
             digest=params["package_digest"],
             artifact_url=params["artifact_url"],
             local_dir=params.get("package_dir"),
-            prefer=params.get("prefer", "onnx"),
+            prefer=params.get("prefer", "native"),
         )
         tasks = [(_task(job, p.key, p.spec, source),) for p in pending]
         for _, result in executor.as_completed(score_partition, tasks):
@@ -260,7 +263,7 @@ def batch_predict(
     capture: bool = False,
     executor: Executor | str | None = None,
     progress: JobProgress | None = None,
-    flavor: str = "onnx",
+    flavor: str = "native",
     partition_rows: int = 100_000,
     partition_bytes: int = 64 << 20,
 ) -> BatchResult:

@@ -34,7 +34,7 @@ class ModelSource:
     digest: str
     artifact_url: str
     local_dir: str | None = None
-    prefer: str = "onnx"
+    prefer: str = "native"
 
 
 _LOADS: Counter[ModelSource] = Counter()
@@ -75,9 +75,9 @@ def _package_dir(source: ModelSource) -> Path:
 
 
 class Scorer:
-    """Predictions for adapted columns: the feature recipe, then the ONNX graph (or,
-    without an ONNX flavor or when the pipeline is preferred, the pipeline's fitted
-    estimator). Both paths skip DataFrames: Arrow columns in, arrays out."""
+    """Predictions for adapted columns: the feature recipe, then the native booster,
+    the ONNX graph or the pipeline's fitted estimator (the flavor asked for, when the
+    package has it). Every path skips DataFrames: Arrow columns in, arrays out."""
 
     def __init__(self, model: LoadedModel, ref: str) -> None:
         self.model = model
@@ -91,6 +91,8 @@ class Scorer:
         self._estimator: Any = None
         if model.flavor == "onnx":
             self._onnx = _single_thread_session((model.directory / "model.onnx").read_bytes())
+        elif model.flavor == "native":
+            self._onnx = model._engine  # one thread already; the same run(matrix) contract
         else:  # the fitted pipeline: its recipe step, then its estimator on the matrix
             steps = model._pipeline.steps
             self._recipe, self._estimator = steps[0][1], steps[-1][1]
@@ -99,14 +101,16 @@ class Scorer:
 
     @property
     def flavor(self) -> str:
-        """``onnx`` or ``pipeline``."""
+        """``native``, ``onnx`` or ``pipeline``."""
         return self.model.flavor
 
     def score(self, adapted: dict[str, npt.NDArray[Any]], rows: pa.RecordBatch) -> dict[str, Any]:
         """Output columns for the good rows (``adapted`` and ``rows`` hold the same rows)."""
         model = self.model
         matrix = self._recipe.apply(adapted)
-        if self._onnx is not None:
+        if self.flavor == "native":
+            output = self._onnx.run(matrix)
+        elif self._onnx is not None:
             output = _run_onnx(self._onnx, matrix)
         elif model.task == "regression":
             output = np.asarray(self._estimator.predict(matrix), dtype=np.float64)

@@ -55,8 +55,11 @@ def predict(
     ] = False,
     flavor: Annotated[
         str,
-        typer.Option(help="onnx (the ONNX graph when the model has one) or pipeline."),
-    ] = "onnx",
+        typer.Option(
+            help="native (XGBoost/LightGBM's own predictor, fastest in bulk), onnx or "
+            "pipeline; a model without it uses the first of onnx, native, pipeline."
+        ),
+    ] = "native",
     partition_rows: Annotated[
         int, typer.Option(min=1, help="Target rows per Parquet partition.")
     ] = 100_000,

@@ -1,5 +1,6 @@
 """Register: model versions with lineage, aliases, approval and verified packages."""
 
+from modelyard.registry._native import NATIVE_TOLERANCE, NativeOutcome, export_native
 from modelyard.registry._onnx import ONNX_TOLERANCE, OnnxOutcome, compile_onnx
 from modelyard.registry._package import LoadedModel, Prediction, load_model, write_package
 from modelyard.registry._predict import predict_file
@@ -7,6 +8,7 @@ from modelyard.registry._records import ApprovalStatus, ModelEvent, ModelRef, Mo
 from modelyard.registry._store import ModelRegistry, diff_versions
 
 __all__ = [
+    "NATIVE_TOLERANCE",
     "ONNX_TOLERANCE",
     "ApprovalStatus",
     "LoadedModel",
@@ -14,10 +16,12 @@ __all__ = [
     "ModelRef",
     "ModelRegistry",
     "ModelVersion",
+    "NativeOutcome",
     "OnnxOutcome",
     "Prediction",
     "compile_onnx",
     "diff_versions",
+    "export_native",
     "load_model",
     "predict_file",
     "write_package",

@@ -2,10 +2,13 @@
 
 A package directory holds ``model.json`` (the manifest: task, signature, metrics,
 lineage, the fitted feature recipe, file hashes, flavors), ``pipeline.joblib`` (the
-fitted scikit-learn pipeline), ``model.onnx`` (when it compiled and agreed) and
-``baseline.json`` (training statistics for monitoring). Loading checks every file
-against the manifest's hashes. The ONNX flavor needs no pickle: the recipe is JSON
-and the graph is data; the joblib pipeline is unpickled only when there is no ONNX.
+fitted scikit-learn pipeline), ``model.onnx`` (when it compiled and agreed), for
+XGBoost and LightGBM the booster in its own format (the ``native`` flavor, when it
+agreed) and ``baseline.json`` (training statistics for monitoring). Loading checks
+every file against the manifest's hashes. The ONNX and native flavors need no
+pickle: the recipe is JSON and the graph and booster files are data; the joblib
+pipeline is unpickled only when neither is there. Serving prefers ONNX (fastest for
+a few rows), batch prefers native (fastest for many).
 """
 
 from __future__ import annotations
@@ -39,8 +42,13 @@ def write_package(
     pipeline: Any,
     onnx_model: bytes | None,
     baseline: dict[str, Any],
+    native: tuple[str, bytes] | None = None,
 ) -> dict[str, Any]:
-    """Write a package directory; return the manifest as written (with file hashes)."""
+    """Write a package directory; return the manifest as written (with file hashes).
+
+    Args:
+        native: ``(file name, bytes)`` of the booster's own model file, if any.
+    """
     import joblib
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -49,12 +57,20 @@ def write_package(
     if onnx_model is not None:
         (directory / ONNX).write_bytes(onnx_model)
         files.append(ONNX)
+    if native is not None:
+        (directory / native[0]).write_bytes(native[1])
+        files.append(native[0])
     (directory / BASELINE).write_text(json.dumps(baseline, indent=1, default=_json_default))
     files.append(BASELINE)
+    flavors = [
+        *(["onnx"] if onnx_model is not None else []),
+        *(["native"] if native is not None else []),
+        "pipeline",
+    ]
     written = {
         **manifest,
         "format_version": FORMAT_VERSION,
-        "flavors": ["onnx", "pipeline"] if onnx_model is not None else ["pipeline"],
+        "flavors": flavors,
         "files": {name: _sha256(directory / name) for name in files},
     }
     (directory / MANIFEST).write_text(json.dumps(written, indent=1, default=_json_default))
@@ -99,7 +115,13 @@ class Prediction:
 
 
 class LoadedModel:
-    """A verified model package, ready to predict."""
+    """A verified model package, ready to predict.
+
+    Args:
+        directory: the unpacked package.
+        prefer: ``onnx``, ``native`` or ``pipeline``: the flavor to use when the
+            package has it; otherwise the first of ONNX, native, pipeline it has.
+    """
 
     def __init__(self, directory: Path, prefer: str = "onnx") -> None:
         self.directory = directory
@@ -115,21 +137,31 @@ class LoadedModel:
         self.classes: list[Any] | None = self.manifest.get("classes")
         self.threshold: float | None = (self.manifest.get("threshold") or {}).get("value")
         self._class_array = np.asarray(self.classes or [], dtype=object)
-        self._onnx = None
+        self._engine: Any = None  # the ONNX graph or the native booster: run(matrix)
         self._pipeline: Any = None
         self._recipe: Any = None
-        if prefer == "onnx" and "onnx" in self.manifest["flavors"]:
+        self.flavor = _choose_flavor(list(self.manifest["flavors"]), prefer)
+        if self.flavor in ("onnx", "native"):
             from modelyard.features import FeatureRecipe
-            from modelyard.registry._onnx import OnnxModel
 
             self._recipe = FeatureRecipe.from_dict(self.manifest["recipe"])
-            self._onnx = OnnxModel((directory / ONNX).read_bytes())
-            self.flavor = "onnx"
+        if self.flavor == "onnx":
+            from modelyard.registry._onnx import OnnxModel
+
+            self._engine = OnnxModel((directory / ONNX).read_bytes())
+        elif self.flavor == "native":
+            from modelyard.registry._native import NativeModel
+
+            entry = self.manifest["native"]
+            self._engine = NativeModel(  # the same run(matrix) contract as OnnxModel
+                entry["library"],
+                (directory / entry["file"]).read_bytes(),
+                classification=self.task != "regression",
+            )
         else:
             import joblib
 
             self._pipeline = joblib.load(directory / PIPELINE)
-            self.flavor = "pipeline"
 
     @property
     def input_columns(self) -> list[str]:
@@ -144,11 +176,11 @@ class LoadedModel:
         """
         if len(data) == 0:
             raise InvalidInputError("no rows to predict")
-        if self._onnx is not None:
+        if self._engine is not None:
             # adapt + apply directly: the same as transform, minus scikit-learn's
             # set_output wrapper, which costs more than the graph for one row
             matrix = self._recipe.apply(self._recipe.adapter.adapt(data))
-            output = self._onnx.run(matrix)
+            output = self._engine.run(matrix)
         elif self.task == "regression":
             output = np.asarray(self._pipeline.predict(data), dtype=np.float64)
         else:
@@ -166,10 +198,10 @@ class LoadedModel:
         Raises:
             SchemaMismatchError: a required column is missing or has bad values.
         """
-        if self._onnx is None:
+        if self._engine is None:
             return self.predict(pd.DataFrame(dict(columns)))
         adapted = self._recipe.adapter.adapt(columns)
-        output = self._onnx.run(self._recipe.apply(adapted))
+        output = self._engine.run(self._recipe.apply(adapted))
         if self.task == "regression":
             return Prediction(output.reshape(-1), None, None, self.flavor)
         return Prediction(self._decide(output), output, self.classes, self.flavor)
@@ -183,6 +215,14 @@ class LoadedModel:
             return decided
         chosen: npt.NDArray[Any] = classes[np.argmax(probabilities, axis=1)]
         return chosen
+
+
+def _choose_flavor(available: list[str], prefer: str) -> str:
+    if prefer not in ("onnx", "native", "pipeline"):
+        raise InvalidInputError(f"unknown flavor {prefer!r}: use onnx, native or pipeline")
+    if prefer in available:
+        return prefer
+    return next(f for f in ("onnx", "native", "pipeline") if f in available)
 
 
 def load_model(directory: Path, prefer: str = "onnx") -> LoadedModel:

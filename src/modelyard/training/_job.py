@@ -25,7 +25,7 @@ from modelyard.training._spec import TrainingSpec
 
 if TYPE_CHECKING:
     from modelyard.evaluation import Criterion, Evaluation
-    from modelyard.registry import ModelVersion, OnnxOutcome
+    from modelyard.registry import ModelVersion, NativeOutcome, OnnxOutcome
     from modelyard.workspace import Workspace
 
 __all__ = ["TrainingResult", "train"]
@@ -110,15 +110,14 @@ def train(
         passed, messages = _criteria(problem.criteria, evaluation.metrics)
 
         say("compiling to ONNX and checking parity")
-        from modelyard.registry import compile_onnx
+        from modelyard.registry import compile_onnx, export_native
 
         check_rows = X["test"].iloc[:_PARITY_ROWS]
-        onnx = compile_onnx(
-            pipeline[-1],
-            pipeline[0].transform(check_rows),
-            outputs[: len(check_rows)],
-            classification=problem.task != "regression",
-        )
+        check_matrix = pipeline[0].transform(check_rows)
+        classification = problem.task != "regression"
+        reference = outputs[: len(check_rows)]
+        onnx = compile_onnx(pipeline[-1], check_matrix, reference, classification=classification)
+        native = export_native(pipeline[-1], check_matrix, reference, classification=classification)
         context = _report_context(problem, spec, params, messages, passed, run.id, onnx)
         from modelyard.evaluation import render_report
 
@@ -142,6 +141,7 @@ def train(
                 evaluation,
                 outputs,
                 onnx,
+                native,
                 X,
                 frames,
                 classes,
@@ -443,6 +443,7 @@ def _register(
     evaluation: Evaluation,
     outputs: npt.NDArray[np.float64],
     onnx: OnnxOutcome,
+    native: NativeOutcome,
     X: dict[str, pd.DataFrame],
     frames: dict[str, pd.DataFrame],
     classes: list[Any] | None,
@@ -490,6 +491,7 @@ def _register(
         "params": params,
         "lineage": lineage,
         "onnx": onnx.manifest_entry(),
+        "native": native.manifest_entry(),
     }
     with tempfile.TemporaryDirectory(prefix="modelyard-package-") as scratch:
         directory = Path(scratch) / "package"
@@ -498,6 +500,7 @@ def _register(
             manifest=manifest,
             pipeline=pipeline,
             onnx_model=onnx.model,
+            native=(native.file_name, native.data) if native.file_name and native.data else None,
             baseline=baseline,
         )
         failures = [message for _, ok, message in messages if not ok]
