@@ -15,6 +15,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from modelyard.serving import CaptureWriter, VariantConfig
+from modelyard.serving._capture import CaptureRecord
 from modelyard.workspace import Workspace
 from tests.serving.conftest import ServeProcess
 
@@ -74,13 +75,21 @@ def test_ten_thousand_requests_all_captured(
 
 def test_full_queue_drops_are_counted(tmp_path: Path) -> None:
     writer = CaptureWriter(tmp_path, max_queue=3)
-    record = {"time": 1_700_000_000.0, "endpoint": "e", "variant": "a", "shadow": False}
-    accepted = [writer.offer(dict(record, request_id=str(i))) for i in range(5)]
+    accepted = [
+        writer.offer(
+            CaptureRecord(
+                1_700_000_000.0, "e", "a", "m:1", False, str(i), None, 1.5, 200, "", "{}", "{}"
+            )
+        )
+        for i in range(5)
+    ]
     assert accepted == [True, True, True, False, False] and writer.dropped == 2
     writer.close()  # never started: close still writes what was queued
     table = _read(tmp_path)
     assert table.num_rows == 3 and writer.written == 3
     assert table.column("hour").to_pylist()[0] == "2023-11-14T22"
+    assert table.column("request_id").to_pylist() == ["0", "1", "2"]
+    assert str(table.column("time")[0].as_py()) == "2023-11-14 22:13:20+00:00"
 
 
 def test_sampling_and_shadow_capture(

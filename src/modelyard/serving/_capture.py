@@ -1,6 +1,6 @@
 """Data capture: requests and responses written to Parquet off the request path.
 
-The request path only appends a small dict to a bounded deque (never blocks: when
+The request path only appends a small tuple to a bounded deque (never blocks: when
 it is full the record is dropped and the drop counted). A background thread wakes
 every ``flush_seconds`` (not once per record, which would hand the GIL back and
 forth on every request) and writes what has accumulated into Parquet files
@@ -14,30 +14,37 @@ still queued before returning.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["CAPTURE_FIELDS", "CaptureWriter"]
+__all__ = ["CAPTURE_FIELDS", "CaptureRecord", "CaptureWriter"]
 
-CAPTURE_FIELDS = (
-    "time",
-    "endpoint",
-    "variant",
-    "model",
-    "shadow",
-    "request_id",
-    "inference_id",
-    "latency_ms",
-    "status",
-    "content_type",
-    "request",
-    "response",
-)
+
+class CaptureRecord(NamedTuple):
+    """One captured invocation (a tuple: cheap to make on the request path)."""
+
+    time: float  # seconds since the epoch
+    endpoint: str
+    variant: str
+    model: str | None
+    shadow: bool
+    request_id: str
+    inference_id: str | None
+    latency_ms: float
+    status: int
+    content_type: str
+    request: str
+    response: str
+
+
+CAPTURE_FIELDS = CaptureRecord._fields
+log = logging.getLogger("modelyard.serving")
 
 
 class CaptureWriter:
@@ -59,7 +66,7 @@ class CaptureWriter:
         flush_seconds: float = 0.5,
     ) -> None:
         self.root = root
-        self._queue: deque[dict[str, Any]] = deque()
+        self._queue: deque[CaptureRecord] = deque()
         self._max_queue = max_queue
         self._batch_rows = batch_rows
         self._flush_seconds = flush_seconds
@@ -81,7 +88,7 @@ class CaptureWriter:
             self._thread = threading.Thread(target=self._run, name="modelyard-capture", daemon=True)
             self._thread.start()
 
-    def offer(self, record: dict[str, Any]) -> bool:
+    def offer(self, record: CaptureRecord) -> bool:
         """Queue one record without waiting; ``False`` (and a counted drop) when full."""
         if len(self._queue) >= self._max_queue:
             self.dropped += 1
@@ -103,45 +110,47 @@ class CaptureWriter:
             while self._queue:
                 self._write(self._take_all())
 
-    def _take_all(self) -> list[dict[str, Any]]:
-        batch: list[dict[str, Any]] = []
+    def _take_all(self) -> list[CaptureRecord]:
+        batch: list[CaptureRecord] = []
         queue = self._queue
         while queue and len(batch) < self._batch_rows:
             batch.append(queue.popleft())
         return batch
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
+    def _write(self, batch: list[CaptureRecord]) -> None:
         if not batch:
             return
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        groups: dict[tuple[str, int], list[CaptureRecord]] = defaultdict(list)
         for record in batch:
-            hour = datetime.fromtimestamp(record["time"], UTC).strftime("%Y-%m-%dT%H")
-            groups[(record["endpoint"], hour)].append(record)
-        for (endpoint, hour), records in groups.items():
+            groups[(record.endpoint, int(record.time // 3600))].append(record)
+        schema = _schema(pa)
+        for (endpoint, hours), records in groups.items():
+            hour = datetime.fromtimestamp(hours * 3600, UTC).strftime("%Y-%m-%dT%H")
             directory = self.root / f"endpoint={endpoint}" / f"hour={hour}"
             self._files += 1
             name = f"part-{time.time_ns()}-{os.getpid()}-{self._files}.parquet"
-            schema = _schema(pa)
-            columns = {
-                key: pa.array([r.get(key) for r in records], schema.field(key).type)
-                for key in CAPTURE_FIELDS
-                if key != "time"
-            }
-            times = [datetime.fromtimestamp(r["time"], UTC) for r in records]
-            table = pa.table(
-                {"time": pa.array(times, schema.field("time").type), **columns}, schema=schema
-            )
             try:
+                columns = list(zip(*records, strict=True))
+                micros = [round(t * 1_000_000) for t in columns[0]]
+                arrays: list[Any] = [
+                    pa.array(micros, pa.int64()).cast(schema.field("time").type),
+                    *(
+                        pa.array(values, field.type)
+                        for values, field in zip(columns[1:], list(schema)[1:], strict=True)
+                    ),
+                ]
+                table = pa.Table.from_arrays(arrays, schema=schema)
                 directory.mkdir(parents=True, exist_ok=True)
                 staging = directory / f".{name}.tmp"
                 pq.write_table(table, staging)
                 staging.rename(directory / name)
                 self.written += len(records)
-            except OSError:
+            except (OSError, ValueError, TypeError, pa.ArrowException) as exc:  # never fatal
                 self.failed += len(records)
+                log.error("capture: %d records for %s not written: %s", len(records), endpoint, exc)
 
 
 def _schema(pa: Any) -> Any:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
 from modelyard.serving._auth import TokenGuard
-from modelyard.serving._capture import CaptureWriter
+from modelyard.serving._capture import CaptureRecord, CaptureWriter
 from modelyard.serving._metrics import GatewayMetrics
 from modelyard.serving._parse import Table
 from modelyard.serving._router import VariantRouter
@@ -361,20 +361,20 @@ class Gateway:
             or self._random.random() * 100 < state.config.capture_percent
         ):
             self.capture.offer(
-                {
-                    "time": time.time(),
-                    "endpoint": outcome.endpoint,
-                    "variant": variant,
-                    "model": outcome.variant.model_ref if outcome.variant else None,
-                    "shadow": False,
-                    "request_id": outcome.request_id,
-                    "inference_id": outcome.inference_id,
-                    "latency_ms": elapsed * 1000,
-                    "status": status,
-                    "content_type": content_type,
-                    "request": request.decode("utf-8", "replace"),
-                    "response": response.decode("utf-8", "replace"),
-                }
+                CaptureRecord(
+                    time.time(),
+                    outcome.endpoint,
+                    variant,
+                    outcome.variant.model_ref if outcome.variant else None,
+                    False,
+                    outcome.request_id,
+                    outcome.inference_id,
+                    elapsed * 1000,
+                    status,
+                    content_type,
+                    request.decode("utf-8", "replace"),
+                    response.decode("utf-8", "replace"),
+                )
             )
         if state.shadows and outcome.prediction is not None and self._shadows is not None:
             try:
@@ -414,20 +414,20 @@ class Gateway:
         self.metrics.shadow.labels(state.name, shadow.name).inc()
         # A shadow's answers exist only to be compared: they are always captured.
         self.capture.offer(
-            {
-                "time": time.time(),
-                "endpoint": state.name,
-                "variant": shadow.name,
-                "model": shadow.model_ref,
-                "shadow": True,
-                "request_id": outcome.request_id,
-                "inference_id": outcome.inference_id,
-                "latency_ms": (time.perf_counter() - started) * 1000,
-                "status": status,
-                "content_type": "application/json",
-                "request": request,
-                "response": response,
-            }
+            CaptureRecord(
+                time.time(),
+                state.name,
+                shadow.name,
+                shadow.model_ref,
+                True,
+                outcome.request_id,
+                outcome.inference_id,
+                (time.perf_counter() - started) * 1000,
+                status,
+                "application/json",
+                request,
+                response,
+            )
         )
 
 
