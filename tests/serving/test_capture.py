@@ -63,6 +63,8 @@ def test_ten_thousand_requests_all_captured(
     with httpx.Client(base_url=served.url) as web:
         metrics = web.get("/metrics").text
     assert "modelyard_capture_dropped 0.0" in metrics
+    assert "modelyard_capture_failed 0.0" in metrics
+    assert "modelyard_capture_queue_depth" in metrics
     served.stop()
     table = _read(churn_workspace / ".modelyard" / "capture" / f"endpoint={endpoint_name}")
     assert table.num_rows == total

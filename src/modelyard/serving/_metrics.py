@@ -62,6 +62,12 @@ class GatewayMetrics:
             registry=self.registry,
         )
         written.set_function(lambda: float(capture.written))
+        failed = Gauge(
+            "modelyard_capture_failed",
+            "Capture records that could not be written (disk full, bad path).",
+            registry=self.registry,
+        )
+        failed.set_function(lambda: float(capture.failed))
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""
