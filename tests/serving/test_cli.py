@@ -89,6 +89,10 @@ def test_serve_container_contract_and_graceful_shutdown(
                 assert response.status_code == 200, response.text
             metrics = client.get("/metrics").text
         assert f'modelyard_requests_total{{endpoint="{endpoint_name}",status="200"' in metrics
+        assert (
+            f'modelyard_request_latency_seconds_count{{endpoint="{endpoint_name}",'
+            'variant="churn-2"} 25.0'
+        ) in metrics
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
