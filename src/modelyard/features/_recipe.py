@@ -109,6 +109,7 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 categorical.append(self._fit_categorical(column.name, values, target))
         self.__dict__.pop("_numeric_plan", None)  # caches of a previous fit
         self.__dict__.pop("_level_codes", None)
+        self.__dict__.pop("_sorted_levels", None)
         self.numeric_ = numeric
         self.categorical_ = categorical
         self.feature_names_out_ = self._names()
@@ -227,17 +228,36 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """Each value's position among the training levels (-1: unseen).
 
         A few rows (a request) look up a dict built once per column; many rows (a
-        batch) use pandas' hash table, which is faster per row but costs tens of
-        microseconds to build.
+        batch) binary-search the sorted levels in numpy (a fixed-width string
+        array, compared in C), which is several times faster than building a
+        pandas index of the values for every batch.
         """
         if len(values) > _DICT_LOOKUP_MAX_ROWS:
-            codes: npt.NDArray[np.int64] = pd.Index(spec["levels"]).get_indexer(values)
-            return codes
+            return self._search_codes(spec, values)
         cache: dict[str, dict[str, int]] = self.__dict__.setdefault("_level_codes", {})
         lookup = cache.get(spec["name"])
         if lookup is None:
             lookup = cache[spec["name"]] = {level: i for i, level in enumerate(spec["levels"])}
         return np.fromiter((lookup.get(v, -1) for v in values), np.int64, len(values))
+
+    def _search_codes(
+        self, spec: dict[str, Any], values: npt.NDArray[Any]
+    ) -> npt.NDArray[np.int64]:
+        tables: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.intp]]] = self.__dict__.setdefault(
+            "_sorted_levels", {}
+        )
+        table = tables.get(spec["name"])
+        if table is None:
+            levels = np.asarray(spec["levels"], dtype=str)
+            order = np.argsort(levels, kind="stable")
+            table = tables[spec["name"]] = (levels[order], order)
+        ordered, order = table
+        if ordered.size == 0:
+            return np.full(len(values), -1, dtype=np.int64)
+        text = np.asarray(values, dtype=str)
+        position = np.minimum(np.searchsorted(ordered, text), ordered.size - 1)
+        found = ordered[position] == text
+        return np.where(found, order[position], -1).astype(np.int64)
 
     def feature_sources(self) -> list[str]:
         """The raw input column each output feature comes from, in feature order.
