@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -116,6 +117,12 @@ def test_sampling_and_shadow_capture(
             assert response.status_code == 200
             assert response.json()["variant"] == "a"
             assert response.headers["x-modelyard-variant"] == "a"
+        shadow_line = f'modelyard_shadow_requests_total{{endpoint="{endpoint_name}",variant="s"}}'
+        deadline = time.monotonic() + 30  # shadows answer off the request path: poll
+        while shadow_line not in (metrics := client.get("/metrics").text):
+            assert time.monotonic() < deadline, "no shadow answers counted"
+            time.sleep(0.05)
+    assert "modelyard_shadow_dropped 0.0" in metrics
     live.stop()  # shadow copies finish and the capture is flushed on shutdown
     table = _read(tmp_path)
     assert table.num_rows == 40  # capture 0 %: only the shadow's answers

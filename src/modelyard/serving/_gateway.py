@@ -105,7 +105,7 @@ class Gateway:
         self.options = options
         capture_dir = options.capture_dir or workspace.settings.state_dir / "capture"
         self.capture = CaptureWriter(capture_dir, max_queue=options.capture_queue)
-        self.metrics = GatewayMetrics(self.capture)
+        self.metrics = GatewayMetrics(self.capture, lambda: self.shadow_dropped)
         self.endpoints: dict[str, EndpointState] = {}
         self.load_errors: dict[str, str] = {}
         self._failed: dict[str, int] = {}  # endpoint -> configuration version that failed

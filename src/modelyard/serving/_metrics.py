@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -17,7 +18,7 @@ _BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class GatewayMetrics:
     """Requests, errors and latency per endpoint and variant; capture queue and drops."""
 
-    def __init__(self, capture: CaptureWriter) -> None:
+    def __init__(self, capture: CaptureWriter, shadow_dropped: Callable[[], int]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "modelyard_requests",
@@ -68,6 +69,12 @@ class GatewayMetrics:
             registry=self.registry,
         )
         failed.set_function(lambda: float(capture.failed))
+        shadows = Gauge(
+            "modelyard_shadow_dropped",
+            "Shadow copies dropped because the shadow queue was full.",
+            registry=self.registry,
+        )
+        shadows.set_function(lambda: float(shadow_dropped()))
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""
