@@ -51,8 +51,25 @@ def _row_like(rows: list[dict[str, Any]]) -> st.SearchStrategy[Any]:
     )
 
 
+def _kserve_like(rows: list[dict[str, Any]]) -> st.SearchStrategy[Any]:
+    """V2 inference requests from real rows, with generated ids and some bad tensors."""
+
+    def request(row: dict[str, Any], request_id: Any, shape: Any) -> dict[str, Any]:
+        inputs = [
+            {"name": k, "shape": shape, "datatype": "BYTES", "data": [v]} for k, v in row.items()
+        ]
+        return {"id": request_id, "inputs": inputs}
+
+    return st.builds(
+        request,
+        _row_like(rows),
+        st.text(max_size=300) | _JSON,
+        st.just([1]) | st.lists(st.integers(-2, 3), max_size=3),
+    )
+
+
 @settings(
-    max_examples=150,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -62,7 +79,10 @@ def test_generated_requests_never_get_a_server_error(
 ) -> None:
     client, name = fuzz_target
     document = data.draw(
-        _JSON | _row_like(churn_rows) | st.lists(_row_like(churn_rows), max_size=3)
+        _JSON
+        | _row_like(churn_rows)
+        | st.lists(_row_like(churn_rows), max_size=3)
+        | _kserve_like(churn_rows)
     )
     body = data.draw(
         st.one_of(

@@ -144,6 +144,14 @@ def test_kserve_v2(live: LiveGateway, endpoint_name: str, churn_rows: list[dict[
         )
     assert response.status_code == 200, response.text
     assert response.json()["id"] == "req-7" and response.json()["model_name"] == endpoint_name
+    assert response.headers["x-amzn-sagemaker-inference-id"] == "req-7"
+    with live.client() as client:
+        for odd in ("line\nbreak", "naïve", "x" * 5000):  # any JSON string is a valid id
+            answer = client.post(
+                f"/v2/models/{endpoint_name}/infer", json={"id": odd, "inputs": inputs}
+            )
+            assert answer.status_code == 200 and answer.json()["id"] == odd
+            assert "x-amzn-sagemaker-inference-id" not in answer.headers
     outputs = {o["name"]: o for o in response.json()["outputs"]}
     assert outputs["predictions"]["shape"] == [2]
     assert outputs["probabilities"]["shape"] == [2, 2]

@@ -102,18 +102,20 @@ class InvocationHandler:
                 (b"x-modelyard-model", outcome.variant.model_ref.encode()),
                 (b"x-modelyard-config-version", str(outcome.config_version).encode()),
             ]
-        if outcome.inference_id:
+        if outcome.inference_id and _safe_header(outcome.inference_id):
             response_headers.append(
-                (
-                    b"x-amzn-sagemaker-inference-id",
-                    outcome.inference_id.encode("latin-1", "replace"),
-                )
+                (b"x-amzn-sagemaker-inference-id", outcome.inference_id.encode("latin-1"))
             )
         if outcome.error is not None and protocol == "sagemaker":
             response_headers.append((b"x-amzn-errortype", _sagemaker_code(outcome.error).encode()))
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
         gateway.finish(outcome, status, body, payload, content_type)
+
+
+def _safe_header(text: str) -> bool:
+    """Whether ``text`` can be echoed as a header value (a KServe id is any JSON string)."""
+    return len(text) <= 256 and text.isascii() and text.isprintable()
 
 
 def _headers(scope: Scope) -> dict[str, str]:
