@@ -175,6 +175,10 @@ def _plan_parquet(
 def _plan_text(
     file: InputFile, bytes_per_partition: int
 ) -> tuple[list[tuple[dict[str, Any], int | None]], list[str]]:
+    if file.fmt == "csv":
+        header = _header_only(file)
+        if header is not None:  # no rows: nothing to score, but the columns are known
+            return [], list(header.names)
     schema = _infer_schema(file)
     encoded = base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")
     if file.compression is not None or file.size <= bytes_per_partition:
@@ -198,6 +202,26 @@ def _plan_text(
         for start, end in zip(cuts, ends, strict=True)
     ]
     return parts, list(schema.names)
+
+
+def _header_only(file: InputFile) -> pa.Schema | None:
+    """The columns of a CSV file holding a header line and nothing else, else ``None``.
+
+    Arrow cannot open such a file when its header has no final newline, and a
+    partition of it would hold no row anyway.
+    """
+    import io
+
+    import pyarrow.csv as pc
+
+    with open_input(file.url, file.compression) as handle:
+        header = handle.readline()
+        if handle.read(1):
+            return None
+    if not header.endswith(b"\n"):
+        header += b"\n"
+    schema: pa.Schema = pc.open_csv(io.BytesIO(header)).schema
+    return schema
 
 
 def _infer_schema(file: InputFile) -> pa.Schema:

@@ -31,6 +31,8 @@ from modelyard.errors import InvalidInputError
 __all__ = ["PartitionTask", "score_partition"]
 
 _CSV_BLOCK = 4 << 20
+_CSV_BLANK = b"\r\n"  # empty lines (a leading space may be part of a CSV value)
+_JSON_BLANK = b" \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,10 @@ def _read_csv(spec: dict[str, Any], input_names: set[str]) -> Iterator[pa.Record
         block_size=_CSV_BLOCK, column_names=schema.names, skip_rows=0 if ranged else 1
     )
     convert = pc.ConvertOptions(column_types=types, strings_can_be_null=True)
-    with _open_range(spec) as handle:
+    handle = _open_range(spec, _CSV_BLANK)
+    if handle is None:
+        return
+    with handle:
         reader = pc.open_csv(handle, read_options=read, convert_options=convert)
         for batch in reader:
             yield _retype(batch, schema)
@@ -236,18 +241,39 @@ def _read_jsonl(spec: dict[str, Any]) -> Iterator[pa.RecordBatch]:
     import pyarrow.json as pj
 
     parse = pj.ParseOptions(explicit_schema=_schema(spec), unexpected_field_behavior="ignore")
-    with _open_range(spec) as handle:
+    handle = _open_range(spec, _JSON_BLANK)
+    if handle is None:
+        return
+    with handle:
         reader = pj.open_json(
             handle, read_options=pj.ReadOptions(block_size=_CSV_BLOCK), parse_options=parse
         )
         yield from reader
 
 
-def _open_range(spec: dict[str, Any]) -> Any:
+def _open_range(spec: dict[str, Any], blank: bytes) -> Any:
+    """The partition's bytes, from its first byte that is not ``blank``.
+
+    ``None`` when a byte range holds nothing else (the header-only end of a CSV
+    file, the trailing empty lines of a JSON-lines file): Arrow's readers refuse an
+    empty stream, but such a partition simply has no rows.
+    """
     handle = open_input(spec["file"], spec.get("compression"))
     if "byte_range" not in spec:
         return handle
     start, end = spec["byte_range"]
+    handle.seek(start)
+    while start < end:
+        chunk = handle.read(min(1 << 16, end - start))
+        if not chunk:
+            break
+        text = chunk.lstrip(blank)
+        start += len(chunk) - len(text)
+        if text:
+            break
+    if start >= end:
+        handle.close()
+        return None
     handle.seek(start)
     return _RangeFile(handle, end - start)
 
