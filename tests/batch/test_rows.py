@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,3 +101,21 @@ def test_missing_column_rejects_every_row_with_its_name() -> None:
     checked = _rows.check_rows(batch, [{"name": "x", "kind": "numeric", "nullable": True}])
     assert not checked.good.any()
     assert checked.reasons.tolist() == ["missing column 'x'"] * 2
+
+
+@pytest.mark.parametrize("kind", ["numeric", "boolean", "categorical", "datetime"])
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([[1, 2], None, []], pa.list_(pa.int64())),
+        pa.array([{"a": 1}, None, {"a": 2}], pa.struct([("a", pa.int64())])),
+        pa.array([b"\xff\xfe", None, b"\xc3"], pa.binary()),
+    ],
+    ids=["list", "struct", "binary-not-utf8"],
+)
+def test_values_of_a_type_without_text_reject_their_rows(kind: str, column: pa.Array) -> None:
+    batch = pa.RecordBatch.from_arrays([column], names=["x"])
+    checked = _rows.check_rows(batch, [{"name": "x", "kind": kind, "nullable": True}])
+    assert checked.good.tolist() == [False, True, False]  # the missing value is fine
+    reason = f"column 'x' must be {kind}"
+    assert checked.reasons.tolist() == [reason, None, reason]

@@ -70,8 +70,7 @@ def check_rows(batch: pa.RecordBatch, inputs: list[dict[str, Any]]) -> CheckedRo
             missing = np.isnan(values) & ~bad
             columns[name] = values
         elif kind == "categorical":
-            values, missing = _categorical(column)
-            bad = np.zeros(n, dtype=bool)
+            values, bad, missing = _categorical(column)
             columns[name] = values
         else:
             parts, bad, missing = _datetime(column)
@@ -150,7 +149,10 @@ def _boolean(column: pa.Array) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.
         values = _to_numpy_float(column)
         bad = ~np.isnan(values) & (values != 0) & (values != 1)
         return np.where(bad, np.nan, values), bad
-    text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(column, pa.string())))
+    strings = _strings(column)
+    if strings is None:
+        return np.full(n, np.nan), np.asarray(pc.is_valid(column), dtype=bool)
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(strings))
     true = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_TRUE)), False), dtype=bool)
     false = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_FALSE)), False), dtype=bool)
     present = np.asarray(pc.is_valid(text), dtype=bool)
@@ -158,9 +160,20 @@ def _boolean(column: pa.Array) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.
     return values, present & ~true & ~false
 
 
-def _categorical(column: pa.Array) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
+def _strings(column: pa.Array) -> pa.Array | None:
+    """``column`` as text, or ``None`` for a type that has none (lists, structs, bad UTF-8)."""
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _categorical(
+    column: pa.Array,
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     kind = column.type
     missing = ~np.asarray(pc.is_valid(column), dtype=bool)
+    bad = np.zeros(len(column), dtype=bool)
     if pa.types.is_floating(kind):
         floats = _to_numpy_float(column)
         missing |= np.isnan(floats)
@@ -175,10 +188,15 @@ def _categorical(column: pa.Array) -> tuple[npt.NDArray[np.object_], npt.NDArray
     elif pa.types.is_dictionary(kind):
         return _categorical(column.cast(kind.value_type))
     else:
-        text = np.asarray(pc.cast(column, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+        strings = _strings(column)
+        if strings is None:  # no category can be read from it: every value is bad
+            bad = ~missing
+            text = np.full(len(column), MISSING_CATEGORY, dtype=object)
+        else:
+            text = np.asarray(strings.to_numpy(zero_copy_only=False), dtype=object)
     text = np.asarray(text, dtype=object)
     text[missing] = MISSING_CATEGORY
-    return text, missing
+    return text, bad, missing
 
 
 def _datetime(
