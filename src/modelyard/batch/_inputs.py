@@ -84,10 +84,9 @@ def _resolve_one(text: str) -> list[InputFile]:
         if not paths:
             raise NotFoundError(f"no file matches {text}", details={"input": text})
     elif fs.isdir(path):
+        root = PurePosixPath(path)
         paths = sorted(
-            p
-            for p in fs.find(path)
-            if not PurePosixPath(p).name.startswith((".", "_")) and _known_suffix(p)
+            p for p in fs.find(path) if _visible(PurePosixPath(p), root) and _known_suffix(p)
         )
         if not paths:
             raise InvalidInputError(
@@ -106,6 +105,17 @@ def _resolve_one(text: str) -> list[InputFile]:
             raise InvalidInputError(f"input file {item} is empty", details={"file": item})
         files.append(InputFile(fs.unstrip_protocol(item), fmt, compression, size))
     return files
+
+
+def _visible(path: PurePosixPath, root: PurePosixPath) -> bool:
+    """Whether a file under a folder is data: no part of its path below the folder
+    starts with ``.`` or ``_`` (hidden files, ``_SUCCESS``, a batch output's
+    ``_errors/``, temporary files), as Arrow and Spark datasets read folders."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        parts = (path.name,)
+    return not any(part.startswith((".", "_")) for part in parts)
 
 
 def _known_suffix(path: str) -> bool:
