@@ -212,3 +212,15 @@ def test_cancel_list_resume_show_with_json(
     assert refused.exit_code == 4 and "already succeeded" in refused.stderr
     unknown = cli("batch", "show", "deadbeef", check=False)
     assert unknown.exit_code == 3 and "job deadbeef not found" in unknown.stderr
+
+
+def test_resume_with_an_unknown_executor_is_refused_and_not_stored(
+    model_workspace: Workspace, cli: Cli, small_input: Path, tmp_path: Path
+) -> None:
+    from modelyard.batch import plan_batch
+
+    job = plan_batch(model_workspace, MODEL, str(small_input), str(tmp_path / "o"))
+    refused = cli("batch", "resume", job.id, "--executor", "bogus", check=False)
+    assert refused.exit_code == 2
+    assert refused.stderr.strip() == "error: unknown executor 'bogus': use local or ray"
+    assert model_workspace.jobs.get(job.id).params["executor"] is None

@@ -101,6 +101,11 @@ def resume(
     json_output: JsonOption = False,
 ) -> None:
     """Finish a killed, failed or cancelled job: only uncommitted partitions run."""
+    from modelyard.errors import InvalidInputError
+
+    if executor is not None and executor not in ("local", "ray"):
+        # refused before it is stored with the job, where every later resume would fail
+        raise InvalidInputError(f"unknown executor {executor!r}: use local or ray")
     workspace = state(ctx).workspace()
     job = workspace.jobs.get(job_id)
     if executor is not None:
