@@ -398,3 +398,15 @@ def test_a_folder_of_mixed_files_by_file_url(
     both = pd.concat([first, second], ignore_index=True)
     expected = _expected(model_workspace, both)
     np.testing.assert_allclose(scored["proba_1"], expected["proba_1"], atol=1e-6)
+
+
+@pytest.mark.parametrize("keep", [["customer_id", "proba_1"], None])
+def test_keeping_a_column_named_like_an_output_column_is_refused(
+    model_workspace: Workspace, tmp_path: Path, keep: list[str] | None
+) -> None:
+    """It was silently replaced by the model's column of that name."""
+    source = tmp_path / "rescored.parquet"
+    new_customers(10, seed=35).assign(proba_1=0.5).to_parquet(source, index=False)
+    with pytest.raises(InvalidInputError, match=r"cannot keep column\(s\) proba_1 of .*its own"):
+        plan_batch(model_workspace, MODEL, str(source), str(tmp_path / "o"), keep=keep)
+    assert not (tmp_path / "o").exists()

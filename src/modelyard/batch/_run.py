@@ -114,6 +114,7 @@ def plan_batch(
     planned, columns = plan_partitions(files, partition_rows, partition_bytes)
     if keep is not None:
         _check_keep(keep, columns)
+    _check_clashes(keep, columns, _output_columns(manifest))
     output_url = _prepare_output(output)
     rows = [p.rows for p in planned]
     params = {
@@ -332,6 +333,32 @@ def _check_keep(keep: list[str], columns: dict[str, list[str]]) -> None:
                 f"cannot keep column(s) {', '.join(missing)}: not in {url} "
                 f"(columns: {', '.join(names)})",
                 details={"columns": missing, "file": url},
+            )
+
+
+def _output_columns(manifest: dict[str, Any]) -> list[str]:
+    """The columns the scorer writes beside the kept ones (see ``Scorer.score``)."""
+    names = ["prediction"]
+    if manifest["task"] != "regression":
+        names += [f"proba_{label}" for label in manifest.get("classes") or []]
+        if manifest["task"] == "binary":
+            names.append("decision")
+    return [*names, "model_version"]
+
+
+def _check_clashes(
+    keep: list[str] | None, columns: dict[str, list[str]], outputs: list[str]
+) -> None:
+    """An input column kept under an output column's name would be silently replaced."""
+    for url, names in columns.items():
+        kept = names if keep is None else keep
+        clashes = [name for name in kept if name in outputs]
+        if clashes:
+            hint = "leave them out of --keep" if keep is not None else "name the others in --keep"
+            raise InvalidInputError(
+                f"cannot keep column(s) {', '.join(clashes)} of {url}: the output writes "
+                f"its own column(s) of that name; {hint}",
+                details={"columns": clashes, "file": url},
             )
 
 
