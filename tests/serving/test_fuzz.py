@@ -124,6 +124,29 @@ def test_generated_requests_never_get_a_server_error(
     assert client.get("/v2/health/live").status_code == 200
 
 
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_generated_kserve_requests_never_get_a_server_error(
+    fuzz_target: tuple[httpx.Client, str], churn_rows: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    client, name = fuzz_target
+    document = data.draw(_kserve_like(churn_rows))
+    response = client.post(
+        f"/v2/models/{name}/infer",
+        content=json.dumps(document),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code < 500, (response.status_code, response.text)
+    if response.status_code == 200:
+        assert response.json()["id"] == (
+            document["id"] if isinstance(document["id"], str) else response.json()["id"]
+        )
+
+
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error(
     gateway_factory: Callable[..., LiveGateway], endpoint_name: str

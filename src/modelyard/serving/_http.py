@@ -77,8 +77,8 @@ class InvocationHandler:
                 outcome.endpoint = gateway.single()
             if protocol == "kserve":
                 document = read_kserve(body)
-                if isinstance(document.get("id"), str):
-                    outcome.inference_id = outcome.inference_id or document["id"]
+                if isinstance(document.get("id"), str) and outcome.inference_id is None:
+                    outcome.inference_id = document["id"]
                 parse = partial(parse_kserve, document)
             else:
                 parse = partial(parse_body, body, content_type)

@@ -111,6 +111,6 @@ def kserve_response(outcome: Outcome) -> dict[str, Any]:
     return {
         "model_name": outcome.endpoint,
         "model_version": outcome.variant.model_ref,
-        "id": outcome.inference_id or outcome.request_id,
+        "id": outcome.request_id if outcome.inference_id is None else outcome.inference_id,
         "outputs": outputs,
     }
