@@ -410,3 +410,35 @@ def test_keeping_a_column_named_like_an_output_column_is_refused(
     with pytest.raises(InvalidInputError, match=r"cannot keep column\(s\) proba_1 of .*its own"):
         plan_batch(model_workspace, MODEL, str(source), str(tmp_path / "o"), keep=keep)
     assert not (tmp_path / "o").exists()
+
+
+def test_csv_values_that_outgrow_the_guessed_column_type_are_scored_and_kept(
+    model_workspace: Workspace,
+    local_executor: LocalExecutor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Types guessed from a CSV file's first block: whole numbers then ``12.5``, digits
+    then a region name. It crashed the job (or gave parts of different schemas)."""
+    from modelyard.batch import _inputs
+
+    monkeypatch.setattr(_inputs, "_INFER_BYTES", 4096)  # planning runs in this process
+    customers = new_customers(600, seed=36).astype({"tenure_months": object})
+    customers.loc[:449, "region"] = "7"
+    customers.loc[450, "tenure_months"] = "12.5"
+    source = tmp_path / "drift.csv"
+    customers.to_csv(source, index=False)
+    out = tmp_path / "out"
+    result = batch_predict(
+        model_workspace, MODEL, str(source), str(out), executor=local_executor,
+        partition_bytes=20_000,
+    )  # fmt: skip
+    assert result.job.rows_rejected == 0 and result.job.partitions_total > 2
+    schemas = {pq.read_schema(p) for p in out.glob("part-*.parquet")}
+    assert len(schemas) == 1
+    (schema,) = schemas
+    assert schema.field("tenure_months").type == pa.float64()
+    assert schema.field("region").type == pa.string()
+    scored = pq.read_table(out).to_pandas().set_index("customer_id")
+    assert scored.loc[customers.loc[450, "customer_id"], "tenure_months"] == 12.5
+    assert set(scored["region"]) == {"7", *customers.loc[450:, "region"]}

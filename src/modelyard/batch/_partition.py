@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from modelyard.batch._capture import capture_path, capture_table
 from modelyard.batch._inputs import open_input
-from modelyard.batch._rows import CheckedRows, check_rows
+from modelyard.batch._rows import CheckedRows, check_rows, reading
 from modelyard.batch._scorer import ModelSource, load_count, scorer_for
 from modelyard.errors import InvalidInputError
 
@@ -65,6 +65,7 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
         else None
     )
     rows_in = rows_out = rejected = 0
+    readings = _csv_readings(task.spec, scorer.inputs)
     try:
         for batch in _read(task, set(scorer.input_names)):
             keep = _keep_columns(task, batch)
@@ -73,6 +74,7 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
             n_good = int(checked.good.sum())
             if n_good:
                 rows = batch.filter(good) if n_good < batch.num_rows else batch
+                rows = _as_read(rows, readings)
                 scored = scorer.score(checked.adapted, rows)
                 outputs.write(_output_batch(rows, keep, scored))
                 if capture is not None:
@@ -116,6 +118,35 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
         "worker": os.getpid(),
         "model_loads": load_count(task.model),  # in this worker process
     }
+
+
+def _csv_readings(spec: dict[str, Any], inputs: list[dict[str, Any]]) -> dict[str, str]:
+    """The model columns of a CSV partition kept as the model reads them: ``name: kind``.
+
+    Their planned types are guesses from the file's first block that later values
+    the model accepts may not fit (see :func:`~modelyard.batch._rows.reading`); a
+    column guessed as text stays text.
+    """
+    if spec["format"] != "csv":
+        return {}
+    planned = _schema(spec)
+    return {
+        item["name"]: item["kind"]
+        for item in inputs
+        if item["name"] in planned.names
+        and not pa.types.is_string(planned.field(item["name"]).type)
+        and not pa.types.is_large_string(planned.field(item["name"]).type)
+    }
+
+
+def _as_read(rows: pa.RecordBatch, readings: dict[str, str]) -> pa.RecordBatch:
+    if not readings:
+        return rows
+    arrays = [
+        reading(rows.column(name), readings[name]) if name in readings else rows.column(name)
+        for name in rows.schema.names
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=rows.schema.names)
 
 
 def _keep_columns(task: PartitionTask, batch: pa.RecordBatch) -> list[str]:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["CheckedRows", "check_rows"]
+__all__ = ["CheckedRows", "check_rows", "reading"]
 
 # The adapter's constants, written here so the driver need not import scikit-learn
 # (the features package does); tests/batch/test_rows.py pins them to the adapter's.
@@ -82,6 +82,27 @@ def check_rows(batch: pa.RecordBatch, inputs: list[dict[str, Any]]) -> CheckedRo
     if rejected.any():
         columns = {key: values[good] for key, values in columns.items()}
     return CheckedRows(good, reasons, columns)
+
+
+def reading(column: pa.Array, kind: str) -> pa.Array:
+    """How the model reads ``column`` of ``kind``, as Arrow: ``float64``, ``bool``,
+    ``string`` or naive UTC ``timestamp[s]`` (null where missing).
+
+    A CSV column's type is guessed from the first block of its file, and a later
+    value the model accepts may not fit that guess (``12.5`` after whole numbers, a
+    category ``A`` after digits): batch output keeps the model's reading instead, so
+    every part of a job has the same schema whatever the values.
+    """
+    if kind == "numeric":
+        numbers, _ = _numeric(column)
+        return pa.array(numbers, pa.float64(), from_pandas=True)
+    if kind == "boolean":
+        flags, _ = _boolean(column)
+        return pa.array(flags == 1.0, pa.bool_(), mask=np.isnan(flags))
+    if kind == "categorical":
+        strings = _strings(column)
+        return strings if strings is not None else pa.nulls(len(column), pa.string())
+    return _seconds(column)[0]
 
 
 def _reject(
@@ -202,6 +223,21 @@ def _categorical(
 def _datetime(
     column: pa.Array,
 ) -> tuple[dict[str, npt.NDArray[np.float64]], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    seconds, bad = _seconds(column)
+    missing = ~np.asarray(pc.is_valid(seconds), dtype=bool) & ~bad
+    parts = {
+        "year": _to_numpy_float(pc.year(seconds)),
+        "month": _to_numpy_float(pc.month(seconds)),
+        "dayofweek": _to_numpy_float(pc.day_of_week(seconds)),
+        "hour": _to_numpy_float(pc.hour(seconds)),
+    }
+    epoch = _to_numpy_float(pc.cast(seconds, pa.int64()))
+    parts["days_since_ref"] = (epoch - _REFERENCE_SECONDS) / 86400.0
+    return parts, bad, missing
+
+
+def _seconds(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
+    """``column`` as naive UTC ``timestamp[s]``, and which values could not be read."""
     n = len(column)
     kind = column.type
     bad = np.zeros(n, dtype=bool)
@@ -216,17 +252,7 @@ def _datetime(
     else:
         stamps = pa.nulls(n, pa.timestamp("s"))
         bad = np.asarray(pc.is_valid(column), dtype=bool)
-    seconds = pc.cast(stamps, pa.timestamp("s"), safe=False)
-    missing = ~np.asarray(pc.is_valid(seconds), dtype=bool) & ~bad
-    parts = {
-        "year": _to_numpy_float(pc.year(seconds)),
-        "month": _to_numpy_float(pc.month(seconds)),
-        "dayofweek": _to_numpy_float(pc.day_of_week(seconds)),
-        "hour": _to_numpy_float(pc.hour(seconds)),
-    }
-    epoch = _to_numpy_float(pc.cast(seconds, pa.int64()))
-    parts["days_since_ref"] = (epoch - _REFERENCE_SECONDS) / 86400.0
-    return parts, bad, missing
+    return pc.cast(stamps, pa.timestamp("s"), safe=False), bad
 
 
 def _parse_stamps(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
