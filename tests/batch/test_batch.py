@@ -412,22 +412,27 @@ def test_keeping_a_column_named_like_an_output_column_is_refused(
     assert not (tmp_path / "o").exists()
 
 
-def test_csv_values_that_outgrow_the_guessed_column_type_are_scored_and_kept(
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_values_that_outgrow_the_guessed_column_type_are_scored_and_kept(
     model_workspace: Workspace,
     local_executor: LocalExecutor,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
 ) -> None:
-    """Types guessed from a CSV file's first block: whole numbers then ``12.5``, digits
-    then a region name. It crashed the job (or gave parts of different schemas)."""
+    """Types guessed from a text file's first block: whole numbers then ``12.5``, digits
+    then a region name. It failed the job (or gave parts of different schemas)."""
     from modelyard.batch import _inputs
 
     monkeypatch.setattr(_inputs, "_INFER_BYTES", 4096)  # planning runs in this process
     customers = new_customers(600, seed=36).astype({"tenure_months": object})
     customers.loc[:449, "region"] = "7"
-    customers.loc[450, "tenure_months"] = "12.5"
-    source = tmp_path / "drift.csv"
-    customers.to_csv(source, index=False)
+    customers.loc[450, "tenure_months"] = 12.5
+    source = tmp_path / f"drift.{fmt}"
+    if fmt == "csv":
+        customers.to_csv(source, index=False)
+    else:
+        customers.to_json(source, orient="records", lines=True, date_format="iso")
     out = tmp_path / "out"
     result = batch_predict(
         model_workspace, MODEL, str(source), str(out), executor=local_executor,

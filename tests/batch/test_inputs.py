@@ -18,7 +18,7 @@ def _rows_read(path: Path, partition_bytes: int) -> tuple[list[int], int]:
     values: list[int] = []
     for part in planned:
         spec = part.spec
-        batches = _read_csv(spec, {"a"}) if spec["format"] == "csv" else _read_jsonl(spec)
+        batches = _read_csv(spec, {"a"}) if spec["format"] == "csv" else _read_jsonl(spec, {"a"})
         for batch in batches:
             values.extend(int(v) for v in batch.column("a").to_pylist())
     return values, len(planned)

@@ -207,7 +207,7 @@ def _read(task: PartitionTask, input_names: set[str]) -> Iterator[pa.RecordBatch
         elif fmt == "csv":
             yield from _read_csv(spec, input_names)
         else:
-            yield from _read_jsonl(spec)
+            yield from _read_jsonl(spec, input_names)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidInputError(
@@ -268,10 +268,18 @@ def _retype(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, names=schema.names)
 
 
-def _read_jsonl(spec: dict[str, Any]) -> Iterator[pa.RecordBatch]:
+def _read_jsonl(spec: dict[str, Any], input_names: set[str]) -> Iterator[pa.RecordBatch]:
     import pyarrow.json as pj
 
-    parse = pj.ParseOptions(explicit_schema=_schema(spec), unexpected_field_behavior="ignore")
+    # a model column guessed as integers from the first block reads as float64, so a
+    # later 12.5 is a value, not an unreadable file (the model reads numbers as float64)
+    schema = pa.schema(
+        field.with_type(pa.float64())
+        if field.name in input_names and pa.types.is_integer(field.type)
+        else field
+        for field in _schema(spec)
+    )
+    parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     handle = _open_range(spec, _JSON_BLANK)
     if handle is None:
         return
