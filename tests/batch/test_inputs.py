@@ -6,11 +6,13 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelyard.batch._inputs import plan_partitions, resolve_inputs
 from modelyard.batch._partition import _read_csv, _read_jsonl
+from modelyard.errors import InvalidInputError
 
 
 def _rows_read(path: Path, partition_bytes: int) -> tuple[list[int], int]:
@@ -74,3 +76,11 @@ def test_a_folder_skips_hidden_and_underscore_paths_at_any_depth(tmp_path: Path)
         (tmp_path / name).write_text("a,b\n1,x\n")
     found = [f.url.removeprefix(f"file://{tmp_path}/") for f in resolve_inputs(str(tmp_path))]
     assert found == ["part-1.csv", "sub/b.csv"]
+
+
+def test_a_file_with_two_columns_of_one_name_is_refused(tmp_path: Path) -> None:
+    """It failed the job in a worker with an internal KeyError."""
+    path = tmp_path / "dup.csv"
+    path.write_text("a,b,a\n1,2,3\n")
+    with pytest.raises(InvalidInputError, match=r"dup.csv has more than one column named a$"):
+        plan_partitions(resolve_inputs(str(path)), 100, 1 << 20)

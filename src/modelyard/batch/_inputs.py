@@ -157,6 +157,13 @@ def plan_partitions(
                 f"cannot read {file.url} as {file.fmt}: {_first_line(exc)}",
                 details={"file": file.url},
             ) from exc
+        names = columns[file.url]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:  # a row could not say which one it means (nor could --keep)
+            raise InvalidInputError(
+                f"input file {file.url} has more than one column named {', '.join(twice)}",
+                details={"file": file.url, "columns": twice},
+            )
         for number, (spec, rows) in enumerate(parts):
             planned.append(PlannedPartition(f"{index:05d}-{number:05d}", spec, rows))
     return planned, columns
