@@ -447,3 +447,26 @@ def test_values_that_outgrow_the_guessed_column_type_are_scored_and_kept(
     scored = pq.read_table(out).to_pandas().set_index("customer_id")
     assert scored.loc[customers.loc[450, "customer_id"], "tenure_months"] == 12.5
     assert set(scored["region"]) == {"7", *customers.loc[450:, "region"]}
+
+
+def test_malformed_csv_lines_are_rejected_rows_not_an_unreadable_file(
+    model_workspace: Workspace, local_executor: LocalExecutor, tmp_path: Path
+) -> None:
+    """A line with too few or too many fields failed the whole job."""
+    customers = new_customers(300, seed=37)
+    lines = customers.to_csv(index=False).splitlines()
+    lines.insert(20, "C-short,2020-01-01,5")
+    lines.insert(250, lines[249] + ",extra")
+    source = tmp_path / "ragged.csv"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    result = batch_predict(
+        model_workspace, MODEL, str(source), str(out), keep=["customer_id"],
+        executor=local_executor, partition_bytes=8_000,
+    )  # fmt: skip
+    assert (result.job.rows_done, result.job.rows_rejected) == (302, 2)
+    assert result.manifest is not None and result.manifest["rows_out"] == 300
+    reasons = sorted(pq.read_table(out / "_errors").column("_reason").to_pylist())
+    assert reasons[0] == "malformed CSV line: 18 fields instead of 17: " + lines[250]
+    assert reasons[1] == "malformed CSV line: 3 fields instead of 17: C-short,2020-01-01,5"
+    assert _read_output(out)["customer_id"].tolist() == sorted(customers["customer_id"])

@@ -250,6 +250,8 @@ def _infer_schema(file: InputFile) -> pa.Schema:
             reader = pc.open_csv(
                 handle,
                 read_options=pc.ReadOptions(block_size=_INFER_BYTES),
+                # a malformed line is a rejected row when scored, not an unreadable file
+                parse_options=pc.ParseOptions(invalid_row_handler=lambda _row: "skip"),
                 convert_options=pc.ConvertOptions(strings_can_be_null=True),
             )
         else:

@@ -66,8 +66,9 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
     )
     rows_in = rows_out = rejected = 0
     readings = _csv_readings(task.spec, scorer.inputs)
+    malformed: list[str] = []
     try:
-        for batch in _read(task, set(scorer.input_names)):
+        for batch in _read(task, set(scorer.input_names), malformed):
             keep = _keep_columns(task, batch)
             checked = check_rows(batch, scorer.inputs)
             good = pa.array(checked.good)
@@ -94,6 +95,15 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
             rows_in += batch.num_rows
             rows_out += n_good
             rejected += batch.num_rows - n_good
+            if malformed:
+                errors.write(_malformed_batch(malformed, task))
+                rows_in += len(malformed)
+                rejected += len(malformed)
+                malformed.clear()
+        if malformed:  # skipped after the last batch
+            errors.write(_malformed_batch(malformed, task))
+            rows_in += len(malformed)
+            rejected += len(malformed)
         output = outputs.commit()
         error_output = errors.commit()
         capture_output = capture.commit() if capture is not None else None
@@ -185,6 +195,20 @@ def _error_batch(
     return pa.table(columns)
 
 
+def _malformed_batch(reasons: list[str], task: PartitionTask) -> pa.Table:
+    """Rejected lines that had no row to show: their reason holds the line's text."""
+    n = len(reasons)
+    columns: dict[str, Any] = {
+        "_source": pa.repeat(pa.scalar(task.spec["file"]), n),
+        "_partition": pa.repeat(pa.scalar(task.key), n),
+        "_row": pa.nulls(n, pa.int64()),
+        "_reason": pa.array(reasons, type=pa.string()),
+    }
+    for name in _schema(task.spec).names:
+        columns[name] = pa.nulls(n, pa.string())
+    return pa.table(columns)
+
+
 def _as_text(column: pa.Array) -> pa.Array:
     """A rejected row's value as text, whatever its type (so any row can be kept)."""
     try:
@@ -197,7 +221,9 @@ def _as_text(column: pa.Array) -> pa.Array:
 # -- reading ---------------------------------------------------------------------
 
 
-def _read(task: PartitionTask, input_names: set[str]) -> Iterator[pa.RecordBatch]:
+def _read(
+    task: PartitionTask, input_names: set[str], malformed: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
     spec = task.spec
     fmt = spec["format"]
     try:
@@ -205,7 +231,7 @@ def _read(task: PartitionTask, input_names: set[str]) -> Iterator[pa.RecordBatch
             wanted = None if task.keep is None else input_names | set(task.keep)
             yield from _read_parquet(spec, task.batch_rows, wanted)
         elif fmt == "csv":
-            yield from _read_csv(spec, input_names)
+            yield from _read_csv(spec, input_names, malformed)
         else:
             yield from _read_jsonl(spec, input_names)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
@@ -235,7 +261,11 @@ def _schema(spec: dict[str, Any]) -> pa.Schema:
     return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(spec["schema"])))
 
 
-def _read_csv(spec: dict[str, Any], input_names: set[str]) -> Iterator[pa.RecordBatch]:
+def _read_csv(
+    spec: dict[str, Any], input_names: set[str], malformed: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Record batches of a CSV partition; a line with the wrong number of fields is
+    skipped and its reason appended to ``malformed`` (the job fails on it without)."""
     import pyarrow.csv as pc
 
     schema = _schema(spec)
@@ -246,11 +276,24 @@ def _read_csv(spec: dict[str, Any], input_names: set[str]) -> Iterator[pa.Record
         block_size=_CSV_BLOCK, column_names=schema.names, skip_rows=0 if ranged else 1
     )
     convert = pc.ConvertOptions(column_types=types, strings_can_be_null=True)
+    parse = pc.ParseOptions()
+    if malformed is not None:
+
+        def skip(row: Any) -> str:
+            malformed.append(
+                f"malformed CSV line: {row.actual_columns} fields instead of "
+                f"{row.expected_columns}: {row.text[:200]}"
+            )
+            return "skip"
+
+        parse = pc.ParseOptions(invalid_row_handler=skip)
     handle = _open_range(spec, _CSV_BLANK)
     if handle is None:
         return
     with handle:
-        reader = pc.open_csv(handle, read_options=read, convert_options=convert)
+        reader = pc.open_csv(
+            handle, read_options=read, parse_options=parse, convert_options=convert
+        )
         for batch in reader:
             yield _retype(batch, schema)
 
