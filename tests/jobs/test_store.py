@@ -86,6 +86,9 @@ class TestJobStore:
             any_workspace.jobs.get("ffffffff")
         with pytest.raises(InvalidInputError, match="too short"):
             any_workspace.jobs.get("ab")
+        for pattern in ("____", "%%%%", job.id[:4] + "%"):  # LIKE wildcards are characters
+            with pytest.raises(NotFoundError, match="not found"):
+                any_workspace.jobs.get(pattern)
 
     def test_duplicate_partition_keys_are_refused(self, any_workspace: Workspace) -> None:
         with pytest.raises(InvalidInputError, match="unique"):

@@ -244,7 +244,8 @@ class JobStore:
             return row
         if len(job_id) < 4:
             raise InvalidInputError(f"job id {job_id!r} is too short: give at least 4 characters")
-        matches = session.scalars(select(JobRow).where(JobRow.id.startswith(job_id))).all()
+        prefix = JobRow.id.startswith(job_id, autoescape=True)  # _ and % are characters
+        matches = session.scalars(select(JobRow).where(prefix)).all()
         if not matches:
             raise NotFoundError(f"job {job_id} not found", details={"job": job_id})
         if len(matches) > 1:
