@@ -249,7 +249,12 @@ def test_resume_redoes_a_partition_renamed_but_not_recorded(
     (out / MANIFEST).unlink()
     part = out / Path(victim.output).name
     part.write_bytes(b"half-written garbage")
+    (out / "_errors").mkdir()
+    leftovers = [out / ".tmp-0123abcd-part-00000-00003.parquet", out / "_errors" / ".tmp-x.parquet"]
+    for path in leftovers:
+        path.write_bytes(b"a killed worker's half-written file")
     resumed = resume_batch(model_workspace, first.job.id, executor=local_executor)
+    assert not any(path.exists() for path in leftovers)
     assert resumed.job.status is JobStatus.SUCCEEDED
     assert resumed.job.partitions_done == 4 and resumed.job.rows_done == 2000
     redone = jobs.partitions(first.job.id)[2]

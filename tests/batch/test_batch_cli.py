@@ -85,6 +85,7 @@ def test_kill_9_then_resume_scores_every_row_exactly_once(
     report = json.loads(resumed.stdout)
     assert report["job"]["status"] == "succeeded"
     assert report["manifest"]["rows_in"] == 200_000
+    assert not list(out.glob(".tmp-*"))  # what the killed workers were writing is gone
 
     reference = tmp_path / "reference"
     cli(

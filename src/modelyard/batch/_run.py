@@ -183,6 +183,7 @@ def run_batch(
     rows_this_run = 0
     try:
         _forget_missing_outputs(workspace, job)
+        _drop_temporaries(job)
         pending = jobs.partitions(job.id, committed=False)
         job = jobs.get(job.id)
         if progress is not None:
@@ -395,6 +396,23 @@ def _forget_missing_outputs(workspace: Workspace, job: Job) -> None:
             gone.append(partition.key)
     if gone:
         workspace.jobs.forget_partitions(job.id, gone)
+
+
+def _drop_temporaries(job: Job) -> None:
+    """Remove the half-written files of partitions a killed run was writing.
+
+    No other process runs the job (checked before), so every ``.tmp-*`` file in
+    its output folder is left over: the partitions they belonged to are redone.
+    """
+    from fsspec.core import url_to_fs
+
+    if job.output is None:
+        return
+    fs, root = url_to_fs(job.output)
+    root = root.rstrip("/")
+    for pattern in (f"{root}/.tmp-*", f"{root}/_errors/.tmp-*"):
+        for path in fs.glob(pattern):
+            fs.rm(path)
 
 
 def _check_not_running_elsewhere(job: Job) -> None:
