@@ -475,3 +475,25 @@ def test_malformed_csv_lines_are_rejected_rows_not_an_unreadable_file(
     assert reasons[0] == "malformed CSV line: 18 fields instead of 17: " + lines[250]
     assert reasons[1] == "malformed CSV line: 3 fields instead of 17: C-short,2020-01-01,5"
     assert _read_output(out)["customer_id"].tolist() == sorted(customers["customer_id"])
+
+
+def test_a_cancelled_job_still_finishing_elsewhere_is_not_resumed_twice(
+    model_workspace: Workspace, tmp_path: Path
+) -> None:
+    """Its process finishes the partitions in flight: a second driver would redo them."""
+    import os
+    import socket
+
+    source = tmp_path / "in.parquet"
+    new_customers(10, seed=38).to_parquet(source, index=False)
+    jobs = model_workspace.jobs
+    job = plan_batch(model_workspace, MODEL, str(source), str(tmp_path / "o"))
+    elsewhere = f"{socket.gethostname()}:{os.getppid()}"  # a live process that is not us
+    jobs.start(job.id, owner=elsewhere)
+    jobs.cancel(job.id)
+    with pytest.raises(ConflictError, match=f"running in process {os.getppid()}"):
+        resume_batch(model_workspace, job.id)
+    jobs.release(job.id, owner=elsewhere)  # what that process does once it stopped
+    assert jobs.get(job.id).owner is None
+    with LocalExecutor(max_workers=1) as executor:
+        assert resume_batch(model_workspace, job.id, executor=executor).job.rows_done == 10

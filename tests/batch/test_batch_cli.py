@@ -130,6 +130,7 @@ def test_cancelling_a_running_job_stops_it_and_resume_finishes_it(
     stopped = jobs.get(job_id)
     assert stopped.status is JobStatus.CANCELLED
     assert stopped.partitions_done < stopped.partitions_total == 12
+    assert stopped.owner is None  # released once its partitions in flight were done
     assert not (out / MANIFEST).exists()
     resumed = json.loads(cli("batch", "resume", job_id, "--json").stdout)
     assert resumed["job"]["status"] == "succeeded"

@@ -181,6 +181,7 @@ def run_batch(
     job = jobs.start(job.id)
     started = time.perf_counter()
     rows_this_run = 0
+    cancelled = False
     try:
         _forget_missing_outputs(workspace, job)
         _drop_temporaries(job)
@@ -227,6 +228,7 @@ def run_batch(
             if reason is not None:
                 raise InvalidInputError(f"batch job {job.id[:12]} failed: {reason}")
             if jobs.get(job.id).status is JobStatus.CANCELLED:
+                cancelled = True
                 return BatchResult(jobs.get(job.id), None)
         reason = budget.exceeded(job.rows_rejected, job.rows_done, job.rows_total, final=True)
         if reason is not None:
@@ -251,6 +253,8 @@ def run_batch(
     finally:
         if owned:
             executor.shutdown(cancel_pending=True)
+        if cancelled:  # the partitions in flight are done: another process may resume it
+            jobs.release(job.id)
 
 
 def batch_predict(
@@ -416,7 +420,8 @@ def _drop_temporaries(job: Job) -> None:
 
 
 def _check_not_running_elsewhere(job: Job) -> None:
-    if job.status is not JobStatus.RUNNING or not job.owner:
+    # a cancelled job's process finishes the partitions in flight, then releases it
+    if job.status not in (JobStatus.RUNNING, JobStatus.CANCELLED) or not job.owner:
         return
     host, _, pid_text = job.owner.rpartition(":")
     if host != socket.gethostname() or not pid_text.isdigit():

@@ -221,6 +221,16 @@ class JobStore:
                 raise ConflictError(f"job {row.id} already {row.status}: nothing to cancel")
         return self.finish(job_id, JobStatus.CANCELLED, error="cancelled on request")
 
+    def release(self, job_id: str, owner: str | None = None) -> Job:
+        """Forget the owner of a job that ``owner`` (default: this process) stopped
+        running, so that another process may take it up at once."""
+        with self._metadata.session() as session:
+            row = self._row(session, job_id)
+            if row.owner == (owner or this_owner()):
+                row.owner = None
+                row.updated_at = utcnow()
+            return _to_job(row)
+
     def update_params(self, job_id: str, **changes: Any) -> Job:
         """Merge ``changes`` into the job's parameters."""
         with self._metadata.session() as session:
