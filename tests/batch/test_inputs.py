@@ -84,3 +84,12 @@ def test_a_file_with_two_columns_of_one_name_is_refused(tmp_path: Path) -> None:
     path.write_text("a,b,a\n1,2,3\n")
     with pytest.raises(InvalidInputError, match=r"dup.csv has more than one column named a$"):
         plan_partitions(resolve_inputs(str(path)), 100, 1 << 20)
+
+
+def test_a_file_named_twice_is_one_input(tmp_path: Path) -> None:
+    """Its rows were scored twice."""
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("a,b\n1,x\n")
+    named = [str(tmp_path / "b.csv"), str(tmp_path / "*.csv"), f"file://{tmp_path}/b.csv"]
+    found = [f.url.rsplit("/", 1)[1] for f in resolve_inputs(named)]
+    assert found == ["b.csv", "a.csv"]

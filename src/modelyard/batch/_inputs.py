@@ -69,12 +69,13 @@ def resolve_inputs(inputs: str | list[str]) -> list[InputFile]:
         NotFoundError: a path does not exist or a glob matches nothing.
         InvalidInputError: a folder holds no readable file, or a file's format is unknown.
     """
-    found: list[InputFile] = []
+    found: dict[str, InputFile] = {}
     for item in [inputs] if isinstance(inputs, str) else list(inputs):
-        found.extend(_resolve_one(str(item)))
+        for file in _resolve_one(str(item)):
+            found.setdefault(file.url, file)  # named twice (a file and a glob): scored once
     if not found:
         raise NotFoundError("no input files given")
-    return found
+    return list(found.values())
 
 
 def _resolve_one(text: str) -> list[InputFile]:
