@@ -497,3 +497,24 @@ def test_a_cancelled_job_still_finishing_elsewhere_is_not_resumed_twice(
     assert jobs.get(job.id).owner is None
     with LocalExecutor(max_workers=1) as executor:
         assert resume_batch(model_workspace, job.id, executor=executor).job.rows_done == 10
+
+
+def test_a_gzip_file_truncated_after_its_first_block_fails_the_job_clearly(
+    model_workspace: Workspace,
+    local_executor: LocalExecutor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gzip
+
+    from modelyard.batch import _inputs
+
+    monkeypatch.setattr(_inputs, "_INFER_BYTES", 4096)  # planning reads the intact start
+    whole = gzip.compress(new_customers(3000, seed=39).to_csv(index=False).encode())
+    source = tmp_path / "cut.csv.gz"
+    source.write_bytes(whole[: len(whole) // 2])
+    out = tmp_path / "out"
+    with pytest.raises(InvalidInputError, match=r"cut\.csv\.gz as csv: Compressed file ended"):
+        batch_predict(model_workspace, MODEL, str(source), str(out), executor=local_executor)
+    assert model_workspace.jobs.list_jobs("batch", limit=1)[0].status is JobStatus.FAILED
+    assert list(out.iterdir()) == []  # nothing half-written left behind

@@ -93,3 +93,14 @@ def test_a_file_named_twice_is_one_input(tmp_path: Path) -> None:
     named = [str(tmp_path / "b.csv"), str(tmp_path / "*.csv"), f"file://{tmp_path}/b.csv"]
     found = [f.url.rsplit("/", 1)[1] for f in resolve_inputs(named)]
     assert found == ["b.csv", "a.csv"]
+
+
+def test_a_truncated_gzip_file_is_a_clear_error(tmp_path: Path) -> None:
+    """Its EOFError came out of the CLI as a bare 'Aborted!' (Click's reading of it)."""
+    import gzip
+
+    whole = gzip.compress(b"a,b\n" + b"".join(b"%d,x\n" % n for n in range(5000)))
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InvalidInputError, match=r"cut\.csv\.gz as csv: Compressed file ended"):
+        plan_partitions(resolve_inputs(str(path)), 100, 1 << 20)

@@ -153,7 +153,8 @@ def plan_partitions(
                 parts, columns[file.url] = _plan_parquet(file, rows_per_partition)
             else:
                 parts, columns[file.url] = _plan_text(file, bytes_per_partition)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
+        # EOFError: a truncated gzip file (Click would print a bare 'Aborted!')
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, EOFError, UnicodeDecodeError) as exc:
             raise InvalidInputError(
                 f"cannot read {file.url} as {file.fmt}: {_first_line(exc)}",
                 details={"file": file.url},

@@ -234,7 +234,8 @@ def _read(
             yield from _read_csv(spec, input_names, malformed)
         else:
             yield from _read_jsonl(spec, input_names)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
+    # EOFError, OSError: a truncated gzip file, a file gone or unreadable since planning
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, EOFError, UnicodeDecodeError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidInputError(
             f"cannot read {spec['file']} as {fmt}: {text}", details={"file": spec["file"]}
