@@ -518,3 +518,28 @@ def test_a_gzip_file_truncated_after_its_first_block_fails_the_job_clearly(
         batch_predict(model_workspace, MODEL, str(source), str(out), executor=local_executor)
     assert model_workspace.jobs.list_jobs("batch", limit=1)[0].status is JobStatus.FAILED
     assert list(out.iterdir()) == []  # nothing half-written left behind
+
+
+def test_a_partition_redone_on_resume_is_captured_once(
+    model_workspace: Workspace, local_executor: LocalExecutor, tmp_path: Path
+) -> None:
+    """Each attempt wrote its own capture file: monitoring saw the partition twice."""
+    source = tmp_path / "in.parquet"
+    pq.write_table(
+        pa.Table.from_pandas(new_customers(600, seed=44), preserve_index=False), source, 300
+    )
+    out = tmp_path / "out"
+    first = batch_predict(
+        model_workspace, MODEL, str(source), str(out), capture=True, executor=local_executor,
+        partition_rows=300,
+    )  # fmt: skip
+    jobs = model_workspace.jobs
+    # a crash after the worker's renames, before the driver recorded the partition
+    jobs.forget_partitions(first.job.id, [jobs.partitions(first.job.id)[1].key])
+    jobs.finish(first.job.id, JobStatus.FAILED, error="killed")
+    (out / MANIFEST).unlink()
+    resume_batch(model_workspace, first.job.id, executor=local_executor)
+    root = model_workspace.settings.state_dir / "capture" / f"endpoint=batch-{first.job.id[:12]}"
+    captured = pa.concat_tables(pq.read_table(f) for f in root.glob("hour=*/part-*.parquet"))
+    assert captured.num_rows == 600
+    assert len(set(captured.column("inference_id").to_pylist())) == 600

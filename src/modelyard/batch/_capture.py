@@ -17,13 +17,24 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["capture_path", "capture_table"]
+__all__ = ["capture_path", "capture_table", "drop_earlier_capture"]
 
 
 def capture_path(name: str, job_id: str, key: str) -> str:
     """The file of one partition, relative to the capture root."""
     hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
     return f"endpoint={name}/hour={hour}/part-{time.time_ns()}-{job_id[:12]}-{key}.parquet"
+
+
+def drop_earlier_capture(root: str, name: str, job_id: str, key: str) -> None:
+    """Remove what an earlier attempt at this partition captured (any hour), so a
+    partition redone on resume is captured once, not once per attempt."""
+    from fsspec.core import url_to_fs
+
+    fs, base = url_to_fs(root)
+    pattern = f"{base.rstrip('/')}/endpoint={name}/hour=*/part-*-{job_id[:12]}-{key}.parquet"
+    for path in fs.glob(pattern):
+        fs.rm(path)
 
 
 def capture_table(

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from modelyard.batch._capture import capture_path, capture_table
+from modelyard.batch._capture import capture_path, capture_table, drop_earlier_capture
 from modelyard.batch._inputs import open_input
 from modelyard.batch._rows import CheckedRows, check_rows, reading
 from modelyard.batch._scorer import ModelSource, load_count, scorer_for
@@ -59,6 +59,8 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
     outputs = _Sink(task.output, f"part-{task.key}.{task.output_format}", task.output_format)
     errors = _Sink(task.output, f"_errors/part-{task.key}.parquet", "parquet")
     endpoint = task.capture_name or f"batch-{task.job_id[:12]}"
+    if task.capture is not None:
+        drop_earlier_capture(task.capture, endpoint, task.job_id, task.key)
     capture = (
         _Sink(task.capture, capture_path(endpoint, task.job_id, task.key), "parquet")
         if task.capture is not None
