@@ -543,3 +543,18 @@ def test_a_partition_redone_on_resume_is_captured_once(
     captured = pa.concat_tables(pq.read_table(f) for f in root.glob("hour=*/part-*.parquet"))
     assert captured.num_rows == 600
     assert len(set(captured.column("inference_id").to_pylist())) == 600
+
+
+def test_a_nested_column_kept_in_csv_output_is_a_clear_error_leaving_no_file(
+    model_workspace: Workspace, local_executor: LocalExecutor, tmp_path: Path
+) -> None:
+    """The CSV writer refused it as an internal error and left its temporary file."""
+    source = tmp_path / "in.parquet"
+    new_customers(50, seed=45).assign(tags=[[1, 2]] * 50).to_parquet(source, index=False)
+    out = tmp_path / "out"
+    with pytest.raises(InvalidInputError, match=r"cannot write column\(s\) tags \(list<"):
+        batch_predict(
+            model_workspace, MODEL, str(source), str(out), output_format="csv",
+            executor=local_executor,
+        )  # fmt: skip
+    assert list(out.iterdir()) == []

@@ -408,6 +408,13 @@ class _Sink:
 
     def write(self, table: pa.Table) -> None:
         if self._writer is None:
+            nested = [f"{f.name} ({f.type})" for f in table.schema if pa.types.is_nested(f.type)]
+            if self._fmt == "csv" and nested:
+                raise InvalidInputError(
+                    f"cannot write column(s) {', '.join(nested)} to CSV: leave them out "
+                    "of --keep or use --format parquet",
+                    details={"columns": nested},
+                )
             self._fs.makedirs(self._final.rpartition("/")[0], exist_ok=True)
             self._handle = self._fs.open(self._temp, "wb")
             self._schema = table.schema
@@ -439,12 +446,13 @@ class _Sink:
 
     def abort(self) -> None:
         """Drop the temporary file of a partition that failed."""
-        if self._writer is None:
+        if self._handle is None:
             return
-        try:
-            self._writer.close()
-            self._handle.close()
-        except Exception:  # already broken: removing the file is what matters
-            pass
+        for closable in (self._writer, self._handle):  # the writer may not exist yet
+            try:
+                if closable is not None:
+                    closable.close()
+            except Exception:  # already broken: removing the file is what matters
+                pass
         if self._fs.exists(self._temp):
             self._fs.rm(self._temp)
