@@ -517,7 +517,7 @@ def test_a_gzip_file_truncated_after_its_first_block_fails_the_job_clearly(
     with pytest.raises(InvalidInputError, match=r"cut\.csv\.gz as csv: Compressed file ended"):
         batch_predict(model_workspace, MODEL, str(source), str(out), executor=local_executor)
     assert model_workspace.jobs.list_jobs("batch", limit=1)[0].status is JobStatus.FAILED
-    assert list(out.iterdir()) == []  # nothing half-written left behind
+    assert [p.name for p in out.iterdir()] == ["_job.json"]  # nothing half-written
 
 
 def test_a_partition_redone_on_resume_is_captured_once(
@@ -557,4 +557,15 @@ def test_a_nested_column_kept_in_csv_output_is_a_clear_error_leaving_no_file(
             model_workspace, MODEL, str(source), str(out), output_format="csv",
             executor=local_executor,
         )  # fmt: skip
-    assert list(out.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == ["_job.json"]
+
+
+def test_a_second_job_into_the_folder_of_a_job_that_wrote_nothing_yet_is_refused(
+    model_workspace: Workspace, tmp_path: Path
+) -> None:
+    """Both saw an empty folder: their same-named part files overwrote each other."""
+    source = tmp_path / "in.parquet"
+    new_customers(10, seed=46).to_parquet(source, index=False)
+    first = plan_batch(model_workspace, MODEL, str(source), str(tmp_path / "o"))
+    with pytest.raises(ConflictError, match=f"belongs to batch job {first.id}: `batch resume"):
+        plan_batch(model_workspace, MODEL, str(source), str(tmp_path / "o"))

@@ -42,6 +42,7 @@ __all__ = [
 
 BATCH_KIND = "batch"
 OUTPUT_FORMATS = ("parquet", "csv")
+OUTPUT_OWNER = "_job.json"  # the job an output folder belongs to (see _claim_output)
 JobProgress = Callable[[Job], None]
 
 
@@ -141,6 +142,7 @@ def plan_batch(
         output=output_url,
         rows_total=None if None in rows else sum(r or 0 for r in rows),
     )
+    _claim_output(output_url, job.id)
     if capture:
         root = workspace.settings.state_dir / "capture"
         job = workspace.jobs.update_params(
@@ -377,6 +379,14 @@ def _prepare_output(output: str) -> str:
     if fs.exists(root):
         if not fs.isdir(root):
             raise InvalidInputError(f"output {output} is a file: give a folder")
+        marker = f"{root.rstrip('/')}/{OUTPUT_OWNER}"
+        if fs.exists(marker):
+            owner = json.loads(fs.cat_file(marker))["job_id"]
+            raise ConflictError(
+                f"output folder {output} belongs to batch job {owner}: "
+                f"`batch resume {owner}` finishes it, or give a new folder",
+                details={"output": str(output), "job": owner},
+            )
         if fs.ls(root):
             raise ConflictError(
                 f"output folder {output} is not empty: give a new or empty folder",
@@ -385,6 +395,17 @@ def _prepare_output(output: str) -> str:
     fs.makedirs(root, exist_ok=True)
     url: str = fs.unstrip_protocol(root)
     return url
+
+
+def _claim_output(output: str, job_id: str) -> None:
+    """Mark the output folder as the job's before any part lands in it, so a second
+    job given the same folder is refused even while the first has written nothing
+    (their part files have the same names: they would overwrite each other)."""
+    from fsspec.core import url_to_fs
+
+    fs, root = url_to_fs(output)
+    with fs.open(f"{root.rstrip('/')}/{OUTPUT_OWNER}", "w") as handle:
+        handle.write(json.dumps({"job_id": job_id}))
 
 
 def _forget_missing_outputs(workspace: Workspace, job: Job) -> None:
