@@ -569,3 +569,22 @@ def test_a_second_job_into_the_folder_of_a_job_that_wrote_nothing_yet_is_refused
     first = plan_batch(model_workspace, MODEL, str(source), str(tmp_path / "o"))
     with pytest.raises(ConflictError, match=f"belongs to batch job {first.id}: `batch resume"):
         plan_batch(model_workspace, MODEL, str(source), str(tmp_path / "o"))
+
+
+def test_resume_refuses_an_input_changed_since_planning(
+    model_workspace: Workspace, local_executor: LocalExecutor, tmp_path: Path
+) -> None:
+    """Its planned byte ranges no longer held the same rows: some lost, some twice."""
+    source = tmp_path / "in.csv"
+    new_customers(400, seed=47).to_csv(source, index=False)
+    job = plan_batch(
+        model_workspace, MODEL, str(source), str(tmp_path / "o"), partition_bytes=10_000
+    )
+    assert job.partitions_total > 2
+    new_customers(500, seed=48).to_csv(source, index=False)  # rewritten before it ran
+    with pytest.raises(ConflictError, match=r"in\.csv changed since the job was planned"):
+        run_batch(model_workspace, job.id, executor=local_executor)
+    assert model_workspace.jobs.get(job.id).status is JobStatus.FAILED
+    source.unlink()
+    with pytest.raises(ConflictError, match=r"in\.csv was removed since the job was planned"):
+        run_batch(model_workspace, job.id, executor=local_executor)

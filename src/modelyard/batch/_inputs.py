@@ -27,7 +27,14 @@ import pyarrow as pa
 from modelyard.data._readers import detect_format
 from modelyard.errors import InvalidInputError, NotFoundError
 
-__all__ = ["InputFile", "PlannedPartition", "open_input", "plan_partitions", "resolve_inputs"]
+__all__ = [
+    "InputFile",
+    "PlannedPartition",
+    "input_stamp",
+    "open_input",
+    "plan_partitions",
+    "resolve_inputs",
+]
 
 _GLOB_CHARS = set("*?[")
 _INFER_BYTES = 1 << 20
@@ -117,6 +124,19 @@ def _visible(path: PurePosixPath, root: PurePosixPath) -> bool:
     except ValueError:
         parts = (path.name,)
     return not any(part.startswith((".", "_")) for part in parts)
+
+
+def input_stamp(url: str) -> dict[str, Any]:
+    """What identifies a version of an input file: its size, and its modification
+    time or entity tag where the file system has one. Partitions are byte ranges and
+    row groups of the file as planned: a file changed since then cannot be resumed."""
+    fs, path = _fs(url)
+    info = fs.info(path)
+    stamp: dict[str, Any] = {"size": int(info.get("size") or 0)}
+    for key in ("mtime", "ETag", "etag", "LastModified", "last_modified"):
+        if info.get(key) is not None:
+            stamp[key] = str(info[key])
+    return stamp
 
 
 def _known_suffix(path: str) -> bool:

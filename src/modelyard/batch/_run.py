@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelyard.batch._budget import ErrorBudget
-from modelyard.batch._inputs import plan_partitions, resolve_inputs
+from modelyard.batch._inputs import input_stamp, plan_partitions, resolve_inputs
 from modelyard.batch._manifest import build_manifest, write_manifest
 from modelyard.batch._partition import PartitionTask, score_partition
 from modelyard.batch._scorer import ModelSource
@@ -126,6 +126,7 @@ def plan_batch(
         "artifact_url": workspace.settings.resolved_artifact_url,
         "task": manifest["task"],
         "inputs": [f.url for f in files],
+        "input_stamps": {f.url: input_stamp(f.url) for f in files},
         "output_format": output_format,
         "keep": keep,
         "max_errors": str(budget),
@@ -185,6 +186,8 @@ def run_batch(
     rows_this_run = 0
     cancelled = False
     try:
+        pending = jobs.partitions(job.id, committed=False)
+        _check_inputs_unchanged(params, {p.spec["file"] for p in pending})
         _forget_missing_outputs(workspace, job)
         _drop_temporaries(job)
         pending = jobs.partitions(job.id, committed=False)
@@ -421,6 +424,27 @@ def _forget_missing_outputs(workspace: Workspace, job: Job) -> None:
             gone.append(partition.key)
     if gone:
         workspace.jobs.forget_partitions(job.id, gone)
+
+
+def _check_inputs_unchanged(params: dict[str, Any], files: set[str]) -> None:
+    """Refuse to carry on with input files changed since planning: their planned byte
+    ranges and row groups no longer hold the same rows (some would be lost, some
+    scored twice)."""
+    stamps = params.get("input_stamps") or {}
+    for url in sorted(files):
+        if url not in stamps:
+            continue
+        try:
+            now = input_stamp(url)
+        except FileNotFoundError:
+            now = None
+        if now != stamps[url]:
+            what = "was removed" if now is None else "changed"
+            raise ConflictError(
+                f"input {url} {what} since the job was planned: its rows cannot be "
+                "resumed exactly once; start a new job",
+                details={"file": url, "planned": stamps[url], "now": now},
+            )
 
 
 def _drop_temporaries(job: Job) -> None:
