@@ -12,7 +12,9 @@ processes exactly the same units as the first attempt:
 CSV and JSON-lines column types are inferred once, from the first block of each
 file, and stored with the plan, so every partition of a file reads the same
 schema. The model's input columns are read from CSV as text and checked row by
-row, so one bad value rejects one row, not the partition.
+row, so one bad value (or a line with the wrong number of fields) rejects one
+row, not the partition. Each file's size and modification stamp are stored too
+(:func:`input_stamp`): a file changed since planning is not resumed.
 """
 
 from __future__ import annotations
