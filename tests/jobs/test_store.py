@@ -79,6 +79,12 @@ class TestJobStore:
         with pytest.raises(InvalidInputError, match="not a final"):
             jobs.finish(second.id, JobStatus.RUNNING)
 
+    def test_release_forgets_only_its_own_ownership(self, any_workspace: Workspace) -> None:
+        jobs = any_workspace.jobs
+        job = jobs.start(jobs.create("batch", {}, PLAN).id, owner="elsewhere:1")
+        assert jobs.release(job.id).owner == "elsewhere:1"  # not this process's to release
+        assert jobs.release(job.id, owner="elsewhere:1").owner is None
+
     def test_lookup_by_prefix(self, any_workspace: Workspace) -> None:
         job = any_workspace.jobs.create("batch", {}, [])
         assert any_workspace.jobs.get(job.id[:8]).id == job.id
