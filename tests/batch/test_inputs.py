@@ -34,6 +34,7 @@ def _rows_read(path: Path, partition_bytes: int) -> tuple[list[int], int]:
     trailing_newline=st.booleans(),
     crlf=st.booleans(),
     partition_bytes=st.integers(1, 40),
+    blank_before=st.integers(0, 2),
 )
 def test_byte_ranges_read_every_row_once(
     values: list[int],
@@ -42,11 +43,13 @@ def test_byte_ranges_read_every_row_once(
     trailing_newline: bool,
     crlf: bool,
     partition_bytes: int,
+    blank_before: int,
 ) -> None:
-    """Cuts at, before and after newlines; header-only files; empty lines; no final newline."""
+    """Cuts at, before and after newlines; header-only files; empty lines (before the
+    header too: the header was read as a row); no final newline."""
     if fmt == "jsonl" and not values:
         return  # a JSON-lines file without records has no columns: refused at planning
-    lines = ["a,b"] if fmt == "csv" else []
+    lines = [""] * blank_before + (["a,b"] if fmt == "csv" else [])
     for value, blank in zip(values, blank_after, strict=False):
         lines.append(f"{value},x" if fmt == "csv" else json.dumps({"a": value, "b": "x"}))
         if blank:

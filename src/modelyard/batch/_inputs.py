@@ -225,7 +225,12 @@ def _plan_text(
     if file.compression is not None or file.size <= bytes_per_partition:
         return [(_spec(file, schema=encoded), None)], list(schema.names)
     with open_input(file.url) as handle:
-        header_end = len(handle.readline()) if file.fmt == "csv" else 0
+        header_end = 0
+        while file.fmt == "csv":  # past the header, and the empty lines Arrow skips before it
+            line = handle.readline()
+            header_end += len(line)
+            if not line or line.strip(b"\r\n"):
+                break
         cuts = [header_end]
         target = header_end + bytes_per_partition
         while target < file.size:
@@ -257,7 +262,9 @@ def _header_only(file: InputFile) -> pa.Schema | None:
 
     with open_input(file.url, file.compression) as handle:
         header = handle.readline()
-        if handle.read(1):
+        while header and not header.strip(b"\r\n"):  # empty lines before the header
+            header = handle.readline()
+        if handle.read(1) or not header:
             return None
     if not header.endswith(b"\n"):
         header += b"\n"

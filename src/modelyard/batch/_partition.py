@@ -275,8 +275,11 @@ def _read_csv(
     # the model's inputs as text, checked row by row; the rest as planned
     types = {f.name: pa.string() if f.name in input_names else f.type for f in schema}
     ranged = "byte_range" in spec
-    read = pc.ReadOptions(
-        block_size=_CSV_BLOCK, column_names=schema.names, skip_rows=0 if ranged else 1
+    # a whole file: Arrow reads its header itself (past any empty lines before it)
+    read = (
+        pc.ReadOptions(block_size=_CSV_BLOCK, column_names=schema.names)
+        if ranged
+        else pc.ReadOptions(block_size=_CSV_BLOCK)
     )
     convert = pc.ConvertOptions(column_types=types, strings_can_be_null=True)
     parse = pc.ParseOptions()
