@@ -154,3 +154,19 @@ def test_hidden_schema(
     with live.client() as client:
         error = _error(_post(client, endpoint_name, dict(churn_rows[0], extra=1)))
     assert "expected" not in error["details"] and "extra" in error["message"]
+
+
+def test_an_integer_too_long_to_convert_is_a_4xx(client: httpx.Client, endpoint_name: str) -> None:
+    """json.loads raises a plain ValueError past 4,300 digits: it was a 500 on every protocol."""
+    body = b'{"inputs": [], "n": ' + b"1" * 5000 + b"}"
+    for path in ("predict", "invocations"):
+        response = client.post(
+            f"/endpoints/{endpoint_name}/{path}",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code in (422, 424), response.text
+        assert "4300 digits" in response.text
+    response = client.post(f"/v2/models/{endpoint_name}/infer", content=body)
+    assert "4300 digits" in _error(response)["message"]
+    assert client.get("/v2/health/live").status_code == 200

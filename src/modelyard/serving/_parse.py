@@ -75,6 +75,8 @@ def parse_json(body: bytes) -> Any:
         ) from None
     except RecursionError:
         raise InvalidInputError("malformed JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer over Python's 4,300-digit conversion limit
+        raise InvalidInputError(f"malformed JSON: {exc}") from None
 
 
 def from_json(document: Any, names: list[str]) -> Table:
