@@ -95,6 +95,21 @@ def test_full_queue_drops_are_counted(tmp_path: Path) -> None:
     assert str(table.column("time")[0].as_py()) == "2023-11-14 22:13:20+00:00"
 
 
+def test_an_inference_id_utf8_cannot_hold_loses_no_record(tmp_path: Path) -> None:
+    """A KServe id is any JSON string: a lone surrogate made its whole batch unwritable."""
+    writer = CaptureWriter(tmp_path)
+    for i, inference_id in enumerate(["ok", "\ud800", None, "caf\u00e9"]):
+        writer.offer(
+            CaptureRecord(
+                1_700_000_000.0, "e", "a", "m:1", False, str(i), inference_id, 1.0, 200, "", "", ""
+            )
+        )
+    writer.close()
+    table = _read(tmp_path).sort_by("request_id")
+    assert writer.failed == 0 and writer.written == 4
+    assert table.column("inference_id").to_pylist() == ["ok", "?", None, "caf\u00e9"]
+
+
 def test_sampling_and_shadow_capture(
     gateway_factory: Callable[..., Any],
     endpoint_name: str,

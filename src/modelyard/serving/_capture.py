@@ -134,6 +134,7 @@ class CaptureWriter:
             name = f"part-{time.time_ns()}-{os.getpid()}-{self._files}.parquet"
             try:
                 columns = list(zip(*records, strict=True))
+                columns[6] = tuple(_utf8(v) for v in columns[6])  # inference_id
                 micros = [round(t * 1_000_000) for t in columns[0]]
                 arrays: list[Any] = [
                     pa.array(micros, pa.int64()).cast(schema.field("time").type),
@@ -151,6 +152,14 @@ class CaptureWriter:
             except (OSError, ValueError, TypeError, pa.ArrowException) as exc:  # never fatal
                 self.failed += len(records)
                 log.error("capture: %d records for %s not written: %s", len(records), endpoint, exc)
+
+
+def _utf8(text: str | None) -> str | None:
+    """``text`` as UTF-8 can hold it: a KServe id is any JSON string, lone surrogates
+    too, and one such id made the whole batch of records around it unwritable."""
+    if text is None or text.isascii():
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _schema(pa: Any) -> Any:
