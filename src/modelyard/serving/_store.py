@@ -121,9 +121,10 @@ class EndpointStore:
         Raises:
             NotFoundError: no such endpoint or model.
             InvalidInputError: the new configuration cannot be served.
+            ConflictError: another change was stored since this one read the endpoint.
         """
-        current = self.get(name).config
-        config = current
+        current = self.get(name)
+        config = current.config
         if variants is not None:
             config = replace(config, variants=tuple(variants))
         if weights is not None:
@@ -135,7 +136,7 @@ class EndpointStore:
         if hide_schema is not None:
             config = replace(config, hide_schema=hide_schema)
         config = self._resolve(config.check())
-        return self._append(name, config, "update", actor)
+        return self._append(name, config, "update", actor, expect=current.config_version)
 
     def rollback(self, name: str, to: int | None = None, *, actor: str | None = None) -> Endpoint:
         """Return to the configuration before the current one (or to version ``to``).
@@ -231,25 +232,38 @@ class EndpointStore:
         actor: str | None,
         expect: int | None = None,
     ) -> Endpoint:
-        with self._metadata.session() as session:
-            row = self._row(session, name)
-            if expect is not None and row.config_version != expect:
-                raise ConflictError(f"endpoint {name} changed while rolling back; try again")
-            version = row.config_version + 1
-            session.add(
-                EndpointConfigRow(
-                    endpoint_id=row.id,
-                    version=version,
-                    config=config.to_dict(),
-                    action=action,
-                    actor=_actor(actor),
+        """Store ``config`` as the next version, if the endpoint is still at ``expect``.
+
+        A change reads the endpoint, then writes: two at once would both build on
+        the same version (the later undoing the earlier, or failing on the unique
+        version); the second is refused as a conflict instead.
+        """
+        conflict = ConflictError(
+            f"endpoint {name} was changed by someone else during this {action}; try again",
+            details={"endpoint": name},
+        )
+        try:
+            with self._metadata.session() as session:
+                row = self._row(session, name)
+                if expect is not None and row.config_version != expect:
+                    raise conflict
+                version = row.config_version + 1
+                session.add(
+                    EndpointConfigRow(
+                        endpoint_id=row.id,
+                        version=version,
+                        config=config.to_dict(),
+                        action=action,
+                        actor=_actor(actor),
+                    )
                 )
-            )
-            row.config = config.to_dict()
-            row.config_version = version
-            row.updated_at = utcnow()
-            session.flush()
-            return _endpoint(row)
+                row.config = config.to_dict()
+                row.config_version = version
+                row.updated_at = utcnow()
+                session.flush()
+                return _endpoint(row)
+        except SqlIntegrityError:  # the same version stored at once (or the row deleted)
+            raise conflict from None
 
     def _row(self, session: Session, name: str) -> EndpointRow:
         row = session.scalars(select(EndpointRow).where(EndpointRow.name == name)).first()
