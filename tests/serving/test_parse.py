@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from modelyard.errors import InvalidInputError, SchemaMismatchError
+from modelyard.serving._kserve import parse_kserve
 from modelyard.serving._parse import UnsupportedMediaError, parse_body
 from modelyard.serving._schema import InputField, Signature
 
@@ -104,3 +108,30 @@ def test_signature_converts_and_names_bad_values() -> None:
         ],
         1000.0,
     )
+
+
+@given(
+    shape=st.lists(st.integers(-3, 4) | st.integers(10**50, 10**60), min_size=1, max_size=4),
+    n=st.integers(1, 12),
+)
+def test_kserve_shape_is_checked_against_the_values(shape: list[int], n: int) -> None:
+    """A shape is accepted exactly when its sizes multiply to the number of values."""
+    document = {"inputs": [{"name": "age", "shape": shape, "data": list(range(n))}]}
+    product = 1
+    for size in shape:
+        product *= size
+    if product == n and min(shape) >= 0:
+        with pytest.raises(InvalidInputError, match="missing column 'plan'"):
+            parse_kserve(document, NAMES)
+    else:
+        with pytest.raises(InvalidInputError, match="does not match"):
+            parse_kserve(document, NAMES)
+
+
+def test_kserve_shape_of_huge_sizes_is_refused_at_once() -> None:
+    """A thousand 4,000-digit sizes: multiplying them all out held the event loop for minutes."""
+    shape = [10**4000] * 1000
+    started = time.monotonic()
+    with pytest.raises(InvalidInputError, match="does not match"):
+        parse_kserve({"inputs": [{"name": "age", "shape": shape, "data": [1]}]}, NAMES)
+    assert time.monotonic() - started < 5
