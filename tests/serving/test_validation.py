@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -170,3 +171,24 @@ def test_an_integer_too_long_to_convert_is_a_4xx(client: httpx.Client, endpoint_
     response = client.post(f"/v2/models/{endpoint_name}/infer", content=body)
     assert "4300 digits" in _error(response)["message"]
     assert client.get("/v2/health/live").status_code == 200
+
+
+def test_a_compressed_body_is_refused_by_name(
+    client: httpx.Client, endpoint_name: str, rows: list[dict[str, Any]]
+) -> None:
+    """A gzip body was answered as 'not UTF-8 text', which does not say what to change."""
+    response = client.post(
+        f"/endpoints/{endpoint_name}/predict",
+        content=gzip.compress(json.dumps(rows[0]).encode()),
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+    )
+    assert response.status_code == 415
+    error = _error(response)
+    assert "Content-Encoding: gzip" in error["message"]
+    assert error["details"] == {"content_encoding": "gzip"}
+    plain = client.post(
+        f"/endpoints/{endpoint_name}/predict",
+        json=rows[0],
+        headers={"content-encoding": "identity"},
+    )
+    assert plain.status_code == 200, plain.text

@@ -26,7 +26,7 @@ from typing import Any
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
 from modelyard.serving._gateway import BodyTooLargeError, Gateway, Outcome
 from modelyard.serving._kserve import kserve_response, parse_kserve, read_kserve
-from modelyard.serving._parse import parse_body
+from modelyard.serving._parse import UnsupportedMediaError, parse_body
 from modelyard.serving._variant import prediction_body
 
 __all__ = ["InvocationHandler", "invocation_route"]
@@ -72,6 +72,7 @@ class InvocationHandler:
         content_type = headers.get("content-type", "")
         try:
             gateway.guard.check(headers.get("authorization"), "invoke")
+            _check_encoding(headers.get("content-encoding"))
             body = await _read_body(receive, headers, gateway.options.max_body_bytes)
             if name is None:
                 outcome.endpoint = gateway.single()
@@ -111,6 +112,16 @@ class InvocationHandler:
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
         gateway.finish(outcome, status, body, payload, content_type)
+
+
+def _check_encoding(encoding: str | None) -> None:
+    """Refuse a compressed body by name (it was reported as text that is not UTF-8)."""
+    if encoding is not None and encoding.strip().lower() not in ("", "identity"):
+        raise UnsupportedMediaError(
+            f"compressed request bodies are not accepted (Content-Encoding: {encoding[:40]}): "
+            "send the body uncompressed",
+            details={"content_encoding": encoding[:40]},
+        )
 
 
 def _safe_header(text: str) -> bool:
