@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
+import warnings
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -135,3 +138,25 @@ def test_kserve_shape_of_huge_sizes_is_refused_at_once() -> None:
     with pytest.raises(InvalidInputError, match="does not match"):
         parse_kserve({"inputs": [{"name": "age", "shape": shape, "data": [1]}]}, NAMES)
     assert time.monotonic() - started < 5
+
+
+@given(
+    value=st.floats(allow_nan=False)
+    | st.integers(-(10**60), 10**60)
+    | st.floats(allow_nan=False).map(repr)
+)
+def test_a_number_is_accepted_only_if_float32_holds_it(value: float | int | str) -> None:
+    """Past float32's range the model's cast overflowed to infinity: a 500, not a 422."""
+    table = parse_body(
+        json.dumps({"age": value, "plan": "a", "active": None}).encode(), "", SIGNATURE.names
+    )
+    number = float(value)
+    if abs(number) <= float(np.finfo(np.float32).max):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the cast the model makes, overflow an error
+            checked = SIGNATURE.check(table, reject_unexpected=False)["age"]
+            assert np.isfinite(np.asarray(checked, dtype=np.float32)).all()
+    else:
+        with pytest.raises(SchemaMismatchError, match=r"between -3\.4e38 and 3\.4e38") as caught:
+            SIGNATURE.check(table, reject_unexpected=False)
+        assert caught.value.details["column"] == "age"

@@ -192,3 +192,15 @@ def test_a_compressed_body_is_refused_by_name(
         headers={"content-encoding": "identity"},
     )
     assert plain.status_code == 200, plain.text
+
+
+def test_a_number_float32_cannot_hold_is_a_4xx(
+    client: httpx.Client, endpoint_name: str, rows: list[dict[str, Any]]
+) -> None:
+    """1e300 passed validation and overflowed in the model's float32 cast: a 500."""
+    numeric = next(k for k, v in rows[0].items() if isinstance(v, float))
+    for value in (1e300, -3.5e38, "1e39"):
+        response = _post(client, endpoint_name, dict(rows[0], **{numeric: value}))
+        error = _error(response)
+        assert error["details"]["column"] == numeric and "3.4e38" in error["message"]
+    assert _post(client, endpoint_name, dict(rows[0], **{numeric: 3e38})).status_code == 200

@@ -21,6 +21,10 @@ __all__ = ["InputField", "Signature"]
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 _BOOLEAN_TEXT = _TRUE | _FALSE
+# Models read float32 features: a larger magnitude overflows to infinity in the cast
+# (a RuntimeWarning, or a 500 where warnings are errors) and is refused here instead.
+_LARGEST = 3.4028234663852886e38
+_OUT_OF_RANGE = "must be a finite number between -3.4e38 and 3.4e38"
 
 
 @dataclass(frozen=True)
@@ -118,12 +122,12 @@ def _number(field: InputField, value: Any, row: int) -> float | None:
         if math.isnan(value):
             _missing(field, row, value)
             return None
-        if math.isinf(value):
-            raise _bad(field, row, "must be a finite number", value)
+        if not -_LARGEST <= value <= _LARGEST:
+            raise _bad(field, row, _OUT_OF_RANGE, value)
         return float(value)
     if kind is int:
-        if abs(value) > 1e300:
-            raise _bad(field, row, "must be a finite number", value)
+        if not -_LARGEST <= value <= _LARGEST:
+            raise _bad(field, row, _OUT_OF_RANGE, value)
         return float(value)
     if value is None:
         _missing(field, row, value)
@@ -137,8 +141,8 @@ def _number(field: InputField, value: Any, row: int) -> float | None:
             number = float(text)
         except ValueError:
             raise _bad(field, row, f"must be a number, got {value[:50]!r}", value) from None
-        if not math.isfinite(number):
-            raise _bad(field, row, "must be a finite number", value)
+        if not -_LARGEST <= number <= _LARGEST:
+            raise _bad(field, row, _OUT_OF_RANGE, value)
         return number
     raise _bad(field, row, f"must be a number, got {kind.__name__}", value)
 
