@@ -252,5 +252,8 @@ def _next_steps(root: Path, tour: _Tour) -> None:
         f"modelyard -w {root} runs reproduce {tour.facts.get('run:churn', '')[:8]}",
         f"modelyard -w {root} model predict churn:production --input "
         f"{tour.scratch / 'new-customers.csv'}",
+        f"modelyard -w {root} batch list",
+        f"modelyard -w {root} endpoint list",
+        f"modelyard -w {root} serve --port 8080   # then POST to /endpoints/churn-api/invocations",
     ):
         console.print(f"  [green]{command}[/]")
