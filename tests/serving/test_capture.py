@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
 
-from modelyard.serving import CaptureWriter, VariantConfig
+from modelyard.serving import CaptureWriter, GatewayOptions, VariantConfig
 from modelyard.serving._capture import CaptureRecord
+from modelyard.serving._gateway import Gateway
 from modelyard.workspace import Workspace
 from tests.serving.conftest import ServeProcess
 
@@ -144,3 +146,18 @@ def test_sampling_and_shadow_capture(
     assert set(table.column("variant").to_pylist()) == {"s"}
     assert all(table.column("shadow").to_pylist())
     assert all("predictions" in json.loads(r) for r in table.column("response").to_pylist())
+
+
+def test_shadow_copies_left_at_shutdown_are_counted(workspace: Workspace) -> None:
+    """Shadow copies still waiting when the drain time ran out were lost without a count."""
+    gateway = Gateway(workspace, GatewayOptions(access_log=False, shadow_drain_seconds=0.05))
+
+    async def shut_down_with_a_backlog() -> None:
+        gateway._shadows = asyncio.Queue()
+        for _ in range(3):  # no shadow worker runs: nothing takes them
+            gateway._shadows.put_nowait(cast(Any, ("state", "outcome", "{}")))
+        await gateway.stop()
+
+    asyncio.run(shut_down_with_a_backlog())
+    assert gateway.shadow_dropped == 3
+    assert b"modelyard_shadow_dropped 3.0" in gateway.metrics.render()

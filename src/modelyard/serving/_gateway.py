@@ -52,6 +52,8 @@ class GatewayOptions:
         capture_dir: where captured traffic goes (default ``<state_dir>/capture``).
         capture_queue: capture records held in memory at most.
         shadow_queue: shadow copies waiting at most (more are dropped and counted).
+        shadow_drain_seconds: on shutdown, how long waiting shadow copies may take;
+            those still waiting then are dropped and counted.
         cors_origins: origins allowed by CORS (none: CORS off).
         access_log: write one structured log line per invocation.
         freeze_gc: after loading, exclude every existing object from garbage
@@ -65,6 +67,7 @@ class GatewayOptions:
     capture_dir: Path | None = None
     capture_queue: int = 100_000
     shadow_queue: int = 10_000
+    shadow_drain_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
     access_log: bool = True
     freeze_gc: bool = False
@@ -147,7 +150,11 @@ class Gateway:
         self.ready = False
         if self._shadows is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._shadows.join(), timeout=10)
+                await asyncio.wait_for(
+                    self._shadows.join(), timeout=self.options.shadow_drain_seconds
+                )
+            # copies never run are dropped, and counted (they were lost silently)
+            self.shadow_dropped += self._shadows.qsize()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
