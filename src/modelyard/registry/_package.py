@@ -177,10 +177,7 @@ class LoadedModel:
         if len(data) == 0:
             raise InvalidInputError("no rows to predict")
         if self._engine is not None:
-            # adapt + apply directly: the same as transform, minus scikit-learn's
-            # set_output wrapper, which costs more than the graph for one row
-            matrix = self._recipe.apply(self._recipe.adapter.adapt(data))
-            output = self._engine.run(matrix)
+            output = self._engine.run(self._matrix(data))
         elif self.task == "regression":
             output = np.asarray(self._pipeline.predict(data), dtype=np.float64)
         else:
@@ -200,11 +197,21 @@ class LoadedModel:
         """
         if self._engine is None:
             return self.predict(pd.DataFrame(dict(columns)))
-        adapted = self._recipe.adapter.adapt(columns)
-        output = self._engine.run(self._recipe.apply(adapted))
+        output = self._engine.run(self._matrix(columns))
         if self.task == "regression":
             return Prediction(output.reshape(-1), None, None, self.flavor)
         return Prediction(self._decide(output), output, self.classes, self.flavor)
+
+    def _matrix(self, data: Any) -> npt.NDArray[Any]:
+        """The recipe's output: in plain Python for one row given as lists (a
+        request), else adapt + apply (the same as ``transform`` minus scikit-learn's
+        output wrapper, which costs more than the graph for a few rows)."""
+        from modelyard.features._row import row_matrix
+
+        matrix = row_matrix(self._recipe, data)
+        if matrix is None:
+            matrix = self._recipe.apply(self._recipe.adapter.adapt(data))
+        return matrix
 
     def _decide(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
         classes = self._class_array

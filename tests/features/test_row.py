@@ -1,0 +1,151 @@
+"""One row in plain Python gives exactly the matrix of the vectorised recipe."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modelyard import datasets
+from modelyard.errors import SchemaMismatchError
+from modelyard.features import FeatureRecipe, InputAdapter
+from modelyard.features._row import row_matrix
+
+ADAPTER = InputAdapter(
+    numeric=("amount", "count"),
+    boolean=("flag",),
+    categorical=("plan", "city"),
+    datetime=("when",),
+)
+
+
+def _recipe(scale: bool, high_cardinality: str) -> FeatureRecipe:
+    rng = np.random.default_rng(0)
+    n = 400
+    amount = rng.normal(50, 10, n)
+    amount[rng.random(n) < 0.1] = np.nan
+    frame = pd.DataFrame(
+        {
+            "amount": amount,
+            "count": rng.integers(0, 5, n),
+            "flag": rng.random(n) < 0.5,
+            "plan": rng.choice(["basic", "pro", "team"], n),
+            "city": [f"city{i}" for i in rng.integers(0, 40, n)],
+            "when": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 9e6, n), "s"),
+        }
+    )
+    frame.loc[::17, "plan"] = None
+    target = (frame["count"] > 2).astype(int)
+    recipe = FeatureRecipe(
+        adapter=ADAPTER, scale=scale, one_hot_max_categories=5, high_cardinality=high_cardinality
+    )
+    return recipe.fit(frame, target)
+
+
+RECIPES = [_recipe(False, "ordinal"), _recipe(True, "target")]
+
+values = st.fixed_dictionaries(
+    {
+        "amount": st.one_of(
+            st.none(),
+            st.floats(-1e30, 1e30) | st.just(float("nan")),
+            st.integers(-1000, 1000),
+            st.sampled_from(["12.5", " 7 "]),
+        ),
+        "count": st.one_of(st.none(), st.integers(0, 9), st.booleans()),
+        "flag": st.one_of(st.none(), st.booleans(), st.sampled_from(["yes", "N", "1", 0, 1.0])),
+        "plan": st.one_of(
+            st.none(),
+            st.sampled_from(["basic", "pro", "team", "new"]),
+            st.integers(0, 3),
+            st.floats(0, 3).map(float),
+            st.booleans(),
+        ),
+        "city": st.one_of(st.none(), st.sampled_from(["city1", "city39", "elsewhere"])),
+        "when": st.one_of(
+            st.none(),
+            st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2050, 1, 1)).map(
+                lambda moment: moment.replace(microsecond=0).isoformat()
+            ),
+        ),
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=values, which=st.integers(0, 1), as_arrays=st.booleans())
+def test_one_row_matches_the_vectorised_recipe(
+    record: dict[str, object], which: int, as_arrays: bool
+) -> None:
+    recipe = RECIPES[which]
+    columns = {name: [value] for name, value in record.items()}
+    if as_arrays:
+        columns = {name: np.asarray(value) for name, value in columns.items()}
+    fast = row_matrix(recipe, columns)
+    assert fast is not None
+    slow = recipe.apply(recipe.adapter.adapt(columns))
+    assert fast.dtype == slow.dtype and fast.shape == slow.shape
+    np.testing.assert_array_equal(fast, slow)
+
+
+def test_unusual_input_takes_the_vectorised_path() -> None:
+    recipe = RECIPES[0]
+    row = {
+        "amount": [1.0],
+        "count": [1],
+        "flag": [True],
+        "plan": ["pro"],
+        "city": ["city1"],
+        "when": ["2024-02-03T04:05:06"],
+    }
+    assert row_matrix(recipe, {**row, "amount": [1.0, 2.0]}) is None  # two rows
+    assert row_matrix(recipe, {k: v for k, v in row.items() if k != "plan"}) is None  # missing
+    assert row_matrix(recipe, {**row, "plan": [{"a": 1}]}) is None  # an object
+    assert row_matrix(recipe, pd.DataFrame(row)) is None
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("amount", "lots", "column 'amount' must be numeric"),
+        ("flag", "maybe", "column 'flag' must be boolean"),
+    ],
+)
+def test_bad_values_raise_what_the_vectorised_path_raises(
+    column: str, value: str, message: str
+) -> None:
+    recipe = RECIPES[0]
+    row = {
+        "amount": [1.0],
+        "count": [1],
+        "flag": [True],
+        "plan": ["pro"],
+        "city": ["city1"],
+        "when": ["2024-02-03T04:05:06"],
+        column: [value],
+    }
+    with pytest.raises(SchemaMismatchError, match=message):
+        row_matrix(recipe, row)
+    with pytest.raises(SchemaMismatchError, match=message):
+        recipe.apply(recipe.adapter.adapt(row))
+
+
+def test_loaded_churn_rows_match(tmp_path: object) -> None:
+    frame = datasets.churn(50, seed=3).drop(columns=["churned"])
+    recipe = FeatureRecipe(
+        adapter=InputAdapter(
+            numeric=("tenure_months", "monthly_charges", "total_charges"),
+            boolean=("paperless_billing",),
+            categorical=("contract", "region"),
+            datetime=("signup_date",),
+        )
+    ).fit(frame)
+    for index in range(len(frame)):
+        row = {name: [frame[name].iloc[index]] for name in frame.columns}
+        fast = row_matrix(recipe, row)
+        assert fast is not None
+        np.testing.assert_array_equal(fast, recipe.transform(frame.iloc[[index]]))
