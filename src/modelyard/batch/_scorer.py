@@ -9,7 +9,6 @@ digest when the driver's unpacked copy is not there.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -56,22 +55,10 @@ def _package_dir(source: ModelSource) -> Path:
     if source.local_dir and (Path(source.local_dir) / ".complete").exists():
         return Path(source.local_dir)
     from modelyard.artifacts import FsspecArtifactStore
-    from modelyard.registry._archive import unpack_archive
+    from modelyard.registry._archive import unpacked_package
 
     cache = Path(tempfile.gettempdir()) / "modelyard-packages"
-    target = cache / source.digest
-    if (target / ".complete").exists():
-        return target
-    cache.mkdir(parents=True, exist_ok=True)
-    data = FsspecArtifactStore(source.artifact_url).get_bytes(source.digest)  # verified
-    staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=cache))
-    unpack_archive(data, staging)
-    (staging / ".complete").touch()
-    try:
-        staging.rename(target)
-    except OSError:  # another worker unpacked it first
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return unpacked_package(FsspecArtifactStore(source.artifact_url), source.digest, cache)
 
 
 class Scorer:

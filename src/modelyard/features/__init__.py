@@ -2,7 +2,9 @@
 
 from modelyard.features._adapter import (
     DATETIME_PARTS,
+    FALSE_WORDS,
     MISSING_CATEGORY,
+    TRUE_WORDS,
     AdaptedColumn,
     InputAdapter,
 )
@@ -11,7 +13,9 @@ from modelyard.features._recipe import FeatureRecipe
 
 __all__ = [
     "DATETIME_PARTS",
+    "FALSE_WORDS",
     "MISSING_CATEGORY",
+    "TRUE_WORDS",
     "AdaptedColumn",
     "FeatureRecipe",
     "InputAdapter",

@@ -32,14 +32,21 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from modelyard.errors import SchemaMismatchError
 
-__all__ = ["DATETIME_PARTS", "MISSING_CATEGORY", "AdaptedColumn", "InputAdapter"]
+__all__ = [
+    "DATETIME_PARTS",
+    "FALSE_WORDS",
+    "MISSING_CATEGORY",
+    "TRUE_WORDS",
+    "AdaptedColumn",
+    "InputAdapter",
+]
 
 MISSING_CATEGORY = "__missing__"
 DATETIME_PARTS = ("year", "month", "dayofweek", "hour", "days_since_ref")
 _REFERENCE = np.datetime64("2000-01-01T00:00:00", "s")
 _REFERENCE_EPOCH = int(_REFERENCE.astype(np.int64))
-_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
-_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
 
 @dataclass(frozen=True)
@@ -192,9 +199,9 @@ def _as_boolean(name: str, values: Any) -> npt.NDArray[np.float64]:
             result[index] = float(value)
             continue
         text = str(value).strip().lower()
-        if text in _TRUE:
+        if text in TRUE_WORDS:
             result[index] = 1.0
-        elif text in _FALSE:
+        elif text in FALSE_WORDS:
             result[index] = 0.0
         else:
             raise SchemaMismatchError(

@@ -21,9 +21,9 @@ import pandas as pd
 
 from modelyard.errors import SchemaMismatchError
 from modelyard.features._adapter import (
-    _FALSE,
-    _TRUE,
+    FALSE_WORDS,
     MISSING_CATEGORY,
+    TRUE_WORDS,
     _as_date_parts,
 )
 
@@ -99,9 +99,9 @@ def _flag(name: str, value: Any) -> float | None:
     if not isinstance(value, (str, int, float, np.integer, np.floating)):
         return None
     text = str(value).strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return 1.0
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return 0.0
     raise SchemaMismatchError(
         f"column {name!r} must be boolean, got {value!r}",

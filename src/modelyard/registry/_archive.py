@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+import shutil
 import tarfile
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelyard.errors import IntegrityError
 
-__all__ = ["pack_directory", "unpack_archive"]
+if TYPE_CHECKING:
+    from modelyard.artifacts import ArtifactStore
+
+__all__ = ["pack_directory", "unpack_archive", "unpacked_package"]
 
 
 def pack_directory(directory: Path) -> bytes:
@@ -42,3 +48,24 @@ def unpack_archive(data: bytes, destination: Path) -> Path:
                 raise IntegrityError(f"model package member {member.name!r} is not allowed")
         archive.extractall(destination, filter="data")
     return destination
+
+
+def unpacked_package(artifacts: ArtifactStore, digest: str, cache: Path) -> Path:
+    """``cache/<digest>``: the package fetched (hash verified) and unpacked once.
+
+    Unpacked into a staging folder and renamed into place with a ``.complete``
+    marker, so processes racing to unpack the same package never see half of it.
+    """
+    target = cache / digest
+    if (target / ".complete").exists():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    data = artifacts.get_bytes(digest)  # verifies the hash
+    staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=cache))
+    unpack_archive(data, staging)
+    (staging / ".complete").touch()
+    try:
+        staging.rename(target)
+    except OSError:  # another process unpacked it first
+        shutil.rmtree(staging, ignore_errors=True)
+    return target

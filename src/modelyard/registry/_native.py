@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from modelyard.registry._onnx import parity_difference
+
 __all__ = ["NATIVE_FILES", "NATIVE_TOLERANCE", "NativeModel", "NativeOutcome", "export_native"]
 
 NATIVE_TOLERANCE = 1e-6
@@ -84,13 +86,7 @@ def export_native(
         predicted = NativeModel(library, data, classification=classification).run(check_rows)
     except Exception as exc:  # any export failure means: no native flavor
         return NativeOutcome(library, None, None, f"export failed: {type(exc).__name__}: {exc}")
-    reference = np.asarray(reference, dtype=np.float64)
-    if predicted.shape != reference.shape:
-        return NativeOutcome(library, None, None, "native outputs have another shape")
-    error = np.abs(predicted - reference)
-    if not classification:  # relative on regression values, as for ONNX
-        error = error / np.maximum(np.abs(reference), 1.0)
-    difference = float(np.max(error)) if predicted.size else 0.0
+    difference = parity_difference(predicted, reference, classification)  # as for ONNX
     if not np.isfinite(difference) or difference > NATIVE_TOLERANCE:
         reason = f"native outputs differ from the pipeline's by {difference:.3g}"
         return NativeOutcome(library, None, difference, reason)

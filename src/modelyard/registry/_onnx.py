@@ -109,7 +109,7 @@ def compile_onnx(
     except Exception as exc:  # any converter or runtime failure means: no ONNX flavor
         reason = f"conversion failed: {type(exc).__name__}: {_first_line(exc)}"
         return OnnxOutcome(None, None, metric, 0, reason)
-    difference = _difference(predicted, reference, classification)
+    difference = parity_difference(predicted, reference, classification)
     if not np.isfinite(difference) or difference > ONNX_TOLERANCE:
         reason = (
             f"ONNX outputs differ from the pipeline's by {difference:.3g} "
@@ -139,9 +139,11 @@ def _convert(estimator: Any, n_features: int, classification: bool) -> bytes:
     return data
 
 
-def _difference(
+def parity_difference(
     predicted: npt.NDArray[np.float64], reference: npt.NDArray[np.float64], classification: bool
 ) -> float:
+    """Largest absolute difference of probabilities, or relative difference of
+    regression values (scaled by at least 1); infinite when the shapes differ."""
     predicted = np.asarray(predicted, dtype=np.float64)
     reference = np.asarray(reference, dtype=np.float64)
     if predicted.shape != reference.shape:

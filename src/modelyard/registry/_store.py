@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from sqlalchemy.orm import Session
 from modelyard.artifacts import ArtifactStore
 from modelyard.data._version import check_name
 from modelyard.errors import ConflictError, InvalidInputError, NotFoundError
-from modelyard.metadata import MetadataStore
+from modelyard.metadata import MetadataStore, actor_name
 from modelyard.metadata._tables import (
     ModelAliasRow,
     ModelEventRow,
@@ -23,7 +21,7 @@ from modelyard.metadata._tables import (
     ModelVersionRow,
     utcnow,
 )
-from modelyard.registry._archive import pack_directory, unpack_archive
+from modelyard.registry._archive import pack_directory, unpacked_package
 from modelyard.registry._package import LoadedModel, load_model
 from modelyard.registry._records import (
     ApprovalStatus,
@@ -34,15 +32,6 @@ from modelyard.registry._records import (
 )
 
 __all__ = ["ModelRegistry"]
-
-
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 class ModelRegistry:
@@ -101,7 +90,7 @@ class ModelRegistry:
                     algorithm=algorithm,
                     status=status.value,
                     status_reason=status_reason,
-                    status_by=_actor(actor) if status is not ApprovalStatus.PENDING else None,
+                    status_by=actor_name(actor) if status is not ApprovalStatus.PENDING else None,
                     status_at=utcnow() if status is not ApprovalStatus.PENDING else None,
                     run_id=run_id,
                     metrics=metrics,
@@ -115,7 +104,7 @@ class ModelRegistry:
                         model_id=model.id,
                         version=row.version,
                         kind="registered",
-                        actor=_actor(actor),
+                        actor=actor_name(actor),
                         details={"status": status.value, "reason": status_reason},
                     )
                 )
@@ -179,27 +168,11 @@ class ModelRegistry:
     def package_path(self, ref: str | ModelRef | ModelVersion) -> Path:
         """A local directory holding the version's verified, unpacked package."""
         version = ref if isinstance(ref, ModelVersion) else self.get(ref)
-        target = self._cache / version.package_digest
-        marker = target / ".complete"
-        if marker.exists():
-            return target
-        data = self._artifacts.get_bytes(version.package_digest)  # verifies the hash
-        staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=self._ensure_cache()))
-        unpack_archive(data, staging)
-        (staging / ".complete").touch()
-        try:
-            staging.rename(target)
-        except OSError:  # another process unpacked it first
-            shutil.rmtree(staging, ignore_errors=True)
-        return target
+        return unpacked_package(self._artifacts, version.package_digest, self._cache)
 
     def load(self, ref: str | ModelRef | ModelVersion, prefer: str = "onnx") -> LoadedModel:
         """A verified, ready-to-predict model (the ONNX flavor when it has one)."""
         return load_model(self.package_path(ref), prefer=prefer)
-
-    def _ensure_cache(self) -> Path:
-        self._cache.mkdir(parents=True, exist_ok=True)
-        return self._cache
 
     # -- changing --------------------------------------------------------------
 
@@ -218,7 +191,7 @@ class ModelRegistry:
             previous = row.status
             row.status = status.value
             row.status_reason = reason
-            row.status_by = _actor(actor)
+            row.status_by = actor_name(actor)
             row.status_at = utcnow()
             session.add(
                 ModelEventRow(
@@ -259,7 +232,7 @@ class ModelRegistry:
                     model_id=model.id,
                     version=version.version,
                     kind="alias",
-                    actor=_actor(actor),
+                    actor=actor_name(actor),
                     details={"alias": alias, "from": previous, "to": version.version},
                 )
             )
@@ -277,7 +250,7 @@ class ModelRegistry:
                     model_id=model.id,
                     version=row.version,
                     kind="alias_removed",
-                    actor=_actor(actor),
+                    actor=actor_name(actor),
                     details={"alias": alias},
                 )
             )

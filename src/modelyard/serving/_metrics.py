@@ -45,36 +45,36 @@ class GatewayMetrics:
             ["endpoint", "variant"],
             registry=self.registry,
         )
-        depth = Gauge(
-            "modelyard_capture_queue_depth",
-            "Capture records waiting to be written.",
-            registry=self.registry,
-        )
-        depth.set_function(lambda: float(capture.depth))
-        dropped = Gauge(
-            "modelyard_capture_dropped",
-            "Capture records dropped because the queue was full.",
-            registry=self.registry,
-        )
-        dropped.set_function(lambda: float(capture.dropped))
-        written = Gauge(
-            "modelyard_capture_written",
-            "Capture records written to Parquet.",
-            registry=self.registry,
-        )
-        written.set_function(lambda: float(capture.written))
-        failed = Gauge(
-            "modelyard_capture_failed",
-            "Capture records that could not be written (disk full, bad path).",
-            registry=self.registry,
-        )
-        failed.set_function(lambda: float(capture.failed))
-        shadows = Gauge(
-            "modelyard_shadow_dropped",
-            "Shadow copies dropped because the shadow queue was full.",
-            registry=self.registry,
-        )
-        shadows.set_function(lambda: float(shadow_dropped()))
+        # gauges read from their owner at scrape time, so nothing has to be kept in step
+        readings: list[tuple[str, str, Callable[[], float]]] = [
+            (
+                "modelyard_capture_queue_depth",
+                "Capture records waiting to be written.",
+                lambda: float(capture.depth),
+            ),
+            (
+                "modelyard_capture_dropped",
+                "Capture records dropped because the queue was full.",
+                lambda: float(capture.dropped),
+            ),
+            (
+                "modelyard_capture_written",
+                "Capture records written to Parquet.",
+                lambda: float(capture.written),
+            ),
+            (
+                "modelyard_capture_failed",
+                "Capture records that could not be written (disk full, bad path).",
+                lambda: float(capture.failed),
+            ),
+            (
+                "modelyard_shadow_dropped",
+                "Shadow copies dropped because the shadow queue was full.",
+                lambda: float(shadow_dropped()),
+            ),
+        ]
+        for name, description, read in readings:
+            Gauge(name, description, registry=self.registry).set_function(read)
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelyard.errors import SchemaMismatchError
+from modelyard.features import FALSE_WORDS, TRUE_WORDS
 from modelyard.serving._parse import Table
 
 __all__ = ["InputField", "Signature"]
 
-_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
-_FALSE = {"false", "f", "no", "n", "0", "0.0"}
-_BOOLEAN_TEXT = _TRUE | _FALSE
+# the feature adapter's words, so a value passes validation exactly when the
+# model can read it
+_TRUE = TRUE_WORDS
+_BOOLEAN_TEXT = TRUE_WORDS | FALSE_WORDS
 # Models read float32 features: a larger magnitude overflows to infinity in the cast
 # (a RuntimeWarning, or a 500 where warnings are errors) and is refused here instead.
 _LARGEST = 3.4028234663852886e38

@@ -9,7 +9,6 @@ to concrete ``name:version`` when stored.
 from __future__ import annotations
 
 import builtins
-import getpass
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from modelyard.errors import AlreadyExistsError, ConflictError, NotFoundError
+from modelyard.metadata import actor_name
 from modelyard.metadata._tables import EndpointConfigRow, EndpointRow, utcnow
 from modelyard.serving._config import (
     Endpoint,
@@ -35,15 +35,6 @@ if TYPE_CHECKING:
     from modelyard.registry import ModelRegistry
 
 __all__ = ["EndpointStore"]
-
-
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 class EndpointStore:
@@ -94,7 +85,7 @@ class EndpointStore:
                         version=1,
                         config=config.to_dict(),
                         action="create",
-                        actor=_actor(actor),
+                        actor=actor_name(actor),
                     )
                 )
                 session.flush()
@@ -254,7 +245,7 @@ class EndpointStore:
                         version=version,
                         config=config.to_dict(),
                         action=action,
-                        actor=_actor(actor),
+                        actor=actor_name(actor),
                     )
                 )
                 row.config = config.to_dict()
