@@ -116,6 +116,23 @@ def test_report_skips_plots_without_data() -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "make", [_binary_evaluation, _multiclass_evaluation, _regression_evaluation]
+)
+def test_every_figure_is_valid_plotly(make: object) -> None:
+    """The figures are plain JSON; Plotly's own schema checks each property here."""
+    import plotly.graph_objects as go
+
+    from modelyard.evaluation._plots import figures_for
+
+    figures = figures_for(make())  # type: ignore[operator]
+    assert figures
+    for plot_id, figure in figures:
+        checked = go.Figure(figure)  # raises ValueError on an unknown or ill-typed property
+        assert len(checked.data) == len(figure["data"]) >= 1, plot_id
+        assert checked.layout.title.text == figure["layout"]["title"]["text"]
+
+
 @pytest.mark.slow
 def test_reports_render_in_headless_chromium(tmp_path: Path) -> None:
     if not CHROMEDRIVER.exists():

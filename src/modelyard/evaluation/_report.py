@@ -152,11 +152,14 @@ def render_report(evaluation: Evaluation, *, title: str, context: dict[str, Any]
     Returns:
         The HTML document as a string.
     """
+    import plotly.io as pio
     from plotly.offline import get_plotlyjs
 
     plots = []
     for plot_id, fig in figures_for(evaluation):
-        inner = fig.to_html(
+        inner = pio.to_html(
+            fig,
+            validate=False,  # the figures are plain JSON, checked against the schema in tests
             full_html=False,
             include_plotlyjs=False,
             div_id=f"{plot_id}-graph",
