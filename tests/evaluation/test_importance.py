@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from modelyard.errors import InvalidInputError
 from modelyard.evaluation import permutation_importance
+from modelyard.evaluation._importance import roc_auc
 
 
 def _frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -60,3 +63,50 @@ def test_bad_arguments_are_refused(kwargs: dict[str, object], fragment: str) -> 
     args.update(kwargs)
     with pytest.raises(InvalidInputError, match=fragment):
         permutation_importance(**args)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9, 1.0])),
+        min_size=2,
+        max_size=60,
+    ).filter(lambda pairs: len({label for label, _ in pairs}) == 2)
+)
+def test_rank_sum_auc_equals_scikit_learn(pairs: list[tuple[bool, float]]) -> None:
+    """Few distinct scores, so ties are common: they must count half, as in sklearn."""
+    from sklearn.metrics import roc_auc_score
+
+    positive = np.array([label for label, _ in pairs])
+    score = np.array([value for _, value in pairs])
+    assert roc_auc(positive, score) == pytest.approx(roc_auc_score(positive, score), abs=1e-12)
+
+
+def test_roc_auc_refuses_one_class() -> None:
+    with pytest.raises(InvalidInputError, match="both classes"):
+        roc_auc(np.ones(4, bool), np.linspace(0, 1, 4))
+
+
+def test_one_call_auc_scoring_matches_the_scikit_learn_scorer() -> None:
+    """A recipe pipeline takes the batched rank-sum path; the figures are the scorer's."""
+    import pyarrow as pa
+    from sklearn.metrics import get_scorer
+
+    from modelyard import datasets
+    from modelyard.data._schema import apply_overrides, infer_schema
+    from modelyard.evaluation._importance import _shuffle_features
+    from modelyard.features import build_pipeline
+
+    frame = datasets.churn(1500, seed=3)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    _, columns = apply_overrides(table, infer_schema(table), target="churned")
+    X = frame.drop(columns=["churned"])
+    y = pd.Series(np.where(frame["churned"], "left", "stayed"), index=X.index)
+    pipeline = build_pipeline(columns, LogisticRegression(max_iter=500), needs_scaling=True)
+    pipeline.fit(X, y)
+    scorer = get_scorer("roc_auc")
+    batched = _shuffle_features(pipeline, X, y, scorer, 3, 7, binary=True)
+    one_by_one = _shuffle_features(pipeline, X, y, scorer, 3, 7, binary=False)
+    np.testing.assert_allclose(batched[0], one_by_one[0], atol=1e-12)
+    np.testing.assert_allclose(batched[1], one_by_one[1], atol=1e-12)
+    assert batched[0].max() > 0.01  # some column matters, so the comparison is not of zeros

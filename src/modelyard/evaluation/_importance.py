@@ -7,6 +7,7 @@ rely on. The pipeline re-does its own preprocessing for every permutation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -108,7 +109,9 @@ def permutation_importance(
         scoring = get_scorer("r2")
     sample_x, sample_y = _sample(X, y_series, task, max_rows, seed)
     if _separable(model):
-        means, stds = _shuffle_features(model, sample_x, sample_y, scoring, n_repeats, seed)
+        means, stds = _shuffle_features(
+            model, sample_x, sample_y, scoring, n_repeats, seed, binary=task == "binary"
+        )
     else:
         result = sk_permutation_importance(
             model, sample_x, sample_y, scoring=scoring, n_repeats=n_repeats, random_state=seed
@@ -128,19 +131,50 @@ def _separable(model: Any) -> bool:
     return isinstance(steps, list) and len(steps) == 2 and hasattr(steps[0][1], "feature_sources")
 
 
+def roc_auc(positive: npt.NDArray[np.bool_], score: npt.NDArray[np.float64]) -> float:
+    """ROC AUC of ``score`` for the rows marked ``positive``, by the rank-sum identity.
+
+    Equal to ``sklearn.metrics.roc_auc_score`` (ties count half, as its trapezoids
+    do) but without its input checks, which cost more than the sum itself on the
+    few thousand rows importance uses: 49 scorings per 16-column model.
+    """
+    from scipy.stats import rankdata
+
+    n_positive = int(positive.sum())
+    n_negative = len(positive) - n_positive
+    if n_positive == 0 or n_negative == 0:
+        raise InvalidInputError("ROC AUC needs rows of both classes")
+    ranks = rankdata(score)
+    return float(
+        (ranks[positive].sum() - n_positive * (n_positive + 1) / 2) / n_positive / n_negative
+    )
+
+
 def _shuffle_features(
-    model: Any, X: pd.DataFrame, y: pd.Series, scoring: Any, n_repeats: int, seed: int
+    model: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    scoring: Any,
+    n_repeats: int,
+    seed: int,
+    *,
+    binary: bool,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Permutation importance of raw columns, shuffling their features' rows.
 
     Equivalent to shuffling the raw column (each feature depends on one raw column)
     but the preprocessing runs once, not once per shuffle: on a 200-tree model this
-    is most of the cost of evaluation.
+    is most of the cost of evaluation. A binary model's shuffles of one column are
+    scored in one ``predict_proba`` call with the rank-sum AUC (same figures as the
+    scikit-learn scorer, a tenth of its cost).
     """
     recipe, estimator = model.steps[0][1], model.steps[1][1]
     matrix = recipe.transform(X)
     sources = np.asarray(recipe.feature_sources(), dtype=object)
-    baseline = scoring(estimator, matrix, y)
+    score_each = (binary and _auc_of_each(estimator, y)) or (
+        lambda matrices: [scoring(estimator, m, y) for m in matrices]
+    )
+    baseline = score_each([matrix])[0]
     rng = np.random.RandomState(seed)
     means = np.zeros(len(X.columns))
     stds = np.zeros(len(X.columns))
@@ -148,10 +182,32 @@ def _shuffle_features(
         features = np.flatnonzero(sources == column)
         if features.size == 0:  # a column the model does not read
             continue
-        drops = []
+        shuffles = []
         for _ in range(n_repeats):
             shuffled = matrix.copy()
             shuffled[:, features] = matrix[rng.permutation(len(matrix))][:, features]
-            drops.append(baseline - scoring(estimator, shuffled, y))
+            shuffles.append(shuffled)
+        drops = [baseline - score for score in score_each(shuffles)]
         means[position], stds[position] = np.mean(drops), np.std(drops)
     return means, stds
+
+
+ScoreEach = Callable[[list[npt.NDArray[np.float64]]], list[float]]
+
+
+def _auc_of_each(estimator: Any, y: pd.Series) -> ScoreEach | None:
+    """Score matrices (same rows as ``y``) by ROC AUC in one ``predict_proba`` call.
+
+    ``None`` unless the estimator has two classes and ``y`` holds both (then the
+    scikit-learn scorer keeps its own behaviour).
+    """
+    classes = getattr(estimator, "classes_", None)
+    if classes is None or len(classes) != 2 or y.nunique() != 2:
+        return None
+    positive = y.to_numpy() == classes[1]
+
+    def score_each(matrices: list[npt.NDArray[np.float64]]) -> list[float]:
+        scores = estimator.predict_proba(np.concatenate(matrices))[:, 1]
+        return [roc_auc(positive, part) for part in np.split(scores, len(matrices))]
+
+    return score_each
