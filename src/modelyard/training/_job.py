@@ -90,7 +90,7 @@ def train(
         run.log_dict(spec.to_dict(), "training_spec.json")
         run.set_tags({"task": problem.task, "algorithm": spec.algorithm})
         say(f"loading {problem.version.ref}")
-        frames = {s: _load(workspace, problem, s) for s in ("train", "validation", "test")}
+        frames = _load(workspace, problem)
         features = [c for c in frames["train"].columns if c != problem.target]
         classes, encode = _label_encoding(problem, frames["train"][problem.target])
         y = {s: encode(f[problem.target]) for s, f in frames.items()}
@@ -237,23 +237,30 @@ def _task(version: DatasetVersion, target: str, declared: str | None) -> Task:
 # -- data ------------------------------------------------------------------------------
 
 
-def _load(workspace: Workspace, problem: _Problem, split: str) -> pd.DataFrame:
+def _load(workspace: Workspace, problem: _Problem) -> dict[str, pd.DataFrame]:
+    """The labelled rows of each split, from one read of the stored table."""
+    from modelyard.data._splits import SPLIT_CODES
+
     used = [
         c.name
         for c in problem.version.columns
         if c.role is Role.FEATURE or c.name == problem.target
     ]
-    frame = workspace.datasets.read(problem.version, split=split, columns=used).to_pandas()
-    frame = frame[frame[problem.target].notna()].reset_index(drop=True)
-    if split == "train" and len(frame) < 10:
+    table = workspace.datasets.read(problem.version, columns=used)
+    codes = workspace.datasets.split_codes(problem.version)
+    assert codes is not None  # _check refused a version stored without splits
+    frames = {}
+    for split in ("train", "validation", "test"):
+        frame = table.filter(codes == SPLIT_CODES[split]).to_pandas()
+        frames[split] = frame[frame[problem.target].notna()].reset_index(drop=True)
+    if len(frames["train"]) < 10:
         raise InvalidInputError(
-            f"dataset {problem.version.ref} has {len(frame)} labelled training rows; "
+            f"dataset {problem.version.ref} has {len(frames['train'])} labelled training rows; "
             "at least 10 are needed"
         )
-    if split == "test" and len(frame) == 0:
+    if len(frames["test"]) == 0:
         raise InvalidInputError(f"dataset {problem.version.ref} has an empty test split")
-    loaded: pd.DataFrame = frame
-    return loaded
+    return frames
 
 
 def _label_encoding(
