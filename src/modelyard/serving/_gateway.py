@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
+from modelyard.serving._accesslog import AccessLog
 from modelyard.serving._auth import TokenGuard
 from modelyard.serving._capture import CaptureRecord, CaptureWriter
 from modelyard.serving._metrics import GatewayMetrics
@@ -109,6 +110,7 @@ class Gateway:
         capture_dir = options.capture_dir or workspace.settings.state_dir / "capture"
         self.capture = CaptureWriter(capture_dir, max_queue=options.capture_queue)
         self.metrics = GatewayMetrics(self.capture, lambda: self.shadow_dropped)
+        self.access_log = AccessLog()
         self.endpoints: dict[str, EndpointState] = {}
         self.load_errors: dict[str, str] = {}
         self._failed: dict[str, int] = {}  # endpoint -> configuration version that failed
@@ -161,6 +163,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await asyncio.to_thread(self.capture.close)
+        self.access_log.flush()
         flush_logs()
 
     async def _poll(self) -> None:
@@ -170,6 +173,7 @@ class Gateway:
                 await self.refresh()
             except Exception:  # a database hiccup must not stop serving what is loaded
                 log.exception("refreshing endpoints failed")
+            self.access_log.flush()
             flush_logs()
 
     # -- keeping in step with the store ------------------------------------------
@@ -349,17 +353,9 @@ class Gateway:
         children[1].observe(elapsed)
         if outcome.error is not None:
             metrics.errors.labels(label, type(outcome.error).__name__).inc()
+        now = time.time()
         if self.options.access_log:
-            log.info(
-                "invocation",
-                extra={
-                    "endpoint": outcome.endpoint,
-                    "variant": variant,
-                    "status": status,
-                    "latency_ms": round(elapsed * 1000, 3),
-                    "request_id": outcome.request_id,
-                },
-            )
+            self.access_log.add(now, outcome.endpoint, variant, status, elapsed, outcome.request_id)
         state = self.endpoints.get(outcome.endpoint)
         if state is None:
             return
@@ -369,7 +365,7 @@ class Gateway:
         ):
             self.capture.offer(
                 CaptureRecord(
-                    time.time(),
+                    now,
                     outcome.endpoint,
                     variant,
                     outcome.variant.model_ref if outcome.variant else None,
@@ -451,7 +447,7 @@ class BodyTooLargeError(InvalidInputError):
 
 
 def flush_logs() -> None:
-    """Write buffered access-log lines (the handler buffers so a request never waits)."""
+    """Write buffered log lines (``modelyard serve``'s handler buffers)."""
     for handler in log.handlers:
         handler.flush()
 

@@ -16,6 +16,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from modelyard.serving._accesslog import write_access_log_to
 from modelyard.serving._app import JsonLogFormatter, create_app
 from modelyard.serving._gateway import GatewayOptions
 from modelyard.settings import Settings
@@ -24,9 +25,15 @@ __all__ = ["configure_logging", "serve"]
 
 
 def configure_logging(access_log: bool) -> None:
-    """Structured JSON access logs on stderr, buffered (the gateway flushes twice a second)."""
+    """Structured JSON logs on stderr, buffered (the gateway flushes twice a second).
+
+    Access lines are written straight to stderr in batches (see
+    :mod:`modelyard.serving._accesslog`); other messages go through the
+    ``modelyard.serving`` logger.
+    """
     from logging.handlers import MemoryHandler
 
+    write_access_log_to(sys.stderr if access_log else None)
     stream = logging.StreamHandler(sys.stderr)
     stream.setFormatter(JsonLogFormatter())
     handler = MemoryHandler(capacity=2000, flushLevel=logging.WARNING, target=stream)
