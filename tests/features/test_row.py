@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,23 +72,51 @@ values = st.fixed_dictionaries(
             st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2050, 1, 1)).map(
                 lambda moment: moment.replace(microsecond=0).isoformat()
             ),
+            # Before and after 1970 with sub-second parts (floored to the second on
+            # both paths), as datetimes, pandas Timestamps and ISO text of every shape.
+            st.datetimes(
+                min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)
+            ).flatmap(
+                lambda moment: st.sampled_from(
+                    [
+                        moment,
+                        pd.Timestamp(moment),
+                        moment.isoformat(),
+                        moment.isoformat(sep=" "),
+                        moment.isoformat(timespec="minutes"),
+                        moment.isoformat(timespec="hours"),
+                        moment.date().isoformat(),
+                        moment.isoformat() + "Z",
+                        moment.isoformat() + "+02:00",
+                    ]
+                )
+            ),
+            st.sampled_from([pd.NaT, np.datetime64("2024-03-04T05:06:07"), "2024-02-30"]),
         ),
     }
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(record=values, which=st.integers(0, 1), as_arrays=st.booleans())
+@given(record=values, which=st.integers(0, 1), shape=st.sampled_from(["lists", "arrays", "frame"]))
 def test_one_row_matches_the_vectorised_recipe(
-    record: dict[str, object], which: int, as_arrays: bool
+    record: dict[str, object], which: int, shape: str
 ) -> None:
     recipe = RECIPES[which]
-    columns = {name: [value] for name, value in record.items()}
-    if as_arrays:
+    columns: Any = {name: [value] for name, value in record.items()}
+    if shape == "arrays":
         columns = {name: np.asarray(value) for name, value in columns.items()}
+    elif shape == "frame":
+        columns = pd.DataFrame(columns)
+    try:
+        slow = recipe.apply(recipe.adapter.adapt(columns))
+    except SchemaMismatchError as refused:  # e.g. 2024-02-30: the same refusal, word for word
+        with pytest.raises(SchemaMismatchError) as also:
+            row_matrix(recipe, columns)
+        assert str(also.value) == str(refused)
+        return
     fast = row_matrix(recipe, columns)
     assert fast is not None
-    slow = recipe.apply(recipe.adapter.adapt(columns))
     assert fast.dtype == slow.dtype and fast.shape == slow.shape
     np.testing.assert_array_equal(fast, slow)
 
@@ -105,7 +134,7 @@ def test_unusual_input_takes_the_vectorised_path() -> None:
     assert row_matrix(recipe, {**row, "amount": [1.0, 2.0]}) is None  # two rows
     assert row_matrix(recipe, {k: v for k, v in row.items() if k != "plan"}) is None  # missing
     assert row_matrix(recipe, {**row, "plan": [{"a": 1}]}) is None  # an object
-    assert row_matrix(recipe, pd.DataFrame(row)) is None
+    assert row_matrix(recipe, pd.DataFrame({**row, "amount": [1.0]}).iloc[[0, 0]]) is None
 
 
 @pytest.mark.parametrize(

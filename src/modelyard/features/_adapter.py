@@ -273,7 +273,8 @@ def _numpy_datetimes(array: npt.NDArray[Any]) -> npt.NDArray[np.datetime64] | No
 
 
 def _naive_datetime(value: Any) -> bool:
-    return isinstance(value, dt.datetime) and value.tzinfo is None
+    # pandas' NaT is a datetime too, but numpy cannot cast it: pandas reads it.
+    return isinstance(value, dt.datetime) and value.tzinfo is None and value is not pd.NaT
 
 
 def _date_parts_numpy(

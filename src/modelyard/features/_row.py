@@ -11,7 +11,9 @@ path, which also raises the errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +23,8 @@ import pandas as pd
 
 from modelyard.errors import SchemaMismatchError
 from modelyard.features._adapter import (
+    _REFERENCE_EPOCH,
+    DATETIME_PARTS,
     FALSE_WORDS,
     MISSING_CATEGORY,
     TRUE_WORDS,
@@ -30,18 +34,26 @@ from modelyard.features._adapter import (
 __all__ = ["row_matrix"]
 
 _NUMBER = (bool, int, float, np.bool_, np.integer, np.floating)
+_EPOCH = dt.datetime(1970, 1, 1)
+_SECOND = dt.timedelta(seconds=1)
+# ISO-8601 without a zone, as numpy reads it: only these strings skip numpy here.
+_NAIVE_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?)?")
 
 
 def row_matrix(recipe: Any, columns: Mapping[str, Any]) -> npt.NDArray[Any] | None:
     """The model input matrix ``(1, n_features)`` for one row given as
-    ``{column: [value]}``, or ``None`` to use the vectorised path.
+    ``{column: [value]}`` or a one-row DataFrame, or ``None`` to use the vectorised
+    path.
 
     Raises:
         SchemaMismatchError: a value cannot be read as its column's type (the same
             message the vectorised path gives).
     """
     if isinstance(columns, pd.DataFrame):
-        return None
+        if len(columns) != 1 or not columns.columns.is_unique:
+            return None
+        # One pass over the row (boxed Python values) beats a column access each.
+        columns = dict(zip(columns.columns, ([value] for value in columns.iloc[0].tolist())))
     adapter = recipe.adapter
     values: dict[str, Any] = {}
     for name in adapter.raw_columns:
@@ -63,8 +75,11 @@ def row_matrix(recipe: Any, columns: Mapping[str, Any]) -> npt.NDArray[Any] | No
             return None
         adapted[name] = flag
     for name in adapter.datetime:
-        for part, array in _as_date_parts(name, [values[name]]).items():
-            adapted[part] = float(array[0])
+        parts = _date_parts(values[name])
+        if parts is None:
+            parts = tuple(float(a[0]) for a in _as_date_parts(name, [values[name]]).values())
+        for part, number in zip(DATETIME_PARTS, parts, strict=True):
+            adapted[f"{name}__{part}"] = number
     for name in adapter.categorical:
         label = _label(values[name])
         if label is None:
@@ -87,6 +102,33 @@ def _number(name: str, value: Any) -> float | None:
                 details={"column": name, "value": value},
             ) from None
     return None
+
+
+def _date_parts(value: Any) -> tuple[float, ...] | None:
+    """Year, month, day of week, hour and days since 2000-01-01 of a naive datetime
+    or ISO string, as the numpy path computes them (on whole seconds, floored);
+    ``None`` for anything else (zoned, other formats, numpy scalars), which the
+    vectorised code reads, or refuses with its own message."""
+    if value is None:
+        return (math.nan,) * len(DATETIME_PARTS)
+    if isinstance(value, str):
+        if _NAIVE_ISO.fullmatch(value) is None:
+            return None
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:  # e.g. 2024-02-30: the vectorised path says what is wrong
+            return None
+    if not isinstance(value, dt.datetime) or value.tzinfo is not None or value != value:
+        return None  # NaT is a datetime that is not equal to itself
+    epoch = (value - _EPOCH) // _SECOND
+    floored = _EPOCH + dt.timedelta(seconds=epoch)
+    return (
+        float(floored.year),
+        float(floored.month),
+        float(floored.weekday()),
+        float(floored.hour),
+        (epoch - _REFERENCE_EPOCH) / 86_400.0,
+    )
 
 
 def _flag(name: str, value: Any) -> float | None:

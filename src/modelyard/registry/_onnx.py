@@ -165,14 +165,19 @@ class OnnxModel:
         self._session = ort.InferenceSession(
             model, sess_options=options, providers=["CPUExecutionProvider"]
         )
-        self._outputs = [o.name for o in self._session.get_outputs()]
+        outputs = [o.name for o in self._session.get_outputs()]
+        # A classifier's graph gives (label, probabilities): only the probabilities
+        # are read (the decision uses the stored threshold), so only they are fetched.
+        self._classifier = len(outputs) >= 2
+        self._fetch = [outputs[1] if self._classifier else outputs[0]]
 
     def run(self, matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Probabilities ``(n, k)`` for a classifier, values ``(n,)`` for a regressor."""
-        results = self._session.run(None, {_INPUT: np.ascontiguousarray(matrix, np.float32)})
-        if len(results) >= 2:  # label, probabilities
-            return np.asarray(results[1], dtype=np.float64)
-        return np.asarray(results[0], dtype=np.float64).reshape(-1)
+        (result,) = self._session.run(
+            self._fetch, {_INPUT: np.ascontiguousarray(matrix, np.float32)}
+        )
+        values = np.asarray(result, dtype=np.float64)
+        return values if self._classifier else values.reshape(-1)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -215,6 +215,13 @@ class LoadedModel:
 
     def _decide(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
         classes = self._class_array
+        if len(probabilities) == 1:  # a request's one row: numpy's per-call cost dominates
+            row = probabilities[0]
+            if self.task == "binary" and self.threshold is not None:
+                index = 1 if row[1] >= self.threshold else 0
+            else:
+                index = int(row.argmax())
+            return classes[index : index + 1]
         if self.task == "binary" and self.threshold is not None:
             decided: npt.NDArray[Any] = np.where(
                 probabilities[:, 1] >= self.threshold, classes[1], classes[0]
