@@ -26,7 +26,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from modelyard.data._readers import detect_format
 from modelyard.errors import InvalidInputError, NotFoundError
 
 __all__ = [
@@ -59,6 +58,13 @@ class PlannedPartition:
     key: str
     spec: dict[str, Any]
     rows: int | None
+
+
+def _detect_format(path: Path) -> str:
+    # imported here: the data package imports pandas, which batch workers do not need
+    from modelyard.data._readers import detect_format
+
+    return detect_format(path)
 
 
 def _fs(url: str) -> tuple[Any, str]:
@@ -108,7 +114,7 @@ def _resolve_one(text: str) -> list[InputFile]:
         raise NotFoundError(f"input not found: {text}", details={"input": text})
     files = []
     for item in paths:
-        fmt = detect_format(Path(item))
+        fmt = _detect_format(Path(item))
         compression = "gzip" if item.lower().endswith(".gz") else None
         size = int(fs.size(item) or 0)
         if size == 0:
@@ -143,7 +149,7 @@ def input_stamp(url: str) -> dict[str, Any]:
 
 def _known_suffix(path: str) -> bool:
     try:
-        detect_format(Path(path))
+        _detect_format(Path(path))
     except InvalidInputError:
         return False
     return True

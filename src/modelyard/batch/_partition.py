@@ -56,7 +56,12 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
     """Score one partition and put its output files in place; return what it produced."""
     started = time.perf_counter()
     scorer = scorer_for(task.model)
-    outputs = _Sink(task.output, f"part-{task.key}.{task.output_format}", task.output_format)
+    outputs = _Sink(
+        task.output,
+        f"part-{task.key}.{task.output_format}",
+        task.output_format,
+        dictionary=scorer.repeated_columns,
+    )
     errors = _Sink(task.output, f"_errors/part-{task.key}.parquet", "parquet")
     endpoint = task.capture_name or f"batch-{task.job_id[:12]}"
     if task.capture is not None:
@@ -78,7 +83,7 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
             if n_good:
                 rows = batch.filter(good) if n_good < batch.num_rows else batch
                 rows = _as_read(rows, readings)
-                scored = scorer.score(checked.adapted, rows)
+                scored = scorer.score(checked, n_good)
                 outputs.write(_output_batch(rows, keep, scored))
                 if capture is not None:
                     table = capture_table(
@@ -395,9 +400,19 @@ class _RangeFile(io.RawIOBase):
 
 
 class _Sink:
-    """An output file written under a temporary name, renamed into place on commit."""
+    """An output file written under a temporary name, renamed into place on commit.
 
-    def __init__(self, directory: str, name: str, fmt: str) -> None:
+    ``dictionary`` names the Parquet columns worth dictionary-encoding (``True``:
+    all, Arrow's default). Scored output names only the few-valued columns the
+    scorer writes: Arrow tries a dictionary for every column and falls back to
+    plain pages once it grows past 1 MiB, which for unique ids and probabilities
+    was two thirds of the writer's time (measured: 0.23 s against 0.08 s for 655k
+    churn rows, and a smaller file).
+    """
+
+    def __init__(
+        self, directory: str, name: str, fmt: str, *, dictionary: bool | list[str] = True
+    ) -> None:
         from fsspec.core import url_to_fs
 
         self._fs, root = url_to_fs(directory)
@@ -405,6 +420,7 @@ class _Sink:
         parent, _, base = self._final.rpartition("/")
         self._temp = f"{parent}/.tmp-{uuid.uuid4().hex[:8]}-{base}"
         self._fmt = fmt
+        self._dictionary = dictionary
         self._handle: Any = None
         self._writer: Any = None
         self._schema: pa.Schema | None = None
@@ -424,7 +440,9 @@ class _Sink:
             if self._fmt == "parquet":
                 import pyarrow.parquet as pq
 
-                self._writer = pq.ParquetWriter(self._handle, table.schema)
+                self._writer = pq.ParquetWriter(
+                    self._handle, table.schema, use_dictionary=self._dictionary
+                )
             else:
                 import pyarrow.csv as pc
 

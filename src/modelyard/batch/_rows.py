@@ -39,12 +39,27 @@ class CheckedRows:
     Attributes:
         good: boolean mask of usable rows.
         reasons: why each rejected row was rejected (``None`` for good rows).
-        adapted: the adapter's columns for the good rows only.
+        numbers: the adapter's float64 columns (numeric, boolean, date parts) for the
+            good rows only.
+        categories: the adapter's category columns for the good rows only, as Arrow
+            text (``__missing__`` where missing): the feature recipe looks their levels
+            up in Arrow (:mod:`~modelyard.batch._matrix`), which is several times
+            cheaper than turning them into Python strings.
     """
 
     good: npt.NDArray[np.bool_]
     reasons: npt.NDArray[np.object_]
-    adapted: dict[str, npt.NDArray[Any]]
+    numbers: dict[str, npt.NDArray[np.float64]]
+    categories: dict[str, pa.Array]
+
+    @property
+    def adapted(self) -> dict[str, npt.NDArray[Any]]:
+        """Every adapted column as numpy, as :class:`~modelyard.features.InputAdapter`
+        gives it (categories as object arrays of ``str``), for the pipeline flavor."""
+        columns: dict[str, npt.NDArray[Any]] = dict(self.numbers)
+        for name, text in self.categories.items():
+            columns[name] = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+        return columns
 
 
 def check_rows(batch: pa.RecordBatch, inputs: list[dict[str, Any]]) -> CheckedRows:
@@ -52,7 +67,8 @@ def check_rows(batch: pa.RecordBatch, inputs: list[dict[str, Any]]) -> CheckedRo
     n = batch.num_rows
     reasons = np.full(n, None, dtype=object)
     rejected = np.zeros(n, dtype=bool)
-    columns: dict[str, npt.NDArray[Any]] = {}
+    numbers: dict[str, npt.NDArray[np.float64]] = {}
+    categories: dict[str, pa.Array] = {}
     names = set(batch.schema.names)
     for spec in inputs:
         name, kind = spec["name"], spec["kind"]
@@ -64,24 +80,25 @@ def check_rows(batch: pa.RecordBatch, inputs: list[dict[str, Any]]) -> CheckedRo
         if kind == "numeric":
             values, bad = _numeric(column)
             missing = np.isnan(values) & ~bad
-            columns[name] = values
+            numbers[name] = values
         elif kind == "boolean":
             values, bad = _boolean(column)
             missing = np.isnan(values) & ~bad
-            columns[name] = values
+            numbers[name] = values
         elif kind == "categorical":
-            values, bad, missing = _categorical(column)
-            columns[name] = values
+            categories[name], bad, missing = _categorical(column)
         else:
             parts, bad, missing = _datetime(column)
-            columns.update({f"{name}__{part}": parts[part] for part in DATETIME_PARTS})
+            numbers.update({f"{name}__{part}": parts[part] for part in DATETIME_PARTS})
         _reject(reasons, rejected, bad, f"column {name!r} must be {kind}")
         if not spec.get("nullable", True):
             _reject(reasons, rejected, missing, f"missing value in column {name!r} (not nullable)")
     good = ~rejected
     if rejected.any():
-        columns = {key: values[good] for key, values in columns.items()}
-    return CheckedRows(good, reasons, columns)
+        numbers = {key: values[good] for key, values in numbers.items()}
+        mask = pa.array(good)
+        categories = {key: text.filter(mask) for key, text in categories.items()}
+    return CheckedRows(good, reasons, numbers, categories)
 
 
 def reading(column: pa.Array, kind: str) -> pa.Array:
@@ -191,11 +208,31 @@ def _strings(column: pa.Array) -> pa.Array | None:
 
 def _categorical(
     column: pa.Array,
-) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+) -> tuple[pa.Array, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """The adapter's category text as Arrow ``string`` (``__missing__`` where missing),
+    which values cannot be read as text, and which are missing."""
     kind = column.type
     missing = ~np.asarray(pc.is_valid(column), dtype=bool)
     bad = np.zeros(len(column), dtype=bool)
-    if pa.types.is_floating(kind):
+    if pa.types.is_dictionary(kind):
+        return _categorical(column.cast(kind.value_type))
+    if pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return pa.array(_category_words(column, missing), pa.string()), bad, missing
+    strings = _strings(column)
+    if strings is None:  # no category can be read from it: every value is bad
+        return pa.repeat(pa.scalar(MISSING_CATEGORY), len(column)), ~missing, missing
+    if missing.any():
+        strings = pc.fill_null(strings, MISSING_CATEGORY)
+    return strings, bad, missing
+
+
+def _category_words(column: pa.Array, missing: npt.NDArray[np.bool_]) -> npt.NDArray[np.object_]:
+    """Floats and booleans as the adapter writes them: ``3`` for 3.0, ``true``/``false``
+    (``missing`` gains the NaNs)."""
+    if pa.types.is_boolean(column.type):
+        flags = np.asarray(pc.fill_null(column, False), dtype=bool)
+        text = np.where(flags, "true", "false").astype(object)
+    else:
         floats = _to_numpy_float(column)
         missing |= np.isnan(floats)
         whole = np.isfinite(floats) & (floats == np.round(floats))
@@ -203,21 +240,8 @@ def _categorical(
         text[whole] = floats[whole].astype(np.int64).astype(str).astype(object)
         rest = ~whole & ~missing
         text[rest] = [str(float(v)) for v in floats[rest]]
-    elif pa.types.is_boolean(kind):
-        text = np.where(np.asarray(pc.fill_null(column, False), dtype=bool), "true", "false")
-        text = text.astype(object)
-    elif pa.types.is_dictionary(kind):
-        return _categorical(column.cast(kind.value_type))
-    else:
-        strings = _strings(column)
-        if strings is None:  # no category can be read from it: every value is bad
-            bad = ~missing
-            text = np.full(len(column), MISSING_CATEGORY, dtype=object)
-        else:
-            text = np.asarray(strings.to_numpy(zero_copy_only=False), dtype=object)
-    text = np.asarray(text, dtype=object)
     text[missing] = MISSING_CATEGORY
-    return text, bad, missing
+    return text
 
 
 def _datetime(

@@ -17,6 +17,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.batch._budget import ErrorBudget
@@ -24,6 +25,7 @@ from modelyard.batch._inputs import input_stamp, plan_partitions, resolve_inputs
 from modelyard.batch._manifest import build_manifest, write_manifest
 from modelyard.batch._partition import PartitionTask, score_partition
 from modelyard.batch._scorer import ModelSource
+from modelyard.batch._workers import start_executor
 from modelyard.errors import ConflictError, InvalidInputError, ModelyardError
 from modelyard.jobs import Job, JobStatus
 
@@ -178,9 +180,7 @@ def run_batch(
     budget = ErrorBudget.parse(params.get("max_errors_raw"))
     owned = executor is None
     if executor is None:
-        from modelyard.execution import executor_from_settings
-
-        executor = executor_from_settings(workspace.settings, params.get("executor"))
+        executor = start_executor(workspace.settings, params.get("executor"), warm_modules(params))
     job = jobs.start(job.id)
     started = time.perf_counter()
     rows_this_run = 0
@@ -316,6 +316,22 @@ def resume_batch(
 
 
 # -- helpers -----------------------------------------------------------------------
+
+
+def warm_modules(params: dict[str, Any]) -> tuple[str, ...]:
+    """The library a job's workers will load the model with, when the driver can tell
+    from its unpacked package (the native flavor's XGBoost or LightGBM)."""
+    if params.get("prefer", "native") != "native" or not params.get("package_dir"):
+        return ()
+    try:
+        manifest = json.loads((Path(params["package_dir"]) / "model.json").read_text())
+    except (OSError, ValueError):
+        return ()  # the worker fetches the package itself
+    native = manifest.get("native") or {}
+    library = native.get("library")
+    if "native" in manifest.get("flavors", []) and library in ("xgboost", "lightgbm"):
+        return (str(library),)
+    return ()
 
 
 def _task(job: Job, key: str, spec: dict[str, Any], source: ModelSource) -> PartitionTask:

@@ -14,6 +14,7 @@ from modelyard.cli._render import console, print_json, table
 
 if TYPE_CHECKING:
     from modelyard.batch import BatchResult
+    from modelyard.execution import Executor
     from modelyard.jobs import Job
 
 __all__ = ["app"]
@@ -69,28 +70,39 @@ def predict(
     json_output: JsonOption = False,
 ) -> None:
     """Score every row of the input files; print the job id, then progress."""
-    from modelyard.batch import plan_batch
+    from modelyard.batch._workers import job_workers, likely_library
+    from modelyard.settings import load_settings
 
-    workspace = state(ctx).workspace()
-    columns = [c.strip() for c in keep.split(",") if c.strip()] if keep is not None else None
-    job = plan_batch(
-        workspace,
-        model,
-        inputs if len(inputs) > 1 else inputs[0],
-        output,
-        keep=columns,
-        output_format=output_format,
-        max_errors=max_errors,
-        capture=capture,
-        executor=executor,
-        flavor=flavor,
-        partition_rows=partition_rows,
-        partition_bytes=int(partition_mb * (1 << 20)),
-    )
-    if not json_output:
-        console.print(f"job [bold]{job.id}[/]")
-        sys.stdout.flush()
-    _run(ctx, job, json_output, resume=False)
+    # the local workers start first: their start-up runs beside the driver's imports
+    # and planning instead of after them
+    cli = state(ctx)
+    workers = job_workers(load_settings(cli.workspace_path), executor, likely_library(flavor))
+    try:
+        from modelyard.batch import plan_batch
+
+        workspace = cli.workspace()
+        columns = [c.strip() for c in keep.split(",") if c.strip()] if keep is not None else None
+        job = plan_batch(
+            workspace,
+            model,
+            inputs if len(inputs) > 1 else inputs[0],
+            output,
+            keep=columns,
+            output_format=output_format,
+            max_errors=max_errors,
+            capture=capture,
+            executor=executor,
+            flavor=flavor,
+            partition_rows=partition_rows,
+            partition_bytes=int(partition_mb * (1 << 20)),
+        )
+        if not json_output:
+            console.print(f"job [bold]{job.id}[/]")
+            sys.stdout.flush()
+        _run(ctx, job, json_output, resume=False, executor=workers)
+    finally:
+        if workers is not None:
+            workers.shutdown(cancel_pending=True)
 
 
 @app.command("resume")
@@ -119,13 +131,20 @@ def resume(
     _run(ctx, job, json_output, resume=True)
 
 
-def _run(ctx: typer.Context, job: Job, json_output: bool, *, resume: bool) -> None:
+def _run(
+    ctx: typer.Context,
+    job: Job,
+    json_output: bool,
+    *,
+    resume: bool,
+    executor: Executor | None = None,
+) -> None:
     from modelyard.batch import resume_batch, run_batch
 
     workspace = state(ctx).workspace()
     runner = resume_batch if resume else run_batch
     with _progress(job, enabled=not json_output) as update:
-        result = runner(workspace, job.id, progress=update)
+        result = runner(workspace, job.id, executor=executor, progress=update)
     if json_output:
         print_json({"job": result.job.to_dict(), "manifest": result.manifest})
         return

@@ -48,9 +48,10 @@ def _start_worker(
 class LocalExecutor(Executor):
     """Work items in a process pool (``spawn``: safe beside threads and ONNX Runtime).
 
-    Workers are started by the first :meth:`submit` and die with the thread that
-    started them (Linux ``PR_SET_PDEATHSIG``), so a ``kill -9`` of the driver leaves
-    no orphan scoring partitions nobody will record: submit from a long-lived thread.
+    Workers are started by the first :meth:`submit` (or :meth:`start_workers`) and
+    die with the thread that started them (Linux ``PR_SET_PDEATHSIG``), so a
+    ``kill -9`` of the driver leaves no orphan scoring partitions nobody will
+    record: submit from a long-lived thread.
     With ``spawn``, a script using it must guard its entry point with
     ``if __name__ == "__main__":`` (as with any multiprocessing code).
 
@@ -83,6 +84,16 @@ class LocalExecutor(Executor):
 
     def submit(self, fn: Callable[..., R], /, *args: Any) -> Future[R]:
         return self._pool.submit(fn, *args)
+
+    def start_workers(self) -> None:
+        """Start every worker process now rather than on first use, so their start-up
+        (interpreter, imports, the initializer) overlaps whatever the caller does
+        before submitting work. Each start runs in its own process: this returns at once.
+        """
+        # the pool starts one process per submit that finds no idle worker: one
+        # trivial item per worker, submitted together, starts them all
+        for _ in range(self._workers):
+            self._pool.submit(os.getpid)
 
     def shutdown(self, *, cancel_pending: bool = False) -> None:
         self._pool.shutdown(wait=True, cancel_futures=cancel_pending)

@@ -1,0 +1,75 @@
+"""A job's own workers score the native flavor without scikit-learn, and a pipeline
+scored in such a process afterwards still works."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from modelyard.workspace import Workspace
+from tests.batch.conftest import new_customers
+
+
+def _run(script: str, *args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+PROGRAM = """
+import json, sys
+from pathlib import Path
+import pyarrow.parquet as pq
+from modelyard.batch import _rows
+from modelyard.batch._scorer import Scorer
+from modelyard.batch._workers import start_worker
+
+package, rows, flavors = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
+start_worker(("xgboost",))  # as the job's pool starts each worker
+batch = pq.read_table(rows).to_batches()[0]
+out = {"flavors": [], "probabilities": []}
+for flavor in flavors:
+    scorer = Scorer(package, flavor, "churn:1")
+    checked = _rows.check_rows(batch, scorer.inputs)
+    columns = scorer.score(checked, batch.num_rows)
+    out["flavors"].append(scorer.flavor)
+    out["probabilities"].append(columns["proba_1"].tolist())
+    out.setdefault("loaded_after_" + flavor, sorted(
+        m for m in ("sklearn", "joblib") if m in sys.modules))
+print(json.dumps(out))
+"""
+
+
+def _package_and_rows(workspace: Workspace, tmp_path: Path) -> tuple[Path, Path]:
+    package = workspace.models.package_path(workspace.models.get("churn:production"))
+    rows = tmp_path / "rows.parquet"
+    pq.write_table(pa.Table.from_pandas(new_customers(300, seed=70), preserve_index=False), rows)
+    return package, rows
+
+
+def test_a_job_worker_scores_natively_without_scikit_learn(
+    model_workspace: Workspace, tmp_path: Path
+) -> None:
+    package, rows = _package_and_rows(model_workspace, tmp_path)
+    result = _run(PROGRAM, str(package), str(rows), "native")
+    assert result["flavors"] == ["native"]
+    assert result["loaded_after_native"] == []
+
+
+def test_a_pipeline_after_a_lean_xgboost_import_scores_like_the_native_flavor(
+    model_workspace: Workspace, tmp_path: Path
+) -> None:
+    package, rows = _package_and_rows(model_workspace, tmp_path)
+    result = _run(PROGRAM, str(package), str(rows), "native,pipeline")
+    assert result["flavors"] == ["native", "pipeline"]
+    native, pipeline = result["probabilities"]
+    assert max(abs(a - b) for a, b in zip(native, pipeline, strict=True)) < 1e-6
