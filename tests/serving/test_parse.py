@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from modelyard.errors import InvalidInputError, SchemaMismatchError
 from modelyard.serving._kserve import parse_kserve
-from modelyard.serving._parse import UnsupportedMediaError, parse_body
+from modelyard.serving._parse import UnsupportedMediaError, parse_body, parse_json
 from modelyard.serving._schema import InputField, Signature
 
 NAMES = ["age", "plan"]
@@ -160,3 +162,66 @@ def test_a_number_is_accepted_only_if_float32_holds_it(value: float | int | str)
         with pytest.raises(SchemaMismatchError, match=r"between -3\.4e38 and 3\.4e38") as caught:
             SIGNATURE.check(table, reject_unexpected=False)
         assert caught.value.details["column"] == "age"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of equal types, all the way down (NaN equal to NaN)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats()
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    st.one_of(
+        _JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+        _JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "replace")),
+        _JSON_VALUES.map(lambda v: json.dumps(v, indent=1).encode("utf-16")),
+        st.binary(max_size=60),
+        st.text(alphabet='{}[]",:0123456789.eE+-tfrueanlsNIi \\u\n', max_size=40).map(str.encode),
+    )
+)
+def test_json_bodies_read_as_the_standard_library_reads_them(body: bytes) -> None:
+    """orjson reads most bodies; the result, or the error, is what json.loads gives."""
+    try:
+        expected = json.loads(body)
+    except json.JSONDecodeError as exc:
+        message = f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        with pytest.raises(InvalidInputError, match=re.escape(message)):
+            parse_json(body)
+        return
+    except UnicodeDecodeError as exc:
+        with pytest.raises(InvalidInputError, match=re.escape(exc.reason)):
+            parse_json(body)
+        return
+    except (ValueError, RecursionError):
+        with pytest.raises(InvalidInputError, match="malformed JSON"):
+            parse_json(body)
+        return
+    assert _same(parse_json(body), expected)
+
+
+@pytest.mark.parametrize(
+    "body", [b"123456789012345678901234567890", b'{"a": -9223372036854775809}', b"[1e400, NaN]"]
+)
+def test_json_numbers_orjson_would_change_are_read_exactly(body: bytes) -> None:
+    assert _same(parse_json(body), json.loads(body))

@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from functools import partial
 from typing import Any
 
+import orjson
+
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
 from modelyard.serving._gateway import BodyTooLargeError, Gateway, Outcome
 from modelyard.serving._kserve import kserve_response, parse_kserve, read_kserve
@@ -204,7 +206,12 @@ def _sagemaker_code(error: ModelyardError) -> str:
 
 
 def _dumps(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), allow_nan=False, default=str).encode()
+    """Compact JSON: orjson, or :mod:`json` for what orjson refuses (an integer past 64
+    bits, a lone surrogate in a text). orjson writes NaN and infinity as ``null``."""
+    try:
+        return orjson.dumps(data, default=str)
+    except orjson.JSONEncodeError:
+        return json.dumps(data, separators=(",", ":"), allow_nan=False, default=str).encode()
 
 
 def _csv(outcome: Outcome) -> bytes:

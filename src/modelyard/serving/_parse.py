@@ -16,11 +16,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from modelyard.errors import InvalidInputError
 
 __all__ = ["Table", "UnsupportedMediaError", "parse_body", "parse_json"]
 
 _MISSING = object()
+# every digit to "0", anything else to " ": a run of 19 digits is then a substring
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_RUN = b"0" * 19
 
 
 class UnsupportedMediaError(InvalidInputError):
@@ -61,9 +66,21 @@ def parse_body(body: bytes, content_type: str, names: list[str]) -> Table:
 def parse_json(body: bytes) -> Any:
     """Decode a JSON body.
 
+    orjson reads it (several times faster than :mod:`json` on a request of one row)
+    unless it holds a run of 19 or more digits: orjson turns an integer past 64 bits
+    into a float, where :mod:`json` keeps it exact (a categorical label, a KServe
+    shape). Whatever orjson refuses, :mod:`json` reads again, so what is accepted
+    (``NaN``, a byte-order mark, UTF-16, lone surrogates) and every error message
+    are the standard library's.
+
     Raises:
         InvalidInputError: not UTF-8 or not JSON (the message says where).
     """
+    if _LONG_RUN not in body.translate(_DIGITS):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # read again below, for the standard library's answer
     try:
         return json.loads(body)
     except UnicodeDecodeError as exc:
