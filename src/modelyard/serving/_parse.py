@@ -117,7 +117,21 @@ def from_json(document: Any, names: list[str]) -> Table:
         return _from_rows(inputs, names, "inputs")
     if "columns" in document and "data" in document:
         return _from_split(document, names, "body")
-    return _from_rows([document], names, "body")
+    return _one_row(document, names)
+
+
+def _one_row(row: dict[str, Any], names: list[str]) -> Table:
+    """One row as an object: the common request, without the loops of many rows."""
+    try:
+        columns = {name: [row[name]] for name in names}
+    except KeyError:
+        name = next(n for n in names if n not in row)  # the first missing, in order
+        raise InvalidInputError(
+            f"missing column {name!r}", details={"column": name, "row": 0}
+        ) from None
+    # every name is in the row, so equal sizes mean no other key (names are unique)
+    extra = () if len(row) == len(columns) else tuple(sorted(row.keys() - columns.keys()))
+    return Table(columns, 1, extra)
 
 
 def _from_rows(rows: Any, names: list[str], where: str) -> Table:
@@ -125,19 +139,10 @@ def _from_rows(rows: Any, names: list[str], where: str) -> Table:
         raise InvalidInputError(f"{where} must be a list of rows, got {type(rows).__name__}")
     if not rows:
         raise InvalidInputError(f"{where} holds no rows")
+    if len(rows) == 1 and isinstance(rows[0], dict):
+        return _one_row(rows[0], names)
     if all(isinstance(r, list) for r in rows):
         return _positional(rows, names, where)
-    if len(rows) == 1 and isinstance(rows[0], dict):  # the common case, without the loops
-        row = rows[0]
-        for name in names:
-            if name not in row:
-                raise InvalidInputError(
-                    f"missing column {name!r}", details={"column": name, "row": 0}
-                )
-        # every name is in the row, so equal sizes mean no other key
-        known = set(names)
-        extra = () if len(row) == len(known) else tuple(sorted(k for k in row if k not in known))
-        return Table({name: [row[name]] for name in names}, 1, extra)
     unexpected: set[str] = set()
     known = set(names)
     for index, row in enumerate(rows):

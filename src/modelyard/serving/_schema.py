@@ -52,6 +52,8 @@ class Signature:
     def __init__(self, fields: list[InputField]) -> None:
         self.fields = fields
         self.names = [f.name for f in fields]
+        # each field with its converter, chosen once rather than per request
+        self._converters = [(f, _CONVERTERS.get(f.kind, _moment)) for f in fields]
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any]) -> Signature:
@@ -93,16 +95,13 @@ class Signature:
                 f"unexpected column(s): {', '.join(table.unexpected)}", details=details
             )
         out: dict[str, list[Any]] = {}
-        for field in self.fields:
-            values = table.columns[field.name]
-            if field.kind == "numeric":
-                out[field.name] = [_number(field, v, i) for i, v in enumerate(values)]
-            elif field.kind == "boolean":
-                out[field.name] = [_boolean(field, v, i) for i, v in enumerate(values)]
-            elif field.kind == "categorical":
-                out[field.name] = [_category(field, v, i) for i, v in enumerate(values)]
+        columns = table.columns
+        for field, convert in self._converters:
+            values = columns[field.name]
+            if len(values) == 1:  # one row, the common request: no comprehension
+                out[field.name] = [convert(field, values[0], 0)]
             else:
-                out[field.name] = [_moment(field, v, i) for i, v in enumerate(values)]
+                out[field.name] = [convert(field, v, i) for i, v in enumerate(values)]
         return out
 
 
@@ -184,3 +183,6 @@ def _moment(field: InputField, value: Any, row: int) -> str | None:
     if isinstance(value, str) and value.strip():
         return value
     raise _bad(field, row, f"must be a date-time text, got {type(value).__name__}", value)
+
+
+_CONVERTERS = {"numeric": _number, "boolean": _boolean, "categorical": _category}

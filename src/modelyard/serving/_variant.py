@@ -58,10 +58,16 @@ def prediction_body(prediction: Prediction) -> dict[str, Any]:
     """The prediction part of a response: labels or values, probabilities, classes."""
     body: dict[str, Any] = {"predictions": _plain(prediction.predictions)}
     if prediction.probabilities is not None:
-        body["probabilities"] = np.round(prediction.probabilities, 7).tolist()
-        body["classes"] = _plain(np.asarray(prediction.classes, dtype=object))
+        body["probabilities"] = np.asarray(prediction.probabilities).round(7).tolist()
+        body["classes"] = _plain([] if prediction.classes is None else prediction.classes)
     return body
 
 
 def _plain(values: Any) -> list[Any]:
-    return [v.item() if isinstance(v, np.generic) else v for v in np.asarray(values).tolist()]
+    """Python values: ``tolist`` gives them for a typed array; an object array or a
+    list may hold numpy scalars."""
+    if isinstance(values, np.ndarray):
+        if values.dtype != object:
+            return values.tolist()  # type: ignore[no-any-return]
+        values = values.tolist()
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
