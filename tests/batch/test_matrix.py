@@ -96,8 +96,18 @@ def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     return frame
 
 
-def _matrices(recipe: FeatureRecipe, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _matrices(
+    recipe: FeatureRecipe, frame: pd.DataFrame, *, coded: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     batch = pa.RecordBatch.from_pandas(frame, preserve_index=False)
+    if coded:  # category columns as Parquet's read_dictionary gives them
+        batch = pa.RecordBatch.from_arrays(
+            [
+                batch.column(name).dictionary_encode() if name in ("plan", "city") else column
+                for name, column in zip(batch.schema.names, batch.columns, strict=True)
+            ],
+            names=batch.schema.names,
+        )
     checked = _rows.check_rows(batch, INPUTS)
     assert checked.good.all()
     # the recipe as stored in a package manifest: JSON
@@ -106,12 +116,18 @@ def _matrices(recipe: FeatureRecipe, frame: pd.DataFrame) -> tuple[np.ndarray, n
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(records, min_size=1, max_size=20), which=st.integers(0, len(RECIPES) - 1))
-def test_the_batch_matrix_is_the_recipes(rows: list[dict[str, object]], which: int) -> None:
+@given(
+    rows=st.lists(records, min_size=1, max_size=20),
+    which=st.integers(0, len(RECIPES) - 1),
+    coded=st.booleans(),
+)
+def test_the_batch_matrix_is_the_recipes(
+    rows: list[dict[str, object]], which: int, coded: bool
+) -> None:
     recipe = RECIPES[which]
     # more rows than the recipe looks up in a dict: its vectorised (numpy) path
     frame = _frame(rows * (65 // len(rows) + 1))
-    got, expected = _matrices(recipe, frame)
+    got, expected = _matrices(recipe, frame, coded=coded)
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
 

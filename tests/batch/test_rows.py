@@ -119,3 +119,15 @@ def test_values_of_a_type_without_text_reject_their_rows(kind: str, column: pa.A
     assert checked.good.tolist() == [False, True, False]  # the missing value is fine
     reason = f"column 'x' must be {kind}"
     assert checked.reasons.tolist() == [reason, None, reason]
+
+
+def test_a_dictionary_category_column_adapts_like_its_text() -> None:
+    text = pa.array(["a", None, "b", "a", None], pa.large_string())
+    spec = [{"name": "x", "kind": "categorical", "nullable": True}]
+    dense = _rows.check_rows(pa.RecordBatch.from_arrays([text], names=["x"]), spec)
+    coded = _rows.check_rows(
+        pa.RecordBatch.from_arrays([text.dictionary_encode()], names=["x"]), spec
+    )
+    assert pa.types.is_dictionary(coded.categories["x"].type)
+    assert coded.adapted["x"].tolist() == dense.adapted["x"].tolist()
+    assert dense.adapted["x"].tolist() == ["a", "__missing__", "b", "a", "__missing__"]

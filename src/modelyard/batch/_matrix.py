@@ -43,6 +43,7 @@ class RecipeMatrix:
         self._centers = np.asarray([spec["center"] for spec in numeric], dtype=np.float64)
         self._scales = np.asarray([spec["scale"] for spec in numeric], dtype=np.float64)
         self._indicators = [i for i, spec in enumerate(numeric) if spec["indicator"]]
+        self._identity = (self._centers == 0.0) & ~np.signbit(self._centers) & (self._scales == 1.0)
         self._categorical = [
             _Categorical(
                 spec["name"],
@@ -77,8 +78,12 @@ class RecipeMatrix:
         for index, name in enumerate(self._names):
             raw = numbers[name]
             absent = np.isnan(raw)
-            filled = np.where(absent, self._fills[index], raw)
-            matrix[:, index] = (filled - self._centers[index]) / self._scales[index]
+            # steps that change nothing are skipped: no value to fill, or the
+            # identity scaling (x - +0.0) / 1.0, which is x exactly
+            filled = np.where(absent, self._fills[index], raw) if absent.any() else raw
+            if not self._identity[index]:
+                filled = (filled - self._centers[index]) / self._scales[index]
+            matrix[:, index] = filled
             missing[index] = absent
         column = len(self._names)
         for index in self._indicators:
@@ -101,15 +106,18 @@ class RecipeMatrix:
     def _codes(self, spec: _Categorical, text: pa.Array) -> npt.NDArray[np.intp]:
         """Each value's position among the training levels (-1: unseen).
 
-        The recipe compares numpy fixed-width strings, which ignore trailing NUL
-        characters; a column holding any NUL drops them first so that the
-        comparison is the same.
+        A dictionary array looks up each distinct value once. The recipe compares
+        numpy fixed-width strings, which ignore trailing NUL characters: a value
+        not found is looked up again without them (a level never ends in NUL).
         """
-        if len(text) and pc.any(pc.match_substring(text, "\x00")).as_py():
-            text = pc.utf8_rtrim(text, characters="\x00")
+        if pa.types.is_dictionary(text.type):
+            distinct = self._codes(spec, text.dictionary)
+            return distinct[np.asarray(text.indices.to_numpy(zero_copy_only=False), np.intp)]
         key = (spec.name, text.type)
         value_set = self._value_sets.get(key)
         if value_set is None:
             value_set = self._value_sets[key] = pa.array(spec.levels, text.type)
         found = pc.index_in(text, value_set=value_set)
+        if found.null_count and pc.any(pc.match_substring(text, "\x00")).as_py():
+            found = pc.index_in(pc.utf8_rtrim(text, characters="\x00"), value_set=value_set)
         return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.intp)

@@ -75,7 +75,8 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
     readings = _csv_readings(task.spec, scorer.inputs)
     malformed: list[str] = []
     try:
-        for batch in _read(task, set(scorer.input_names), malformed):
+        coded = _coded(task, scorer.inputs)
+        for batch in _read(task, set(scorer.input_names), malformed, coded):
             keep = _keep_columns(task, batch)
             checked = check_rows(batch, scorer.inputs)
             good = pa.array(checked.good)
@@ -229,14 +230,17 @@ def _as_text(column: pa.Array) -> pa.Array:
 
 
 def _read(
-    task: PartitionTask, input_names: set[str], malformed: list[str] | None = None
+    task: PartitionTask,
+    input_names: set[str],
+    malformed: list[str] | None = None,
+    coded: list[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     spec = task.spec
     fmt = spec["format"]
     try:
         if fmt == "parquet":
             wanted = None if task.keep is None else input_names | set(task.keep)
-            yield from _read_parquet(spec, task.batch_rows, wanted)
+            yield from _read_parquet(spec, task.batch_rows, wanted, coded)
         elif fmt == "csv":
             yield from _read_csv(spec, input_names, malformed)
         else:
@@ -249,15 +253,34 @@ def _read(
         ) from exc
 
 
+def _coded(task: PartitionTask, inputs: list[dict[str, Any]]) -> list[str]:
+    """The model's category columns a Parquet partition may read as dictionaries.
+
+    Parquet stores such columns dictionary-encoded; read so, they skip decoding
+    every value to text, and the recipe looks up each distinct value once
+    (:meth:`~modelyard.batch._matrix.RecipeMatrix.build`). Only columns that go
+    nowhere else: not kept in the output (whose schema stays the input's) and not
+    captured.
+    """
+    if task.keep is None or task.capture is not None:
+        return []
+    kept = set(task.keep)
+    return [
+        spec["name"]
+        for spec in inputs
+        if spec["kind"] == "categorical" and spec["name"] not in kept
+    ]
+
+
 def _read_parquet(
-    spec: dict[str, Any], batch_rows: int, wanted: set[str] | None
+    spec: dict[str, Any], batch_rows: int, wanted: set[str] | None, coded: list[str] | None
 ) -> Iterator[pa.RecordBatch]:
     """Record batches of the partition's row groups: only the columns it needs."""
     import pyarrow.parquet as pq
 
     start, end = spec["row_groups"]
     with open_input(spec["file"], spec.get("compression")) as handle:
-        parquet = pq.ParquetFile(handle)
+        parquet = pq.ParquetFile(handle, read_dictionary=coded or None)
         names = parquet.schema_arrow.names
         columns = None if wanted is None else [name for name in names if name in wanted]
         yield from parquet.iter_batches(

@@ -42,9 +42,9 @@ class CheckedRows:
         numbers: the adapter's float64 columns (numeric, boolean, date parts) for the
             good rows only.
         categories: the adapter's category columns for the good rows only, as Arrow
-            text (``__missing__`` where missing): the feature recipe looks their levels
-            up in Arrow (:mod:`~modelyard.batch._matrix`), which is several times
-            cheaper than turning them into Python strings.
+            text or a dictionary of text (``__missing__`` where missing): the feature
+            recipe looks their levels up in Arrow (:mod:`~modelyard.batch._matrix`),
+            which is several times cheaper than turning them into Python strings.
     """
 
     good: npt.NDArray[np.bool_]
@@ -58,6 +58,8 @@ class CheckedRows:
         gives it (categories as object arrays of ``str``), for the pipeline flavor."""
         columns: dict[str, npt.NDArray[Any]] = dict(self.numbers)
         for name, text in self.categories.items():
+            if pa.types.is_dictionary(text.type):
+                text = text.cast(text.type.value_type)
             columns[name] = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
         return columns
 
@@ -215,6 +217,9 @@ def _categorical(
     missing = ~np.asarray(pc.is_valid(column), dtype=bool)
     bad = np.zeros(len(column), dtype=bool)
     if pa.types.is_dictionary(kind):
+        coded = _coded_categories(column)
+        if coded is not None:
+            return coded, bad, missing
         return _categorical(column.cast(kind.value_type))
     if pa.types.is_floating(kind) or pa.types.is_boolean(kind):
         return pa.array(_category_words(column, missing), pa.string()), bad, missing
@@ -224,6 +229,22 @@ def _categorical(
     if missing.any():
         strings = pc.fill_null(strings, MISSING_CATEGORY)
     return strings, bad, missing
+
+
+def _coded_categories(column: pa.DictionaryArray) -> pa.DictionaryArray | None:
+    """A dictionary of text kept a dictionary (``__missing__`` added as one more value
+    for the missing ones), or ``None`` when its values are not plain text."""
+    values = column.dictionary
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return None
+    if values.null_count:
+        return None
+    indices = column.indices
+    if indices.null_count:
+        extra = pa.array([MISSING_CATEGORY], values.type)
+        indices = pc.fill_null(indices, pa.scalar(len(values), indices.type))
+        values = pa.concat_arrays([values, extra])
+    return pa.DictionaryArray.from_arrays(indices, values)
 
 
 def _category_words(column: pa.Array, missing: npt.NDArray[np.bool_]) -> npt.NDArray[np.object_]:
