@@ -71,33 +71,46 @@ def _as_number(value: Any) -> float:
 
 
 def _numeric(values: pd.Series) -> dict[str, Any]:
-    present = values.dropna().to_numpy(dtype=np.float64)
+    """Moments, decile edges and the share of rows between them.
+
+    One sort serves the deciles and the bin counts (``np.histogram``'s bins: closed
+    on the left, the last one closed on both sides), about half the cost of
+    ``np.quantile`` plus ``np.histogram`` on a training split.
+    """
+    array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    present = np.sort(array[~np.isnan(array)])
     missing = 1.0 - len(present) / len(values) if len(values) else 0.0
     if present.size == 0:
         return {"missing_share": missing, "count": 0}
     edges = np.unique(np.quantile(present, np.linspace(0, 1, 11)))
-    counts, _ = (
-        np.histogram(present, bins=edges) if edges.size > 1 else (np.array([present.size]), None)
-    )
+    if edges.size > 1:
+        starts = np.searchsorted(present, edges[:-1], side="left")
+        counts = np.diff(np.append(starts, present.size))
+    else:
+        counts = np.array([present.size])
     return {
         "missing_share": missing,
         "count": int(present.size),
         "mean": float(present.mean()),
         "std": float(present.std()),
-        "min": float(present.min()),
-        "max": float(present.max()),
+        "min": float(present[0]),
+        "max": float(present[-1]),
         "bin_edges": edges.tolist(),
         "bin_shares": (counts / present.size).tolist(),
     }
 
 
 def _categorical(values: pd.Series) -> dict[str, Any]:
-    labels = values.astype("string").fillna("__missing__")
-    shares = labels.value_counts(normalize=True)
-    top = shares.head(_MAX_LEVELS)
+    counts = values.value_counts(dropna=False, sort=True)
+    shares: dict[str, float] = {}
+    for label, count in counts.items():
+        missing = label is None or label is pd.NA or (isinstance(label, float) and label != label)
+        key = "__missing__" if missing else str(label)
+        shares[key] = shares.get(key, 0.0) + count / len(values)  # 1 and "1" share a key
+    top = sorted(shares.items(), key=lambda item: -item[1])[:_MAX_LEVELS]
     return {
         "missing_share": float(values.isna().mean()) if len(values) else 0.0,
         "count": len(values),
-        "levels": {str(k): float(v) for k, v in top.items()},
-        "other_share": float(1.0 - top.sum()),
+        "levels": dict(top),
+        "other_share": float(1.0 - sum(share for _, share in top)),
     }
