@@ -46,7 +46,7 @@ class PartitionTask:
     output: str
     output_format: str
     keep: list[str] | None
-    batch_rows: int = 16_384
+    batch_rows: int = 65_536
     capture: str | None = None
     capture_name: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -70,7 +70,7 @@ def plan_batch(
     flavor: str = "native",
     partition_rows: int = 100_000,
     partition_bytes: int = 64 << 20,
-    batch_rows: int = 16_384,
+    batch_rows: int = 65_536,
 ) -> Job:
     """Check everything a batch job needs, plan its partitions, record it ``pending``.
 
@@ -91,7 +91,10 @@ def plan_batch(
             the first of ONNX, native, pipeline that it has.
         partition_rows: target rows of a Parquet partition.
         partition_bytes: target bytes of a CSV / JSON-lines partition.
-        batch_rows: rows per record batch (bounds each worker's memory).
+        batch_rows: rows per record batch (bounds each worker's memory: about
+            50 MB at the default for the churn model; each batch costs a fixed
+            few milliseconds of Python, 16,384-row batches had 6% more time
+            beside the booster's predict).
 
     Raises:
         NotFoundError: no such model, or no input file.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from modelyard.errors import ConfigurationError
 from modelyard.execution._base import Executor
-from modelyard.settings import Settings
+
+if TYPE_CHECKING:  # pydantic's import is not for worker processes, which import this package
+    from modelyard.settings import Settings
 
 __all__ = ["executor_from_settings"]
 
