@@ -133,6 +133,18 @@ def test_every_figure_is_valid_plotly(make: object) -> None:
         assert checked.layout.title.text == figure["layout"]["title"]["text"]
 
 
+def test_confusion_matrix_is_darkest_where_counts_are_largest() -> None:
+    """Plotly.js reads the name "Blues" dark-to-light; the figure spells the scale out."""
+    import plotly.graph_objects as go
+
+    from modelyard.evaluation._plots import figures_for
+
+    figure = dict(figures_for(_binary_evaluation()))["confusion-matrix"]
+    scale = figure["data"][0]["colorscale"]
+    assert scale == [list(step) for step in go.Heatmap(colorscale="Blues").colorscale]
+    assert scale[0][1] == "rgb(247,251,255)" and scale[-1][1] == "rgb(8,48,107)"
+
+
 @pytest.mark.slow
 def test_reports_render_in_headless_chromium(tmp_path: Path) -> None:
     if not CHROMEDRIVER.exists():

@@ -39,6 +39,16 @@ def _template() -> dict[str, Any]:
     return template
 
 
+@functools.cache
+def _blues() -> list[list[Any]]:
+    """Light to dark blue as plotly.py means "Blues" (Plotly.js's own "Blues" runs
+    the other way, which would paint the largest cells palest)."""
+    from plotly.colors import make_colorscale, sequential
+
+    scale: list[list[Any]] = make_colorscale(sequential.Blues)
+    return scale
+
+
 def _axis(title: str, **extra: Any) -> dict[str, Any]:
     return {"title": {"text": title}, **extra}
 
@@ -170,7 +180,7 @@ def _confusion(ev: Evaluation) -> Figure | None:
         "z": ev.confusion_matrix,
         "x": ev.labels,
         "y": ev.labels,
-        "colorscale": "Blues",
+        "colorscale": _blues(),
         "text": ev.confusion_matrix,
         "texttemplate": "%{text}",
         "hoverongaps": False,
