@@ -117,3 +117,14 @@ def test_regression_evaluation_and_downsampled_residuals() -> None:
 def test_regression_refuses_bad_input(y: list[object], pred: list[float]) -> None:
     with pytest.raises(InvalidInputError):
         evaluate_regression(y, pred)  # type: ignore[arg-type]
+
+
+def test_to_dict_equals_a_deep_conversion() -> None:
+    import dataclasses
+
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 400)
+    p = np.clip(0.3 * y + 0.7 * rng.random(400), 0, 1)
+    ev = evaluate_classification(y, np.c_[1 - p, p], [0, 1])
+    assert ev.threshold is not None and ev.curves
+    assert ev.to_dict() == dataclasses.asdict(ev)

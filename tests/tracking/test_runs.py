@@ -117,3 +117,30 @@ def test_start_run_finds_the_workspace_of_the_current_directory(
     with modelyard.start_run("cwd") as run:
         run.log_metric("m", 1.0)
     assert workspace.runs.get(run.id).metrics == {"m": 1.0}
+
+
+def test_log_dict_writes_standard_json_of_awkward_values(workspace: Workspace) -> None:
+    import json
+    from datetime import date
+
+    import numpy as np
+
+    document = {
+        "curve": np.array([0.5, 0.25]),
+        "count": np.int64(3),
+        1: "an integer key",
+        "missing": float("nan"),
+        "when": date(2026, 11, 23),
+    }
+    with workspace.start_run("e") as run:
+        run.log_dict(document, "awkward.json")
+        run.log_dict({"huge": 2**70}, "huge.json")  # past 64 bits: json writes it
+    awkward = json.loads(workspace.runs.artifact_bytes(run.id, "awkward.json"))
+    assert awkward == {
+        "curve": [0.5, 0.25],
+        "count": 3,
+        "1": "an integer key",
+        "missing": None,
+        "when": "2026-11-23",
+    }
+    assert json.loads(workspace.runs.artifact_bytes(run.id, "huge.json")) == {"huge": 2**70}
