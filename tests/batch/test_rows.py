@@ -63,6 +63,22 @@ def test_text_columns_from_csv_adapt_the_same() -> None:
         np.testing.assert_array_equal(checked.adapted[name], ADAPTER.adapt(frame)[name])
 
 
+def test_zoned_dates_with_mixed_offsets_read_as_the_adapter_reads_them() -> None:
+    frame = new_customers(4, seed=52)
+    frame["signup_date"] = [
+        "2024-03-01T10:00:00+02:00",
+        "2024-03-01T10:00:00-05:00",
+        "2024-03-01T10:00:00",
+        None,
+    ]
+    checked = _rows.check_rows(pa.RecordBatch.from_pandas(frame, preserve_index=False), INPUTS)
+    assert checked.good.all()
+    expected = ADAPTER.adapt(frame)
+    for part in ("signup_date__hour", "signup_date__days_since_ref"):
+        np.testing.assert_array_equal(checked.adapted[part], expected[part], err_msg=part)
+    assert checked.adapted["signup_date__hour"].tolist()[:3] == [8.0, 15.0, 10.0]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     values=st.lists(

@@ -86,6 +86,26 @@ def test_zoned_and_unusual_dates_fall_back_to_pandas() -> None:
     assert adapted["flag"].tolist() == [1.0, 0.0]
 
 
+def test_a_column_of_mixed_offsets_and_naive_values_reads_as_utc() -> None:
+    """pandas refuses mixed offsets unless told to convert; naive values stay as given."""
+    columns = {
+        "amount": [1.0, 2.0, 3.0, 4.0],
+        "flag": ["yes", "no", "yes", "no"],
+        "plan": ["a", "b", "a", "b"],
+        "when": [
+            "2024-03-01T10:00:00+02:00",
+            "2024-03-01T10:00:00-05:00",
+            "2024-03-01T10:00:00",
+            None,
+        ],
+    }
+    adapted = ADAPTER.adapt(columns)
+    assert adapted["when__hour"].tolist()[:3] == [8.0, 15.0, 10.0]
+    assert np.isnan(adapted["when__hour"][3]) and np.isnan(adapted["when__days_since_ref"][3])
+    frame = ADAPTER.adapt(pd.DataFrame(columns))
+    np.testing.assert_array_equal(frame["when__hour"], adapted["when__hour"])
+
+
 @pytest.mark.parametrize(
     ("column", "value", "message"),
     [

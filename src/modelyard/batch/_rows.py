@@ -308,8 +308,8 @@ def _parse_stamps(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
     import pandas as pd  # only for a batch holding text that is not a plain ISO date
 
     texts = pd.Series(column.to_pylist(), dtype=object)
-    parsed = pd.to_datetime(texts, errors="coerce", format="mixed")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    # As the feature adapter reads them: zoned values as UTC, naive ones as given,
+    # and a column whose values carry different offsets is accepted.
+    parsed = pd.to_datetime(texts, errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
     bad = (parsed.isna() & texts.notna()).to_numpy()
     return pa.array(parsed, type=pa.timestamp("s"), from_pandas=True), bad

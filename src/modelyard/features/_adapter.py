@@ -220,13 +220,14 @@ def _as_date_parts(name: str, values: Any) -> dict[str, npt.NDArray[np.float64]]
             return _date_parts_numpy(name, seconds)
     series = values if isinstance(values, pd.Series) else pd.Series(_values(values))
     try:
-        moments = pd.to_datetime(series, errors="raise", utc=False, format="mixed")
+        # Zoned values are read as UTC, naive ones as they are: utc=True does both
+        # and accepts a column whose values carry different offsets.
+        moments = pd.to_datetime(series, errors="raise", utc=True, format="mixed")
     except (ValueError, TypeError) as exc:
         raise SchemaMismatchError(
             f"column {name!r} must be a datetime: {exc}", details={"column": name}
         ) from None
-    if getattr(moments.dt, "tz", None) is not None:
-        moments = moments.dt.tz_convert("UTC").dt.tz_localize(None)
+    moments = moments.dt.tz_localize(None)
     present = moments.notna().to_numpy()
     seconds = moments.to_numpy(dtype="datetime64[s]")
     days = (seconds - _REFERENCE).astype("timedelta64[s]").astype(np.float64) / 86400.0
