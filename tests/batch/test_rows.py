@@ -35,6 +35,8 @@ INPUTS = [
 def test_constants_match_the_adapter() -> None:
     assert _rows.MISSING_CATEGORY == _adapter.MISSING_CATEGORY
     assert _rows.DATETIME_PARTS == _adapter.DATETIME_PARTS
+    assert set(_rows._TRUE) == set(_adapter.TRUE_WORDS)
+    assert set(_rows._FALSE) == set(_adapter.FALSE_WORDS)
 
 
 def test_adapted_columns_equal_the_input_adapter() -> None:
