@@ -132,23 +132,10 @@ def train(
         model = None
         if spec.register:
             say("packaging and registering")
-            model = _register(
-                workspace,
-                problem,
-                spec,
-                pipeline,
-                params,
-                evaluation,
-                outputs,
-                onnx,
-                native,
-                X,
-                frames,
-                classes,
-                run.id,
-                passed,
-                messages,
+            products = _Products(
+                pipeline, params, evaluation, outputs, onnx, native, classes, passed, messages
             )
+            model = _register(workspace, problem, spec, products, frames["train"], run.id)
             run.set_tag("model", model.ref)
         resolved = replace(spec, params=params)
     return TrainingResult(run.id, model, evaluation, passed, messages, onnx, resolved)
@@ -441,27 +428,36 @@ def _report_context(
 # -- packaging -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Products:
+    """What a job made before packaging: the fitted pipeline and what was learnt of it."""
+
+    pipeline: Any
+    params: dict[str, Any]
+    evaluation: Evaluation
+    outputs: npt.NDArray[np.float64]  # on the test split
+    onnx: OnnxOutcome
+    native: NativeOutcome
+    classes: list[Any] | None
+    passed: bool
+    messages: list[tuple[str, bool, str]]
+
+
 def _register(
     workspace: Workspace,
     problem: _Problem,
     spec: TrainingSpec,
-    pipeline: Any,
-    params: dict[str, Any],
-    evaluation: Evaluation,
-    outputs: npt.NDArray[np.float64],
-    onnx: OnnxOutcome,
-    native: NativeOutcome,
-    X: dict[str, pd.DataFrame],
-    frames: dict[str, pd.DataFrame],
-    classes: list[Any] | None,
+    products: _Products,
+    train_rows: pd.DataFrame,
     run_id: str,
-    passed: bool,
-    messages: list[tuple[str, bool, str]],
 ) -> ModelVersion:
+    """Write the model package (manifest, flavors, baseline) and register it."""
     from modelyard.registry import ApprovalStatus, write_package
     from modelyard.training._baseline import compute_baseline
     from modelyard.training._signature import input_signature
 
+    pipeline, params, evaluation = products.pipeline, products.params, products.evaluation
+    outputs, onnx, native = products.outputs, products.onnx, products.native
     recipe = pipeline[0]
     signature = input_signature(problem.version, recipe)
     kinds = {c["name"]: c["kind"] for c in signature["inputs"]}
@@ -471,7 +467,11 @@ def _register(
         else (outputs if problem.task == "regression" else outputs.max(axis=1))
     )
     baseline = compute_baseline(
-        X["train"], kinds, frames["train"][problem.target], problem.task, scores
+        train_rows.drop(columns=[problem.target]),
+        kinds,
+        train_rows[problem.target],
+        problem.task,
+        scores,
     )
     name = spec.model_name or problem.version.name
     threshold = evaluation.threshold
@@ -488,7 +488,7 @@ def _register(
         "task": problem.task,
         "algorithm": spec.algorithm,
         "target": problem.target,
-        "classes": classes,
+        "classes": products.classes,
         "threshold": (
             {"value": threshold.threshold, "strategy": threshold.strategy} if threshold else None
         ),
@@ -510,9 +510,9 @@ def _register(
             native=(native.file_name, native.data) if native.file_name and native.data else None,
             baseline=baseline,
         )
-        failures = [message for _, ok, message in messages if not ok]
-        status = ApprovalStatus.PENDING if passed else ApprovalStatus.REJECTED
-        reason = None if passed else "success criteria not met: " + "; ".join(failures)
+        failures = [message for _, ok, message in products.messages if not ok]
+        status = ApprovalStatus.PENDING if products.passed else ApprovalStatus.REJECTED
+        reason = None if products.passed else "success criteria not met: " + "; ".join(failures)
         return workspace.models.register(
             name,
             directory,
