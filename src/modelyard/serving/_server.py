@@ -19,6 +19,7 @@ from typing import Any
 from modelyard.serving._accesslog import write_access_log_to
 from modelyard.serving._app import JsonLogFormatter, create_app
 from modelyard.serving._gateway import GatewayOptions
+from modelyard.serving._transport import http_protocol
 from modelyard.settings import Settings
 
 __all__ = ["configure_logging", "serve"]
@@ -101,6 +102,7 @@ def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock
 
     config = uvicorn.Config(
         create_app(settings, replace(options, freeze_gc=True)),
+        http=http_protocol(),  # one write per response (see _transport)
         host=host,
         port=port,
         access_log=False,
