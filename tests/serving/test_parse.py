@@ -225,3 +225,14 @@ def test_json_bodies_read_as_the_standard_library_reads_them(body: bytes) -> Non
 )
 def test_json_numbers_orjson_would_change_are_read_exactly(body: bytes) -> None:
     assert _same(parse_json(body), json.loads(body))
+
+
+def test_response_json_writes_numpy_values_as_the_standard_library_did() -> None:
+    from modelyard.serving._http import _dumps
+
+    data = {"p": np.float64(0.25), "n": np.int64(3), "f": np.float32(0.5), "s": "é"}
+    expected = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+    assert _dumps(data) == expected.encode()  # orjson's bytes, the same text here
+    assert json.loads(_dumps({"i": 2**70})) == {"i": 2**70}  # past 64 bits: json writes it
+    lone = {"x": [1.5, None, "\ud800"]}  # orjson refuses a lone surrogate: json writes it
+    assert _dumps(lone) == json.dumps(lone, separators=(",", ":")).encode()

@@ -209,9 +209,17 @@ def _dumps(data: Any) -> bytes:
     """Compact JSON: orjson, or :mod:`json` for what orjson refuses (an integer past 64
     bits, a lone surrogate in a text). orjson writes NaN and infinity as ``null``."""
     try:
-        return orjson.dumps(data, default=str)
+        return orjson.dumps(data, default=_default)
     except orjson.JSONEncodeError:
         return json.dumps(data, separators=(",", ":"), allow_nan=False, default=str).encode()
+
+
+def _default(value: Any) -> Any:
+    """What :mod:`json` would write: a float subclass (numpy's float64) as a number
+    (orjson serialises only exact floats), anything else unknown as its text."""
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
 
 
 def _csv(outcome: Outcome) -> bytes:
