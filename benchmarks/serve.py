@@ -241,6 +241,7 @@ def bare_app(package: Path) -> Any:
         (package / "model.onnx").read_bytes(), providers=["CPUExecutionProvider"]
     )
     names = recipe.adapter.raw_columns
+    fetch = [session.get_outputs()[1].name]  # the probabilities only, as the gateway fetches
 
     async def invocations(request: Request) -> JSONResponse:
         row = json.loads(await request.body())
@@ -250,7 +251,7 @@ def bare_app(package: Path) -> Any:
         matrix = row_matrix(recipe, columns)
         if matrix is None:
             matrix = recipe.apply(recipe.adapter.adapt(columns))
-        probabilities = session.run(None, {"features": matrix})[1]
+        (probabilities,) = session.run(fetch, {"features": matrix})
         return JSONResponse({"probabilities": np.asarray(probabilities).tolist()})
 
     async def ping(request: Request) -> Response:
