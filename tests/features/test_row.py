@@ -121,16 +121,19 @@ def test_one_row_matches_the_vectorised_recipe(
     np.testing.assert_array_equal(fast, slow)
 
 
+GOOD_ROW: dict[str, list[object]] = {
+    "amount": [1.0],
+    "count": [1],
+    "flag": [True],
+    "plan": ["pro"],
+    "city": ["city1"],
+    "when": ["2024-02-03T04:05:06"],
+}
+
+
 def test_unusual_input_takes_the_vectorised_path() -> None:
     recipe = RECIPES[0]
-    row = {
-        "amount": [1.0],
-        "count": [1],
-        "flag": [True],
-        "plan": ["pro"],
-        "city": ["city1"],
-        "when": ["2024-02-03T04:05:06"],
-    }
+    row = GOOD_ROW
     assert row_matrix(recipe, {**row, "amount": [1.0, 2.0]}) is None  # two rows
     assert row_matrix(recipe, {k: v for k, v in row.items() if k != "plan"}) is None  # missing
     assert row_matrix(recipe, {**row, "plan": [{"a": 1}]}) is None  # an object
@@ -148,15 +151,7 @@ def test_bad_values_raise_what_the_vectorised_path_raises(
     column: str, value: str, message: str
 ) -> None:
     recipe = RECIPES[0]
-    row = {
-        "amount": [1.0],
-        "count": [1],
-        "flag": [True],
-        "plan": ["pro"],
-        "city": ["city1"],
-        "when": ["2024-02-03T04:05:06"],
-        column: [value],
-    }
+    row = {**GOOD_ROW, column: [value]}
     with pytest.raises(SchemaMismatchError, match=message):
         row_matrix(recipe, row)
     with pytest.raises(SchemaMismatchError, match=message):
