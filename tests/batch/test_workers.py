@@ -73,3 +73,60 @@ def test_a_pipeline_after_a_lean_xgboost_import_scores_like_the_native_flavor(
     assert result["flavors"] == ["native", "pipeline"]
     native, pipeline = result["probabilities"]
     assert max(abs(a - b) for a, b in zip(native, pipeline, strict=True)) < 1e-6
+
+
+PARTITION = """
+import json, sys
+from modelyard.batch._partition import PartitionTask, score_partition
+from modelyard.batch._scorer import ModelSource
+from modelyard.batch._workers import start_worker
+
+package, rows, output, pandas = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "yes"
+start_worker(("xgboost",), pandas)  # as a job's pool starts each worker
+import pyarrow.parquet as pq
+from modelyard.batch._inputs import plan_partitions, resolve_inputs
+
+(planned,), _ = plan_partitions(resolve_inputs(rows), 10_000, 1 << 20)
+source = ModelSource(ref="churn:1", digest="", artifact_url="", local_dir=package)
+task = PartitionTask(
+    job_id="0" * 32, key=planned.key, spec={**planned.spec, "rows": planned.rows},
+    model=source, output=output, output_format="parquet", keep=["customer_id", "region"],
+)
+result = score_partition(task)
+print(json.dumps({"checksum": result["checksum"], "rows": result["rows_out"],
+                  "pandas": "pandas" in sys.modules}))
+"""
+
+
+def test_a_job_worker_kept_from_pandas_scores_a_partition_byte_for_byte_alike(
+    model_workspace: Workspace, tmp_path: Path
+) -> None:
+    package, rows = _package_and_rows(model_workspace, tmp_path)
+    lean = _run(PARTITION, str(package), str(rows), str(tmp_path / "lean"), "no")
+    full = _run(PARTITION, str(package), str(rows), str(tmp_path / "full"), "yes")
+    assert lean["pandas"] is False  # pyarrow never imported it
+    assert full["pandas"] is True
+    assert lean["rows"] == full["rows"] == 300
+    assert lean["checksum"] == full["checksum"]
+
+
+DATES = """
+import json, sys
+import pyarrow as pa
+from modelyard.batch import _rows
+from modelyard.batch._scorer import detach_pandas
+
+if sys.argv[1] == "detach":
+    detach_pandas()
+texts = pa.array(["3 Feb 2024 10:00", "2024-02-03T10:00:00+02:00", None, "not a date"])
+seconds, bad = _rows._seconds(texts)
+print(json.dumps({"seconds": [str(v) for v in seconds.to_pylist()], "bad": bad.tolist()}))
+"""
+
+
+def test_text_dates_read_alike_in_a_worker_kept_from_pandas() -> None:
+    # the one batch path that parses with pandas, and hands its result to pyarrow
+    detached = _run(DATES, "detach")
+    attached = _run(DATES, "keep")
+    assert detached == attached
+    assert detached["bad"] == [False, False, False, True]

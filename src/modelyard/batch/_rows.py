@@ -312,4 +312,6 @@ def _parse_stamps(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
     # and a column whose values carry different offsets is accepted.
     parsed = pd.to_datetime(texts, errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
     bad = (parsed.isna() & texts.notna()).to_numpy()
-    return pa.array(parsed, type=pa.timestamp("s"), from_pandas=True), bad
+    # as numpy: a worker may have kept pyarrow from pandas (see _scorer.detach_pandas)
+    stamps = parsed.to_numpy()
+    return pa.array(stamps, type=pa.timestamp("s"), from_pandas=True), bad

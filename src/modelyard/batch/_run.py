@@ -183,7 +183,12 @@ def run_batch(
     budget = ErrorBudget.parse(params.get("max_errors_raw"))
     owned = executor is None
     if executor is None:
-        executor = start_executor(workspace.settings, params.get("executor"), warm_modules(params))
+        executor = start_executor(
+            workspace.settings,
+            params.get("executor"),
+            warm_modules(params),
+            pandas=params.get("capture") is not None,
+        )
     job = jobs.start(job.id)
     started = time.perf_counter()
     rows_this_run = 0

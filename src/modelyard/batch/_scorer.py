@@ -36,7 +36,15 @@ from modelyard.batch._matrix import RecipeMatrix
 from modelyard.batch._rows import CheckedRows
 from modelyard.errors import IntegrityError, InvalidInputError, NotFoundError
 
-__all__ = ["ModelSource", "Scorer", "dedicate_process", "import_lean", "load_count", "scorer_for"]
+__all__ = [
+    "ModelSource",
+    "Scorer",
+    "dedicate_process",
+    "detach_pandas",
+    "import_lean",
+    "load_count",
+    "scorer_for",
+]
 
 _MANIFEST = "model.json"  # the registry's package layout (modelyard.registry._package)
 _ONNX = "model.onnx"
@@ -104,6 +112,37 @@ def import_lean(module: str) -> Any:
         return importlib.import_module(module)
     finally:
         del sys.modules["sklearn"]
+
+
+class _NoPandas:
+    """A meta-path finder that refuses pandas (see :func:`detach_pandas`)."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] == "pandas":
+            raise ImportError("pandas is detached from pyarrow in this batch worker")
+        return None
+
+
+def detach_pandas() -> None:
+    """Keep pyarrow from importing pandas in this process, when nothing imported it yet.
+
+    pyarrow imports pandas (about 0.3 s of CPU) on its first conversion of a Python
+    or numpy value, only to recognise pandas objects, which the native and ONNX
+    flavors never hand it. pyarrow looks for pandas once and remembers the answer:
+    asked while pandas cannot be imported, it works as it does where pandas is not
+    installed. pandas itself still imports for whoever asks for it afterwards (the
+    pipeline flavor, text dates); only pyarrow's own pandas conversions
+    (``to_pandas``, pandas objects given to ``pa.array``) are then unavailable, so a
+    job that captures its traffic (which writes JSON through pandas) does not detach.
+    """
+    if "pandas" in sys.modules:
+        return
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.scalar(0)  # pyarrow's first conversion: it looks for pandas now, and fails
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def _restore_wrappers() -> None:

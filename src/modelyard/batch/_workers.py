@@ -26,16 +26,21 @@ if TYPE_CHECKING:
 __all__ = ["JobWorkers", "job_workers", "start_worker"]
 
 
-def start_worker(warm: tuple[str, ...] = ()) -> None:
+def start_worker(warm: tuple[str, ...] = (), pandas: bool = True) -> None:
     """Initializer of a job's worker process: marks it as the job's alone and imports
-    what every partition needs, and ``warm`` (the model's library)."""
-    import pandas  # noqa: F401  (pyarrow imports it on its first array built from numpy)
+    what every partition needs, and ``warm`` (the model's library). Without
+    ``pandas``, pyarrow is kept from importing it (:func:`~modelyard.batch._scorer.
+    detach_pandas`): a job that captures nothing never needs it."""
     import pyarrow.parquet  # noqa: F401  (every partition reads or writes Parquet)
 
     import modelyard.batch._partition  # noqa: F401  (the work item's module)
-    from modelyard.batch._scorer import dedicate_process, import_lean
+    from modelyard.batch._scorer import dedicate_process, detach_pandas, import_lean
 
     dedicate_process()
+    if pandas:
+        import pandas as _  # noqa: F401  (pyarrow imports it on its first conversion)
+    else:
+        detach_pandas()
     for module in warm:
         # a library that will not import: loading the model says so, clearly
         with contextlib.suppress(ImportError):
@@ -45,18 +50,22 @@ def start_worker(warm: tuple[str, ...] = ()) -> None:
 class JobWorkers(LocalExecutor):
     """Local worker processes for one batch job, started at once (see the module)."""
 
-    def __init__(self, max_workers: int = 0, warm: tuple[str, ...] = ()) -> None:
-        super().__init__(max_workers, initializer=start_worker, initargs=(warm,))
+    def __init__(
+        self, max_workers: int = 0, warm: tuple[str, ...] = (), *, pandas: bool = True
+    ) -> None:
+        super().__init__(max_workers, initializer=start_worker, initargs=(warm, pandas))
         self.start_workers()
 
 
 def job_workers(
-    settings: Settings, kind: str | None, warm: tuple[str, ...] = ()
+    settings: Settings, kind: str | None, warm: tuple[str, ...] = (), *, pandas: bool = True
 ) -> JobWorkers | None:
-    """The job's local workers, started now; ``None`` when the job runs on Ray."""
+    """The job's local workers, started now; ``None`` when the job runs on Ray.
+    ``pandas``: whether its partitions need pyarrow's pandas conversions (a job that
+    captures its traffic does)."""
     if (kind or settings.executor) != "local":
         return None
-    return JobWorkers(settings.max_workers, warm)
+    return JobWorkers(settings.max_workers, warm, pandas=pandas)
 
 
 def likely_library(flavor: str) -> tuple[str, ...]:
@@ -68,9 +77,11 @@ def likely_library(flavor: str) -> tuple[str, ...]:
     return ("xgboost",)
 
 
-def start_executor(settings: Settings, kind: str | None, warm: tuple[str, ...]) -> Executor:
+def start_executor(
+    settings: Settings, kind: str | None, warm: tuple[str, ...], *, pandas: bool = True
+) -> Executor:
     """The executor a job starts for itself: its own local workers, or Ray."""
-    workers = job_workers(settings, kind, warm)
+    workers = job_workers(settings, kind, warm, pandas=pandas)
     if workers is not None:
         return workers
     from modelyard.execution import executor_from_settings

@@ -76,7 +76,9 @@ def predict(
     # the local workers start first: their start-up runs beside the driver's imports
     # and planning instead of after them
     cli = state(ctx)
-    workers = job_workers(load_settings(cli.workspace_path), executor, likely_library(flavor))
+    workers = job_workers(
+        load_settings(cli.workspace_path), executor, likely_library(flavor), pandas=capture
+    )
     try:
         from modelyard.batch import plan_batch
 
