@@ -47,3 +47,13 @@ def remember(value: object) -> None:
 
 def recall(_: int) -> object:
     return _STATE.get("value")
+
+
+def remember_cores() -> None:
+    """An initializer: the cores the worker had while it started."""
+    _STATE["cores"] = tuple(sorted(os.sched_getaffinity(0)))
+
+
+def cores(_: int) -> tuple[object, tuple[int, ...]]:
+    """(cores while starting, cores now) of this worker."""
+    return _STATE.get("cores"), tuple(sorted(os.sched_getaffinity(0)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,3 +105,27 @@ def test_ray_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_local_initializer_builds_per_process_state() -> None:
     with LocalExecutor(2, initializer=_work.remember, initargs=("model-v3",)) as built:
         assert built.map(_work.recall, [(n,) for n in range(4)]) == ["model-v3"] * 4
+
+
+needs_two_cores = pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="core affinity needs Linux and two cores",
+)
+
+
+@needs_two_cores
+def test_workers_started_early_leave_the_caller_a_core_until_they_are_ready() -> None:
+    cores = tuple(sorted(os.sched_getaffinity(0)))
+    with LocalExecutor(2, initializer=_work.remember_cores) as pool:
+        pool.start_workers()
+        assert tuple(sorted(os.sched_getaffinity(0))) == cores  # the caller keeps every core
+        results = set(pool.map(_work.cores, [(n,) for n in range(4)]))
+    assert results == {(cores[1:], cores)}  # started on all but the first; now on all
+
+
+@needs_two_cores
+def test_workers_started_by_a_first_submit_start_on_every_core() -> None:
+    cores = tuple(sorted(os.sched_getaffinity(0)))
+    with LocalExecutor(2, initializer=_work.remember_cores) as pool:
+        results = set(pool.map(_work.cores, [(n,) for n in range(4)]))
+    assert results == {(cores, cores)}

@@ -6,8 +6,9 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from modelyard.execution._base import Executor
@@ -36,13 +37,40 @@ def _die_with_parent() -> None:
 
 
 def _start_worker(
-    parent: int, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+    parent: int,
+    initializer: Callable[..., object] | None,
+    initargs: tuple[Any, ...],
+    cores: frozenset[int] | None = None,
 ) -> None:
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
     if initializer is not None:
         initializer(*initargs)
+    if cores is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cores)  # started (see start_workers): every core again
+
+
+def _cores() -> frozenset[int] | None:
+    """The cores this thread may run on, where the system says (Linux)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    return frozenset(os.sched_getaffinity(0))
+
+
+@contextmanager
+def _one_core_kept() -> Iterator[None]:
+    """Within: processes started by this thread run on every core but one (they
+    inherit its affinity), which stays the caller's."""
+    cores = _cores()
+    if cores is None or len(cores) < 2:
+        yield
+        return
+    os.sched_setaffinity(0, cores - {min(cores)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, cores)
 
 
 class LocalExecutor(Executor):
@@ -75,7 +103,7 @@ class LocalExecutor(Executor):
             max_workers=self._workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(os.getpid(), initializer, initargs),
+            initargs=(os.getpid(), initializer, initargs, _cores()),
         )
 
     @property
@@ -89,11 +117,19 @@ class LocalExecutor(Executor):
         """Start every worker process now rather than on first use, so their start-up
         (interpreter, imports, the initializer) overlaps whatever the caller does
         before submitting work. Each start runs in its own process: this returns at once.
+
+        The workers start on every core but one, and take every core once their
+        initializer is done: the caller's own work meanwhile (a batch job's driver
+        planning, about two seconds of one core) keeps a core to itself instead of
+        sharing all of them with the workers' start-up, which it would then wait
+        for idle (measured on 2 cores: the job planned 0.4 s sooner, and its workers
+        were ready as soon).
         """
         # the pool starts one process per submit that finds no idle worker: one
         # trivial item per worker, submitted together, starts them all
-        for _ in range(self._workers):
-            self._pool.submit(os.getpid)
+        with _one_core_kept():
+            for _ in range(self._workers):
+                self._pool.submit(os.getpid)
 
     def shutdown(self, *, cancel_pending: bool = False) -> None:
         self._pool.shutdown(wait=True, cancel_futures=cancel_pending)
