@@ -10,7 +10,9 @@ Prints one JSON line:
   (goal: at least 2x on 2 cores). ``speedup`` divides the command's wall-clock rate
   (interpreter start, planning, worker start-up and model loading included) by the
   baseline's (reading and predicting only); ``speedup_job`` uses the job's own rate
-  (worker start-up and model loading still included). The job uses the model's
+  (worker start-up and model loading still included); ``batch_job_seconds`` and
+  ``batch_outside_job_seconds`` split the command's wall clock into the job's own
+  time and the rest (interpreter start, imports, planning, exit). The job uses the model's
   native flavor (XGBoost's own predictor on the booster file); the same job with
   ``--flavor onnx`` (ONNX Runtime's tree ensemble) is measured for comparison;
 - peak RSS of the same command on a 10,000,000-row file (goal: under 1 GiB whatever
@@ -167,6 +169,7 @@ def main() -> None:
         seconds, peak, stdout = run_measured(batch_command(workspace, source, root / "out"))
         report = json.loads(stdout)
         job_rate = report["job"]["rows_per_second"]
+        job_seconds = float(report["manifest"]["seconds"])
         assert report["manifest"]["rows_out"] == args.rows
 
         flavor = report["manifest"]["flavor"]
@@ -199,6 +202,8 @@ def main() -> None:
                 "batch_rows_per_s": round(batch_rate),
                 "batch_job_rows_per_s": round(job_rate),
                 "batch_seconds": round(seconds, 2),
+                "batch_job_seconds": round(job_seconds, 2),
+                "batch_outside_job_seconds": round(seconds - job_seconds, 2),
                 "batch_peak_rss_mib": round(peak / 2**20),
                 "baseline_rows_per_s": round(baseline_rate),
                 "baseline_seconds": round(float(predict_seconds), 2),

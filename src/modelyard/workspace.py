@@ -1,20 +1,27 @@
-"""The workspace: the composition root that builds every store from one Settings."""
+"""The workspace: the composition root that builds every store from one Settings.
+
+Each store's package is imported when the store is first asked for, so a command
+pays only for the stores it uses (``batch show`` needs the job store, not the
+registry's pandas nor serving's).
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelyard.artifacts import ArtifactStore, FsspecArtifactStore
-from modelyard.data import DatasetStore
 from modelyard.errors import AlreadyExistsError, ConfigurationError
-from modelyard.jobs import JobStore
-from modelyard.metadata import MetadataStore, head_revision
-from modelyard.registry import ModelRegistry
-from modelyard.serving import EndpointStore
+from modelyard.metadata import MetadataStore
 from modelyard.settings import SETTINGS_FILE, STATE_DIR, Settings, load_settings
-from modelyard.tracking import Run, RunStore, capture_environment
+
+if TYPE_CHECKING:
+    from modelyard.data import DatasetStore
+    from modelyard.jobs import JobStore
+    from modelyard.registry import ModelRegistry
+    from modelyard.serving import EndpointStore
+    from modelyard.tracking import Run, RunStore
 
 __all__ = ["Workspace"]
 
@@ -89,26 +96,36 @@ class Workspace:
     @cached_property
     def datasets(self) -> DatasetStore:
         """Versioned datasets."""
+        from modelyard.data import DatasetStore
+
         return DatasetStore(self.metadata, self.artifacts)
 
     @cached_property
     def runs(self) -> RunStore:
         """Experiments and runs."""
+        from modelyard.tracking import RunStore
+
         return RunStore(self.metadata, self.artifacts)
 
     @cached_property
     def models(self) -> ModelRegistry:
         """Registered models."""
+        from modelyard.registry import ModelRegistry
+
         return ModelRegistry(self.metadata, self.artifacts)
 
     @cached_property
     def jobs(self) -> JobStore:
         """Long-running jobs (batch transform) and their committed partitions."""
+        from modelyard.jobs import JobStore
+
         return JobStore(self.metadata)
 
     @cached_property
     def endpoints(self) -> EndpointStore:
         """Serving endpoints, their configuration history, and API tokens."""
+        from modelyard.serving import EndpointStore
+
         return EndpointStore(self.metadata, self.models)
 
     def start_run(
@@ -118,6 +135,8 @@ class Workspace:
         tags: dict[str, str] | None = None,
     ) -> Run:
         """Open a run; use it as a context manager so it is closed whatever happens."""
+        from modelyard.tracking import Run, capture_environment
+
         run_id = self.runs.create(
             experiment,
             name,
@@ -128,6 +147,8 @@ class Workspace:
 
     def describe(self) -> dict[str, Any]:
         """What this workspace uses, for ``modelyard info``."""
+        from modelyard.metadata import head_revision
+
         return {
             "workspace": str(self.settings.workspace),
             "settings_file": str(self.settings.workspace / SETTINGS_FILE),
