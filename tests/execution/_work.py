@@ -57,3 +57,8 @@ def remember_cores() -> None:
 def cores(_: int) -> tuple[object, tuple[int, ...]]:
     """(cores while starting, cores now) of this worker."""
     return _STATE.get("cores"), tuple(sorted(os.sched_getaffinity(0)))
+
+
+def wait_for(gate: str) -> None:
+    """An initializer that returns once the file ``gate`` exists."""
+    gated_identity(0, gate)

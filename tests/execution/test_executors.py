@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,13 +116,22 @@ needs_two_cores = pytest.mark.skipif(
 
 
 @needs_two_cores
-def test_workers_started_early_leave_the_caller_a_core_until_they_are_ready() -> None:
-    cores = tuple(sorted(os.sched_getaffinity(0)))
-    with LocalExecutor(2, initializer=_work.remember_cores) as pool:
+def test_workers_started_early_leave_the_caller_a_core_until_they_are_ready(
+    tmp_path: Path,
+) -> None:
+    cores = set(os.sched_getaffinity(0))
+    gate = tmp_path / "gate"
+    before = {child.pid for child in multiprocessing.active_children()}
+    with LocalExecutor(2, initializer=_work.wait_for, initargs=(str(gate),)) as pool:
         pool.start_workers()
-        assert tuple(sorted(os.sched_getaffinity(0))) == cores  # the caller keeps every core
-        results = set(pool.map(_work.cores, [(n,) for n in range(4)]))
-    assert results == {(cores[1:], cores)}  # started on all but the first; now on all
+        assert os.sched_getaffinity(0) == cores  # the caller keeps every core
+        workers = [c.pid for c in multiprocessing.active_children() if c.pid not in before]
+        assert [os.sched_getaffinity(pid) for pid in workers] == [cores - {min(cores)}] * 2
+        gate.touch()  # their initializers return: each worker takes every core
+        deadline = time.monotonic() + 60
+        while any(os.sched_getaffinity(pid) != cores for pid in workers):
+            assert time.monotonic() < deadline, "workers still kept off a core"
+            time.sleep(0.01)
 
 
 @needs_two_cores
@@ -129,3 +140,20 @@ def test_workers_started_by_a_first_submit_start_on_every_core() -> None:
     with LocalExecutor(2, initializer=_work.remember_cores) as pool:
         results = set(pool.map(_work.cores, [(n,) for n in range(4)]))
     assert results == {(cores, cores)}
+
+
+@needs_two_cores
+def test_starting_workers_take_every_core_once_the_caller_submits_work(tmp_path: Path) -> None:
+    cores = set(os.sched_getaffinity(0))
+    gate = tmp_path / "gate"
+    before = {child.pid for child in multiprocessing.active_children()}
+    with LocalExecutor(2, initializer=_work.wait_for, initargs=(str(gate),)) as pool:
+        pool.start_workers()
+        workers = [c.pid for c in multiprocessing.active_children() if c.pid not in before]
+        assert len(workers) == 2
+        # still in their initializer (waiting for the gate): kept off one core
+        assert [os.sched_getaffinity(pid) for pid in workers] == [cores - {min(cores)}] * 2
+        squared = pool.submit(_work.square, 3)
+        assert [os.sched_getaffinity(pid) for pid in workers] == [cores] * 2
+        gate.touch()
+        assert squared.result() == 9

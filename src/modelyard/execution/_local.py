@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -59,16 +60,17 @@ def _cores() -> frozenset[int] | None:
 
 
 @contextmanager
-def _one_core_kept() -> Iterator[None]:
+def _one_core_kept() -> Iterator[frozenset[int] | None]:
     """Within: processes started by this thread run on every core but one (they
-    inherit its affinity), which stays the caller's."""
+    inherit its affinity), which stays the caller's. Yields every core (``None``
+    when nothing was kept: one core, or no affinity on this system)."""
     cores = _cores()
     if cores is None or len(cores) < 2:
-        yield
+        yield None
         return
     os.sched_setaffinity(0, cores - {min(cores)})
     try:
-        yield
+        yield cores
     finally:
         os.sched_setaffinity(0, cores)
 
@@ -105,13 +107,24 @@ class LocalExecutor(Executor):
             initializer=_start_worker,
             initargs=(os.getpid(), initializer, initargs, _cores()),
         )
+        self._starting: list[int] = []  # workers still kept off the caller's core
+        self._cores: frozenset[int] = frozenset()
 
     @property
     def workers(self) -> int:
         return self._workers
 
     def submit(self, fn: Callable[..., R], /, *args: Any) -> Future[R]:
+        if self._starting:  # the caller hands over work: its core is free to take
+            self._give_every_core()
         return self._pool.submit(fn, *args)
+
+    def _give_every_core(self) -> None:
+        for pid in self._starting:
+            # a worker gone (or not ours to change) has nothing to gain
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, self._cores)
+        self._starting = []
 
     def start_workers(self) -> None:
         """Start every worker process now rather than on first use, so their start-up
@@ -119,17 +132,25 @@ class LocalExecutor(Executor):
         before submitting work. Each start runs in its own process: this returns at once.
 
         The workers start on every core but one, and take every core once their
-        initializer is done: the caller's own work meanwhile (a batch job's driver
-        planning, about two seconds of one core) keeps a core to itself instead of
-        sharing all of them with the workers' start-up, which it would then wait
-        for idle (measured on 2 cores: the job planned 0.4 s sooner, and its workers
-        were ready as soon).
+        initializer is done or the caller submits work, whichever comes first: the
+        caller's own work meanwhile (a batch job's driver planning, about two
+        seconds of one core) keeps a core to itself instead of sharing all of them
+        with the workers' start-up, which it would then wait for idle (measured on 2
+        cores: the job planned 0.4 s sooner, and its workers were ready as soon).
         """
+        before = {child.pid for child in multiprocessing.active_children()}
         # the pool starts one process per submit that finds no idle worker: one
         # trivial item per worker, submitted together, starts them all
-        with _one_core_kept():
+        with _one_core_kept() as cores:
             for _ in range(self._workers):
                 self._pool.submit(os.getpid)
+        if cores is not None:
+            self._cores = cores
+            self._starting = [
+                pid
+                for child in multiprocessing.active_children()
+                if (pid := child.pid) is not None and pid not in before
+            ]
 
     def shutdown(self, *, cancel_pending: bool = False) -> None:
         self._pool.shutdown(wait=True, cancel_futures=cancel_pending)
