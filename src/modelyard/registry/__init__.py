@@ -1,11 +1,38 @@
-"""Register: model versions with lineage, aliases, approval and verified packages."""
+"""Register: model versions with lineage, aliases, approval and verified packages.
 
-from modelyard.registry._native import NATIVE_TOLERANCE, NativeOutcome, export_native
-from modelyard.registry._onnx import ONNX_TOLERANCE, OnnxOutcome, compile_onnx
-from modelyard.registry._package import LoadedModel, Prediction, load_model, write_package
-from modelyard.registry._predict import predict_file
+Names are imported on first use (PEP 562): the registry's records and store need
+only SQLAlchemy, while loading, compiling and predicting bring numpy, pandas and the
+model libraries, which a batch job's driver (it only resolves a version) must not
+pay for.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from modelyard.registry._records import ApprovalStatus, ModelEvent, ModelRef, ModelVersion
 from modelyard.registry._store import ModelRegistry, diff_versions
+
+if TYPE_CHECKING:
+    from modelyard.registry._native import NATIVE_TOLERANCE, NativeOutcome, export_native
+    from modelyard.registry._onnx import ONNX_TOLERANCE, OnnxOutcome, compile_onnx
+    from modelyard.registry._package import LoadedModel, Prediction, load_model, write_package
+    from modelyard.registry._predict import predict_file
+
+_EXPORTS = {
+    "NATIVE_TOLERANCE": "modelyard.registry._native",
+    "NativeOutcome": "modelyard.registry._native",
+    "export_native": "modelyard.registry._native",
+    "ONNX_TOLERANCE": "modelyard.registry._onnx",
+    "OnnxOutcome": "modelyard.registry._onnx",
+    "compile_onnx": "modelyard.registry._onnx",
+    "LoadedModel": "modelyard.registry._package",
+    "Prediction": "modelyard.registry._package",
+    "load_model": "modelyard.registry._package",
+    "write_package": "modelyard.registry._package",
+    "predict_file": "modelyard.registry._predict",
+}
 
 __all__ = [
     "NATIVE_TOLERANCE",
@@ -26,3 +53,15 @@ __all__ = [
     "predict_file",
     "write_package",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'modelyard.registry' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,6 @@ from modelyard.metadata._tables import (
     utcnow,
 )
 from modelyard.registry._archive import pack_directory, unpacked_package
-from modelyard.registry._package import LoadedModel, load_model
 from modelyard.registry._records import (
     ApprovalStatus,
     ModelEvent,
@@ -30,6 +29,9 @@ from modelyard.registry._records import (
     ModelVersion,
     check_alias,
 )
+
+if TYPE_CHECKING:
+    from modelyard.registry._package import LoadedModel
 
 __all__ = ["ModelRegistry"]
 
@@ -172,6 +174,8 @@ class ModelRegistry:
 
     def load(self, ref: str | ModelRef | ModelVersion, prefer: str = "onnx") -> LoadedModel:
         """A verified, ready-to-predict model (the ONNX flavor when it has one)."""
+        from modelyard.registry._package import load_model  # numpy, pandas: on use
+
         return load_model(self.package_path(ref), prefer=prefer)
 
     # -- changing --------------------------------------------------------------
