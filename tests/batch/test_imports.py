@@ -12,9 +12,9 @@ from modelyard.workspace import Workspace
 from tests.batch.conftest import new_customers
 from tests.cli.test_imports import heavy_in, imported_by
 
-# alembic is still imported by the driver, through the metadata store's schema check.
 NOT_IN_THE_DRIVER = (
-    "fastapi", "onnxruntime", "pandas", "ray", "sklearn", "starlette", "uvicorn", "xgboost",
+    "alembic", "fastapi", "onnxruntime", "pandas", "ray", "sklearn", "starlette", "uvicorn",
+    "xgboost",
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from modelyard.errors import ConfigurationError, StorageError
 from modelyard.metadata import MetadataStore, head_revision
+from modelyard.metadata._migrate import SCHEMA_HEAD
 from modelyard.metadata._tables import Base
 from modelyard.workspace import Workspace
 
@@ -42,6 +43,7 @@ class TestMetadataStore:
     def test_older_database_upgrades_and_keeps_its_rows(self, database_url: str) -> None:
         store = MetadataStore(database_url, auto_upgrade=False)
         try:
+            assert store.revision() is None  # empty: no alembic_version table yet
             store.upgrade("0001")
             assert store.revision() == "0001"
             with pytest.raises(ConfigurationError, match="db upgrade"):
@@ -74,6 +76,11 @@ class TestMetadataStore:
         assert info.params == {"alpha": "0.5"}
         assert info.metric_counts == {"loss": 50}
         assert info.metrics["loss"] == pytest.approx(1 / 50)
+
+
+def test_the_schema_check_knows_the_newest_migration() -> None:
+    # check_current compares with SCHEMA_HEAD without loading Alembic's scripts.
+    assert head_revision() == SCHEMA_HEAD
 
 
 def test_unreachable_database_is_a_storage_error() -> None:

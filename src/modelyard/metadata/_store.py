@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modelyard.errors import ConfigurationError, StorageError
 from modelyard.metadata._engine import connect_engine, redact_url
-from modelyard.metadata._migrate import current_revision, head_revision, upgrade
+from modelyard.metadata._migrate import SCHEMA_HEAD, current_revision, upgrade
 
 __all__ = ["MetadataStore"]
 
@@ -53,7 +53,7 @@ class MetadataStore:
         Raises:
             ConfigurationError: the schema is older (or newer) than this code.
         """
-        at, head = self.revision(), head_revision()
+        at, head = self.revision(), SCHEMA_HEAD
         if at != head:
             raise ConfigurationError(
                 f"database {self.display_url} is at schema revision {at}, this modelyard "
