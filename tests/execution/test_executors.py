@@ -109,9 +109,14 @@ def test_local_initializer_builds_per_process_state() -> None:
         assert built.map(_work.recall, [(n,) for n in range(4)]) == ["model-v3"] * 4
 
 
+# The core split exists only where affinity can be set (Linux) and there is a core to
+# keep (two or more); elsewhere start_workers leaves affinity alone, so there is
+# nothing to observe. CI's machine is such a machine: under CI these tests never
+# skip, and fail if the machine cannot run them.
 needs_two_cores = pytest.mark.skipif(
-    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
-    reason="core affinity needs Linux and two cores",
+    not os.environ.get("CI")
+    and (not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2),
+    reason="the core split needs core affinity (Linux) and at least two cores",
 )
 
 
