@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -105,8 +108,46 @@ def test_one_call_auc_scoring_matches_the_scikit_learn_scorer() -> None:
     pipeline = build_pipeline(columns, LogisticRegression(max_iter=500), needs_scaling=True)
     pipeline.fit(X, y)
     scorer = get_scorer("roc_auc")
-    batched = _shuffle_features(pipeline, X, y, scorer, 3, 7, binary=True)
-    one_by_one = _shuffle_features(pipeline, X, y, scorer, 3, 7, binary=False)
+    matrix, names = pipeline[0].transform(X), list(X.columns)
+    batched = _shuffle_features(pipeline, matrix, names, y, scorer, 3, 7, binary=True)
+    one_by_one = _shuffle_features(pipeline, matrix, names, y, scorer, 3, 7, binary=False)
     np.testing.assert_allclose(batched[0], one_by_one[0], atol=1e-12)
     np.testing.assert_allclose(batched[1], one_by_one[1], atol=1e-12)
     assert batched[0].max() > 0.01  # some column matters, so the comparison is not of zeros
+
+
+def _churn_pipeline(n_rows: int) -> tuple[Any, pd.DataFrame, npt.NDArray[np.int64]]:
+    import pyarrow as pa
+
+    from modelyard import datasets
+    from modelyard.data._schema import apply_overrides, infer_schema
+    from modelyard.features import build_pipeline
+
+    frame = datasets.churn(n_rows, seed=5)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    _, columns = apply_overrides(table, infer_schema(table), target="churned")
+    X = frame.drop(columns=["churned"])
+    y = frame["churned"].astype(int).to_numpy()
+    pipeline = build_pipeline(columns, LogisticRegression(max_iter=500), needs_scaling=True)
+    return pipeline.fit(X, y), X, y
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_a_transformed_matrix_gives_the_same_importance(task: str) -> None:
+    """The training job hands over the test matrix it already has: the sampled rows
+    come from it instead of a second transform, and the figures are the same."""
+    pipeline, X, y = _churn_pipeline(1200)
+    matrix = pipeline[0].transform(X)
+    kwargs: dict[str, Any] = {"task": task, "max_rows": 500, "seed": 3}
+    # multiclass scores with log loss through the scorer: the other code path
+    direct = permutation_importance(pipeline, X, y, **kwargs)
+    handed = permutation_importance(pipeline, X, y, transformed=matrix, **kwargs)
+    assert handed == direct
+    assert float(direct[0]["mean"]) > 0.0  # a column matters: not a comparison of zeros
+
+
+def test_a_transformed_matrix_of_other_rows_is_refused() -> None:
+    pipeline, X, y = _churn_pipeline(300)
+    matrix = pipeline[0].transform(X.iloc[:200])
+    with pytest.raises(InvalidInputError, match="one row per row of X"):
+        permutation_importance(pipeline, X, y, "binary", transformed=matrix)

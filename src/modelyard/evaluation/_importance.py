@@ -20,24 +20,23 @@ from modelyard.evaluation._metrics import TASKS, Task
 __all__ = ["permutation_importance"]
 
 
-def _sample(
-    frame: pd.DataFrame, y: pd.Series, task: Task, max_rows: int, seed: int
-) -> tuple[pd.DataFrame, pd.Series]:
-    """At most ``max_rows`` rows; stratified for classification so every class stays."""
-    if len(frame) <= max_rows:
-        return frame, y
+def _sample(y: pd.Series, task: Task, max_rows: int, seed: int) -> npt.NDArray[np.intp]:
+    """Positions of at most ``max_rows`` rows; stratified for classification so every
+    class stays. Positions, not rows: the caller takes them from the frame or from a
+    matrix it already has."""
+    if len(y) <= max_rows:
+        return np.arange(len(y))
     if task != "regression":
         from sklearn.model_selection import train_test_split
 
         try:
-            frame_s, _, y_s, _ = train_test_split(
-                frame, y, train_size=max_rows, stratify=y, random_state=seed
+            positions, _ = train_test_split(
+                np.arange(len(y)), train_size=max_rows, stratify=y, random_state=seed
             )
-            return frame_s, y_s
+            return np.asarray(positions)
         except ValueError:  # a class too rare to stratify: fall back to a plain sample
             pass
-    index = np.sort(np.random.default_rng(seed).choice(len(frame), size=max_rows, replace=False))
-    return frame.iloc[index], y.iloc[index]
+    return np.sort(np.random.default_rng(seed).choice(len(y), size=max_rows, replace=False))
 
 
 def permutation_importance(
@@ -48,6 +47,7 @@ def permutation_importance(
     n_repeats: int = 3,
     seed: int = 0,
     max_rows: int = 2000,
+    transformed: npt.NDArray[Any] | None = None,
 ) -> list[dict[str, float | str]]:
     """How much the score drops when each input column is shuffled.
 
@@ -62,6 +62,10 @@ def permutation_importance(
         n_repeats: shuffles per column; the std is over these.
         seed: fixes both the row sample and the shuffles.
         max_rows: cap on the rows used, to bound the cost on big splits.
+        transformed: the pipeline's first step applied to ``X`` (row for row), when
+            the caller has it already: the sampled rows are taken from it rather
+            than transformed again. Used only with a two-step pipeline whose first
+            step names each feature's raw column.
 
     Returns:
         ``[{"feature", "mean", "std"}]``, one per column, by decreasing mean.
@@ -107,10 +111,25 @@ def permutation_importance(
         )
     else:
         scoring = get_scorer("r2")
-    sample_x, sample_y = _sample(X, y_series, task, max_rows, seed)
+    positions = _sample(y_series, task, max_rows, seed)
+    sample_x, sample_y = X.iloc[positions], y_series.iloc[positions]
+    if transformed is not None and len(transformed) != len(X):
+        raise InvalidInputError(
+            "transformed must hold one row per row of X",
+            details={"n_rows_x": len(X), "n_rows_transformed": len(transformed)},
+        )
     if _separable(model):
+        recipe = model.steps[0][1]
+        matrix = recipe.transform(sample_x) if transformed is None else transformed[positions]
         means, stds = _shuffle_features(
-            model, sample_x, sample_y, scoring, n_repeats, seed, binary=task == "binary"
+            model,
+            matrix,
+            list(X.columns),
+            sample_y,
+            scoring,
+            n_repeats,
+            seed,
+            binary=task == "binary",
         )
     else:
         result = sk_permutation_importance(
@@ -152,7 +171,8 @@ def roc_auc(positive: npt.NDArray[np.bool_], score: npt.NDArray[np.float64]) -> 
 
 def _shuffle_features(
     model: Any,
-    X: pd.DataFrame,
+    matrix: npt.NDArray[Any],
+    columns: list[str],
     y: pd.Series,
     scoring: Any,
     n_repeats: int,
@@ -169,16 +189,15 @@ def _shuffle_features(
     scikit-learn scorer, a tenth of its cost).
     """
     recipe, estimator = model.steps[0][1], model.steps[1][1]
-    matrix = recipe.transform(X)
     sources = np.asarray(recipe.feature_sources(), dtype=object)
     score_each = (binary and _auc_of_each(estimator, y)) or (
         lambda matrices: [scoring(estimator, m, y) for m in matrices]
     )
     baseline = score_each([matrix])[0]
     rng = np.random.RandomState(seed)
-    means = np.zeros(len(X.columns))
-    stds = np.zeros(len(X.columns))
-    for position, column in enumerate(X.columns):
+    means = np.zeros(len(columns))
+    stds = np.zeros(len(columns))
+    for position, column in enumerate(columns):
         features = np.flatnonzero(sources == column)
         if features.size == 0:  # a column the model does not read
             continue

@@ -105,17 +105,19 @@ def train(
         run.log_params({f"preprocessing.{k}": v for k, v in spec.preprocessing.to_dict().items()})
 
         say("evaluating on the test split")
-        evaluation, outputs = _evaluate(problem, spec, pipeline, X["test"], y["test"], classes)
+        test_matrix = pipeline[0].transform(X["test"])
+        evaluation, outputs = _evaluate(
+            problem, spec, pipeline, (X["test"], test_matrix), y["test"], classes
+        )
         run.log_metrics({**evaluation.metrics, "fit_seconds": fit_seconds})
         passed, messages = _criteria(problem.criteria, evaluation.metrics)
 
         say("compiling to ONNX and checking parity")
         from modelyard.registry import compile_onnx, export_native
 
-        check_rows = X["test"].iloc[:_PARITY_ROWS]
-        check_matrix = pipeline[0].transform(check_rows)
+        check_matrix = test_matrix[:_PARITY_ROWS]
         classification = problem.task != "regression"
-        reference = outputs[: len(check_rows)]
+        reference = outputs[: len(check_matrix)]
         onnx = compile_onnx(pipeline[-1], check_matrix, reference, classification=classification)
         native = export_native(pipeline[-1], check_matrix, reference, classification=classification)
         context = _report_context(problem, spec, params, messages, passed, run.id, onnx)
@@ -365,30 +367,34 @@ def _evaluate(
     problem: _Problem,
     spec: TrainingSpec,
     pipeline: Any,
-    X_test: pd.DataFrame,
+    test: tuple[pd.DataFrame, npt.NDArray[Any]],
     y_test: npt.NDArray[Any],
     classes: list[Any] | None,
 ) -> tuple[Evaluation, npt.NDArray[np.float64]]:
+    """Metrics, curves and importance on the test split: its raw rows and their
+    matrix (transformed once, for the predictions, importance and parity rows)."""
     from modelyard.evaluation import (
         evaluate_classification,
         evaluate_regression,
         permutation_importance,
     )
 
+    X_test, matrix = test
+    estimator = pipeline[-1]
     if problem.task == "regression":
-        outputs = np.asarray(pipeline.predict(X_test), dtype=np.float64)
+        outputs = np.asarray(estimator.predict(matrix), dtype=np.float64)
         evaluation = evaluate_regression(y_test, outputs)
     else:
         known = y_test >= 0  # test rows of a class never seen in training cannot be scored
-        outputs = np.asarray(pipeline.predict_proba(X_test), dtype=np.float64)
+        outputs = np.asarray(estimator.predict_proba(matrix), dtype=np.float64)
         assert classes is not None
         labels = np.asarray(classes, dtype=object)[y_test[known]]
         evaluation = evaluate_classification(
             labels, outputs[known], classes, threshold_strategy=spec.threshold
         )
-        X_test, y_test = X_test[known], y_test[known]
+        X_test, y_test, matrix = X_test[known], y_test[known], matrix[known]
     evaluation.importance = permutation_importance(
-        pipeline, X_test, y_test, task=problem.task, seed=spec.seed
+        pipeline, X_test, y_test, task=problem.task, seed=spec.seed, transformed=matrix
     )
     return evaluation, outputs
 
