@@ -130,16 +130,23 @@ class RunStore:
         Raises:
             ConflictError: a parameter is logged again with a different value.
         """
+        texts = {_check_key(key, "param"): str(value) for key, value in params.items()}
         with self._metadata.session() as session:
             self._running(session, run_id)
-            for key, value in params.items():
-                text = str(value)
-                existing = session.get(ParamRow, (run_id, _check_key(key, "param")))
-                if existing is None:
+            # one query for the values already set, not one per parameter
+            existing = dict(
+                session.execute(
+                    select(ParamRow.key, ParamRow.value).where(
+                        ParamRow.run_id == run_id, ParamRow.key.in_(list(texts))
+                    )
+                ).all()
+            )
+            for key, text in texts.items():
+                if key not in existing:
                     session.add(ParamRow(run_id=run_id, key=key, value=text))
-                elif existing.value != text:
+                elif existing[key] != text:
                     raise ConflictError(
-                        f"param {key!r} of run {run_id} is already {existing.value!r}; "
+                        f"param {key!r} of run {run_id} is already {existing[key]!r}; "
                         f"cannot change it to {text!r}",
                         details={"param": key},
                     )
