@@ -110,6 +110,7 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.__dict__.pop("_numeric_plan", None)  # caches of a previous fit
         self.__dict__.pop("_level_codes", None)
         self.__dict__.pop("_sorted_levels", None)
+        self.__dict__.pop("_row_plan", None)
         self.numeric_ = numeric
         self.categorical_ = categorical
         self.feature_names_out_ = self._names()
