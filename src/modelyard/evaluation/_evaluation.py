@@ -17,8 +17,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from modelyard.errors import InvalidInputError
-from modelyard.evaluation._metrics import Task, classification_metrics, regression_metrics
-from modelyard.evaluation._threshold import ThresholdChoice, choose_threshold
+from modelyard.evaluation._metrics import (
+    BinaryRanking,
+    Task,
+    classification_metrics,
+    confusion_counts,
+    per_class_scores,
+    regression_metrics,
+)
+from modelyard.evaluation._threshold import ThresholdChoice, choose_threshold_on
 
 __all__ = ["MAX_CURVE_POINTS", "Evaluation", "evaluate_classification", "evaluate_regression"]
 
@@ -82,7 +89,8 @@ def _downsample(arrays: dict[str, NDArray[Any]], *, random: bool) -> dict[str, l
         else:
             index = np.unique(np.linspace(0, n - 1, MAX_CURVE_POINTS).round().astype(np.int64))
         arrays = {key: value[index] for key, value in arrays.items()}
-    return {key: [float(v) for v in value] for key, value in arrays.items()}
+    # tolist() of a float64 array gives the same Python floats as float(v), without a loop
+    return {key: np.asarray(value, dtype=np.float64).tolist() for key, value in arrays.items()}
 
 
 def _class_indices(
@@ -151,22 +159,21 @@ def evaluate_classification(
 
     threshold: ThresholdChoice | None = None
     curves: dict[str, Any] = {}
+    ranking: BinaryRanking | None = None
     if k == 2:
         task: Task = "binary"
-        threshold = choose_threshold(y, p[:, 1], threshold_strategy)
+        # One sort of the scores serves the threshold, the curves, ROC AUC and PR AUC.
+        ranking = BinaryRanking(y == 1, p[:, 1])
+        threshold = choose_threshold_on(y, p[:, 1], threshold_strategy, ranking)
         pred = (p[:, 1] >= threshold.threshold).astype(np.int64)
-        curves = _binary_curves(y, p[:, 1])
+        curves = _binary_curves(ranking)
     else:
         task = "multiclass"
         pred = np.argmax(p, axis=1).astype(np.int64)
 
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-
-    metrics = classification_metrics(y, p, pred)
-    cm = confusion_matrix(y, pred, labels=list(range(k)))
-    prec, rec, f1, support = precision_recall_fscore_support(
-        y, pred, labels=list(range(k)), average=None, zero_division=0
-    )
+    metrics = classification_metrics(y, p, pred, ranking=ranking)
+    cm = confusion_counts(y, pred, k)
+    prec, rec, f1, support = per_class_scores(cm)
     per_class = {
         label: {
             "precision": float(prec[i]),
@@ -187,22 +194,19 @@ def evaluate_classification(
     )
 
 
-def _binary_curves(y: NDArray[np.int64], p: NDArray[np.float64]) -> dict[str, Any]:
+def _binary_curves(ranking: BinaryRanking) -> dict[str, Any]:
     """ROC, PR, calibration and threshold-sweep data; curves undefined on the rows are absent."""
-    from sklearn.calibration import calibration_curve
-    from sklearn.metrics import precision_recall_curve, roc_curve
-
     curves: dict[str, Any] = {}
-    has_pos, has_neg = bool((y == 1).any()), bool((y == 0).any())
+    has_pos, has_neg = bool(ranking.positive.any()), not bool(ranking.positive.all())
     if has_pos and has_neg:
-        fpr, tpr, _ = roc_curve(y, p)
+        fpr, tpr = ranking.roc
         curves["roc"] = _downsample({"fpr": fpr, "tpr": tpr}, random=False)
-        fraction, mean_predicted = calibration_curve(y, p, n_bins=10, strategy="uniform")
+        fraction, mean_predicted = ranking.calibration(n_bins=10)
         curves["calibration"] = _downsample(
             {"mean_predicted": mean_predicted, "fraction_positive": fraction}, random=False
         )
     if has_pos:
-        precision, recall, thresholds = precision_recall_curve(y, p)
+        precision, recall, thresholds = ranking.pr
         curves["pr"] = _downsample({"precision": precision, "recall": recall}, random=False)
         precision, recall = precision[:-1], recall[:-1]
         denom = precision + recall

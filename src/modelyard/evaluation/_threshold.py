@@ -2,7 +2,8 @@
 
 A probability model says nothing about where to cut; the business does. The
 strategy string says what matters (best F1, a precision floor, a recall floor) and
-the threshold is chosen on the evaluation rows with the precision-recall curve.
+the threshold is chosen on the evaluation rows with the precision-recall curve
+(scikit-learn's, computed by :class:`~modelyard.evaluation._metrics.BinaryRanking`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from modelyard.errors import InvalidInputError
+from modelyard.evaluation._metrics import BinaryRanking
 
 __all__ = ["ThresholdChoice", "choose_threshold", "parse_strategy"]
 
@@ -115,7 +117,7 @@ def choose_threshold(
         InvalidInputError: a bad strategy, labels other than 0/1, probabilities
             outside [0, 1], mismatched lengths or no rows.
     """
-    kind, target = parse_strategy(strategy)
+    parse_strategy(strategy)  # a bad strategy is refused before the rows are looked at
     y = np.asarray(y_true)
     p = np.asarray(p_positive, dtype=np.float64)
     if y.ndim != 1 or p.ndim != 1 or len(y) != len(p) or len(y) == 0:
@@ -131,27 +133,44 @@ def choose_threshold(
     if not (np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()):
         raise InvalidInputError("p_positive must hold probabilities in [0, 1]", details={})
     y = y.astype(np.int64)
+    return choose_threshold_on(y, p, strategy)
+
+
+def choose_threshold_on(
+    y: NDArray[np.int64],
+    p: NDArray[np.float64],
+    strategy: str,
+    ranking: BinaryRanking | None = None,
+) -> ThresholdChoice:
+    """:func:`choose_threshold` on rows already checked, sharing ``ranking`` when given.
+
+    ``evaluate_classification`` validated its rows and needs the same
+    precision-recall curve for its own figures: it passes the :class:`BinaryRanking`
+    of ``(y == 1, p)`` so the scores are sorted once.
+    """
+    kind, target = parse_strategy(strategy)
     if kind == "default" or not (y == 1).any():
         # Without a positive row precision/recall are undefined: keep the neutral cut.
         return ThresholdChoice(strategy, 0.5, *_at(y, p, 0.5), target_reached=kind == "default")
 
-    from sklearn.metrics import precision_recall_curve
-
-    precision, recall, thresholds = precision_recall_curve(y, p)
+    if ranking is None:
+        ranking = BinaryRanking(y == 1, p)
+    precision, recall, thresholds = ranking.pr
     precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
     reached = True
+    floor = 0.0 if target is None else target  # parse_strategy sets it for precision/recall
     if kind == "f1":
         denom = precision + recall
         f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
         index = int(np.argmax(f1))
     elif kind == "precision":
-        ok = np.flatnonzero(precision >= target)
+        ok = np.flatnonzero(precision >= floor)
         if ok.size:
             index = int(ok[0])  # thresholds ascend: the first is the lowest, best recall
         else:
             index, reached = int(np.argmax(precision)), False
     else:
-        ok = np.flatnonzero(recall >= target)
+        ok = np.flatnonzero(recall >= floor)
         if ok.size:
             index = int(ok[-1])  # the highest threshold still keeping the recall
         else:  # pragma: no cover - recall is 1 at the lowest threshold
