@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -221,3 +222,27 @@ def test_training_frame_baseline_matches_the_reference() -> None:
         else:
             array = column.to_numpy(dtype=np.float64, na_value=np.nan)
         _assert_matches({k: v for k, v in stats.items() if k not in ("kind", "unit")}, array)
+
+
+_MOMENTS = pd.Series(pd.to_datetime(["2020-01-01T00:00", "2021-06-30T12:00", None]))
+
+
+@pytest.mark.parametrize(
+    "moments",
+    [
+        _MOMENTS.astype("M8[ns]"),
+        _MOMENTS.astype("M8[s]"),
+        _MOMENTS.astype("M8[us]"),
+        pd.Series(["2020-01-01", "2021-06-30T12:00:00", None]),  # text, parsed by pandas
+        pd.Series([dt.datetime(2020, 1, 1), dt.datetime(2021, 6, 30, 12), None], dtype=object),
+        _MOMENTS.dt.tz_localize("UTC"),
+    ],
+    ids=["ns", "seconds", "microseconds", "text", "python", "utc"],
+)
+def test_datetimes_are_days_since_1970_whatever_their_unit(moments: pd.Series) -> None:
+    """A CSV's dates arrive as seconds and parsed text as microseconds: the days must
+    not depend on it (dividing every unit by 86,400e9 made them 1e-5 days)."""
+    stats = _column(moments, "datetime")
+    assert stats["min"] == 18262.0  # 2020-01-01
+    assert stats["max"] == 18808.5  # 2021-06-30 12:00
+    assert stats["count"] == 2 and stats["missing_share"] == pytest.approx(1 / 3)

@@ -64,20 +64,23 @@ def _column(values: pd.Series, kind: str) -> dict[str, Any]:
 
 
 def _datetimes(values: pd.Series) -> dict[str, Any]:
-    """The stored integer of each moment (its dtype's unit) over 86,400e9, as floats."""
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
-        stamps = values.to_numpy().view(np.int64)
-        present = stamps[stamps != np.iinfo(np.int64).min]  # NaT
-        ordered = _sorted_integers(present)
-        if ordered is not None:
-            return _from_sorted(ordered.astype(np.float64) / 86_400e9, len(values))
-        days = stamps.astype(np.float64) / 86_400e9
-        days[stamps == np.iinfo(np.int64).min] = np.nan
-        return _floats(days)
-    moments = pd.to_datetime(values, errors="coerce")
-    numeric = pd.Series(moments.astype("int64", errors="ignore"), dtype="float64")
-    numeric[moments.isna()] = np.nan
-    return _numeric(numeric / 86_400e9)
+    """Moments as days since 1970-01-01, whatever their unit (a CSV's dates read as
+    seconds, pandas parses text to microseconds) or zone (compared in UTC). Other
+    values are read as the feature recipe reads them (each in its own format)."""
+    if not (isinstance(values.dtype, np.dtype) and values.dtype.kind == "M"):
+        moments = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+        values = moments.dt.tz_localize(None)
+    stamps = values.to_numpy()
+    unit, count = np.datetime_data(stamps.dtype)
+    ticks_per_day = float(np.timedelta64(1, "D") / np.timedelta64(count, unit))
+    ticks = stamps.view(np.int64)
+    present = ticks[ticks != np.iinfo(np.int64).min]  # NaT
+    ordered = _sorted_integers(present)
+    if ordered is not None:
+        return _from_sorted(ordered.astype(np.float64) / ticks_per_day, len(values))
+    days = ticks.astype(np.float64) / ticks_per_day
+    days[ticks == np.iinfo(np.int64).min] = np.nan
+    return _floats(days)
 
 
 def _as_number(value: Any) -> float:
