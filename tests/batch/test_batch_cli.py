@@ -68,6 +68,8 @@ def test_kill_9_then_resume_scores_every_row_exactly_once(
         assert total == 20
         _wait_for(lambda: jobs.get(job_id).partitions_done >= 1, 120, "a committed partition")
         workers = psutil.Process(process.pid).children(recursive=True)
+        # the job's workers are its fork server's children: the driver's grandchildren
+        assert [p for p in workers if p.ppid() != process.pid], workers
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:

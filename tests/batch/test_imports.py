@@ -29,5 +29,6 @@ def test_the_batch_driver_imports_no_model_library_nor_serving(
         "--output", str(tmp_path / "out"), "--json",
     )  # fmt: skip
     assert heavy_in(modules, NOT_IN_THE_DRIVER) == []
+    assert "modelyard.batch._preload" not in modules  # its workers' fork server imports it
     assert "modelyard.batch._run" in modules  # it did run the job
     assert (tmp_path / "out" / "_manifest.json").is_file()

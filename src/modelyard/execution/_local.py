@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import os
 import signal
@@ -10,6 +11,8 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing.context import BaseContext
+from pathlib import Path
 from typing import Any, TypeVar
 
 from modelyard.execution._base import Executor
@@ -20,11 +23,12 @@ R = TypeVar("R")
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this worker when the process that started it dies.
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when the thread that started it dies.
 
     Without it, ``kill -9`` of a batch job leaves its workers running orphaned,
-    still scoring partitions nobody will record.
+    still scoring partitions nobody will record. (A batch job's fork server asks
+    it too: :mod:`modelyard.batch._preload`.)
     """
     if not sys.platform.startswith("linux"):
         return
@@ -38,13 +42,13 @@ def _die_with_parent() -> None:
 
 
 def _start_worker(
-    parent: int,
+    lineage: tuple[int, ...],
     initializer: Callable[..., object] | None,
     initargs: tuple[Any, ...],
     cores: frozenset[int] | None = None,
 ) -> None:
-    _die_with_parent()
-    if os.getppid() != parent:  # the parent died before prctl took effect
+    die_with_parent()
+    if not _descends_from(lineage):  # an ancestor died before prctl took effect
         os._exit(1)
     if initializer is not None:
         initializer(*initargs)
@@ -52,7 +56,31 @@ def _start_worker(
         os.sched_setaffinity(0, cores)  # started (see start_workers): every core again
 
 
-def _cores() -> frozenset[int] | None:
+def _descends_from(lineage: tuple[int, ...]) -> bool:
+    """Whether this process's parent is ``lineage[0]``, whose parent is ``lineage[1]``,
+    and so on: each still alive, as a process whose parent died is handed to another.
+
+    Checked after :func:`die_with_parent`, it proves the chain of deaths holds: a
+    worker forked by a job's server checks the server's parent too, since the
+    server itself only asks to die with the driver once it has imported (see
+    :mod:`modelyard.batch._preload`), by when the driver may be gone.
+    """
+    if os.getppid() != lineage[0]:
+        return False
+    if not sys.platform.startswith("linux"):  # no /proc, and no PR_SET_PDEATHSIG either
+        return True
+    for child, parent in itertools.pairwise(lineage):
+        try:
+            stat = Path(f"/proc/{child}/stat").read_text()
+        except OSError:  # gone
+            return False
+        # pid (command) state ppid ...: the command may hold spaces and parentheses
+        if int(stat.rpartition(")")[2].split()[1]) != parent:
+            return False
+    return True
+
+
+def usable_cores() -> frozenset[int] | None:
     """The cores this thread may run on, where the system says (Linux)."""
     if not hasattr(os, "sched_getaffinity"):
         return None
@@ -60,19 +88,19 @@ def _cores() -> frozenset[int] | None:
 
 
 @contextmanager
-def _one_core_kept() -> Iterator[frozenset[int] | None]:
+def one_core_kept() -> Iterator[frozenset[int] | None]:
     """Within: processes started by this thread run on every core but one (they
     inherit its affinity), which stays the caller's. Yields every core (``None``
     when nothing was kept: one core, or no affinity on this system)."""
-    cores = _cores()
-    if cores is None or len(cores) < 2:
+    every = usable_cores()
+    if every is None or len(every) < 2:
         yield None
         return
-    os.sched_setaffinity(0, cores - {min(cores)})
+    os.sched_setaffinity(0, every - {min(every)})
     try:
-        yield cores
+        yield every
     finally:
-        os.sched_setaffinity(0, cores)
+        os.sched_setaffinity(0, every)
 
 
 class LocalExecutor(Executor):
@@ -101,14 +129,21 @@ class LocalExecutor(Executor):
         if max_workers < 0:
             raise ValueError("max_workers must be 0 (one per core) or more")
         self._workers = max_workers or os.cpu_count() or 1
-        self._pool = ProcessPoolExecutor(
-            max_workers=self._workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(os.getpid(), initializer, initargs, _cores()),
-        )
         self._starting: list[int] = []  # workers still kept off the caller's core
         self._cores: frozenset[int] = frozenset()
+        context, lineage = self._process_source()
+        self._pool = ProcessPoolExecutor(
+            max_workers=self._workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(lineage, initializer, initargs, usable_cores()),
+        )
+
+    def _process_source(self) -> tuple[BaseContext, tuple[int, ...]]:
+        """How worker processes start (``spawn``), and their expected ancestors, parent
+        first: this process. A worker that finds another lineage (an ancestor died
+        while it started) exits at once. Subclasses may start them elsewhere."""
+        return multiprocessing.get_context("spawn"), (os.getpid(),)
 
     @property
     def workers(self) -> int:
@@ -141,7 +176,7 @@ class LocalExecutor(Executor):
         before = {child.pid for child in multiprocessing.active_children()}
         # the pool starts one process per submit that finds no idle worker: one
         # trivial item per worker, submitted together, starts them all
-        with _one_core_kept() as cores:
+        with one_core_kept() as cores:
             for _ in range(self._workers):
                 self._pool.submit(os.getpid)
         if cores is not None:
