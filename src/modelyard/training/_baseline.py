@@ -72,7 +72,8 @@ def _datetimes(values: pd.Series) -> dict[str, Any]:
         values = moments.dt.tz_localize(None)
     stamps = values.to_numpy()
     unit, count = np.datetime_data(stamps.dtype)
-    ticks_per_day = float(np.timedelta64(1, "D") / np.timedelta64(count, unit))
+    one_day = np.array(1, dtype="m8[D]").astype(np.dtype(f"m8[{count}{unit}]"))
+    ticks_per_day = float(one_day.astype(np.int64))
     ticks = stamps.view(np.int64)
     present = ticks[ticks != np.iinfo(np.int64).min]  # NaT
     ordered = _sorted_integers(present)
