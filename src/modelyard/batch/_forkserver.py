@@ -37,9 +37,19 @@ __all__ = ["JobServer", "available", "preload_modules"]
 PRELOAD = "modelyard.batch._preload"
 
 
+_LAUNCH_COPIED_FROM = (3, 11)
+
+
 def available() -> bool:
-    """Whether this platform has fork servers (POSIX with descriptor passing)."""
-    return sys.platform != "win32" and bool(reduction.HAVE_SEND_HANDLE)
+    """Whether this platform has fork servers (POSIX with descriptor passing) and this
+    Python is the one whose ``_launch`` :class:`_Popen` repeats: on any other, a job's
+    workers are spawned as before rather than trusting a copy of another version's
+    internals (check ``popen_forkserver`` of a new version, then widen this)."""
+    return (
+        sys.platform != "win32"
+        and bool(reduction.HAVE_SEND_HANDLE)
+        and sys.version_info[:2] == _LAUNCH_COPIED_FROM
+    )
 
 
 def preload_modules(warm: Sequence[str], pandas: bool) -> list[str]:
