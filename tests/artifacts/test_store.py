@@ -98,6 +98,26 @@ def test_failed_put_leaves_no_partial_file(tmp_path: Path) -> None:
     assert [p for p in root.rglob("*") if p.is_file()] == []
 
 
+def test_put_bytes_interrupted_before_its_rename_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes are written beside their final name, then renamed: a failure in between
+    must take the written file away and leave the digest unknown."""
+    root = tmp_path / "artifacts"
+    store = FsspecArtifactStore(str(root))
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise OSError("disk vanished")
+
+    monkeypatch.setattr(store._fs, "mv", interrupted)
+    with pytest.raises(OSError, match="disk vanished"):
+        store.put_bytes(b"x" * 1000)
+    assert [p for p in root.rglob("*") if p.is_file()] == []
+    monkeypatch.undo()
+    digest = store.put_bytes(b"x" * 1000)  # and a retry stores it whole
+    assert store.get_bytes(digest) == b"x" * 1000
+
+
 @pytest.mark.parametrize(
     "name",
     ["../secret", "a/../../b", "/etc/passwd", "C:\\x", "a\\b", "", " ", "a\x00b", "./a"],

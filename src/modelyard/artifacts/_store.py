@@ -147,12 +147,23 @@ class FsspecArtifactStore(ArtifactStore):
         return digest
 
     def put_bytes(self, data: bytes) -> str:
-        with tempfile.NamedTemporaryFile(delete=False) as handle:
-            handle.write(data)
+        # Hashed in memory and written once, beside its final name: a training
+        # job's self-contained report is about 5 MB, which a scratch file would
+        # have written, read back to hash and copied again.
+        digest = hashlib.sha256(data).hexdigest()
+        if self.exists(digest):
+            return digest
+        target = self._path(digest)
+        self._fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        temporary = f"{target}.tmp-{uuid.uuid4().hex}"
         try:
-            return self.put_file(handle.name)
-        finally:
-            Path(handle.name).unlink(missing_ok=True)
+            with self._fs.open(temporary, "wb") as handle:
+                handle.write(data)
+            self._fs.mv(temporary, target)
+        except BaseException:
+            self._remove_quietly(temporary)
+            raise
+        return digest
 
     def exists(self, digest: str) -> bool:
         return bool(self._fs.exists(self._path(digest)))
