@@ -151,3 +151,25 @@ def test_a_transformed_matrix_of_other_rows_is_refused() -> None:
     matrix = pipeline[0].transform(X.iloc[:200])
     with pytest.raises(InvalidInputError, match="one row per row of X"):
         permutation_importance(pipeline, X, y, "binary", transformed=matrix)
+
+
+def test_only_changed_rows_are_predicted_and_scores_match_full_predictions() -> None:
+    """Importance predicts only the rows a shuffle changed; the AUCs equal those of
+    predicting every row, including for a shuffle that changed nothing."""
+    from modelyard.evaluation._importance import _auc_of_each
+
+    pipeline, X, y = _churn_pipeline(800)
+    estimator, matrix = pipeline[-1], pipeline[0].transform(X)
+    labels = pd.Series(y)
+    score_each = _auc_of_each(estimator, matrix, labels)
+    assert score_each is not None
+    rng = np.random.default_rng(0)
+    shuffled = matrix.copy()
+    shuffled[:, 0] = matrix[rng.permutation(len(matrix)), 0]
+    half = matrix.copy()
+    half[:400, 1] = matrix[rng.permutation(400), 1]  # the other rows unchanged
+    matrices = [matrix.copy(), shuffled, half]
+    positive = labels.to_numpy() == estimator.classes_[1]
+    full = [roc_auc(positive, estimator.predict_proba(m)[:, 1]) for m in matrices]
+    assert score_each(matrices) == full
+    assert full[1] != full[0]  # the shuffle mattered: the comparison is not trivial

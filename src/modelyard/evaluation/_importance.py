@@ -186,11 +186,13 @@ def _shuffle_features(
     but the preprocessing runs once, not once per shuffle: on a 200-tree model this
     is most of the cost of evaluation. A binary model's shuffles of one column are
     scored in one ``predict_proba`` call with the rank-sum AUC (same figures as the
-    scikit-learn scorer, a tenth of its cost).
+    scikit-learn scorer, a tenth of its cost), which predicts only the rows a shuffle
+    changed (a row whose features are all unchanged scores as before: about a
+    quarter of the rows of a churn model, whose columns are mostly categorical).
     """
     recipe, estimator = model.steps[0][1], model.steps[1][1]
     sources = np.asarray(recipe.feature_sources(), dtype=object)
-    score_each = (binary and _auc_of_each(estimator, y)) or (
+    score_each = (binary and _auc_of_each(estimator, matrix, y)) or (
         lambda matrices: [scoring(estimator, m, y) for m in matrices]
     )
     baseline = score_each([matrix])[0]
@@ -204,7 +206,7 @@ def _shuffle_features(
         shuffles = []
         for _ in range(n_repeats):
             shuffled = matrix.copy()
-            shuffled[:, features] = matrix[rng.permutation(len(matrix))][:, features]
+            shuffled[:, features] = matrix[rng.permutation(len(matrix))[:, None], features]
             shuffles.append(shuffled)
         drops = [baseline - score for score in score_each(shuffles)]
         means[position], stds[position] = np.mean(drops), np.std(drops)
@@ -214,8 +216,9 @@ def _shuffle_features(
 ScoreEach = Callable[[list[npt.NDArray[np.float64]]], list[float]]
 
 
-def _auc_of_each(estimator: Any, y: pd.Series) -> ScoreEach | None:
-    """Score matrices (same rows as ``y``) by ROC AUC in one ``predict_proba`` call.
+def _auc_of_each(estimator: Any, matrix: npt.NDArray[Any], y: pd.Series) -> ScoreEach | None:
+    """Score matrices (``matrix`` with some features shuffled; same rows as ``y``) by
+    ROC AUC in one ``predict_proba`` call over the rows that differ from ``matrix``.
 
     ``None`` unless the estimator has two classes and ``y`` holds both (then the
     scikit-learn scorer keeps its own behaviour).
@@ -224,9 +227,19 @@ def _auc_of_each(estimator: Any, y: pd.Series) -> ScoreEach | None:
     if classes is None or len(classes) != 2 or y.nunique() != 2:
         return None
     positive = y.to_numpy() == classes[1]
+    unshuffled = estimator.predict_proba(matrix)[:, 1]
 
     def score_each(matrices: list[npt.NDArray[np.float64]]) -> list[float]:
-        scores = estimator.predict_proba(np.concatenate(matrices))[:, 1]
-        return [roc_auc(positive, part) for part in np.split(scores, len(matrices))]
+        # NaN differs from itself: a row holding one is predicted again, harmlessly
+        changed = [np.flatnonzero((m != matrix).any(axis=1)) for m in matrices]
+        rows = np.concatenate([m[c] for m, c in zip(matrices, changed, strict=True)])
+        predicted = estimator.predict_proba(rows)[:, 1] if len(rows) else np.empty(0)
+        scores, start = [], 0
+        for rows_changed in changed:
+            score = unshuffled.copy()
+            score[rows_changed] = predicted[start : start + len(rows_changed)]
+            start += len(rows_changed)
+            scores.append(roc_auc(positive, score))
+        return scores
 
     return score_each
