@@ -17,8 +17,9 @@ Names are imported on first use (PEP 562), so ``import modelyard`` and the CLI's
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from modelyard._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -101,16 +102,4 @@ if TYPE_CHECKING:
     from modelyard.workspace import Workspace
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return import_module(f"modelyard.{name}")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'modelyard' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_names(__name__, globals(), _EXPORTS, __all__, _SUBMODULES)

@@ -8,9 +8,9 @@ pay for.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from modelyard._lazy import lazy_names
 from modelyard.registry._records import ApprovalStatus, ModelEvent, ModelRef, ModelVersion
 from modelyard.registry._store import ModelRegistry, diff_versions
 
@@ -55,13 +55,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'modelyard.registry' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, globals(), _EXPORTS, __all__)
