@@ -23,23 +23,18 @@ import pytest
 from modelyard.batch import _forkserver
 from modelyard.batch._workers import JobWorkers
 from modelyard.workspace import Workspace
+from tests._markers import needs_two_cores
 from tests.batch import _probe
 from tests.batch.conftest import new_customers
 
 DRIVER = Path(__file__).with_name("_job_driver.py")
 
+# Job fork servers exist only on POSIX with Python 3.11 (whose popen_forkserver they
+# repeat); elsewhere a job spawns its workers, which the rest of tests/batch covers.
+# CI's machine has them: under CI these tests never skip, and fail without them.
 pytestmark = pytest.mark.skipif(
     not _forkserver.available() and not os.environ.get("CI"),
-    reason="job fork servers need POSIX descriptor passing and Python 3.11 (whose "
-    "popen_forkserver they repeat); CI runs them",
-)
-
-# The core split exists only where affinity can be set (Linux) and there is a core to
-# keep; under CI (such a machine) the tests that observe it never skip.
-needs_two_cores = pytest.mark.skipif(
-    not os.environ.get("CI")
-    and (not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2),
-    reason="the core split needs core affinity (Linux) and at least two cores",
+    reason="job fork servers need POSIX descriptor passing and Python 3.11",
 )
 
 

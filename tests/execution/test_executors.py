@@ -15,6 +15,7 @@ import pytest
 from modelyard.errors import ConfigurationError, MissingDependencyError
 from modelyard.execution import Executor, LocalExecutor, RayExecutor, executor_from_settings
 from modelyard.settings import load_settings
+from tests._markers import needs_two_cores
 from tests.execution import _work
 
 
@@ -107,17 +108,6 @@ def test_ray_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_local_initializer_builds_per_process_state() -> None:
     with LocalExecutor(2, initializer=_work.remember, initargs=("model-v3",)) as built:
         assert built.map(_work.recall, [(n,) for n in range(4)]) == ["model-v3"] * 4
-
-
-# The core split exists only where affinity can be set (Linux) and there is a core to
-# keep (two or more); elsewhere start_workers leaves affinity alone, so there is
-# nothing to observe. CI's machine is such a machine: under CI these tests never
-# skip, and fail if the machine cannot run them.
-needs_two_cores = pytest.mark.skipif(
-    not os.environ.get("CI")
-    and (not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2),
-    reason="the core split needs core affinity (Linux) and at least two cores",
-)
 
 
 @needs_two_cores

@@ -25,7 +25,7 @@ from modelyard.evaluation._metrics import (
     per_class_scores,
     regression_metrics,
 )
-from modelyard.evaluation._threshold import ThresholdChoice, choose_threshold_on
+from modelyard.evaluation._threshold import ThresholdChoice, choose_threshold_on, f1_of
 
 __all__ = ["MAX_CURVE_POINTS", "Evaluation", "evaluate_classification", "evaluate_regression"]
 
@@ -209,8 +209,7 @@ def _binary_curves(ranking: BinaryRanking) -> dict[str, Any]:
         precision, recall, thresholds = ranking.pr
         curves["pr"] = _downsample({"precision": precision, "recall": recall}, random=False)
         precision, recall = precision[:-1], recall[:-1]
-        denom = precision + recall
-        f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
+        f1 = f1_of(precision, recall)
         curves["threshold_sweep"] = _downsample(
             {"threshold": thresholds, "precision": precision, "recall": recall, "f1": f1},
             random=False,

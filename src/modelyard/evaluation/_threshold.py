@@ -136,6 +136,15 @@ def choose_threshold(
     return choose_threshold_on(y, p, strategy)
 
 
+def f1_of(precision: NDArray[np.float64], recall: NDArray[np.float64]) -> NDArray[np.float64]:
+    """F1 at each point of a precision-recall curve; 0 where both are 0."""
+    denom = precision + recall
+    f1: NDArray[np.float64] = np.divide(
+        2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0
+    )
+    return f1
+
+
 def choose_threshold_on(
     y: NDArray[np.int64],
     p: NDArray[np.float64],
@@ -160,9 +169,7 @@ def choose_threshold_on(
     reached = True
     floor = 0.0 if target is None else target  # parse_strategy sets it for precision/recall
     if kind == "f1":
-        denom = precision + recall
-        f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
-        index = int(np.argmax(f1))
+        index = int(np.argmax(f1_of(precision, recall)))
     elif kind == "precision":
         ok = np.flatnonzero(precision >= floor)
         if ok.size:

@@ -235,11 +235,17 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """
         if len(values) > _DICT_LOOKUP_MAX_ROWS:
             return self._search_codes(spec, values)
+        lookup = self.level_lookup(spec)
+        return np.fromiter((lookup.get(v, -1) for v in values), np.int64, len(values))
+
+    def level_lookup(self, spec: dict[str, Any]) -> dict[str, int]:
+        """Level -> position for one categorical spec, built once per fit (kept with
+        the recipe): the few-row path here and the one-row encoding share it."""
         cache: dict[str, dict[str, int]] = self.__dict__.setdefault("_level_codes", {})
         lookup = cache.get(spec["name"])
         if lookup is None:
             lookup = cache[spec["name"]] = {level: i for i, level in enumerate(spec["levels"])}
-        return np.fromiter((lookup.get(v, -1) for v in values), np.int64, len(values))
+        return lookup
 
     def _search_codes(
         self, spec: dict[str, Any], values: npt.NDArray[Any]

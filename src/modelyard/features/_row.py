@@ -201,7 +201,7 @@ def _plan(recipe: Any) -> _Plan:
             categorical=tuple(
                 (
                     spec["name"],
-                    {level: i for i, level in enumerate(spec["levels"])},
+                    recipe.level_lookup(spec),
                     spec["encoding"],
                     len(spec["levels"]),
                     tuple(spec.get("values") or ()),
