@@ -1,0 +1,150 @@
+"""The direct XGBoost to ONNX converter against XGBoost itself and onnxmltools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+import pandas as pd
+import pytest
+import xgboost as xgb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from modelyard.registry import _onnx as onnx_module
+from modelyard.registry import compile_onnx
+from modelyard.registry._onnx import _convert as onnxmltools_graph
+from modelyard.registry._xgboost_onnx import xgboost_graph
+
+
+def _rows(seed: int, n: int = 3000, width: int = 8, missing: float = 0.1) -> npt.NDArray[Any]:
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(size=(n, width)).astype(np.float32)
+    matrix[rng.random(matrix.shape) < missing] = np.nan
+    # thresholds land on training values: repeat some exactly, as one-hot columns do
+    matrix[:, 0] = np.round(matrix[:, 0], 1)
+    return matrix
+
+
+def _run(model: bytes, matrix: npt.NDArray[Any], classification: bool) -> npt.NDArray[Any]:
+    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {"features": matrix})
+    return outputs[1] if classification else outputs[0].reshape(-1)
+
+
+def _filled(matrix: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    return np.nan_to_num(matrix)
+
+
+def test_binary_graph_reproduces_xgboost_and_onnxmltools() -> None:
+    matrix = _rows(0)
+    target = (_filled(matrix)[:, 0] + _filled(matrix)[:, 3] > 0.4).astype(int)
+    model = xgb.XGBClassifier(n_estimators=60, max_depth=5, subsample=0.9, random_state=0)
+    model.fit(matrix, target)
+    graph = xgboost_graph(model, "features", matrix.shape[1], classification=True)
+    assert graph is not None
+    direct = _run(graph, matrix, True)
+    assert direct.shape == (len(matrix), 2)
+    np.testing.assert_allclose(direct, model.predict_proba(matrix), atol=1e-6)
+    reference = _run(onnxmltools_graph(model, matrix.shape[1], True), matrix, True)
+    np.testing.assert_allclose(direct, reference, atol=1e-6)
+
+
+def test_multiclass_graph_has_one_margin_per_class() -> None:
+    matrix = _rows(1)
+    filled = _filled(matrix)
+    target = (filled[:, 1] > 0).astype(int) + (filled[:, 2] > 0.5).astype(int) * 2  # 4 classes
+    model = xgb.XGBClassifier(n_estimators=25, max_depth=4, random_state=0).fit(matrix, target)
+    graph = xgboost_graph(model, "features", matrix.shape[1], classification=True)
+    assert graph is not None
+    direct = _run(graph, matrix, True)
+    assert direct.shape == (len(matrix), 4)
+    np.testing.assert_allclose(direct, model.predict_proba(matrix), atol=1e-6)
+
+
+def test_regression_graph_adds_the_base_score() -> None:
+    matrix = _rows(2)
+    target = _filled(matrix)[:, 0] * 40.0 + 1000.0  # far from zero: the base score matters
+    model = xgb.XGBRegressor(n_estimators=40, max_depth=6, random_state=0).fit(matrix, target)
+    graph = xgboost_graph(model, "features", matrix.shape[1], classification=False)
+    assert graph is not None
+    expected = model.predict(matrix)
+    np.testing.assert_allclose(_run(graph, matrix, False), expected, rtol=1e-6)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    trees=st.integers(1, 30),
+    depth=st.integers(1, 7),
+    missing=st.sampled_from([0.0, 0.05, 0.5]),
+    classes=st.sampled_from([0, 2, 3]),  # 0: regression
+)
+def test_any_small_model_agrees_with_xgboost(
+    seed: int, trees: int, depth: int, missing: float, classes: int
+) -> None:
+    matrix = _rows(seed, n=400, width=5, missing=missing)
+    rng = np.random.default_rng(seed)
+    signal = _filled(matrix) @ rng.normal(size=5) + rng.normal(size=len(matrix)) * 0.3
+    if classes:
+        cuts = np.quantile(signal, np.linspace(0, 1, classes + 1)[1:-1])
+        target = np.searchsorted(cuts, signal)
+        model: Any = xgb.XGBClassifier(n_estimators=trees, max_depth=depth, random_state=seed)
+    else:
+        target = signal * 100
+        model = xgb.XGBRegressor(n_estimators=trees, max_depth=depth, random_state=seed)
+    model.fit(matrix, target)
+    classification = classes > 0
+    graph = xgboost_graph(model, "features", 5, classification)
+    assert graph is not None
+    predicted = _run(graph, matrix, classification)
+    if classification:
+        np.testing.assert_allclose(predicted, model.predict_proba(matrix), atol=1e-5)
+    else:
+        expected = model.predict(matrix)
+        scale = max(1.0, float(np.abs(expected).max()))
+        np.testing.assert_allclose(predicted, expected, atol=1e-5 * scale)
+
+
+def test_models_it_does_not_cover_are_left_to_onnxmltools() -> None:
+    matrix = _rows(3)
+    target = (_filled(matrix)[:, 0] > 0).astype(int)
+    dart = xgb.XGBClassifier(n_estimators=5, booster="dart").fit(matrix, target)
+    assert xgboost_graph(dart, "features", 8, classification=True) is None
+    poisson = xgb.XGBRegressor(n_estimators=5, objective="count:poisson")
+    poisson.fit(matrix, target.astype(float) + 1)
+    assert xgboost_graph(poisson, "features", 8, classification=False) is None
+    early = xgb.XGBClassifier(n_estimators=50, early_stopping_rounds=2)
+    early.fit(matrix, target, eval_set=[(matrix[:500], target[:500])], verbose=False)
+    assert xgboost_graph(early, "features", 8, classification=True) is None
+    frame = pd.DataFrame({"colour": pd.Categorical(np.where(target == 1, "red", "blue"))})
+    categorical = xgb.XGBClassifier(n_estimators=3, enable_categorical=True, tree_method="hist")
+    categorical.fit(frame, target)
+    assert xgboost_graph(categorical, "features", 1, classification=True) is None
+
+
+def test_compile_records_the_direct_converter_and_its_parity() -> None:
+    matrix = _rows(4)
+    target = (_filled(matrix)[:, 2] > 0.1).astype(int)
+    model = xgb.XGBClassifier(n_estimators=20, max_depth=3).fit(matrix, target)
+    outcome = compile_onnx(model, matrix, model.predict_proba(matrix), classification=True)
+    assert outcome.model is not None and outcome.converter == "modelyard-xgboost"
+    assert outcome.max_difference is not None and outcome.max_difference <= 1e-6
+    assert outcome.manifest_entry()["converter"] == "modelyard-xgboost"
+
+
+def test_a_direct_graph_that_disagrees_falls_back_to_onnxmltools(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    matrix = _rows(5)
+    target = (_filled(matrix)[:, 1] > 0).astype(int)
+    model = xgb.XGBClassifier(n_estimators=20, max_depth=3).fit(matrix, target)
+    other = xgb.XGBClassifier(n_estimators=20, max_depth=3).fit(matrix, 1 - target)
+    wrong = xgboost_graph(other, "features", 8, classification=True)
+    monkeypatch.setattr(onnx_module, "_direct_graph", lambda *args: wrong)
+    outcome = compile_onnx(model, matrix, model.predict_proba(matrix), classification=True)
+    assert outcome.model is not None and outcome.converter == "skl2onnx"
+    kept = _run(outcome.model, matrix, True)
+    np.testing.assert_allclose(kept, model.predict_proba(matrix), atol=1e-5)
