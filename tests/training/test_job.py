@@ -148,3 +148,24 @@ def test_single_class_and_text_targets_are_refused(tmp_path: Path, workspace: Wo
     with pytest.raises(InvalidInputError, match="'notes' is text"):
         train(workspace, TrainingSpec(dataset="odd", target="notes", task="regression"))
     assert workspace.models.list_versions() == []
+
+
+def test_rows_without_a_target_are_left_out_of_every_split(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    frame = datasets.churn(600, seed=4)
+    frame["churned"] = frame["churned"].astype("object")
+    frame.loc[frame.index % 5 == 0, "churned"] = None  # one row in five unlabelled
+    path = tmp_path / "partly_labelled.parquet"
+    frame.to_parquet(path, index=False)
+    from modelyard.data import IngestOptions
+
+    workspace.datasets.ingest(path, "partly", IngestOptions(target="churned"))
+    result = train(workspace, TrainingSpec(dataset="partly", algorithm="linear"))
+    metrics = workspace.runs.get(result.run_id).metrics
+    rows = {split: metrics[f"rows_{split}"] for split in ("train", "validation", "test")}
+    assert sum(rows.values()) == 480  # the 120 unlabelled rows are in no split
+    assert all(count > 0 for count in rows.values())
+    assert result.model is not None
+    evaluated = result.evaluation.confusion_matrix
+    assert evaluated is not None and sum(map(sum, evaluated)) == rows["test"]

@@ -101,8 +101,15 @@ def train(
         started = time.perf_counter()
         pipeline, params = _fit(problem, spec, X, y)
         fit_seconds = time.perf_counter() - started
-        run.log_params({"algorithm": spec.algorithm, "task": problem.task, **params})
-        run.log_params({f"preprocessing.{k}": v for k, v in spec.preprocessing.to_dict().items()})
+        preprocessing = spec.preprocessing.to_dict().items()
+        run.log_params(
+            {
+                "algorithm": spec.algorithm,
+                "task": problem.task,
+                **params,
+                **{f"preprocessing.{k}": v for k, v in preprocessing},
+            }
+        )
 
         say("evaluating on the test split")
         test_matrix = pipeline[0].transform(X["test"])
@@ -241,7 +248,9 @@ def _load(workspace: Workspace, problem: _Problem) -> dict[str, pd.DataFrame]:
     frames = {}
     for split in ("train", "validation", "test"):
         frame = table.filter(codes == SPLIT_CODES[split]).to_pandas()
-        frames[split] = frame[frame[problem.target].notna()].reset_index(drop=True)
+        labelled = frame[problem.target].notna()
+        # unlabelled rows are dropped; a split without any keeps its frame uncopied
+        frames[split] = frame if labelled.all() else frame[labelled].reset_index(drop=True)
     if len(frames["train"]) < 10:
         raise InvalidInputError(
             f"dataset {problem.version.ref} has {len(frames['train'])} labelled training rows; "
