@@ -169,3 +169,24 @@ def test_rows_without_a_target_are_left_out_of_every_split(
     assert result.model is not None
     evaluated = result.evaluation.confusion_matrix
     assert evaluated is not None and sum(map(sum, evaluated)) == rows["test"]
+
+
+def test_test_rows_of_a_class_never_seen_in_training_are_not_scored(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    from modelyard.data import IngestOptions, SplitSpec
+
+    frame = datasets.churn(500, seed=6)
+    newest = frame["signup_date"].idxmax()
+    frame.loc[newest, "contract"] = "lifetime"  # a class only the newest row has
+    path = tmp_path / "contracts.parquet"
+    frame.to_parquet(path, index=False)
+    split = SplitSpec(0.7, 0.15, 0.15, stratify=False, time_column="signup_date")
+    workspace.datasets.ingest(path, "contracts", IngestOptions(target="contract", split=split))
+    spec = TrainingSpec(dataset="contracts", algorithm="linear", task="multiclass")
+    result = train(workspace, spec)
+    rows_test = workspace.runs.get(result.run_id).metrics["rows_test"]
+    evaluated = result.evaluation.confusion_matrix
+    assert evaluated is not None and len(evaluated) == 3  # the classes seen in training
+    assert sum(map(sum, evaluated)) == rows_test - 1  # every test row but the unseen one
+    assert result.model is not None and result.evaluation.importance

@@ -401,7 +401,8 @@ def _evaluate(
         evaluation = evaluate_classification(
             labels, outputs[known], classes, threshold_strategy=spec.threshold
         )
-        X_test, y_test, matrix = X_test[known], y_test[known], matrix[known]
+        if not known.all():
+            X_test, y_test, matrix = X_test[known], y_test[known], matrix[known]
     evaluation.importance = permutation_importance(
         pipeline, X_test, y_test, task=problem.task, seed=spec.seed, transformed=matrix
     )
