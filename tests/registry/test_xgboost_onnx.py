@@ -119,6 +119,8 @@ def test_models_it_does_not_cover_are_left_to_onnxmltools() -> None:
     early = xgb.XGBClassifier(n_estimators=50, early_stopping_rounds=2)
     early.fit(matrix, target, eval_set=[(matrix[:500], target[:500])], verbose=False)
     assert xgboost_graph(early, "features", 8, classification=True) is None
+    zero_missing = xgb.XGBClassifier(n_estimators=5, missing=0.0).fit(matrix, target)
+    assert xgboost_graph(zero_missing, "features", 8, classification=True) is None
     frame = pd.DataFrame({"colour": pd.Categorical(np.where(target == 1, "red", "blue"))})
     categorical = xgb.XGBClassifier(n_estimators=3, enable_categorical=True, tree_method="hist")
     categorical.fit(frame, target)

@@ -40,6 +40,9 @@ def xgboost_graph(
 
     if getattr(estimator, "best_iteration", None) is not None:
         return None  # predictions stop at the best iteration: leave it to onnxmltools
+    missing = getattr(estimator, "missing", np.nan)
+    if missing is not None and not (isinstance(missing, float) and np.isnan(missing)):
+        return None  # ONNX trees treat only NaN as missing
     learner = orjson.loads(bytes(estimator.get_booster().save_raw("json")))["learner"]
     objective = learner["objective"]["name"]
     booster = learner["gradient_booster"]
