@@ -1,4 +1,5 @@
-"""The direct XGBoost to ONNX converter against XGBoost itself and onnxmltools."""
+"""The direct tree converters (XGBoost, scikit-learn forests) against the libraries
+themselves and against skl2onnx/onnxmltools."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from modelyard.registry import _onnx as onnx_module
 from modelyard.registry import compile_onnx
+from modelyard.registry._forest_onnx import forest_graph
 from modelyard.registry._onnx import _convert as onnxmltools_graph
 from modelyard.registry._xgboost_onnx import xgboost_graph
 
@@ -132,9 +134,9 @@ def test_compile_records_the_direct_converter_and_its_parity() -> None:
     target = (_filled(matrix)[:, 2] > 0.1).astype(int)
     model = xgb.XGBClassifier(n_estimators=20, max_depth=3).fit(matrix, target)
     outcome = compile_onnx(model, matrix, model.predict_proba(matrix), classification=True)
-    assert outcome.model is not None and outcome.converter == "modelyard-xgboost"
+    assert outcome.model is not None and outcome.converter == "modelyard-trees"
     assert outcome.max_difference is not None and outcome.max_difference <= 1e-6
-    assert outcome.manifest_entry()["converter"] == "modelyard-xgboost"
+    assert outcome.manifest_entry()["converter"] == "modelyard-trees"
 
 
 def test_a_direct_graph_that_disagrees_falls_back_to_onnxmltools(
@@ -150,3 +152,127 @@ def test_a_direct_graph_that_disagrees_falls_back_to_onnxmltools(
     assert outcome.model is not None and outcome.converter == "skl2onnx"
     kept = _run(outcome.model, matrix, True)
     np.testing.assert_allclose(kept, model.predict_proba(matrix), atol=1e-5)
+
+
+# -- scikit-learn trees and forests -----------------------------------------------------
+
+
+def _forests(classification: bool) -> list[Any]:
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    if classification:
+        return [
+            RandomForestClassifier(n_estimators=15, min_samples_leaf=2, random_state=0),
+            ExtraTreesClassifier(n_estimators=10, random_state=0),
+            DecisionTreeClassifier(random_state=0),
+        ]
+    return [
+        RandomForestRegressor(n_estimators=10, random_state=0),
+        ExtraTreesRegressor(n_estimators=8, random_state=0),
+        DecisionTreeRegressor(max_depth=10, random_state=0),
+    ]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_forest_classifiers_reproduce_scikit_learn_and_skl2onnx(n_classes: int) -> None:
+    matrix = _filled(_rows(6, n=2000))  # the recipe imputes: trees see no NaN
+    cuts = np.quantile(matrix[:, 0] + matrix[:, 1], np.linspace(0, 1, n_classes + 1)[1:-1])
+    target = np.searchsorted(cuts, matrix[:, 0] + matrix[:, 1])
+    for model in _forests(classification=True):
+        model.fit(matrix, target)
+        graph = forest_graph(model, "features", matrix.shape[1], classification=True)
+        assert graph is not None, type(model).__name__
+        direct = _run(graph, matrix, True)
+        assert direct.shape == (len(matrix), n_classes)
+        expected = model.predict_proba(matrix)
+        np.testing.assert_allclose(direct, expected, atol=1e-6, err_msg=type(model).__name__)
+        reference = _run(onnxmltools_graph(model, matrix.shape[1], True), matrix, True)
+        np.testing.assert_allclose(direct, reference, atol=1e-6, err_msg=type(model).__name__)
+
+
+def test_forest_regressors_reproduce_scikit_learn() -> None:
+    matrix = _filled(_rows(7, n=2000))
+    target = matrix[:, 0] * 50.0 + matrix[:, 2] ** 2 + 500.0
+    for model in _forests(classification=False):
+        model.fit(matrix, target)
+        graph = forest_graph(model, "features", matrix.shape[1], classification=False)
+        assert graph is not None, type(model).__name__
+        predicted = _run(graph, matrix, False)
+        np.testing.assert_allclose(predicted, model.predict(matrix), rtol=1e-6)
+
+
+def test_thresholds_rounded_to_float32_split_float32_inputs_as_scikit_learn_does() -> None:
+    """scikit-learn splits at float64 midpoints; rounding one to the nearest float32
+    can land on the upper training value, which must still go right."""
+    from modelyard.registry._forest_onnx import _float32_thresholds
+
+    low = np.float32(0.1)
+    high = np.nextafter(low, np.float32(1.0))
+    midpoint = (np.float64(low) + np.float64(high)) / 2
+    assert np.float32(midpoint) == high  # the case that matters: rounding lands on high
+    thresholds = _float32_thresholds(np.array([midpoint, 0.5, -3.25]))
+    assert thresholds.dtype == np.float32
+    assert low <= thresholds[0] < high  # low goes left, high goes right, as in float64
+    assert list(thresholds[1:]) == [np.float32(0.5), np.float32(-3.25)]  # exact ones stay
+
+    from sklearn.tree import DecisionTreeClassifier
+
+    values = np.array([[low], [high]] * 50, dtype=np.float32)
+    labels = np.array([0, 1] * 50)
+    tree = DecisionTreeClassifier().fit(values, labels)
+    graph = forest_graph(tree, "features", 1, classification=True)
+    assert graph is not None
+    np.testing.assert_array_equal(_run(graph, values, True), tree.predict_proba(values))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    trees=st.integers(1, 8),
+    leaf=st.integers(1, 20),
+    classes=st.sampled_from([0, 2, 4]),  # 0: regression
+)
+def test_any_small_forest_agrees_with_scikit_learn(
+    seed: int, trees: int, leaf: int, classes: int
+) -> None:
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    matrix = _filled(_rows(seed, n=300, width=4))
+    rng = np.random.default_rng(seed)
+    signal = matrix @ rng.normal(size=4)
+    if classes:
+        cuts = np.quantile(signal, np.linspace(0, 1, classes + 1)[1:-1])
+        target: Any = np.searchsorted(cuts, signal)
+        model: Any = RandomForestClassifier(trees, min_samples_leaf=leaf, random_state=seed)
+    else:
+        target = signal * 10
+        model = RandomForestRegressor(trees, min_samples_leaf=leaf, random_state=seed)
+    model.fit(matrix, target)
+    graph = forest_graph(model, "features", 4, classification=classes > 0)
+    assert graph is not None
+    predicted = _run(graph, matrix, classes > 0)
+    expected = model.predict_proba(matrix) if classes else model.predict(matrix)
+    np.testing.assert_allclose(
+        predicted, expected, atol=1e-5 * max(1.0, float(np.abs(expected).max()))
+    )
+
+
+def test_estimators_the_forest_converter_does_not_cover_return_none() -> None:
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestRegressor
+
+    matrix = _filled(_rows(8, n=300))
+    target = (matrix[:, 0] > 0).astype(int)
+    boosted = GradientBoostingClassifier(n_estimators=3).fit(matrix, target)
+    assert forest_graph(boosted, "features", 8, classification=True) is None
+    two_outputs = RandomForestRegressor(3).fit(matrix, np.column_stack([target, target]))
+    assert forest_graph(two_outputs, "features", 8, classification=False) is None
+    from sklearn.ensemble import RandomForestClassifier
+
+    named = RandomForestClassifier(3).fit(matrix, np.where(target == 1, "yes", "no"))
+    assert forest_graph(named, "features", 8, classification=True) is None
