@@ -1,4 +1,4 @@
-"""The direct tree converters (XGBoost, scikit-learn forests) against the libraries
+"""The direct tree converters (XGBoost, LightGBM, scikit-learn forests) against the libraries
 themselves and against skl2onnx/onnxmltools."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from modelyard.registry import _onnx as onnx_module
 from modelyard.registry import compile_onnx
 from modelyard.registry._forest_onnx import forest_graph
+from modelyard.registry._lightgbm_onnx import lightgbm_graph
 from modelyard.registry._onnx import _convert as onnxmltools_graph
 from modelyard.registry._xgboost_onnx import xgboost_graph
 
@@ -210,13 +211,13 @@ def test_forest_regressors_reproduce_scikit_learn() -> None:
 def test_thresholds_rounded_to_float32_split_float32_inputs_as_scikit_learn_does() -> None:
     """scikit-learn splits at float64 midpoints; rounding one to the nearest float32
     can land on the upper training value, which must still go right."""
-    from modelyard.registry._forest_onnx import _float32_thresholds
+    from modelyard.registry._tree_graph import float32_thresholds
 
     low = np.float32(0.1)
     high = np.nextafter(low, np.float32(1.0))
     midpoint = (np.float64(low) + np.float64(high)) / 2
     assert np.float32(midpoint) == high  # the case that matters: rounding lands on high
-    thresholds = _float32_thresholds(np.array([midpoint, 0.5, -3.25]))
+    thresholds = float32_thresholds(np.array([midpoint, 0.5, -3.25]))
     assert thresholds.dtype == np.float32
     assert low <= thresholds[0] < high  # low goes left, high goes right, as in float64
     assert list(thresholds[1:]) == [np.float32(0.5), np.float32(-3.25)]  # exact ones stay
@@ -276,3 +277,115 @@ def test_estimators_the_forest_converter_does_not_cover_return_none() -> None:
 
     named = RandomForestClassifier(3).fit(matrix, np.where(target == 1, "yes", "no"))
     assert forest_graph(named, "features", 8, classification=True) is None
+
+
+# -- LightGBM ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "options"),
+    [
+        ("binary", {}),
+        ("binary", {"use_missing": False}),  # NaN reads as 0.0 and is compared
+        ("multiclass", {}),
+        ("regression", {}),
+    ],
+)
+def test_lightgbm_graph_reproduces_lightgbm_and_onnxmltools(
+    task: str, options: dict[str, Any]
+) -> None:
+    import lightgbm as lgb
+
+    matrix = _rows(9)
+    filled = _filled(matrix)
+    classification = task != "regression"
+    if task == "binary":
+        target: Any = (filled[:, 0] + filled[:, 3] > 0.4).astype(int)
+    elif task == "multiclass":
+        target = (filled[:, 1] > 0).astype(int) + (filled[:, 2] > 0.5).astype(int)
+    else:
+        target = filled[:, 0] * 40.0 + 1000.0
+    model_type = lgb.LGBMClassifier if classification else lgb.LGBMRegressor
+    model = model_type(n_estimators=40, num_leaves=15, verbose=-1, **options)
+    model.fit(matrix, target)
+    graph = lightgbm_graph(model, "features", matrix.shape[1], classification)
+    assert graph is not None
+    direct = _run(graph, matrix, classification)
+    if classification:
+        np.testing.assert_allclose(direct, model.predict_proba(matrix), atol=1e-6)
+    else:
+        np.testing.assert_allclose(direct, model.predict(matrix), rtol=1e-6)
+    reference = _run(
+        onnxmltools_graph(model, matrix.shape[1], classification), matrix, classification
+    )
+    np.testing.assert_allclose(direct, reference, atol=1e-6 if classification else 1e-3)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    trees=st.integers(1, 20),
+    leaves=st.integers(2, 31),
+    missing=st.sampled_from([0.0, 0.2]),
+    classes=st.sampled_from([0, 2, 3]),  # 0: regression
+)
+def test_any_small_lightgbm_model_agrees_with_lightgbm(
+    seed: int, trees: int, leaves: int, missing: float, classes: int
+) -> None:
+    import lightgbm as lgb
+
+    matrix = _rows(seed, n=400, width=5, missing=missing)
+    rng = np.random.default_rng(seed)
+    signal = _filled(matrix) @ rng.normal(size=5) + rng.normal(size=len(matrix)) * 0.3
+    common = {"n_estimators": trees, "num_leaves": leaves, "min_child_samples": 5, "verbose": -1}
+    if classes:
+        cuts = np.quantile(signal, np.linspace(0, 1, classes + 1)[1:-1])
+        target: Any = np.searchsorted(cuts, signal)
+        model: Any = lgb.LGBMClassifier(random_state=seed, **common)
+    else:
+        target = signal * 100
+        model = lgb.LGBMRegressor(random_state=seed, **common)
+    model.fit(matrix, target)
+    classification = classes > 0
+    graph = lightgbm_graph(model, "features", 5, classification)
+    assert graph is not None
+    predicted = _run(graph, matrix, classification)
+    expected = model.predict_proba(matrix) if classification else model.predict(matrix)
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(predicted, expected, atol=1e-5 * scale)
+
+
+def test_lightgbm_models_it_does_not_cover_are_left_to_onnxmltools() -> None:
+    import lightgbm as lgb
+
+    matrix = _rows(10)
+    target = (_filled(matrix)[:, 0] > 0).astype(int)
+    forest_mode = lgb.LGBMClassifier(
+        boosting_type="rf", n_estimators=5, subsample=0.8, subsample_freq=1, verbose=-1
+    ).fit(matrix, target)
+    assert lightgbm_graph(forest_mode, "features", 8, classification=True) is None
+    poisson = lgb.LGBMRegressor(objective="poisson", n_estimators=5, verbose=-1)
+    poisson.fit(matrix, target + 1.0)
+    assert lightgbm_graph(poisson, "features", 8, classification=False) is None
+    frame = pd.DataFrame(
+        {"colour": pd.Categorical(np.where(target == 1, "red", "blue")), "x": matrix[:, 1]}
+    )
+    categorical = lgb.LGBMClassifier(n_estimators=5, min_child_samples=5, verbose=-1)
+    categorical.fit(frame, target)
+    assert lightgbm_graph(categorical, "features", 2, classification=True) is None
+    # zeros and NaN both to one side that comparing 0.0 would not pick: not expressible
+    zeros = matrix.copy()
+    zeros[: len(zeros) // 2, 5] = 0.0
+    as_missing = lgb.LGBMClassifier(n_estimators=30, zero_as_missing=True, verbose=-1)
+    as_missing.fit(zeros, (_filled(zeros)[:, 5] > 0).astype(int))
+    assert lightgbm_graph(as_missing, "features", 8, classification=True) is None
+
+
+def test_a_lightgbm_model_compiles_through_the_direct_converter() -> None:
+    import lightgbm as lgb
+
+    matrix = _rows(11)
+    target = (_filled(matrix)[:, 2] > 0.1).astype(int)
+    model = lgb.LGBMClassifier(n_estimators=20, verbose=-1).fit(matrix, target)
+    outcome = compile_onnx(model, matrix, model.predict_proba(matrix), classification=True)
+    assert outcome.model is not None and outcome.converter == "modelyard-trees"

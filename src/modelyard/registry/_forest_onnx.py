@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from modelyard.registry._tree_graph import Leaves, Nodes, classifier_model, regressor_model
+from modelyard.registry._tree_graph import (
+    Leaves,
+    Nodes,
+    classifier_model,
+    float32_thresholds,
+    regressor_model,
+)
 
 __all__ = ["forest_graph"]
 
@@ -112,7 +118,7 @@ def _nodes(trees: list[Any]) -> Nodes:
         left=left,
         right=np.concatenate([tree.children_right for tree in trees]).astype(np.int64),
         features=np.concatenate([tree.feature for tree in trees]).astype(np.int64),
-        thresholds=_float32_thresholds(thresholds),
+        thresholds=float32_thresholds(thresholds),
         missing_left=missing_left,
         comparison=b"BRANCH_LEQ",
     )
@@ -124,17 +130,3 @@ def _missing_left(tree: Any) -> npt.NDArray[np.int64]:
     if direction is None:
         return np.zeros(tree.node_count, dtype=np.int64)
     return np.asarray(direction, dtype=np.int64)
-
-
-def _float32_thresholds(thresholds: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
-    """The float32 threshold that splits float32 inputs as the float64 one does.
-
-    scikit-learn compares a float32 input with a float64 threshold (a midpoint
-    between two training values); rounding that threshold to float32 can round it
-    up past a training value, sending that value the wrong way. The largest
-    float32 not above the threshold keeps ``x <= threshold`` exactly (skl2onnx's
-    ``sklearn_threshold`` does the same, one node at a time).
-    """
-    rounded = thresholds.astype(np.float32)
-    above = rounded.astype(np.float64) > thresholds
-    return np.where(above, np.nextafter(rounded, np.float32(-np.inf)), rounded)

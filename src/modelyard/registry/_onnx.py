@@ -6,8 +6,9 @@ held-out rows agree with the Python estimator's (max absolute difference on clas
 probabilities, or max relative difference on regression outputs, within 1e-4);
 otherwise the package has no ONNX flavor and the manifest says why.
 
-Tree models (XGBoost, scikit-learn trees and forests) are first compiled straight
-from their node arrays (:mod:`._xgboost_onnx`, :mod:`._forest_onnx`); skl2onnx with
+Tree models (XGBoost, LightGBM, scikit-learn trees and forests) are first compiled
+straight from their node arrays (:mod:`._xgboost_onnx`, :mod:`._lightgbm_onnx`,
+:mod:`._forest_onnx`); skl2onnx with
 onnxmltools' converters handles every other estimator, and any tree model whose
 direct graph is refused or disagrees.
 """
@@ -134,14 +135,18 @@ def compile_onnx(
 
 
 def _direct_graph(estimator: Any, n_features: int, classification: bool) -> bytes | None:
-    """The graph built from a tree model's own node arrays (XGBoost, scikit-learn
-    trees and forests), a tenth of the generic converters' time or less; ``None``
+    """The graph built from a tree model's own node arrays (XGBoost, LightGBM,
+    scikit-learn trees and forests), a tenth of the generic converters' time or less; ``None``
     for other estimators and shapes those converters do not cover."""
     module = type(estimator).__module__
     if module.startswith("xgboost"):
         from modelyard.registry._xgboost_onnx import xgboost_graph
 
         return xgboost_graph(estimator, _INPUT, n_features, classification)
+    if module.startswith("lightgbm"):
+        from modelyard.registry._lightgbm_onnx import lightgbm_graph
+
+        return lightgbm_graph(estimator, _INPUT, n_features, classification)
     if module.startswith(("sklearn.ensemble", "sklearn.tree")):
         from modelyard.registry._forest_onnx import forest_graph
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Leaves", "Nodes", "classifier_model", "regressor_model"]
+__all__ = ["Leaves", "Nodes", "classifier_model", "float32_thresholds", "regressor_model"]
 
 _ONNX_OPSET = 17
 _ML_OPSET = 3
@@ -146,6 +146,21 @@ def _model(op_type: str, input_name: str, n_features: int, outputs: list[Any]) -
     node.input.append(input_name)
     node.output.extend(output.name for output in outputs)
     return model, node
+
+
+def float32_thresholds(thresholds: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+    """The float32 threshold that splits float32 inputs as the float64 one does.
+
+    scikit-learn and LightGBM compare an input with a float64 threshold (a midpoint
+    between two training values) by ``x <= threshold``; rounding that threshold to
+    float32 can round it up onto a training value, sending that value the wrong
+    way. The largest float32 not above the threshold keeps ``x <= threshold``
+    exact for every float32 ``x`` (skl2onnx's ``sklearn_threshold`` does the same,
+    one node at a time).
+    """
+    rounded = thresholds.astype(np.float32)
+    above = rounded.astype(np.float64) > thresholds
+    return np.where(above, np.nextafter(rounded, np.float32(-np.inf)), rounded)
 
 
 # Attributes are filled in place from plain lists: onnx.helper.make_attribute checks

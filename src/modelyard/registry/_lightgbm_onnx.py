@@ -1,0 +1,190 @@
+"""LightGBM to ONNX straight from the model's text format.
+
+onnxmltools converts a LightGBM model by dumping it to nested JSON and visiting
+every node in Python: 0.54 s for 200 trees of 31 leaves. The model's own text
+format lists each tree's nodes as flat arrays (split feature, threshold, decision
+type, children, leaf values), which :mod:`._tree_graph` turns into the same graph.
+
+Covers ``gbdt`` models with numeric splits and a sigmoid (binary), softmax
+(multiclass) or identity (regression) output, which is what modelyard's recipe and
+catalog train. Anything else returns ``None`` and onnxmltools converts it; the
+parity check judges either graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from modelyard.registry._tree_graph import (
+    Leaves,
+    Nodes,
+    classifier_model,
+    float32_thresholds,
+    regressor_model,
+)
+
+__all__ = ["lightgbm_graph"]
+
+_IDENTITY_REGRESSION = frozenset(
+    {"regression", "regression_l1", "huber", "fair", "quantile", "mape"}
+)
+_MISSING_NONE, _MISSING_ZERO, _MISSING_NAN = 0, 1, 2
+
+
+def lightgbm_graph(
+    estimator: Any, input_name: str, n_features: int, classification: bool
+) -> bytes | None:
+    """The serialized ONNX model of a fitted ``LGBMClassifier``/``LGBMRegressor``,
+    or ``None`` when the model has a part this converter does not cover."""
+    booster = estimator.booster_
+    header, trees = _parse(booster.model_to_string())
+    if header is None or not trees:
+        return None
+    per_iteration = int(header.get("num_tree_per_iteration", "1"))
+    best = getattr(estimator, "best_iteration_", None)
+    if best and best * per_iteration < len(trees):
+        return None  # predictions stop at the best iteration: leave it to onnxmltools
+    parsed = [_tree(tree) for tree in trees]
+    if any(tree is None for tree in parsed):
+        return None
+    nodes, leaf_values = _nodes([tree for tree in parsed if tree is not None])
+    if nodes is None:
+        return None
+    leaf = nodes.leaf
+    objective = header.get("objective", "").split()
+    name = objective[0] if objective else ""
+    tree_of_leaf = nodes.tree_ids[leaf]
+    if not classification:
+        if name not in _IDENTITY_REGRESSION or per_iteration != 1:
+            return None
+        leaves = Leaves(
+            tree_of_leaf, nodes.node_ids[leaf], np.zeros_like(tree_of_leaf), leaf_values
+        )
+        return regressor_model(nodes, leaves, None, input_name, n_features)
+    classes = np.asarray(getattr(estimator, "classes_", []))
+    if classes.dtype.kind not in "iub" or len(classes) < 2:
+        return None
+    if name == "binary" and "sigmoid:1" in objective and per_iteration == 1 and len(classes) == 2:
+        ids = np.zeros_like(tree_of_leaf)  # one margin, LOGISTIC: onnxruntime answers (1 - p, p)
+        transform = b"LOGISTIC"
+    elif name == "multiclass" and per_iteration == len(classes):
+        ids = tree_of_leaf % per_iteration  # trees take turns: class 0, 1, ..., k-1, 0, ...
+        transform = b"SOFTMAX"
+    else:
+        return None
+    leaves = Leaves(tree_of_leaf, nodes.node_ids[leaf], ids, leaf_values)
+    return classifier_model(
+        nodes, leaves, classes.astype(np.int64), None, transform, input_name, n_features
+    )
+
+
+def _parse(text: str) -> tuple[dict[str, str] | None, list[dict[str, str]]]:
+    """The header's ``key=value`` lines and each tree's, in order."""
+    body, _, _ = text.partition("end of trees")
+    blocks = body.split("\nTree=")
+    header = _fields(blocks[0])
+    if header.get("version") is None or "average_output" in blocks[0].split():
+        return None, []  # a random-forest-mode booster averages: not covered
+    return header, [_fields(block) for block in blocks[1:]]
+
+
+def _fields(block: str) -> dict[str, str]:
+    fields = {}
+    for line in block.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def _tree(fields: dict[str, str]) -> dict[str, npt.NDArray[Any]] | None:
+    """One tree's arrays, or ``None`` for categorical splits or linear leaves."""
+    if fields.get("num_cat", "0") != "0" or fields.get("is_linear", "0") != "0":
+        return None
+    leaves = int(fields["num_leaves"])
+    tree = {"leaf_value": _numbers(fields["leaf_value"], np.float64)}
+    if leaves == 1:
+        return tree
+    tree["split_feature"] = _numbers(fields["split_feature"], np.int64)
+    tree["threshold"] = _numbers(fields["threshold"], np.float64)
+    tree["decision_type"] = _numbers(fields["decision_type"], np.int64)
+    tree["left_child"] = _numbers(fields["left_child"], np.int64)
+    tree["right_child"] = _numbers(fields["right_child"], np.int64)
+    if np.any(tree["decision_type"] & 1):  # a categorical split
+        return None
+    return tree
+
+
+def _numbers(text: str, dtype: Any) -> npt.NDArray[Any]:
+    return np.asarray(text.split(), dtype=dtype)
+
+
+def _nodes(
+    trees: list[dict[str, npt.NDArray[Any]]],
+) -> tuple[Nodes | None, npt.NDArray[np.float64]]:
+    """Every tree's nodes: the internal nodes keep their numbers, leaf ``j`` becomes
+    node ``internal + j``; LightGBM goes left when value <= threshold."""
+    parts: dict[str, list[npt.NDArray[Any]]] = {
+        key: [] for key in ("tree", "node", "leaf", "left", "right", "feature", "threshold", "nan")
+    }
+    values = []
+    for index, tree in enumerate(trees):
+        n_leaves = len(tree["leaf_value"])
+        n_internal = n_leaves - 1
+        values.append(tree["leaf_value"])
+        size = n_internal + n_leaves
+        parts["tree"].append(np.full(size, index, dtype=np.int64))
+        parts["node"].append(np.arange(size, dtype=np.int64))
+        parts["leaf"].append(np.arange(size) >= n_internal)
+        if n_internal == 0:
+            for key in ("left", "right", "feature", "nan"):
+                parts[key].append(np.zeros(1, dtype=np.int64))
+            parts["threshold"].append(np.zeros(1))
+            continue
+        thresholds = tree["threshold"]
+        missing_left = _missing_left(tree["decision_type"], thresholds)
+        if missing_left is None:
+            return None, np.empty(0)
+        pad = np.zeros(n_leaves, dtype=np.int64)
+
+        def child(children: npt.NDArray[np.int64], n: int = n_internal) -> npt.NDArray[np.int64]:
+            return np.where(children >= 0, children, n + (-children - 1))
+
+        parts["left"].append(np.concatenate([child(tree["left_child"]), pad]))
+        parts["right"].append(np.concatenate([child(tree["right_child"]), pad]))
+        parts["feature"].append(np.concatenate([tree["split_feature"], pad]))
+        parts["threshold"].append(np.concatenate([thresholds, np.zeros(n_leaves)]))
+        parts["nan"].append(np.concatenate([missing_left, pad]))
+    joined = {key: np.concatenate(arrays) for key, arrays in parts.items()}
+    nodes = Nodes(
+        tree_ids=joined["tree"],
+        node_ids=joined["node"],
+        leaf=joined["leaf"],
+        left=joined["left"],
+        right=joined["right"],
+        features=joined["feature"],
+        thresholds=float32_thresholds(joined["threshold"]),
+        missing_left=joined["nan"],
+        comparison=b"BRANCH_LEQ",
+    )
+    return nodes, np.concatenate(values)
+
+
+def _missing_left(
+    decision_types: npt.NDArray[np.int64], thresholds: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64] | None:
+    """Where a NaN goes, per split, as LightGBM decides it.
+
+    Missing type NaN: to the default side. None: NaN reads as 0.0 and is compared.
+    Zero: NaN and 0.0 both go to the default side, which a graph can only say when
+    that is where comparing 0.0 sends them anyway; otherwise ``None``.
+    """
+    default_left = (decision_types >> 1) & 1
+    missing_type = (decision_types >> 2) & 3
+    zero_goes_left = (thresholds >= 0.0).astype(np.int64)
+    if np.any((missing_type == _MISSING_ZERO) & (default_left != zero_goes_left)):
+        return None
+    return np.where(missing_type == _MISSING_NAN, default_left, zero_goes_left)
