@@ -1,5 +1,5 @@
-"""The direct tree converters (XGBoost, LightGBM, scikit-learn forests) against the libraries
-themselves and against skl2onnx/onnxmltools."""
+"""The direct tree converters (XGBoost, LightGBM, scikit-learn forests and histogram
+gradient boosting) against the libraries themselves and skl2onnx/onnxmltools."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from modelyard.registry import _onnx as onnx_module
 from modelyard.registry import compile_onnx
 from modelyard.registry._forest_onnx import forest_graph
+from modelyard.registry._histgb_onnx import histgb_graph
 from modelyard.registry._lightgbm_onnx import lightgbm_graph
 from modelyard.registry._onnx import _convert as onnxmltools_graph
 from modelyard.registry._xgboost_onnx import xgboost_graph
@@ -389,3 +390,55 @@ def test_a_lightgbm_model_compiles_through_the_direct_converter() -> None:
     model = lgb.LGBMClassifier(n_estimators=20, verbose=-1).fit(matrix, target)
     outcome = compile_onnx(model, matrix, model.predict_proba(matrix), classification=True)
     assert outcome.model is not None and outcome.converter == "modelyard-trees"
+
+
+# -- scikit-learn's histogram gradient boosting -------------------------------------------
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    iterations=st.integers(1, 20),
+    leaves=st.integers(2, 31),
+    missing=st.sampled_from([0.0, 0.2]),
+    classes=st.sampled_from([0, 2, 3]),  # 0: regression
+)
+def test_any_small_histogram_boosting_model_agrees_with_scikit_learn(
+    seed: int, iterations: int, leaves: int, missing: float, classes: int
+) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    matrix = _rows(seed, n=400, width=5, missing=missing)
+    rng = np.random.default_rng(seed)
+    signal = _filled(matrix) @ rng.normal(size=5) + rng.normal(size=len(matrix)) * 0.3
+    common = {"max_iter": iterations, "max_leaf_nodes": leaves, "early_stopping": False}
+    if classes:
+        cuts = np.quantile(signal, np.linspace(0, 1, classes + 1)[1:-1])
+        target: Any = np.searchsorted(cuts, signal)
+        model: Any = HistGradientBoostingClassifier(random_state=seed, **common)
+    else:
+        target = signal * 100
+        model = HistGradientBoostingRegressor(random_state=seed, **common)
+    model.fit(matrix, target)
+    classification = classes > 0
+    graph = histgb_graph(model, "features", 5, classification)
+    assert graph is not None
+    predicted = _run(graph, matrix, classification)
+    expected = model.predict_proba(matrix) if classification else model.predict(matrix)
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(predicted, expected, atol=1e-5 * scale)
+
+
+def test_histogram_boosting_it_does_not_cover_returns_none() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    matrix = _rows(12)
+    target = (_filled(matrix)[:, 0] > 0).astype(int)
+    poisson = HistGradientBoostingRegressor(loss="poisson", max_iter=5)
+    poisson.fit(matrix, target + 1.0)
+    assert histgb_graph(poisson, "features", 8, classification=False) is None
+    categories = matrix.copy()
+    categories[:, 7] = np.floor(np.abs(_filled(matrix)[:, 7]) * 3)  # small whole numbers
+    categorical = HistGradientBoostingClassifier(max_iter=5, categorical_features=[7])
+    categorical.fit(categories, (categories[:, 7] == 1).astype(int))
+    assert histgb_graph(categorical, "features", 8, classification=True) is None

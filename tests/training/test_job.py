@@ -190,3 +190,40 @@ def test_test_rows_of_a_class_never_seen_in_training_are_not_scored(
     assert evaluated is not None and len(evaluated) == 3  # the classes seen in training
     assert sum(map(sum, evaluated)) == rows_test - 1  # every test row but the unseen one
     assert result.model is not None and result.evaluation.importance
+
+
+def test_a_model_without_onnx_says_why_and_serves_through_its_pipeline(
+    trained_workspace: Workspace,
+) -> None:
+    ws = trained_workspace
+    spec = TrainingSpec(
+        dataset="houses", algorithm="hist_gradient_boosting", params={"loss": "poisson"}
+    )
+    result = train(ws, spec)
+    model = result.model
+    assert model is not None and model.flavors == ["pipeline"]
+    manifest = json.loads((ws.models.package_path(model) / "model.json").read_text())
+    assert manifest["onnx"]["available"] is False
+    assert manifest["onnx"]["reason"].startswith("conversion failed")
+    loaded = ws.models.load(model.ref)
+    assert loaded.flavor == "pipeline"
+    rows = datasets.houses(20, seed=9).drop(columns=["price"])
+    prediction = loaded.predict(rows)
+    assert prediction.flavor == "pipeline"
+    assert prediction.predictions.shape == (20,) and np.all(prediction.predictions > 0)
+
+
+def test_hist_gradient_boosting_is_packaged_with_an_onnx_flavor(
+    trained_workspace: Workspace,
+) -> None:
+    ws = trained_workspace
+    result = train(ws, TrainingSpec(dataset="churn", algorithm="hist_gradient_boosting"))
+    model = result.model
+    assert model is not None and model.flavors == ["onnx", "pipeline"]
+    assert result.onnx.converter == "modelyard-trees"
+    rows = datasets.churn(50, seed=8).drop(columns=["churned"])
+    onnx_scores = ws.models.load(model.ref).predict(rows)
+    pipeline_scores = ws.models.load(model.ref, prefer="pipeline").predict(rows)
+    assert (onnx_scores.flavor, pipeline_scores.flavor) == ("onnx", "pipeline")
+    assert onnx_scores.probabilities is not None and pipeline_scores.probabilities is not None
+    np.testing.assert_allclose(onnx_scores.probabilities, pipeline_scores.probabilities, atol=1e-4)

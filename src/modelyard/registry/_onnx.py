@@ -6,9 +6,9 @@ held-out rows agree with the Python estimator's (max absolute difference on clas
 probabilities, or max relative difference on regression outputs, within 1e-4);
 otherwise the package has no ONNX flavor and the manifest says why.
 
-Tree models (XGBoost, LightGBM, scikit-learn trees and forests) are first compiled
-straight from their node arrays (:mod:`._xgboost_onnx`, :mod:`._lightgbm_onnx`,
-:mod:`._forest_onnx`); skl2onnx with
+Tree models (XGBoost, LightGBM, scikit-learn trees, forests and histogram gradient
+boosting) are first compiled straight from their node arrays (:mod:`._xgboost_onnx`,
+:mod:`._lightgbm_onnx`, :mod:`._forest_onnx`, :mod:`._histgb_onnx`); skl2onnx with
 onnxmltools' converters handles every other estimator, and any tree model whose
 direct graph is refused or disagrees.
 """
@@ -136,8 +136,9 @@ def compile_onnx(
 
 def _direct_graph(estimator: Any, n_features: int, classification: bool) -> bytes | None:
     """The graph built from a tree model's own node arrays (XGBoost, LightGBM,
-    scikit-learn trees and forests), a tenth of the generic converters' time or less; ``None``
-    for other estimators and shapes those converters do not cover."""
+    scikit-learn trees, forests and histogram gradient boosting), 4 to 10 times
+    faster than the generic converters; ``None`` for other estimators and for
+    shapes those converters do not cover."""
     module = type(estimator).__module__
     if module.startswith("xgboost"):
         from modelyard.registry._xgboost_onnx import xgboost_graph
@@ -147,6 +148,10 @@ def _direct_graph(estimator: Any, n_features: int, classification: bool) -> byte
         from modelyard.registry._lightgbm_onnx import lightgbm_graph
 
         return lightgbm_graph(estimator, _INPUT, n_features, classification)
+    if type(estimator).__name__.startswith("HistGradientBoosting"):
+        from modelyard.registry._histgb_onnx import histgb_graph
+
+        return histgb_graph(estimator, _INPUT, n_features, classification)
     if module.startswith(("sklearn.ensemble", "sklearn.tree")):
         from modelyard.registry._forest_onnx import forest_graph
 
