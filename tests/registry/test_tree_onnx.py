@@ -42,6 +42,30 @@ def _filled(matrix: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return np.nan_to_num(matrix)
 
 
+def _small_problem(
+    seed: int, classes: int, missing: float = 0.0, width: int = 5
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """Rows and a target a model can learn: ``classes`` quantile classes of a noisy
+    linear signal, or (``classes == 0``) the signal itself, far from zero."""
+    matrix = _rows(seed, n=400, width=width, missing=missing)
+    rng = np.random.default_rng(seed)
+    signal = _filled(matrix) @ rng.normal(size=width) + rng.normal(size=len(matrix)) * 0.3
+    if not classes:
+        return matrix, signal * 100 + 50
+    cuts = np.quantile(signal, np.linspace(0, 1, classes + 1)[1:-1])
+    return matrix, np.searchsorted(cuts, signal)
+
+
+def _assert_agrees(graph: bytes | None, model: Any, matrix: npt.NDArray[Any]) -> None:
+    """The graph answers what the fitted model answers (1e-5 of the outputs' scale)."""
+    assert graph is not None
+    classification = hasattr(model, "predict_proba")
+    predicted = _run(graph, matrix, classification)
+    expected = model.predict_proba(matrix) if classification else model.predict(matrix)
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(predicted, expected, atol=1e-5 * scale)
+
+
 def test_binary_graph_reproduces_xgboost_and_onnxmltools() -> None:
     matrix = _rows(0)
     target = (_filled(matrix)[:, 0] + _filled(matrix)[:, 3] > 0.4).astype(int)
@@ -89,27 +113,11 @@ def test_regression_graph_adds_the_base_score() -> None:
 def test_any_small_model_agrees_with_xgboost(
     seed: int, trees: int, depth: int, missing: float, classes: int
 ) -> None:
-    matrix = _rows(seed, n=400, width=5, missing=missing)
-    rng = np.random.default_rng(seed)
-    signal = _filled(matrix) @ rng.normal(size=5) + rng.normal(size=len(matrix)) * 0.3
-    if classes:
-        cuts = np.quantile(signal, np.linspace(0, 1, classes + 1)[1:-1])
-        target = np.searchsorted(cuts, signal)
-        model: Any = xgb.XGBClassifier(n_estimators=trees, max_depth=depth, random_state=seed)
-    else:
-        target = signal * 100
-        model = xgb.XGBRegressor(n_estimators=trees, max_depth=depth, random_state=seed)
+    matrix, target = _small_problem(seed, classes, missing)
+    options = {"n_estimators": trees, "max_depth": depth, "random_state": seed}
+    model = xgb.XGBClassifier(**options) if classes else xgb.XGBRegressor(**options)
     model.fit(matrix, target)
-    classification = classes > 0
-    graph = xgboost_graph(model, "features", 5, classification)
-    assert graph is not None
-    predicted = _run(graph, matrix, classification)
-    if classification:
-        np.testing.assert_allclose(predicted, model.predict_proba(matrix), atol=1e-5)
-    else:
-        expected = model.predict(matrix)
-        scale = max(1.0, float(np.abs(expected).max()))
-        np.testing.assert_allclose(predicted, expected, atol=1e-5 * scale)
+    _assert_agrees(xgboost_graph(model, "features", 5, classes > 0), model, matrix)
 
 
 def test_models_it_does_not_cover_are_left_to_onnxmltools() -> None:
@@ -245,24 +253,12 @@ def test_any_small_forest_agrees_with_scikit_learn(
 ) -> None:
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-    matrix = _filled(_rows(seed, n=300, width=4))
-    rng = np.random.default_rng(seed)
-    signal = matrix @ rng.normal(size=4)
-    if classes:
-        cuts = np.quantile(signal, np.linspace(0, 1, classes + 1)[1:-1])
-        target: Any = np.searchsorted(cuts, signal)
-        model: Any = RandomForestClassifier(trees, min_samples_leaf=leaf, random_state=seed)
-    else:
-        target = signal * 10
-        model = RandomForestRegressor(trees, min_samples_leaf=leaf, random_state=seed)
+    matrix, target = _small_problem(seed, classes, width=4)
+    matrix = _filled(matrix)  # the recipe imputes: trees see no NaN
+    options = {"n_estimators": trees, "min_samples_leaf": leaf, "random_state": seed}
+    model = RandomForestClassifier(**options) if classes else RandomForestRegressor(**options)
     model.fit(matrix, target)
-    graph = forest_graph(model, "features", 4, classification=classes > 0)
-    assert graph is not None
-    predicted = _run(graph, matrix, classes > 0)
-    expected = model.predict_proba(matrix) if classes else model.predict(matrix)
-    np.testing.assert_allclose(
-        predicted, expected, atol=1e-5 * max(1.0, float(np.abs(expected).max()))
-    )
+    _assert_agrees(forest_graph(model, "features", 4, classes > 0), model, matrix)
 
 
 def test_estimators_the_forest_converter_does_not_cover_return_none() -> None:
@@ -335,25 +331,11 @@ def test_any_small_lightgbm_model_agrees_with_lightgbm(
 ) -> None:
     import lightgbm as lgb
 
-    matrix = _rows(seed, n=400, width=5, missing=missing)
-    rng = np.random.default_rng(seed)
-    signal = _filled(matrix) @ rng.normal(size=5) + rng.normal(size=len(matrix)) * 0.3
-    common = {"n_estimators": trees, "num_leaves": leaves, "min_child_samples": 5, "verbose": -1}
-    if classes:
-        cuts = np.quantile(signal, np.linspace(0, 1, classes + 1)[1:-1])
-        target: Any = np.searchsorted(cuts, signal)
-        model: Any = lgb.LGBMClassifier(random_state=seed, **common)
-    else:
-        target = signal * 100
-        model = lgb.LGBMRegressor(random_state=seed, **common)
-    model.fit(matrix, target)
-    classification = classes > 0
-    graph = lightgbm_graph(model, "features", 5, classification)
-    assert graph is not None
-    predicted = _run(graph, matrix, classification)
-    expected = model.predict_proba(matrix) if classification else model.predict(matrix)
-    scale = max(1.0, float(np.abs(expected).max()))
-    np.testing.assert_allclose(predicted, expected, atol=1e-5 * scale)
+    matrix, target = _small_problem(seed, classes, missing)
+    options = {"n_estimators": trees, "num_leaves": leaves, "min_child_samples": 5}
+    model_type = lgb.LGBMClassifier if classes else lgb.LGBMRegressor
+    model = model_type(random_state=seed, verbose=-1, **options).fit(matrix, target)
+    _assert_agrees(lightgbm_graph(model, "features", 5, classes > 0), model, matrix)
 
 
 def test_lightgbm_models_it_does_not_cover_are_left_to_onnxmltools() -> None:
@@ -408,25 +390,11 @@ def test_any_small_histogram_boosting_model_agrees_with_scikit_learn(
 ) -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    matrix = _rows(seed, n=400, width=5, missing=missing)
-    rng = np.random.default_rng(seed)
-    signal = _filled(matrix) @ rng.normal(size=5) + rng.normal(size=len(matrix)) * 0.3
-    common = {"max_iter": iterations, "max_leaf_nodes": leaves, "early_stopping": False}
-    if classes:
-        cuts = np.quantile(signal, np.linspace(0, 1, classes + 1)[1:-1])
-        target: Any = np.searchsorted(cuts, signal)
-        model: Any = HistGradientBoostingClassifier(random_state=seed, **common)
-    else:
-        target = signal * 100
-        model = HistGradientBoostingRegressor(random_state=seed, **common)
-    model.fit(matrix, target)
-    classification = classes > 0
-    graph = histgb_graph(model, "features", 5, classification)
-    assert graph is not None
-    predicted = _run(graph, matrix, classification)
-    expected = model.predict_proba(matrix) if classification else model.predict(matrix)
-    scale = max(1.0, float(np.abs(expected).max()))
-    np.testing.assert_allclose(predicted, expected, atol=1e-5 * scale)
+    matrix, target = _small_problem(seed, classes, missing)
+    options = {"max_iter": iterations, "max_leaf_nodes": leaves, "early_stopping": False}
+    model_type = HistGradientBoostingClassifier if classes else HistGradientBoostingRegressor
+    model = model_type(random_state=seed, **options).fit(matrix, target)
+    _assert_agrees(histgb_graph(model, "features", 5, classes > 0), model, matrix)
 
 
 def test_histogram_boosting_it_does_not_cover_returns_none() -> None:
