@@ -410,3 +410,28 @@ def test_histogram_boosting_it_does_not_cover_returns_none() -> None:
     categorical = HistGradientBoostingClassifier(max_iter=5, categorical_features=[7])
     categorical.fit(categories, (categories[:, 7] == 1).astype(int))
     assert histgb_graph(categorical, "features", 8, classification=True) is None
+
+
+def test_a_forest_too_large_for_protobuf_is_refused_without_trying_skl2onnx(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past protobuf's 2 GiB no converter can write the graph: the outcome says so at
+    once instead of handing a million-node forest to skl2onnx for minutes."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from modelyard.registry import _tree_graph
+
+    matrix = _filled(_rows(13, n=500))
+    target = (matrix[:, 0] > 0).astype(int)
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(matrix, target)
+    nodes = sum(tree.tree_.node_count for tree in model.estimators_)
+    monkeypatch.setattr(_tree_graph, "_BUDGET_BYTES", nodes * 10)  # this forest is "too large"
+
+    def not_tried(*args: Any) -> bytes:
+        raise AssertionError("skl2onnx was tried after the size refusal")
+
+    monkeypatch.setattr(onnx_module, "_convert", not_tried)
+    outcome = compile_onnx(model, matrix, model.predict_proba(matrix), classification=True)
+    assert outcome.model is None
+    assert outcome.reason is not None and outcome.reason.startswith("too large for ONNX")
+    assert f"{nodes:,} tree nodes" in outcome.reason

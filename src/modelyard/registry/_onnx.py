@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from modelyard.registry._tree_graph import GraphTooLargeError
+
 __all__ = ["ONNX_TOLERANCE", "OnnxModel", "OnnxOutcome", "compile_onnx"]
 
 ONNX_TOLERANCE = 1e-4
@@ -118,6 +120,8 @@ def compile_onnx(
             if model is None:  # this converter does not cover the estimator
                 continue
             predicted = OnnxModel(model).run(check_rows)
+        except GraphTooLargeError as exc:  # no converter could write it: stop here
+            return OnnxOutcome(None, None, metric, 0, f"too large for ONNX: {exc}")
         except Exception as exc:  # any converter or runtime failure means: try the next
             reason = f"conversion failed: {type(exc).__name__}: {_first_line(exc)}"
             outcome = OnnxOutcome(None, None, metric, 0, reason)
