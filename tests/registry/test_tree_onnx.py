@@ -350,6 +350,9 @@ def test_lightgbm_models_it_does_not_cover_are_left_to_onnxmltools() -> None:
     poisson = lgb.LGBMRegressor(objective="poisson", n_estimators=5, verbose=-1)
     poisson.fit(matrix, target + 1.0)
     assert lightgbm_graph(poisson, "features", 8, classification=False) is None
+    square_root = lgb.LGBMRegressor(reg_sqrt=True, n_estimators=5, verbose=-1)
+    square_root.fit(matrix, target * 10.0)
+    assert lightgbm_graph(square_root, "features", 8, classification=False) is None
     frame = pd.DataFrame(
         {"colour": pd.Categorical(np.where(target == 1, "red", "blue")), "x": matrix[:, 1]}
     )

@@ -31,7 +31,7 @@ __all__ = ["lightgbm_graph"]
 _IDENTITY_REGRESSION = frozenset(
     {"regression", "regression_l1", "huber", "fair", "quantile", "mape"}
 )
-_MISSING_NONE, _MISSING_ZERO, _MISSING_NAN = 0, 1, 2
+_MISSING_ZERO, _MISSING_NAN = 1, 2  # 0: none (NaN reads as 0.0)
 
 
 def lightgbm_graph(
@@ -58,8 +58,8 @@ def lightgbm_graph(
     name = objective[0] if objective else ""
     tree_of_leaf = nodes.tree_ids[leaf]
     if not classification:
-        if name not in _IDENTITY_REGRESSION or per_iteration != 1:
-            return None
+        if name not in _IDENTITY_REGRESSION or "sqrt" in objective or per_iteration != 1:
+            return None  # reg_sqrt squares the trees' sum: not an identity output
         leaves = Leaves(
             tree_of_leaf, nodes.node_ids[leaf], np.zeros_like(tree_of_leaf), leaf_values
         )
