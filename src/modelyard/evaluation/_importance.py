@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from modelyard.errors import InvalidInputError
-from modelyard.evaluation._metrics import TASKS, Task
+from modelyard.evaluation._metrics import TASKS, BinaryRanking, Task
 
 __all__ = ["permutation_importance"]
 
@@ -155,22 +155,16 @@ def _separable(model: Any) -> bool:
 
 
 def roc_auc(positive: npt.NDArray[np.bool_], score: npt.NDArray[np.float64]) -> float:
-    """ROC AUC of ``score`` for the rows marked ``positive``, by the rank-sum identity.
+    """ROC AUC of ``score`` for the rows marked ``positive``.
 
-    Equal to ``sklearn.metrics.roc_auc_score`` (ties count half, as its trapezoids
-    do) but without its input checks, which cost more than the sum itself on the
+    ``BinaryRanking``'s area (scikit-learn's ``roc_auc_score``, ties counting half)
+    without the scorer's input checks, which cost more than the area itself on the
     few thousand rows importance uses: 49 scorings per 16-column model.
     """
-    from scipy.stats import rankdata
-
     n_positive = int(positive.sum())
-    n_negative = len(positive) - n_positive
-    if n_positive == 0 or n_negative == 0:
+    if n_positive == 0 or n_positive == len(positive):
         raise InvalidInputError("ROC AUC needs rows of both classes")
-    ranks = rankdata(score)
-    return float(
-        (ranks[positive].sum() - n_positive * (n_positive + 1) / 2) / n_positive / n_negative
-    )
+    return BinaryRanking(positive, score).roc_auc()
 
 
 def _shuffle_features(
