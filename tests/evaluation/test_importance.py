@@ -91,7 +91,7 @@ def test_roc_auc_refuses_one_class() -> None:
 
 
 def test_one_call_auc_scoring_matches_the_scikit_learn_scorer() -> None:
-    """A recipe pipeline takes the batched rank-sum path; the figures are the scorer's."""
+    """A recipe pipeline takes the batched AUC path; the figures are the scorer's."""
     import pyarrow as pa
     from sklearn.metrics import get_scorer
 

@@ -182,8 +182,8 @@ def _shuffle_features(
 
     Equivalent to shuffling the raw column (each feature depends on one raw column)
     but the preprocessing runs once, not once per shuffle: on a 200-tree model this
-    is most of the cost of evaluation. A binary model's shuffles are scored with the
-    rank-sum AUC (same figures as the scikit-learn scorer, a tenth of its cost) from
+    is most of the cost of evaluation. A binary model's shuffles are scored by
+    :func:`roc_auc` (the scikit-learn scorer's figures, a tenth of its cost) from
     one ``predict_proba`` call per ``_PENDING_BYTES`` of shuffled matrices (one call
     for the churn model's 48 shuffles instead of 16: a boosted model predicts one
     large batch faster per row than many small ones, 207 -> 172 ms on the 200-tree
