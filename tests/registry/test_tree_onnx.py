@@ -438,3 +438,29 @@ def test_a_forest_too_large_for_protobuf_is_refused_without_trying_skl2onnx(
     assert outcome.model is None
     assert outcome.reason is not None and outcome.reason.startswith("too large for ONNX")
     assert f"{nodes:,} tree nodes" in outcome.reason
+
+
+# -- a regressor on a standardised target ----------------------------------------------
+
+
+def test_only_a_standard_scaled_target_is_unwrapped() -> None:
+    """The wrapper's inverse is compiled only when it is ``z * scale + mean``; a log
+    target (or any other transformer) is left to skl2onnx, which refuses it."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import StandardScaler
+
+    from modelyard.registry._target_onnx import target_scaled_graph
+
+    matrix = _filled(_rows(14, n=600))
+    target = np.exp(matrix[:, 0]) * 100 + 50
+    scaled = TransformedTargetRegressor(regressor=Ridge(), transformer=StandardScaler())
+    scaled.fit(matrix, target)
+    _assert_agrees(target_scaled_graph(scaled, 8, onnxmltools_graph), scaled, matrix)
+    logged = TransformedTargetRegressor(
+        regressor=Ridge(), func=np.log, inverse_func=np.exp, check_inverse=False
+    )
+    logged.fit(matrix, target)
+    assert target_scaled_graph(logged, 8, onnxmltools_graph) is None
+    outcome = compile_onnx(logged, matrix, logged.predict(matrix), classification=False)
+    assert outcome.model is None and outcome.reason is not None

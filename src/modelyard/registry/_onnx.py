@@ -164,11 +164,19 @@ def _direct_graph(estimator: Any, n_features: int, classification: bool) -> byte
 
 
 def _convert(estimator: Any, n_features: int, classification: bool) -> bytes:
+    """skl2onnx's graph, with a standardised-target wrapper (which it does not know)
+    compiled as its inner regressor followed by the inverse scaling."""
     import warnings
 
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
+    from modelyard.registry._target_onnx import target_scaled_graph
+
+    if not classification:
+        wrapped = target_scaled_graph(estimator, n_features, _convert)
+        if wrapped is not None:
+            return wrapped
     _register_converters()
     options = {id(estimator): {"zipmap": False}} if classification else None
     with warnings.catch_warnings():
