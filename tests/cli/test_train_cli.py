@@ -52,7 +52,7 @@ def test_bad_training_input_is_one_line_and_registers_nothing(
 def test_train_alias_predict_reproduce(churn_cli: Cli, tmp_path: Path) -> None:
     trained = churn_cli("train", "churn", "--algorithm", "xgboost", "--require", "roc_auc>=0.7")
     assert "Registered churn:1 (xgboost, binary) status pending" in trained.stdout
-    assert "ONNX flavor: yes" in trained.stdout
+    assert "ONNX flavor: yes (modelyard-trees, max difference" in trained.stdout
     failed = churn_cli("train", "churn", "-a", "linear", "--require", "roc_auc>=0.999", check=False)
     assert failed.exit_code == 10
     assert "churn:2 failed its success criteria: roc_auc" in failed.stderr

@@ -156,7 +156,9 @@ def _print_result(result: TrainingResult) -> None:
         console.print(f"  {mark} {criterion}: {message}")
     onnx = result.onnx
     if onnx.model is not None:
-        console.print(f"ONNX flavor: yes (max difference {onnx.max_difference:.2g})")
+        console.print(
+            f"ONNX flavor: yes ({onnx.converter}, max difference {onnx.max_difference:.2g})"
+        )
     else:
         console.print(f"ONNX flavor: no ({onnx.reason})")
     if result.evaluation.threshold is not None:
