@@ -30,7 +30,8 @@ from tests.batch.conftest import new_customers
 DRIVER = Path(__file__).with_name("_job_driver.py")
 
 # Job fork servers exist only on POSIX with Python 3.11 (whose popen_forkserver they
-# repeat); elsewhere a job spawns its workers, which the rest of tests/batch covers.
+# repeat); elsewhere a job spawns its workers, which tests/batch/test_workers.py
+# runs on CI too (test_without_fork_servers_a_jobs_workers_are_spawned_...).
 # CI's machine has them: under CI these tests never skip, and fail without them.
 pytestmark = pytest.mark.skipif(
     not _forkserver.available() and not os.environ.get("CI"),

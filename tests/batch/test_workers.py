@@ -1,9 +1,11 @@
-"""A job's own workers score the native flavor without scikit-learn, and a pipeline
-scored in such a process afterwards still works."""
+"""A job's own workers score the native flavor without scikit-learn, a pipeline
+scored in such a process afterwards still works, and without fork servers the
+workers are spawned."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +13,13 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
+from modelyard.batch import MANIFEST, _forkserver, batch_predict
+from modelyard.batch._workers import JobWorkers
+from modelyard.jobs import JobStatus
 from modelyard.workspace import Workspace
+from tests.batch import _probe
 from tests.batch.conftest import new_customers
 
 
@@ -29,6 +36,7 @@ PROGRAM = """
 import json, sys
 from pathlib import Path
 import pyarrow.parquet as pq
+import pytest
 from modelyard.batch import _rows
 from modelyard.batch._scorer import Scorer
 from modelyard.batch._workers import start_worker
@@ -84,6 +92,7 @@ from modelyard.batch._workers import start_worker
 package, rows, output, pandas = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "yes"
 start_worker(("xgboost",), pandas)  # as a job's pool starts each worker
 import pyarrow.parquet as pq
+import pytest
 from modelyard.batch._inputs import plan_partitions, resolve_inputs
 
 (planned,), _ = plan_partitions(resolve_inputs(rows), 10_000, 1 << 20)
@@ -130,3 +139,34 @@ def test_text_dates_read_alike_in_a_worker_kept_from_pandas() -> None:
     attached = _run(DATES, "keep")
     assert detached == attached
     assert detached["bad"] == [False, False, False, True]
+
+
+def test_without_fork_servers_a_jobs_workers_are_spawned_and_score_every_row(
+    model_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a job has no fork server (not POSIX, or a Python other than 3.11, on which
+    tests/batch/test_forkserver.py skips) its workers are spawned by the driver. CI's
+    Python has fork servers, so this test is what runs that fallback there."""
+    monkeypatch.setattr(_forkserver, "available", lambda: False)
+    source = tmp_path / "in.parquet"
+    table = pa.Table.from_pandas(new_customers(600, seed=72), preserve_index=False)
+    pq.write_table(table, source, 200)
+    folder = tmp_path / "states"
+    folder.mkdir()
+    with JobWorkers(2, ("xgboost",), pandas=False) as workers:
+        assert workers.server_pid is None  # no server: the pool spawns its workers
+        futures = [workers.submit(_probe.state, str(folder), 2) for _ in range(2)]
+        states = [future.result(timeout=120) for future in futures]
+        result = batch_predict(
+            model_workspace,
+            "churn:production",
+            str(source),
+            str(tmp_path / "out"),
+            executor=workers,
+            partition_rows=200,
+        )
+    assert len({s["pid"] for s in states}) == 2
+    assert all(s["parent"] == os.getpid() for s in states)  # children of the driver
+    assert result.job.status is JobStatus.SUCCEEDED
+    manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
+    assert (manifest["rows_in"], manifest["rows_out"]) == (600, 600)

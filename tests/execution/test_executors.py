@@ -110,6 +110,23 @@ def test_local_initializer_builds_per_process_state() -> None:
         assert built.map(_work.recall, [(n,) for n in range(4)]) == ["model-v3"] * 4
 
 
+def test_where_no_core_can_be_kept_workers_start_on_the_callers_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A system without core affinity, or with one core, keeps nothing back: the
+    case the core-split tests below skip off CI, run here on CI's machine too. The
+    pool starts early and works, and no process's cores change."""
+    from modelyard.execution import _local
+
+    monkeypatch.setattr(_local, "usable_cores", lambda: None)  # as without affinity
+    cores = tuple(sorted(os.sched_getaffinity(0)))
+    with LocalExecutor(2, initializer=_work.remember_cores) as pool:
+        pool.start_workers()
+        assert tuple(sorted(os.sched_getaffinity(0))) == cores
+        results = set(pool.map(_work.cores, [(n,) for n in range(4)]))
+    assert results == {(cores, cores)}  # started on every core: none was kept
+
+
 @needs_two_cores
 def test_workers_started_early_leave_the_caller_a_core_until_they_are_ready(
     tmp_path: Path,
