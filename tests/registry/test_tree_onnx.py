@@ -464,3 +464,22 @@ def test_only_a_standard_scaled_target_is_unwrapped() -> None:
     assert target_scaled_graph(logged, 8, onnxmltools_graph) is None
     outcome = compile_onnx(logged, matrix, logged.predict(matrix), classification=False)
     assert outcome.model is None and outcome.reason is not None
+
+
+def test_a_lightgbm_tree_of_one_leaf_lists_no_splits_and_still_converts() -> None:
+    import lightgbm as lgb
+
+    matrix = _filled(_rows(15, n=300, width=3))
+    target = (matrix[:, 0] > 0).astype(int)
+    model = lgb.LGBMClassifier(n_estimators=5, min_child_samples=200, verbose=-1)
+    model.fit(matrix, target)  # too few rows per child to split: one leaf
+    assert "num_leaves=1\n" in model.booster_.model_to_string()
+    _assert_agrees(lightgbm_graph(model, "features", 3, classification=True), model, matrix)
+
+
+def test_numbered_gives_each_node_its_tree_and_position() -> None:
+    from modelyard.registry._tree_graph import numbered
+
+    tree_ids, node_ids = numbered([3, 1, 2])
+    assert tree_ids.tolist() == [0, 0, 0, 1, 2, 2]
+    assert node_ids.tolist() == [0, 1, 2, 0, 0, 1]

@@ -24,6 +24,8 @@ from modelyard.registry._tree_graph import (
     Nodes,
     classifier_model,
     float32_thresholds,
+    integer_classes,
+    numbered,
     regressor_model,
 )
 
@@ -50,8 +52,8 @@ def forest_graph(
             values[leaf] * share,
         )
         return regressor_model(nodes, leaves, None, input_name, n_features)
-    classes = np.asarray(getattr(estimator, "classes_", []))
-    if classes.ndim != 1 or classes.dtype.kind not in "iub" or len(classes) < 2:
+    classes = integer_classes(estimator)
+    if classes is None:
         return None
     counts = np.concatenate([tree.value[:, 0, :] for tree in trees])[leaf]
     if counts.shape[1] != len(classes):
@@ -66,9 +68,7 @@ def forest_graph(
         np.tile(np.arange(n_classes, dtype=np.int64), int(leaf.sum())),
         (shares * share).ravel(),
     )
-    return classifier_model(
-        nodes, leaves, classes.astype(np.int64), None, b"NONE", input_name, n_features
-    )
+    return classifier_model(nodes, leaves, classes, None, b"NONE", input_name, n_features)
 
 
 def _trees_of(estimator: Any) -> list[Any]:
@@ -107,13 +107,13 @@ def _trees_of(estimator: Any) -> list[Any]:
 
 def _nodes(trees: list[Any]) -> Nodes:
     """Every tree's nodes: scikit-learn goes left when value <= threshold."""
-    sizes = [tree.node_count for tree in trees]
+    tree_ids, node_ids = numbered([tree.node_count for tree in trees])
     left = np.concatenate([tree.children_left for tree in trees]).astype(np.int64)
     thresholds = np.concatenate([tree.threshold for tree in trees])
     missing_left = np.concatenate([_missing_left(tree) for tree in trees])
     return Nodes(
-        tree_ids=np.repeat(np.arange(len(trees), dtype=np.int64), sizes),
-        node_ids=np.concatenate([np.arange(size, dtype=np.int64) for size in sizes]),
+        tree_ids=tree_ids,
+        node_ids=node_ids,
         leaf=left < 0,
         left=left,
         right=np.concatenate([tree.children_right for tree in trees]).astype(np.int64),

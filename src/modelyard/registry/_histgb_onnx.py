@@ -24,6 +24,8 @@ from modelyard.registry._tree_graph import (
     Nodes,
     classifier_model,
     float32_thresholds,
+    integer_classes,
+    numbered,
     regressor_model,
 )
 
@@ -56,8 +58,8 @@ def histgb_graph(
         if estimator.loss not in _IDENTITY_LOSSES or per_iteration != 1 or len(base) != 1:
             return None
         return regressor_model(nodes, leaves, base, input_name, n_features)
-    classes = np.asarray(getattr(estimator, "classes_", []))
-    if classes.dtype.kind not in "iub" or len(classes) < 2 or estimator.loss != "log_loss":
+    classes = integer_classes(estimator)
+    if classes is None or estimator.loss != "log_loss":
         return None
     if len(classes) == 2 and per_iteration == 1 and len(base) == 1:
         transform = b"LOGISTIC"  # one margin: onnxruntime answers (1 - p, p)
@@ -65,23 +67,21 @@ def histgb_graph(
         transform = b"SOFTMAX"
     else:
         return None
-    return classifier_model(
-        nodes, leaves, classes.astype(np.int64), base, transform, input_name, n_features
-    )
+    return classifier_model(nodes, leaves, classes, base, transform, input_name, n_features)
 
 
 def _nodes(trees: list[npt.NDArray[Any]]) -> Nodes:
     """Every tree's nodes: the predictor goes left when value <= threshold, and left
     for a missing value where ``missing_go_to_left``."""
-    sizes = [len(nodes) for nodes in trees]
+    tree_ids, node_ids = numbered([len(nodes) for nodes in trees])
 
     def joined(field: str, dtype: Any) -> Any:
         return np.concatenate([nodes[field] for nodes in trees]).astype(dtype)
 
     leaf = joined("is_leaf", bool)
     return Nodes(
-        tree_ids=np.repeat(np.arange(len(trees), dtype=np.int64), sizes),
-        node_ids=np.concatenate([np.arange(size, dtype=np.int64) for size in sizes]),
+        tree_ids=tree_ids,
+        node_ids=node_ids,
         leaf=leaf,
         left=joined("left", np.int64),
         right=joined("right", np.int64),

@@ -23,6 +23,8 @@ from modelyard.registry._tree_graph import (
     Nodes,
     classifier_model,
     float32_thresholds,
+    integer_classes,
+    numbered,
     regressor_model,
 )
 
@@ -64,8 +66,8 @@ def lightgbm_graph(
             tree_of_leaf, nodes.node_ids[leaf], np.zeros_like(tree_of_leaf), leaf_values
         )
         return regressor_model(nodes, leaves, None, input_name, n_features)
-    classes = np.asarray(getattr(estimator, "classes_", []))
-    if classes.dtype.kind not in "iub" or len(classes) < 2:
+    classes = integer_classes(estimator)
+    if classes is None:
         return None
     if name == "binary" and "sigmoid:1" in objective and per_iteration == 1 and len(classes) == 2:
         ids = np.zeros_like(tree_of_leaf)  # one margin, LOGISTIC: onnxruntime answers (1 - p, p)
@@ -76,9 +78,7 @@ def lightgbm_graph(
     else:
         return None
     leaves = Leaves(tree_of_leaf, nodes.node_ids[leaf], ids, leaf_values)
-    return classifier_model(
-        nodes, leaves, classes.astype(np.int64), None, transform, input_name, n_features
-    )
+    return classifier_model(nodes, leaves, classes, None, transform, input_name, n_features)
 
 
 def _parse(text: str) -> tuple[dict[str, str] | None, list[dict[str, str]]]:
@@ -104,15 +104,15 @@ def _tree(fields: dict[str, str]) -> dict[str, npt.NDArray[Any]] | None:
     """One tree's arrays, or ``None`` for categorical splits or linear leaves."""
     if fields.get("num_cat", "0") != "0" or fields.get("is_linear", "0") != "0":
         return None
-    leaves = int(fields["num_leaves"])
-    tree = {"leaf_value": _numbers(fields["leaf_value"], np.float64)}
-    if leaves == 1:
-        return tree
-    tree["split_feature"] = _numbers(fields["split_feature"], np.int64)
-    tree["threshold"] = _numbers(fields["threshold"], np.float64)
-    tree["decision_type"] = _numbers(fields["decision_type"], np.int64)
-    tree["left_child"] = _numbers(fields["left_child"], np.int64)
-    tree["right_child"] = _numbers(fields["right_child"], np.int64)
+    # a one-leaf tree lists no splits: its split arrays are empty
+    tree = {
+        "leaf_value": _numbers(fields["leaf_value"], np.float64),
+        "split_feature": _numbers(fields.get("split_feature", ""), np.int64),
+        "threshold": _numbers(fields.get("threshold", ""), np.float64),
+        "decision_type": _numbers(fields.get("decision_type", ""), np.int64),
+        "left_child": _numbers(fields.get("left_child", ""), np.int64),
+        "right_child": _numbers(fields.get("right_child", ""), np.int64),
+    }
     if np.any(tree["decision_type"] & 1):  # a categorical split
         return None
     return tree
@@ -127,50 +127,38 @@ def _nodes(
 ) -> tuple[Nodes | None, npt.NDArray[np.float64]]:
     """Every tree's nodes: the internal nodes keep their numbers, leaf ``j`` becomes
     node ``internal + j``; LightGBM goes left when value <= threshold."""
-    parts: dict[str, list[npt.NDArray[Any]]] = {
-        key: [] for key in ("tree", "node", "leaf", "left", "right", "feature", "threshold", "nan")
-    }
-    values = []
-    for index, tree in enumerate(trees):
-        n_leaves = len(tree["leaf_value"])
-        n_internal = n_leaves - 1
-        values.append(tree["leaf_value"])
-        size = n_internal + n_leaves
-        parts["tree"].append(np.full(size, index, dtype=np.int64))
-        parts["node"].append(np.arange(size, dtype=np.int64))
-        parts["leaf"].append(np.arange(size) >= n_internal)
-        if n_internal == 0:
-            for key in ("left", "right", "feature", "nan"):
-                parts[key].append(np.zeros(1, dtype=np.int64))
-            parts["threshold"].append(np.zeros(1))
-            continue
-        thresholds = tree["threshold"]
-        missing_left = _missing_left(tree["decision_type"], thresholds)
-        if missing_left is None:
-            return None, np.empty(0)
-        pad = np.zeros(n_leaves, dtype=np.int64)
+    internal = [len(tree["split_feature"]) for tree in trees]
+    leaves = [len(tree["leaf_value"]) for tree in trees]
+    sizes = [i + n for i, n in zip(internal, leaves, strict=True)]
+    tree_ids, node_ids = numbered(sizes)
+    missing = [_missing_left(tree["decision_type"], tree["threshold"]) for tree in trees]
+    if any(directions is None for directions in missing):
+        return None, np.empty(0)
 
-        def child(children: npt.NDArray[np.int64], n: int = n_internal) -> npt.NDArray[np.int64]:
-            return np.where(children >= 0, children, n + (-children - 1))
+    def joined(per_tree: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+        """Per-tree split arrays, each followed by zeros for its leaves."""
+        pairs = zip(per_tree, leaves, strict=True)
+        return np.concatenate([np.concatenate([a, np.zeros(n, a.dtype)]) for a, n in pairs])
 
-        parts["left"].append(np.concatenate([child(tree["left_child"]), pad]))
-        parts["right"].append(np.concatenate([child(tree["right_child"]), pad]))
-        parts["feature"].append(np.concatenate([tree["split_feature"], pad]))
-        parts["threshold"].append(np.concatenate([thresholds, np.zeros(n_leaves)]))
-        parts["nan"].append(np.concatenate([missing_left, pad]))
-    joined = {key: np.concatenate(arrays) for key, arrays in parts.items()}
+    def children(key: str) -> list[npt.NDArray[np.int64]]:
+        # a negative child -c is leaf c - 1, numbered after the tree's internal nodes
+        return [
+            np.where(tree[key] >= 0, tree[key], n + (-tree[key] - 1))
+            for tree, n in zip(trees, internal, strict=True)
+        ]
+
     nodes = Nodes(
-        tree_ids=joined["tree"],
-        node_ids=joined["node"],
-        leaf=joined["leaf"],
-        left=joined["left"],
-        right=joined["right"],
-        features=joined["feature"],
-        thresholds=float32_thresholds(joined["threshold"]),
-        missing_left=joined["nan"],
+        tree_ids=tree_ids,
+        node_ids=node_ids,
+        leaf=node_ids >= np.repeat(internal, sizes),
+        left=joined(children("left_child")),
+        right=joined(children("right_child")),
+        features=joined([tree["split_feature"] for tree in trees]),
+        thresholds=float32_thresholds(joined([tree["threshold"] for tree in trees])),
+        missing_left=joined([m for m in missing if m is not None]),
         comparison=b"BRANCH_LEQ",
     )
-    return nodes, np.concatenate(values)
+    return nodes, np.concatenate([tree["leaf_value"] for tree in trees])
 
 
 def _missing_left(

@@ -24,6 +24,8 @@ __all__ = [
     "Nodes",
     "classifier_model",
     "float32_thresholds",
+    "integer_classes",
+    "numbered",
     "regressor_model",
 ]
 
@@ -38,6 +40,25 @@ _NODE_BYTES, _WEIGHT_BYTES, _BUDGET_BYTES = 44, 12, 1_800_000_000
 class GraphTooLargeError(ValueError):
     """The ensemble's graph would pass protobuf's 2 GiB limit: no converter can
     write it, so the caller stops trying instead of handing it to the next one."""
+
+
+def numbered(sizes: list[int]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``(tree_ids, node_ids)`` of trees of these node counts laid end to end: each
+    node's tree, and its position within that tree."""
+    counts = np.asarray(sizes, dtype=np.int64)
+    tree_ids = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return tree_ids, np.arange(len(tree_ids), dtype=np.int64) - starts
+
+
+def integer_classes(estimator: Any) -> npt.NDArray[np.int64] | None:
+    """The estimator's class labels as int64, or ``None`` unless there are two or more
+    and they are integers (modelyard encodes labels as codes before fitting; a graph
+    of the ``classlabels_int64s`` kind cannot carry other labels)."""
+    classes = np.asarray(getattr(estimator, "classes_", []))
+    if classes.ndim != 1 or classes.dtype.kind not in "iub" or len(classes) < 2:
+        return None
+    return classes.astype(np.int64)
 
 
 @dataclass(frozen=True)

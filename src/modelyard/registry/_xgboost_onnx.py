@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from modelyard.registry._tree_graph import Leaves, Nodes, classifier_model, regressor_model
+from modelyard.registry._tree_graph import (
+    Leaves,
+    Nodes,
+    classifier_model,
+    integer_classes,
+    numbered,
+    regressor_model,
+)
 
 __all__ = ["xgboost_graph"]
 
@@ -64,16 +71,14 @@ def xgboost_graph(
         if not single or len(base_score) != 1 or np.any(groups != 0):
             return None
         return regressor_model(nodes, leaves, base_score, input_name, n_features)
-    classes = np.asarray(getattr(estimator, "classes_", []))
-    if classes.dtype.kind not in "iub" or len(classes) < 2:
+    classes = integer_classes(estimator)
+    if classes is None:
         return None
     shape = _classifier_shape(objective, base_score, groups, len(classes))
     if shape is None:
         return None
     base_values, transform = shape
-    return classifier_model(
-        nodes, leaves, classes.astype(np.int64), base_values, transform, input_name, n_features
-    )
+    return classifier_model(nodes, leaves, classes, base_values, transform, input_name, n_features)
 
 
 def _unsupported(tree: dict[str, Any]) -> bool:
@@ -94,7 +99,7 @@ def _floats_of(text: str) -> list[float]:
 def _nodes(trees: list[dict[str, Any]]) -> tuple[Nodes, npt.NDArray[np.float32]]:
     """Every tree's nodes (XGBoost goes left when value < threshold, and left for a
     missing value when ``default_left``), and the leaves' values in node order."""
-    sizes = [len(tree["left_children"]) for tree in trees]
+    tree_ids, node_ids = numbered([len(tree["left_children"]) for tree in trees])
 
     def joined(key: str, dtype: Any) -> Any:
         return np.concatenate([np.asarray(tree[key], dtype=dtype) for tree in trees])
@@ -103,8 +108,8 @@ def _nodes(trees: list[dict[str, Any]]) -> tuple[Nodes, npt.NDArray[np.float32]]
     # a leaf's value sits in split_conditions; thresholds are float32 in XGBoost
     conditions = joined("split_conditions", np.float32)
     nodes = Nodes(
-        tree_ids=np.repeat(np.arange(len(trees), dtype=np.int64), sizes),
-        node_ids=np.concatenate([np.arange(size, dtype=np.int64) for size in sizes]),
+        tree_ids=tree_ids,
+        node_ids=node_ids,
         leaf=left < 0,
         left=left,
         right=joined("right_children", np.int64),
