@@ -237,8 +237,14 @@ def bare_app(package: Path) -> Any:
     from modelyard.features._row import row_matrix
 
     recipe = FeatureRecipe.from_dict(manifest["recipe"])
+    # The same session settings as modelyard's (one intra-op thread for a request's
+    # rows): the floor measures the gateway's own cost, not a session setting.
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
     session = ort.InferenceSession(
-        (package / "model.onnx").read_bytes(), providers=["CPUExecutionProvider"]
+        (package / "model.onnx").read_bytes(),
+        sess_options=options,
+        providers=["CPUExecutionProvider"],
     )
     names = recipe.adapter.raw_columns
     fetch = [session.get_outputs()[1].name]  # the probabilities only, as the gateway fetches
