@@ -124,3 +124,40 @@ def test_bad_values_name_the_column(column: str, value: str, message: str) -> No
     columns[column] = [value]
     with pytest.raises(SchemaMismatchError, match=message):
         ADAPTER.adapt(columns)
+
+
+category_series = st.one_of(
+    st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=30).map(
+        lambda v: pd.Series(v, dtype="str")
+    ),
+    st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=30).map(
+        lambda v: pd.Series(v, dtype="string[pyarrow]")
+    ),
+    st.lists(st.integers(-5, 5), max_size=30).map(lambda v: pd.Series(v, dtype="int64")),
+    st.lists(st.one_of(st.none(), st.floats(allow_infinity=True)), max_size=30).map(
+        lambda v: pd.Series(v, dtype="float64")
+    ),
+    st.lists(st.floats(-3, 3, width=32), max_size=30).map(lambda v: pd.Series(v, dtype="float32")),
+    st.lists(st.booleans(), max_size=30).map(lambda v: pd.Series(v, dtype="bool")),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(category_series)
+def test_categories_of_a_typed_series_read_as_its_values_one_by_one(series: pd.Series) -> None:
+    """Text, number and boolean Series are factorized; each value's text must be what
+    the value itself gives through the general path (an object array)."""
+    adapter = InputAdapter(categorical=("plan",))
+    factorized = adapter.adapt({"plan": series})["plan"]
+    one_by_one = adapter.adapt({"plan": series.to_numpy(dtype=object)})["plan"]
+    assert factorized.dtype == object
+    assert factorized.tolist() == one_by_one.tolist()
+
+
+def test_an_object_column_keeps_true_one_and_one_point_zero_apart() -> None:
+    """1, 1.0 and True hash alike: an object column is not factorized, so each keeps
+    its own text."""
+    adapted = InputAdapter(categorical=("plan",)).adapt(
+        {"plan": pd.Series([True, 1, 1.0, 1.5, None], dtype=object)}
+    )
+    assert adapted["plan"].tolist() == ["true", "1", "1", "1.5", "__missing__"]

@@ -300,6 +300,8 @@ def _date_parts_numpy(
 
 
 def _as_category(values: Any) -> npt.NDArray[np.object_]:
+    if isinstance(values, pd.Series) and _factorizable(values.dtype):
+        return _as_category_factorized(values)
     array = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else _values(values)
     array = array.astype(object).ravel()
     if pd.api.types.infer_dtype(array, skipna=True) in ("string", "empty"):
@@ -309,12 +311,43 @@ def _as_category(values: Any) -> npt.NDArray[np.object_]:
         return result
     result = np.empty(len(array), dtype=object)
     for index, value in enumerate(array):
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            result[index] = MISSING_CATEGORY
-        elif isinstance(value, (bool, np.bool_)):
-            result[index] = "true" if value else "false"
-        elif isinstance(value, float) and value.is_integer():
-            result[index] = str(int(value))
-        else:
-            result[index] = str(value)
+        result[index] = _category_text(value)
     return result
+
+
+def _factorizable(dtype: Any) -> bool:
+    """A dtype whose distinct values factorize exactly as the values themselves:
+    text, numbers and booleans. Not ``object``, where 1, 1.0 and True hash alike
+    and would be merged into one level before each became its own text."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "biuf"
+    return isinstance(dtype, pd.StringDtype) or (
+        isinstance(dtype, pd.ArrowDtype) and pd.api.types.is_string_dtype(dtype)
+    )
+
+
+def _as_category_factorized(values: pd.Series) -> npt.NDArray[np.object_]:
+    """The text of each value, converting only the distinct values.
+
+    Reading a training column of Arrow-backed strings into Python objects and
+    finding its missing values cost about 30 ms per 140,000 rows; factorizing
+    (Arrow's dictionary encoding, for such columns) and indexing a table of the few
+    distinct texts costs a tenth of that, with the same result.
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    table = np.empty(len(distinct) + 1, dtype=object)
+    table[:-1] = [_category_text(value) for value in distinct.tolist()]
+    table[-1] = MISSING_CATEGORY  # code -1: a missing value
+    result: npt.NDArray[np.object_] = table[codes]
+    return result
+
+
+def _category_text(value: Any) -> str:
+    """One categorical value as its level's text (missing: ``MISSING_CATEGORY``)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return MISSING_CATEGORY
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

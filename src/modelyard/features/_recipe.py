@@ -109,7 +109,6 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 categorical.append(self._fit_categorical(column.name, values, target))
         self.__dict__.pop("_numeric_plan", None)  # caches of a previous fit
         self.__dict__.pop("_level_codes", None)
-        self.__dict__.pop("_sorted_levels", None)
         self.__dict__.pop("_row_plan", None)
         self.numeric_ = numeric
         self.categorical_ = categorical
@@ -138,11 +137,11 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def _fit_categorical(
         self, name: str, values: npt.NDArray[Any], target: npt.NDArray[np.float64] | None
     ) -> dict[str, Any]:
-        levels = np.unique(values.astype(str))
+        levels = _levels(values)
         if len(levels) <= self.one_hot_max_categories:
-            return {"name": name, "encoding": "one_hot", "levels": levels.tolist()}
+            return {"name": name, "encoding": "one_hot", "levels": levels}
         if target is None:
-            return {"name": name, "encoding": "ordinal", "levels": levels.tolist()}
+            return {"name": name, "encoding": "ordinal", "levels": levels}
         prior = float(np.mean(target))
         frame = pd.DataFrame({"level": values.astype(str), "y": target})
         stats = frame.groupby("level")["y"].agg(["sum", "count"])
@@ -194,8 +193,7 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             matrix[:, n_numeric : n_numeric + len(plan.indicators)] = missing[:, plan.indicators]
         column = n_numeric + len(plan.indicators)
         for spec in self.categorical_:
-            values = adapted[spec["name"]].astype(str)
-            codes = self._codes(spec, values)
+            codes = self._codes(spec, adapted[spec["name"]])
             if spec["encoding"] == "one_hot":
                 rows = np.flatnonzero(codes >= 0)
                 matrix[rows, column + codes[rows]] = 1.0  # unseen levels: all zeros
@@ -228,15 +226,17 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def _codes(self, spec: dict[str, Any], values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
         """Each value's position among the training levels (-1: unseen).
 
-        A few rows (a request) look up a dict built once per column; many rows (a
-        batch) binary-search the sorted levels in numpy (a fixed-width string
-        array, compared in C), which is several times faster than building a
-        pandas index of the values for every batch.
+        Values are compared as numpy text (``astype(str)``, which drops trailing
+        NULs). A few rows (a request) look each up in a dict built once per column;
+        many rows (a batch, a split) are factorized and only their distinct values
+        looked up, several times faster than converting every value to numpy text.
         """
-        if len(values) > _DICT_LOOKUP_MAX_ROWS:
-            return self._search_codes(spec, values)
         lookup = self.level_lookup(spec)
-        return np.fromiter((lookup.get(v, -1) for v in values), np.int64, len(values))
+        if len(values) <= _DICT_LOOKUP_MAX_ROWS:
+            return np.fromiter((lookup.get(v, -1) for v in values.astype(str)), np.int64)
+        codes, distinct = pd.factorize(values)  # the adapter's values: text, never missing
+        found = np.fromiter((lookup.get(_numpy_text(v), -1) for v in distinct), np.int64)
+        return np.append(found, -1)[codes]  # a code of -1 (not expected) stays unseen
 
     def level_lookup(self, spec: dict[str, Any]) -> dict[str, int]:
         """Level -> position for one categorical spec, built once per fit (kept with
@@ -246,25 +246,6 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         if lookup is None:
             lookup = cache[spec["name"]] = {level: i for i, level in enumerate(spec["levels"])}
         return lookup
-
-    def _search_codes(
-        self, spec: dict[str, Any], values: npt.NDArray[Any]
-    ) -> npt.NDArray[np.int64]:
-        tables: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.intp]]] = self.__dict__.setdefault(
-            "_sorted_levels", {}
-        )
-        table = tables.get(spec["name"])
-        if table is None:
-            levels = np.asarray(spec["levels"], dtype=str)
-            order = np.argsort(levels, kind="stable")
-            table = tables[spec["name"]] = (levels[order], order)
-        ordered, order = table
-        if ordered.size == 0:
-            return np.full(len(values), -1, dtype=np.int64)
-        text = np.asarray(values, dtype=str)
-        position = np.minimum(np.searchsorted(ordered, text), ordered.size - 1)
-        found = ordered[position] == text
-        return np.where(found, order[position], -1).astype(np.int64)
 
     def feature_sources(self) -> list[str]:
         """The raw input column each output feature comes from, in feature order.
@@ -333,3 +314,15 @@ def _target_values(y: Any) -> npt.NDArray[np.float64] | None:
         dtype=np.float64
     )
     return positive
+
+
+def _numpy_text(value: Any) -> str:
+    """``value`` as numpy's text dtype holds it (``astype(str)``: trailing NULs,
+    which look like its padding, are dropped)."""
+    return str(value).rstrip("\x00")
+
+
+def _levels(values: npt.NDArray[Any]) -> list[str]:
+    """The distinct texts of a categorical column, sorted by code point: what
+    ``np.unique(values.astype(str))`` gives, from the distinct values alone."""
+    return sorted({_numpy_text(v) for v in pd.unique(values)})
