@@ -38,10 +38,11 @@ def test_small_inputs_run_on_one_thread_and_large_ones_on_a_session_per_core() -
     np.testing.assert_allclose(one_by_one, whole[: PARALLEL_ROWS - 1], atol=1e-6)
 
 
-def test_a_parity_check_session_never_builds_the_second_session() -> None:
+def test_a_parity_check_runs_one_session_with_a_thread_per_core() -> None:
     model, matrix = _model()
     graph = xgboost_graph(model, "features", matrix.shape[1], True)
     assert graph is not None
-    onnx = OnnxModel(graph, parallel=False)
+    onnx = OnnxModel(graph, requests=False)
+    assert onnx._session.get_session_options().intra_op_num_threads == 0
     np.testing.assert_allclose(onnx.run(matrix), model.predict_proba(matrix), atol=1e-6)
-    assert onnx._parallel is None
+    assert onnx._parallel is None  # never a second session

@@ -122,7 +122,7 @@ def compile_onnx(
             model = convert(estimator, check_rows.shape[1], classification)
             if model is None:  # this converter does not cover the estimator
                 continue
-            predicted = OnnxModel(model, parallel=False).run(check_rows)
+            predicted = OnnxModel(model, requests=False).run(check_rows)
         except GraphTooLargeError as exc:  # no converter could write it: stop here
             return OnnxOutcome(None, None, metric, 0, f"too large for ONNX: {exc}")
         except Exception as exc:  # any converter or runtime failure means: try the next
@@ -224,14 +224,15 @@ class OnnxModel:
 
     Args:
         model: the serialised graph.
-        parallel: whether large inputs get that second session; without it (a
-            parity check, run once) every input runs on the one thread.
+        requests: whether the model answers requests (the two sessions above);
+            otherwise (a parity check: one run of a few thousand rows) its only
+            session has a thread per core.
     """
 
-    def __init__(self, model: bytes, *, parallel: bool = True) -> None:
+    def __init__(self, model: bytes, *, requests: bool = True) -> None:
         self._model = model
-        self._parallel_from = PARALLEL_ROWS if parallel else None
-        self._session = _session(model, threads=1)
+        self._parallel_from = PARALLEL_ROWS if requests else None
+        self._session = _session(model, threads=1 if requests else 0)
         self._parallel: Any = None  # the session with a thread per core, once needed
         self._parallel_lock = threading.Lock()
         outputs = [o.name for o in self._session.get_outputs()]
