@@ -16,7 +16,7 @@ from modelyard.registry._store import ModelRegistry, diff_versions
 
 if TYPE_CHECKING:
     from modelyard.registry._native import NATIVE_TOLERANCE, NativeOutcome, export_native
-    from modelyard.registry._onnx import ONNX_TOLERANCE, OnnxOutcome, compile_onnx
+    from modelyard.registry._onnx import ONNX_TOLERANCE, PARALLEL_ROWS, OnnxOutcome, compile_onnx
     from modelyard.registry._package import LoadedModel, Prediction, load_model, write_package
     from modelyard.registry._predict import predict_file
 
@@ -25,6 +25,7 @@ _EXPORTS = {
     "NativeOutcome": "modelyard.registry._native",
     "export_native": "modelyard.registry._native",
     "ONNX_TOLERANCE": "modelyard.registry._onnx",
+    "PARALLEL_ROWS": "modelyard.registry._onnx",
     "OnnxOutcome": "modelyard.registry._onnx",
     "compile_onnx": "modelyard.registry._onnx",
     "LoadedModel": "modelyard.registry._package",
@@ -37,6 +38,7 @@ _EXPORTS = {
 __all__ = [
     "NATIVE_TOLERANCE",
     "ONNX_TOLERANCE",
+    "PARALLEL_ROWS",
     "ApprovalStatus",
     "LoadedModel",
     "ModelEvent",

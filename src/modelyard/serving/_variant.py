@@ -39,7 +39,13 @@ class LoadedVariant:
         return self.model.predict_columns(columns)
 
     def warm(self) -> None:
-        """Answer one example row so the first real request pays no first-call costs."""
+        """Answer one example row, then the same row as a large input, so no real
+        request pays first-call costs: an ONNX model builds the session it runs
+        large inputs on (a thread per core) the first time one arrives, which for a
+        big forest takes seconds, and requests of up to the gateway's ``_THREAD_ROWS`` rows run
+        on the event loop."""
+        from modelyard.registry import PARALLEL_ROWS
+
         example: dict[str, list[Any]] = {}
         for field in self.signature.fields:
             if field.kind == "categorical":
@@ -47,6 +53,7 @@ class LoadedVariant:
             else:
                 example[field.name] = [_EXAMPLES.get(field.kind, 0.0)]
         self.predict(example)
+        self.predict({name: values * PARALLEL_ROWS for name, values in example.items()})
 
     async def drained(self, poll: float = 0.05) -> None:
         """Wait until no request uses this variant any more."""
