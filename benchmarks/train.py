@@ -62,6 +62,11 @@ def _latencies_us(
     return result
 
 
+def _speedup(latencies: dict[str, dict[str, float]], onnx_call: str) -> float:
+    """How many times faster than the joblib pipeline an ONNX call is, by medians."""
+    return round(latencies["joblib_pipeline_dataframe"]["p50"] / latencies[onnx_call]["p50"], 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000)
@@ -131,26 +136,13 @@ def main() -> None:
         one_row = features.iloc[[0]].reset_index(drop=True)
         as_arrays = {name: np.asarray(one_row[name].to_list()) for name in one_row.columns}
         pipeline = pipeline_model._pipeline  # the fitted scikit-learn pipeline itself
-        latencies = _latencies_us(
-            {
-                "onnx_dataframe": lambda: onnx_model.predict(one_row),
-                "onnx_column_arrays": lambda: onnx_model.predict(as_arrays),
-                "joblib_pipeline_dataframe": lambda: pipeline.predict_proba(one_row),
-            },
-            args.repeats,
-        )
-        in_blocks = _latencies_us(
-            {
-                "onnx_dataframe": lambda: onnx_model.predict(one_row),
-                "onnx_column_arrays": lambda: onnx_model.predict(as_arrays),
-                "joblib_pipeline_dataframe": lambda: pipeline.predict_proba(one_row),
-            },
-            args.repeats,
-            block=100,
-        )
-        onnx_frame = latencies["onnx_dataframe"]
-        onnx_arrays = latencies["onnx_column_arrays"]
-        joblib_frame = latencies["joblib_pipeline_dataframe"]
+        calls = {
+            "onnx_dataframe": lambda: onnx_model.predict(one_row),
+            "onnx_column_arrays": lambda: onnx_model.predict(as_arrays),
+            "joblib_pipeline_dataframe": lambda: pipeline.predict_proba(one_row),
+        }
+        latencies = _latencies_us(calls, args.repeats)
+        in_blocks = _latencies_us(calls, args.repeats, block=100)
         ws.close()
 
     print(
@@ -197,25 +189,13 @@ def main() -> None:
                 "direct_fit_seconds_per_round": [round(d, 2) for d in direct_times],
                 "roc_auc": round(result.evaluation.metrics["roc_auc"], 4),
                 "onnx_parity_max_abs_difference": result.onnx.max_difference,
-                "predict_one_row_us": {
-                    "onnx_dataframe": onnx_frame,
-                    "onnx_column_arrays": onnx_arrays,
-                    "joblib_pipeline_dataframe": joblib_frame,
-                },
-                "onnx_speedup_dataframe": round(joblib_frame["p50"] / onnx_frame["p50"], 1),
-                "onnx_speedup_column_arrays": round(joblib_frame["p50"] / onnx_arrays["p50"], 1),
+                "predict_one_row_us": latencies,
+                "onnx_speedup_dataframe": _speedup(latencies, "onnx_dataframe"),
+                "onnx_speedup_column_arrays": _speedup(latencies, "onnx_column_arrays"),
                 # The same calls taking turns in blocks of 100 (see _latencies_us).
                 "predict_one_row_us_in_blocks_of_100": in_blocks,
-                "onnx_speedup_dataframe_in_blocks": round(
-                    in_blocks["joblib_pipeline_dataframe"]["p50"]
-                    / in_blocks["onnx_dataframe"]["p50"],
-                    1,
-                ),
-                "onnx_speedup_column_arrays_in_blocks": round(
-                    in_blocks["joblib_pipeline_dataframe"]["p50"]
-                    / in_blocks["onnx_column_arrays"]["p50"],
-                    1,
-                ),
+                "onnx_speedup_dataframe_in_blocks": _speedup(in_blocks, "onnx_dataframe"),
+                "onnx_speedup_column_arrays_in_blocks": _speedup(in_blocks, "onnx_column_arrays"),
                 "speedup_goal": 20,
             }
         )

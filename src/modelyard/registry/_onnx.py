@@ -230,7 +230,8 @@ class OnnxModel:
     """
 
     def __init__(self, model: bytes, *, requests: bool = True) -> None:
-        self._model = model
+        # the graph, kept only until the second session is built from it
+        self._model: bytes | None = model if requests else None
         self._parallel_from = PARALLEL_ROWS if requests else None
         self._session = _session(model, threads=1 if requests else 0)
         self._parallel: Any = None  # the session with a thread per core, once needed
@@ -252,7 +253,9 @@ class OnnxModel:
     def _parallel_session(self) -> Any:
         with self._parallel_lock:  # a server may bring two large inputs at once
             if self._parallel is None:
+                assert self._model is not None  # kept for this session
                 self._parallel = _session(self._model, threads=0)
+                self._model = None
             return self._parallel
 
 
