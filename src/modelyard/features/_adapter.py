@@ -20,7 +20,6 @@ differently (time zones, unusual date formats).
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -257,6 +256,7 @@ def _numpy_datetimes(array: npt.NDArray[Any]) -> npt.NDArray[np.datetime64] | No
         return array.astype("datetime64[s]")
     if array.dtype.kind not in "OU":
         return None
+    texts = array
     if array.dtype.kind == "O":
         if all(value is None or _naive_datetime(value) for value in array):
             return array.astype("datetime64[s]")  # no text to parse: nothing to warn about
@@ -265,12 +265,36 @@ def _numpy_datetimes(array: npt.NDArray[Any]) -> npt.NDArray[np.datetime64] | No
             for value in array
         ):
             return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            return array.astype("datetime64[s]")
-    except (ValueError, TypeError, Warning):
+        texts = np.array([value for value in array if isinstance(value, str)], dtype=str)
+    if _zoned(texts):
         return None
+    try:
+        return array.astype("datetime64[s]")
+    except (ValueError, TypeError):
+        return None
+
+
+def _zoned(texts: npt.NDArray[np.str_]) -> bool:
+    """Whether any text may carry a time zone (``Z`` or an offset after the time).
+
+    numpy reads those with a warning, so they go to pandas. Checked on the text, not
+    by turning the warning into an error: the warnings filter is process-wide state,
+    and a ``catch_warnings`` block in one thread (the gateway warming a model while
+    it answers, a job transforming two splits at once) can leave another thread's
+    filter in place for good (Python before 3.14). A ``+`` anywhere or a ``-`` past
+    the date counts, which sends a few unparseable strings to pandas' parser too: it
+    reads or refuses them with its own message, as before.
+    """
+    if texts.size == 0:
+        return False
+    return bool(
+        (
+            np.char.endswith(texts, "Z")
+            | np.char.endswith(texts, "z")
+            | (np.char.find(texts, "+") >= 0)
+            | (np.char.find(texts, "-", 11) >= 0)
+        ).any()
+    )
 
 
 def _naive_datetime(value: Any) -> bool:
