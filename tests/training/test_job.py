@@ -48,6 +48,10 @@ def test_binary_model_is_evaluated_packaged_and_registered(trained_workspace: Wo
     baseline = json.loads((package / "baseline.json").read_text())
     assert baseline["columns"]["monthly_charges"]["kind"] == "numeric"
     assert abs(sum(baseline["columns"]["monthly_charges"]["bin_shares"]) - 1) < 1e-9
+    assert list(baseline["columns"]) == list(inputs)  # every input, in signature order
+    assert baseline["rows"] == run.metrics["rows_train"]
+    assert baseline["scores"]["count"] == run.metrics["rows_test"]  # the test split's scores
+    assert 0.0 <= baseline["scores"]["min"] <= baseline["scores"]["max"] <= 1.0
     new_rows = datasets.churn(300, seed=5).drop(columns=["churned"])
     onnx_model = ws.models.load(model.ref)
     pipeline_model = ws.models.load(model.ref, prefer="pipeline")

@@ -14,36 +14,37 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["compute_baseline"]
+__all__ = ["compute_baseline", "score_statistics"]
 
 _MAX_LEVELS = 50
 
 
 def compute_baseline(
-    features: pd.DataFrame,
-    kinds: dict[str, str],
-    target: pd.Series,
-    task: str,
-    scores: np.ndarray[Any, Any] | None = None,
+    features: pd.DataFrame, kinds: dict[str, str], target: pd.Series, task: str
 ) -> dict[str, Any]:
-    """Statistics of the training rows per raw input column, the target and scores.
+    """Statistics of the training rows per raw input column and of the target.
+
+    They need the data only, not the model, so a job computes them while the model
+    is being fitted; :func:`score_statistics` adds the model's scores afterwards.
 
     Args:
         features: the training rows' input columns.
         kinds: column name to ``numeric``, ``boolean``, ``categorical`` or ``datetime``.
         target: the training target.
         task: ``binary``, ``multiclass`` or ``regression``.
-        scores: model outputs on held-out rows (positive-class probability or value).
     """
     columns = {name: _column(features[name], kind) for name, kind in kinds.items()}
-    result: dict[str, Any] = {
+    return {
         "rows": len(features),
         "columns": columns,
         "target": _column(target, "numeric" if task == "regression" else "categorical"),
     }
-    if scores is not None:
-        result["scores"] = _numeric(pd.Series(scores))
-    return result
+
+
+def score_statistics(scores: npt.NDArray[Any]) -> dict[str, Any]:
+    """The baseline's ``scores`` entry: statistics of the model's outputs on held-out
+    rows (positive-class probability, top probability or predicted value)."""
+    return _numeric(pd.Series(scores))
 
 
 def _column(values: pd.Series, kind: str) -> dict[str, Any]:
