@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from modelyard import datasets
 from modelyard.errors import SchemaMismatchError
 from modelyard.features import FeatureRecipe, InputAdapter
-from modelyard.features._row import row_matrix
+from modelyard.features._row import _row_from_blocks, row_matrix
 
 ADAPTER = InputAdapter(
     numeric=("amount", "count"),
@@ -173,3 +173,59 @@ def test_loaded_churn_rows_match(tmp_path: object) -> None:
         fast = row_matrix(recipe, row)
         assert fast is not None
         np.testing.assert_array_equal(fast, recipe.transform(frame.iloc[[index]]))
+        framed = row_matrix(recipe, frame.iloc[[index]])  # read from the frame's blocks
+        assert framed is not None
+        np.testing.assert_array_equal(framed, fast)
+
+
+# A typed table, as training data or a file arrives: numbers and booleans share
+# two-dimensional blocks, text is Arrow-backed, datetimes have their own block.
+typed_rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "amount": st.one_of(st.floats(-1e9, 1e9), st.just(float("nan"))),
+            "count": st.integers(-5, 9),
+            "flag": st.booleans(),
+            "plan": st.one_of(st.none(), st.sampled_from(["basic", "pro", "team", "new"])),
+            "city": st.sampled_from(["city1", "city39", "elsewhere"]),
+            "when": st.one_of(
+                st.none(),
+                st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=6,
+)
+layouts = st.sampled_from(["arrow text", "object text", "nullable", "zoned", "category", "extra"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=typed_rows, pick=st.integers(0, 5), which=st.integers(0, 1), layout=layouts)
+def test_a_row_of_a_typed_frame_matches_the_vectorised_recipe(
+    records: list[dict[str, Any]], pick: int, which: int, layout: str
+) -> None:
+    """Each block layout pandas gives a row (shared numeric blocks, Arrow or object
+    text, nullable integers, zoned datetimes, categoricals, a column the model does
+    not read) encodes as the vectorised recipe encodes it."""
+    recipe = RECIPES[which]
+    frame = pd.DataFrame.from_records(records)
+    frame["when"] = pd.to_datetime(frame["when"])  # datetime64[ns], missing as NaT
+    frame["plan"] = frame["plan"].astype("str" if layout == "arrow text" else object)
+    frame["city"] = frame["city"].astype("str")
+    if layout == "nullable":
+        frame["count"] = frame["count"].astype("Int64")
+    elif layout == "zoned":
+        frame["when"] = frame["when"].dt.tz_localize(
+            "Europe/Paris", ambiguous="NaT", nonexistent="NaT"
+        )
+    elif layout == "category":
+        frame["city"] = frame["city"].astype("category")
+    elif layout == "extra":
+        frame["note"] = "unread"
+    one = frame.iloc[[pick % len(frame)]]
+    if layout in ("arrow text", "object text", "extra"):  # read from blocks, no fallback
+        assert set(_row_from_blocks(one)) == set(frame.columns)
+    fast = row_matrix(recipe, one)
+    assert fast is not None
+    np.testing.assert_array_equal(fast, recipe.apply(recipe.adapter.adapt(one)))
