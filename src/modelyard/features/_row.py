@@ -50,23 +50,18 @@ def row_matrix(recipe: Any, columns: Mapping[str, Any]) -> npt.NDArray[Any] | No
         SchemaMismatchError: a value cannot be read as its column's type (the same
             message the vectorised path gives).
     """
+    adapter = recipe.adapter
     if isinstance(columns, pd.DataFrame):
         if len(columns) != 1 or not columns.columns.is_unique:
             return None
-        columns = _frame_row(columns)
-    adapter = recipe.adapter
-    values: dict[str, Any] = {}
-    for name in adapter.raw_columns:
-        given = columns.get(name)
-        if type(given) is np.ndarray:
-            if given.shape != (1,):
-                return None
-            # numbers and strings as Python scalars (tolist's), anything else as is
-            values[name] = given.item() if given.dtype.kind in "biufUS" else given[0]
-            continue
-        if not isinstance(given, (list, tuple)) or len(given) != 1:
+        values = _frame_row(columns)
+        if any(name not in values for name in adapter.raw_columns):
+            return None  # a missing column: the vectorised path names it
+    else:
+        given = _given_values(adapter.raw_columns, columns)
+        if given is None:
             return None
-        values[name] = given[0]
+        values = given
     adapted: dict[str, Any] = {}
     for name in adapter.numeric:
         number = _number(name, values[name])
@@ -92,8 +87,26 @@ def row_matrix(recipe: Any, columns: Mapping[str, Any]) -> npt.NDArray[Any] | No
     return _encode(plan, adapted, recipe.output_dtype)
 
 
-def _frame_row(frame: pd.DataFrame) -> dict[str, list[Any]]:
-    """A one-row DataFrame as ``{column: [value]}``.
+def _given_values(names: Any, columns: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Each column's one value from ``{column: [value]}`` (lists, tuples or numpy
+    arrays), or ``None`` when a column is missing or holds other than one value."""
+    values: dict[str, Any] = {}
+    for name in names:
+        given = columns.get(name)
+        if type(given) is np.ndarray:
+            if given.shape != (1,):
+                return None
+            # numbers and strings as Python scalars (tolist's), anything else as is
+            values[name] = given.item() if given.dtype.kind in "biufUS" else given[0]
+            continue
+        if not isinstance(given, (list, tuple)) or len(given) != 1:
+            return None
+        values[name] = given[0]
+    return values
+
+
+def _frame_row(frame: pd.DataFrame) -> dict[str, Any]:
+    """A one-row DataFrame as ``{column: value}``.
 
     pandas has no public way to read a row without boxing each cell, which costs
     2 to 8 microseconds a cell (``iat``; more for Arrow text and datetimes), about
@@ -105,35 +118,32 @@ def _frame_row(frame: pd.DataFrame) -> dict[str, list[Any]]:
     try:
         return _row_from_blocks(frame)
     except (AttributeError, TypeError, ValueError, IndexError):
-        return {name: [frame.iat[0, i]] for i, name in enumerate(frame.columns.tolist())}
+        return {name: frame.iat[0, i] for i, name in enumerate(frame.columns.tolist())}
 
 
-def _row_from_blocks(frame: pd.DataFrame) -> dict[str, list[Any]]:
-    names = _column_names(frame.columns)
-    row: dict[str, list[Any]] = {}
-    for block in frame._mgr.blocks:
+def _row_from_blocks(frame: pd.DataFrame) -> dict[str, Any]:
+    manager = frame._mgr
+    cells_of_blocks: list[list[Any]] = []
+    for block in manager.blocks:
         values = block.values
-        cells: list[Any]
         if type(values) is np.ndarray:
-            if values.dtype.kind not in "biufcO":
+            if values.shape[1] != 1 or values.dtype.kind not in "biufcO":
                 raise TypeError(f"a block of {values.dtype}: read cell by cell")
-            cells = values[:, 0].tolist()  # Python scalars, or the objects held
+            cells_of_blocks.append(values[:, 0].tolist())  # Python scalars, or the objects
         elif type(values.dtype) is pd.StringDtype and values.dtype.storage == "pyarrow":
-            cells = [values._pa_array[0].as_py()]  # str, or None for a missing value
+            cells_of_blocks.append([values._pa_array[0].as_py()])  # str, or None: missing
         elif isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
             # naive datetimes as datetime.datetime of whole microseconds (NaT: None):
             # both paths floor to the second, so the nanoseconds dropped change nothing
-            cells = values._ndarray[:, 0].astype("datetime64[us]").tolist()
+            cells_of_blocks.append(values._ndarray[:, 0].astype("datetime64[us]").tolist())
         else:
             raise TypeError(f"a block of {values.dtype}: read cell by cell")
-        positions = block.mgr_locs.as_array.tolist()
-        if len(positions) != len(cells):
-            raise ValueError("a block of more than one row")
-        for position, cell in zip(positions, cells, strict=True):
-            row[names[position]] = [cell]
-    if len(row) != len(names):
-        raise ValueError("blocks do not cover every column")
-    return row
+    # column i is cell blklocs[i] of block blknos[i]
+    where = zip(manager.blknos.tolist(), manager.blklocs.tolist(), strict=True)
+    return {
+        name: cells_of_blocks[block][cell]
+        for name, (block, cell) in zip(_column_names(frame.columns), where, strict=True)
+    }
 
 
 def _column_names(columns: pd.Index) -> list[Any]:
