@@ -244,12 +244,18 @@ class _Plan:
     date_names: dict[str, tuple[str, ...]]
     numeric: tuple[tuple[str, float, float, float], ...]  # name, fill, center, scale
     indicators: tuple[int, ...]  # positions in ``numeric`` that add a missing flag
+    # name, level -> code, encoding, first output column, target values, default
     categorical: tuple[tuple[str, dict[str, int], str, int, tuple[float, ...], float], ...]
+    width: int  # output columns
 
 
 def _plan(recipe: Any) -> _Plan:
     plan: _Plan | None = recipe.__dict__.get("_row_plan")
     if plan is None:
+        starts, column = [], len(recipe.numeric_) + sum(s["indicator"] for s in recipe.numeric_)
+        for spec in recipe.categorical_:
+            starts.append(column)
+            column += len(spec["levels"]) if spec["encoding"] == "one_hot" else 1
         plan = _Plan(
             date_names={
                 name: tuple(f"{name}__{part}" for part in DATETIME_PARTS)
@@ -265,35 +271,43 @@ def _plan(recipe: Any) -> _Plan:
                     spec["name"],
                     recipe.level_lookup(spec),
                     spec["encoding"],
-                    len(spec["levels"]),
+                    start,
                     tuple(spec.get("values") or ()),
                     spec.get("default", 0.0),
                 )
-                for spec in recipe.categorical_
+                for spec, start in zip(recipe.categorical_, starts, strict=True)
             ),
+            width=column,
         )
         recipe.__dict__["_row_plan"] = plan
     return plan
 
 
 def _encode(plan: _Plan, adapted: dict[str, Any], dtype: Any) -> npt.NDArray[Any]:
-    row: list[float] = []
-    missing: list[bool] = []
-    for name, fill, center, scale in plan.numeric:
+    """The row in the recipe's column order: numbers standardised, then missing
+    flags, then each categorical's one-hot block, code or target value."""
+    row = [0.0] * plan.width
+    absent: list[int] = []
+    for position, (name, fill, center, scale) in enumerate(plan.numeric):
         value = adapted[name]
-        absent = value != value  # NaN
-        row.append(((fill if absent else value) - center) / scale)
-        missing.append(absent)
-    row.extend(1.0 if missing[i] else 0.0 for i in plan.indicators)
-    for name, lookup, encoding, n_levels, values, default in plan.categorical:
+        if value != value:  # NaN
+            value = fill
+            absent.append(position)
+        row[position] = (value - center) / scale
+    if absent:
+        flags = len(plan.numeric)
+        for offset, position in enumerate(plan.indicators):
+            if position in absent:
+                row[flags + offset] = 1.0
+    for name, lookup, encoding, start, values, default in plan.categorical:
         code = lookup.get(adapted[name], -1)
         if encoding == "one_hot":
-            block = [0.0] * n_levels
-            if code >= 0:
-                block[code] = 1.0
-            row.extend(block)
+            if code >= 0:  # an unseen level: all zeros
+                row[start + code] = 1.0
         elif encoding == "ordinal":
-            row.append(float(code))
+            row[start] = float(code)
         else:
-            row.append(default if code < 0 else values[code])
-    return np.asarray([row], dtype=np.float64).astype(dtype, copy=False)
+            row[start] = default if code < 0 else values[code]
+    # Python floats are doubles: made straight into ``dtype`` they round as a
+    # float64 matrix cast to it does
+    return np.array([row], dtype=dtype)
