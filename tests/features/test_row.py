@@ -201,9 +201,15 @@ layouts = st.sampled_from(["arrow text", "object text", "nullable", "zoned", "ca
 
 
 @settings(max_examples=200, deadline=None)
-@given(records=typed_rows, pick=st.integers(0, 5), which=st.integers(0, 1), layout=layouts)
+@given(
+    records=typed_rows,
+    pick=st.integers(0, 5),
+    which=st.integers(0, 1),
+    layout=layouts,
+    sliced=st.booleans(),
+)
 def test_a_row_of_a_typed_frame_matches_the_vectorised_recipe(
-    records: list[dict[str, Any]], pick: int, which: int, layout: str
+    records: list[dict[str, Any]], pick: int, which: int, layout: str, sliced: bool
 ) -> None:
     """Each block layout pandas gives a row (shared numeric blocks, Arrow or object
     text, nullable integers, zoned datetimes, categoricals, a column the model does
@@ -223,7 +229,8 @@ def test_a_row_of_a_typed_frame_matches_the_vectorised_recipe(
         frame["city"] = frame["city"].astype("category")
     elif layout == "extra":
         frame["note"] = "unread"
-    one = frame.iloc[[pick % len(frame)]]
+    row = pick % len(frame)
+    one = frame.iloc[row : row + 1] if sliced else frame.iloc[[row]]  # a view, or a copy
     if layout in ("arrow text", "object text", "extra"):  # read from blocks, no fallback
         assert set(_row_from_blocks(one)) == set(frame.columns)
     fast = row_matrix(recipe, one)
