@@ -140,6 +140,28 @@ def test_bad_jobs_fail_before_anything_is_registered(
     assert len(trained_workspace.models.list_versions()) == before
 
 
+@pytest.mark.parametrize("failing", ["fit", "baseline"])
+def test_a_failure_beside_the_fit_ends_the_job_with_its_own_error(
+    trained_workspace: Workspace, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """The recipe's fit and the baseline run in two threads: whichever fails, the
+    job raises that error (nothing hangs waiting for the other) and registers nothing."""
+    from modelyard.features import FeatureRecipe
+    from modelyard.training import _baseline
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"{failing} broke")
+
+    if failing == "fit":
+        monkeypatch.setattr(FeatureRecipe, "fit", broken)
+    else:
+        monkeypatch.setattr(_baseline, "compute_baseline", broken)
+    before = len(trained_workspace.models.list_versions())
+    with pytest.raises(RuntimeError, match=f"{failing} broke"):
+        train(trained_workspace, TrainingSpec(dataset="churn", algorithm="linear"))
+    assert len(trained_workspace.models.list_versions()) == before
+
+
 def test_single_class_and_text_targets_are_refused(tmp_path: Path, workspace: Workspace) -> None:
     frame = datasets.churn(200, seed=1)
     frame["constant"] = 1

@@ -6,7 +6,20 @@ from typing import Any
 
 from modelyard.data import DatasetVersion
 
-__all__ = ["input_signature"]
+__all__ = ["input_kinds", "input_signature"]
+
+
+def input_kinds(version: DatasetVersion, adapter: Any) -> dict[str, str]:
+    """How the adapter reads each column it uses (``numeric``, ``boolean``,
+    ``categorical`` or ``datetime``), in the dataset's column order. The adapter is
+    made from the schema, so this is known before the recipe is fitted."""
+    kinds = {
+        **{name: "numeric" for name in adapter.numeric},
+        **{name: "boolean" for name in adapter.boolean},
+        **{name: "categorical" for name in adapter.categorical},
+        **{name: "datetime" for name in adapter.datetime},
+    }
+    return {column.name: kinds[column.name] for column in version.columns if column.name in kinds}
 
 
 def input_signature(version: DatasetVersion, recipe: Any) -> dict[str, Any]:
@@ -16,13 +29,7 @@ def input_signature(version: DatasetVersion, recipe: Any) -> dict[str, Any]:
     training saw missing values, and for categoricals the levels seen in training
     (others are accepted and handled as unseen).
     """
-    adapter = recipe.adapter
-    kinds = {
-        **{name: "numeric" for name in adapter.numeric},
-        **{name: "boolean" for name in adapter.boolean},
-        **{name: "categorical" for name in adapter.categorical},
-        **{name: "datetime" for name in adapter.datetime},
-    }
+    kinds = input_kinds(version, recipe.adapter)
     levels = {spec["name"]: spec["levels"] for spec in recipe.categorical_}
     inputs = []
     for column in version.columns:
