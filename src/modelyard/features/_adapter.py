@@ -366,6 +366,12 @@ def _as_category_factorized(values: pd.Series) -> npt.NDArray[np.object_]:
     return result
 
 
+def _numpy_text(value: Any) -> str:
+    """``value`` as numpy's text dtype holds it (``astype(str)``: trailing NULs,
+    which look like its padding, are dropped)."""
+    return str(value).rstrip("\x00")
+
+
 def _category_text(value: Any) -> str:
     """One categorical value as its level's text (missing: ``MISSING_CATEGORY``)."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):

@@ -32,7 +32,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from modelyard.errors import InvalidInputError
-from modelyard.features._adapter import DATETIME_PARTS, InputAdapter
+from modelyard.features._adapter import DATETIME_PARTS, InputAdapter, _numpy_text
 
 __all__ = ["FeatureRecipe"]
 
@@ -314,12 +314,6 @@ def _target_values(y: Any) -> npt.NDArray[np.float64] | None:
         dtype=np.float64
     )
     return positive
-
-
-def _numpy_text(value: Any) -> str:
-    """``value`` as numpy's text dtype holds it (``astype(str)``: trailing NULs,
-    which look like its padding, are dropped)."""
-    return str(value).rstrip("\x00")
 
 
 def _levels(values: npt.NDArray[Any]) -> list[str]:

@@ -27,14 +27,16 @@ from modelyard.features._adapter import (
     _REFERENCE_EPOCH,
     DATETIME_PARTS,
     FALSE_WORDS,
-    MISSING_CATEGORY,
     TRUE_WORDS,
     _as_date_parts,
+    _category_text,
+    _numpy_text,
 )
 
 __all__ = ["row_matrix"]
 
 _NUMBER = (bool, int, float, np.bool_, np.integer, np.floating)
+_LABELLED = (str, bool, int, float, np.bool_, np.integer)  # categorical values read here
 _EPOCH = dt.datetime(1970, 1, 1)
 _SECOND = dt.timedelta(seconds=1)
 # ISO-8601 without a zone, as numpy reads it: only these strings skip numpy here.
@@ -224,14 +226,10 @@ def _flag(name: str, value: Any) -> float | None:
 
 
 def _label(value: Any) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return MISSING_CATEGORY
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (str, int, float, np.integer)):
-        return str(value).rstrip("\x00")  # numpy's fixed-width strings drop trailing NULs
+    """The level text the vectorised path compares (the adapter's text, as numpy
+    holds it); ``None`` for a value of another type, which that path reads."""
+    if value is None or value is pd.NA or isinstance(value, _LABELLED):
+        return _numpy_text(_category_text(value))
     return None
 
 

@@ -42,8 +42,8 @@ class LoadedVariant:
         """Answer one example row, then the same row as a large input, so no real
         request pays first-call costs: an ONNX model builds the session it runs
         large inputs on (a thread per core) the first time one arrives, which for a
-        big forest takes seconds, and requests of up to the gateway's ``_THREAD_ROWS`` rows run
-        on the event loop."""
+        big forest takes seconds, and requests of up to the gateway's
+        ``_THREAD_ROWS`` rows run on the event loop."""
         from modelyard.registry import PARALLEL_ROWS
 
         example: dict[str, list[Any]] = {}
