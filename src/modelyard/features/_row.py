@@ -37,6 +37,8 @@ __all__ = ["row_matrix"]
 
 _NUMBER = (bool, int, float, np.bool_, np.integer, np.floating)
 _LABELLED = (str, bool, int, float, np.bool_, np.integer)  # categorical values read here
+_READ_KINDS = frozenset("biufcO")  # numpy blocks whose cells tolist reads as the cells
+_STRING_DTYPE = pd.StringDtype
 _EPOCH = dt.datetime(1970, 1, 1)
 _SECOND = dt.timedelta(seconds=1)
 # ISO-8601 without a zone, as numpy reads it: only these strings skip numpy here.
@@ -124,26 +126,32 @@ def _frame_row(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _row_from_blocks(frame: pd.DataFrame) -> dict[str, Any]:
+    # Kept lean: this runs once per request, and each check here costs about as much
+    # as reading the block it guards (the churn row has 13 blocks).
     manager = frame._mgr
-    cells_of_blocks: list[list[Any]] = []
+    cells: list[Any] = []  # the blocks' cells, block after block
+    starts: list[int] = []  # where each block's cells begin in ``cells``
     for block in manager.blocks:
+        starts.append(len(cells))
         values = block.values
-        if type(values) is np.ndarray:
-            if values.shape[1] != 1 or values.dtype.kind not in "biufcO":
+        if type(values) is np.ndarray:  # (columns of the block, 1 row)
+            if values.dtype.kind not in _READ_KINDS or values.shape[1] != 1:
                 raise TypeError(f"a block of {values.dtype}: read cell by cell")
-            cells_of_blocks.append(values[:, 0].tolist())  # Python scalars, or the objects
-        elif type(values.dtype) is pd.StringDtype and values.dtype.storage == "pyarrow":
-            cells_of_blocks.append([values._pa_array[0].as_py()])  # str, or None: missing
-        elif isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+            cells += values.ravel().tolist()  # Python scalars, or the objects
+            continue
+        dtype = values.dtype
+        if type(dtype) is _STRING_DTYPE and dtype.storage == "pyarrow":
+            cells += values._pa_array.to_pylist()  # str, or None: missing
+        elif isinstance(dtype, np.dtype) and dtype.kind == "M":
             # naive datetimes as datetime.datetime of whole microseconds (NaT: None):
             # both paths floor to the second, so the nanoseconds dropped change nothing
-            cells_of_blocks.append(values._ndarray[:, 0].astype("datetime64[us]").tolist())
+            cells += values._ndarray.ravel().astype("datetime64[us]").tolist()
         else:
-            raise TypeError(f"a block of {values.dtype}: read cell by cell")
+            raise TypeError(f"a block of {dtype}: read cell by cell")
     # column i is cell blklocs[i] of block blknos[i]
     where = zip(manager.blknos.tolist(), manager.blklocs.tolist(), strict=True)
     return {
-        name: cells_of_blocks[block][cell]
+        name: cells[starts[block] + cell]
         for name, (block, cell) in zip(_column_names(frame.columns), where, strict=True)
     }
 
