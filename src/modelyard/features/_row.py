@@ -141,7 +141,7 @@ def _row_from_blocks(frame: pd.DataFrame) -> dict[str, Any]:
             continue
         dtype = values.dtype
         if type(dtype) is _STRING_DTYPE and dtype.storage == "pyarrow":
-            cells += values._pa_array.to_pylist()  # str, or None: missing
+            cells += _arrow_list(values._pa_array)  # str, or None: missing
         elif isinstance(dtype, np.dtype) and dtype.kind == "M":
             # naive datetimes as datetime.datetime of whole microseconds (NaT: None):
             # both paths floor to the second, so the nanoseconds dropped change nothing
@@ -156,12 +156,18 @@ def _row_from_blocks(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _arrow_list(chunked: Any) -> list[Any]:
+    """A chunked Arrow array as a list: from its one chunk when it has one, which
+    costs half of the chunked array's own ``to_pylist`` (1.2 against 2.2 us)."""
+    return chunked.chunk(0).to_pylist() if chunked.num_chunks == 1 else chunked.to_pylist()
+
+
 def _column_names(columns: pd.Index) -> list[Any]:
     """The column labels (pandas' ``tolist`` reads Arrow-backed ones a label at a
     time: 7 of the row's microseconds, against 2 from the Arrow array at once)."""
     arrow = getattr(columns.array, "_pa_array", None)
     if arrow is not None and type(columns.dtype) is pd.StringDtype:
-        labels: list[Any] = arrow.to_pylist()
+        labels: list[Any] = _arrow_list(arrow)
         if None not in labels:
             return labels
     return columns.tolist()
