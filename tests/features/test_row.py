@@ -236,3 +236,31 @@ def test_a_row_of_a_typed_frame_matches_the_vectorised_recipe(
     fast = row_matrix(recipe, one)
     assert fast is not None
     np.testing.assert_array_equal(fast, recipe.apply(recipe.adapter.adapt(one)))
+
+
+@pytest.mark.parametrize("empty", ["none", "before", "after"])
+def test_arrow_text_in_any_chunking_reads_as_its_one_value(empty: str) -> None:
+    """A one-row Arrow column is read from its one chunk when it has exactly one,
+    and from the whole chunked array otherwise: ``pd.concat`` with an empty frame
+    leaves an empty chunk beside the value."""
+    recipe = RECIPES[0]
+    frame = pd.DataFrame(
+        {
+            "amount": [12.5, 3.0],
+            "count": [3, 1],
+            "flag": [True, False],
+            "plan": pd.Series(["basic", "pro"], dtype="str"),
+            "city": pd.Series(["city1", "city39"], dtype="str"),
+            "when": pd.to_datetime(["2024-01-01 08:30", "2024-03-01 10:00"]),
+        }
+    )
+    one = frame.iloc[[1]]
+    if empty == "before":
+        one = pd.concat([frame.iloc[:0], one])
+    elif empty == "after":
+        one = pd.concat([one, frame.iloc[:0]])
+    assert one["plan"].array._pa_array.num_chunks == (1 if empty == "none" else 2)
+    assert _row_from_blocks(one)["plan"] == "pro"
+    fast = row_matrix(recipe, one)
+    assert fast is not None
+    np.testing.assert_array_equal(fast, recipe.apply(recipe.adapter.adapt(one)))
