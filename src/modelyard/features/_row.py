@@ -55,14 +55,15 @@ def row_matrix(recipe: Any, columns: Mapping[str, Any]) -> npt.NDArray[Any] | No
             message the vectorised path gives).
     """
     adapter = recipe.adapter
+    plan = _plan(recipe)
     if isinstance(columns, pd.DataFrame):
         if len(columns) != 1 or not columns.columns.is_unique:
             return None
         values = _frame_row(columns)
-        if any(name not in values for name in adapter.raw_columns):
+        if not values.keys() >= plan.inputs:
             return None  # a missing column: the vectorised path names it
     else:
-        given = _given_values(adapter.raw_columns, columns)
+        given = _given_values(plan.inputs, columns)
         if given is None:
             return None
         values = given
@@ -77,7 +78,6 @@ def row_matrix(recipe: Any, columns: Mapping[str, Any]) -> npt.NDArray[Any] | No
         if flag is None:
             return None
         adapted[name] = flag
-    plan = _plan(recipe)
     for name in adapter.datetime:
         parts = _date_parts(values[name])
         if parts is None:
@@ -256,6 +256,7 @@ class _Plan:
     spec dicts (and formatting date-part names) for every request cost about a
     third of a row's encoding."""
 
+    inputs: frozenset[str]  # the raw columns the adapter reads
     date_names: dict[str, tuple[str, ...]]
     numeric: tuple[tuple[str, float, float, float], ...]  # name, fill, center, scale
     indicators: tuple[int, ...]  # positions in ``numeric`` that add a missing flag
@@ -272,6 +273,7 @@ def _plan(recipe: Any) -> _Plan:
             starts.append(column)
             column += len(spec["levels"]) if spec["encoding"] == "one_hot" else 1
         plan = _Plan(
+            inputs=frozenset(recipe.adapter.raw_columns),
             date_names={
                 name: tuple(f"{name}__{part}" for part in DATETIME_PARTS)
                 for name in recipe.adapter.datetime
