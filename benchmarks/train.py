@@ -43,11 +43,12 @@ def _latencies_us(
     With blocks of one (strictly interleaved), each call starts right after the
     other, whose work has evicted its code and data from the CPU caches: a one-row
     ONNX call then reads the 200 trees' nodes it visits from memory. Measured here
-    (2-core AMD EPYC, no SMT): the ONNX call on a DataFrame takes 189 us warm, 437
-    us after a joblib predict and 554 us after summing a 32 MB array, and the same
-    after a joblib predict with ``OMP_WAIT_POLICY=passive`` or the garbage collector
-    off, so it is the caches, not OpenMP's spinning workers or a collection; the
-    joblib predict itself changes by 6 % (its cost is the Python around the model).
+    (2-core AMD EPYC, no SMT): the ONNX call on a DataFrame took 2.3 times as long
+    after a joblib predict as after itself, 2.9 times after summing a 32 MB array,
+    and as long after a joblib predict with ``OMP_WAIT_POLICY=passive`` or the
+    garbage collector off, so it is the caches, not OpenMP's spinning workers or a
+    collection; the joblib predict itself changes by 6 % (its cost is the Python
+    around the model).
     In longer blocks each call mostly follows itself, as in a server answering a
     stream of requests.
     """

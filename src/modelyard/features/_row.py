@@ -169,7 +169,7 @@ def _column_names(columns: pd.Index) -> list[Any]:
     """The column labels (pandas' ``tolist`` reads Arrow-backed ones a label at a
     time: 7 of the row's microseconds, against 2 from the Arrow array at once)."""
     arrow = getattr(columns.array, "_pa_array", None)
-    if arrow is not None and type(columns.dtype) is pd.StringDtype:
+    if arrow is not None and type(columns.dtype) is _STRING_DTYPE:
         labels: list[Any] = _arrow_list(arrow)
         if None not in labels:
             return labels
