@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
 
 from modelyard import datasets
+from modelyard.registry._archive import IDLE_DAYS
 from tests.conftest import Cli
 
 
@@ -49,7 +52,12 @@ def test_bad_training_input_is_one_line_and_registers_nothing(
 
 
 @pytest.mark.slow
-def test_train_alias_predict_reproduce(churn_cli: Cli, tmp_path: Path) -> None:
+def test_train_alias_predict_reproduce(
+    churn_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packages = tmp_path / "tmp" / "modelyard-packages"  # the CLI's package cache
+    packages.parent.mkdir()
+    monkeypatch.setenv("TMPDIR", str(packages.parent))
     trained = churn_cli("train", "churn", "--algorithm", "xgboost", "--require", "roc_auc>=0.7")
     assert "Registered churn:1 (xgboost, binary) status pending" in trained.stdout
     assert "ONNX flavor: yes (modelyard-trees, max difference" in trained.stdout
@@ -95,6 +103,16 @@ def test_train_alias_predict_reproduce(churn_cli: Cli, tmp_path: Path) -> None:
     broken.write_text("customer_id,tenure_months\nC1,3\n")
     bad = churn_cli("model", "predict", "churn:1", "--input", str(broken), check=False)
     assert bad.exit_code == 2 and "missing input column(s)" in bad.stderr
+
+    # The package cache: churn:1, idle for over a week, goes when churn:2 is unpacked,
+    # and comes back, verified, the next time it is used.
+    (unpacked,) = packages.iterdir()
+    old = time.time() - (IDLE_DAYS + 1) * 86_400
+    os.utime(unpacked / ".complete", (old, old))
+    churn_cli("model", "predict", "churn:2", "--input", str(new), "--output", str(out))
+    assert not unpacked.exists() and len(list(packages.iterdir())) == 1
+    churn_cli("model", "predict", "churn:1", "--input", str(new), "--output", str(out))
+    assert unpacked.exists() and len(out.read_text().splitlines()) == 51
 
     run_id = shown["run_id"]
     reproduced = churn_cli("runs", "reproduce", run_id[:8])
