@@ -246,7 +246,7 @@ def _label(value: Any) -> str | None:
     """The level text the vectorised path compares (the adapter's text, as numpy
     holds it); ``None`` for a value of another type, which that path reads."""
     if type(value) is str:  # most levels: the adapter's text is the string itself
-        return value.rstrip("\x00")
+        return _numpy_text(value)
     if value is None or value is pd.NA or isinstance(value, _LABELLED):
         return _numpy_text(_category_text(value))
     return None
