@@ -6,7 +6,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 DEV_STAMP := $(VENV)/.installed-dev
 BENCH_VENV := .venv-bench
 
-.PHONY: demo test test-fast lint bench browser clean
+.PHONY: demo test test-fast lint bench browser wrk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,13 +47,18 @@ $(BENCH_STAMP): pyproject.toml
 	touch $@
 
 ## bench: run every benchmark; each prints one JSON line
-bench: $(DEV_STAMP)
+bench: $(DEV_STAMP) wrk
 	@$(MAKE) --no-print-directory $(BENCH_STAMP) || \
 		echo "could not build $(BENCH_VENV): serve.py reports MLflow as null" >&2
-	@for script in benchmarks/*.py; do \
+	@for script in benchmarks/[!_]*.py; do \
 		echo "== $$script" >&2; \
 		MODELYARD_BENCH_MLFLOW_PYTHON=$(BENCH_VENV)/bin/python $(BIN)/python $$script || exit 1; \
 	done
+
+## wrk: the HTTP load generator of benchmarks/serve.py (Debian package, needs root)
+wrk:
+	@command -v wrk >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 
 ## browser: headless Chromium and its driver for the browser tests (Debian packages, needs root)
 browser:

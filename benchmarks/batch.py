@@ -7,7 +7,7 @@ Prints one JSON line:
   rate) and peak RSS of the whole process tree (driver and workers, sampled with
   psutil), against what a user would otherwise run: a standard scikit-learn
   ``Pipeline(ColumnTransformer(SimpleImputer, OneHotEncoder), XGBClassifier)``
-  (``benchmarks/standard.py``) with the same boosting parameters, trained on the same
+  (``benchmarks/_standard.py``) with the same boosting parameters, trained on the same
   rows, predicting ``pandas.read_parquet(file)`` in one process, in the same run, as a
   ratio (goal: at least 2x on 2 cores). ``speedup`` divides the command's wall-clock
   rate (interpreter start, planning, worker start-up and model loading included) by the
@@ -130,7 +130,7 @@ def run_measured(command: list[str]) -> tuple[float, int, str]:
 BASELINE = """
 import sys, time, pandas
 sys.path.insert(0, sys.argv[4])
-from standard import as_features, standard_pipeline
+from _standard import as_features, standard_pipeline
 pipeline = standard_pipeline(pandas.read_parquet(sys.argv[1]), int(sys.argv[3]))
 started = time.perf_counter()
 proba = pipeline.predict_proba(as_features(pandas.read_parquet(sys.argv[2])))
