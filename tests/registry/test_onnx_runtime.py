@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import xgboost as xgb
 
-from modelyard.registry._onnx import PARALLEL_ROWS, OnnxModel, _runner
+from modelyard.registry._onnx import PARALLEL_ROWS, OnnxModel
 from modelyard.registry._xgboost_onnx import xgboost_graph
 
 
@@ -42,30 +42,19 @@ def test_a_parity_check_runs_one_session_with_a_thread_per_core() -> None:
     model, matrix = _model()
     graph = xgboost_graph(model, "features", matrix.shape[1], True)
     assert graph is not None
-    onnx = OnnxModel(graph, requests=False)
+    onnx = OnnxModel(graph, use="check")
     assert onnx._session.get_session_options().intra_op_num_threads == 0
     np.testing.assert_allclose(onnx.run(matrix), model.predict_proba(matrix), atol=1e-6)
     assert onnx._parallel is None  # never a second session
 
 
-def test_the_compiled_run_and_the_public_run_answer_alike() -> None:
-    """Runs go to the session's compiled ``run`` (no per-call checks); a session
-    without one (another onnxruntime build) is run through its public ``run``."""
+def test_a_batch_worker_runs_one_lean_session_on_one_thread() -> None:
     model, matrix = _model()
     graph = xgboost_graph(model, "features", matrix.shape[1], True)
     assert graph is not None
-    onnx = OnnxModel(graph)
-    direct = onnx.run(matrix[:5])
-    public = onnx._session
-
-    class PublicOnly:
-        """The session seen only through its public methods."""
-
-        def run(self, *args: object) -> object:
-            return public.run(*args)
-
-    assert _runner(public) == public._sess.run
-    onnx._session = PublicOnly()
-    assert _runner(onnx._session) == onnx._session.run
-    np.testing.assert_array_equal(onnx.run(matrix[:5]), direct)
-    np.testing.assert_allclose(direct, model.predict_proba(matrix[:5]), atol=1e-6)
+    onnx = OnnxModel(graph, use="batch")
+    options = onnx._session.get_session_options()
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+    assert options.enable_cpu_mem_arena is False
+    np.testing.assert_allclose(onnx.run(matrix), model.predict_proba(matrix), atol=1e-6)
+    assert onnx._parallel is None  # however many rows: never a second session

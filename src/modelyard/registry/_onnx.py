@@ -6,11 +6,12 @@ held-out rows agree with the Python estimator's (max absolute difference on clas
 probabilities, or max relative difference on regression outputs, within 1e-4);
 otherwise the package has no ONNX flavor and the manifest says why.
 
-Tree models (XGBoost, LightGBM, scikit-learn trees, forests and histogram gradient
-boosting) are first compiled straight from their node arrays (:mod:`._xgboost_onnx`,
-:mod:`._lightgbm_onnx`, :mod:`._forest_onnx`, :mod:`._histgb_onnx`); skl2onnx with
-onnxmltools' converters handles every other estimator, and any tree model whose
-direct graph is refused or disagrees.
+Tree models (XGBoost, LightGBM, scikit-learn trees and forests) are first compiled
+straight from the node arrays their libraries publish (:mod:`._xgboost_onnx`,
+:mod:`._lightgbm_onnx`, :mod:`._forest_onnx`); skl2onnx with onnxmltools' converters
+handles every other estimator (scikit-learn's histogram gradient boosting among them:
+its trees are not public), and any tree model whose direct graph is refused or
+disagrees.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def compile_onnx(
             model = convert(estimator, check_rows.shape[1], classification)
             if model is None:  # this converter does not cover the estimator
                 continue
-            predicted = OnnxModel(model, requests=False).run(check_rows)
+            predicted = OnnxModel(model, use="check").run(check_rows)
         except GraphTooLargeError as exc:  # no converter could write it: stop here
             return OnnxOutcome(None, None, metric, 0, f"too large for ONNX: {exc}")
         except Exception as exc:  # any converter or runtime failure means: try the next
@@ -142,10 +143,10 @@ def compile_onnx(
 
 
 def _direct_graph(estimator: Any, n_features: int, classification: bool) -> bytes | None:
-    """The graph built from a tree model's own node arrays (XGBoost, LightGBM,
-    scikit-learn trees, forests and histogram gradient boosting), 4 to 10 times
-    faster than the generic converters; ``None`` for other estimators and for
-    shapes those converters do not cover."""
+    """The graph built from a tree model's public node arrays (XGBoost, LightGBM,
+    scikit-learn trees and forests), faster to run than the generic converters'
+    graphs; ``None`` for other estimators and for shapes those converters do not
+    cover."""
     module = type(estimator).__module__
     if module.startswith("xgboost"):
         from modelyard.registry._xgboost_onnx import xgboost_graph
@@ -155,10 +156,6 @@ def _direct_graph(estimator: Any, n_features: int, classification: bool) -> byte
         from modelyard.registry._lightgbm_onnx import lightgbm_graph
 
         return lightgbm_graph(estimator, _INPUT, n_features, classification)
-    if type(estimator).__name__.startswith("HistGradientBoosting"):
-        from modelyard.registry._histgb_onnx import histgb_graph
-
-        return histgb_graph(estimator, _INPUT, n_features, classification)
     if module.startswith(("sklearn.ensemble", "sklearn.tree")):
         from modelyard.registry._forest_onnx import forest_graph
 
@@ -210,34 +207,35 @@ def parity_difference(
 
 
 class OnnxModel:
-    """An ONNX Runtime session over a compiled estimator.
+    """An ONNX Runtime session over a compiled estimator, for one use.
 
-    A request's few rows run on a session with one intra-op thread. With a pool,
-    onnxruntime splits one row's trees over the cores and then keeps its worker
-    spinning; beside anything else that wants that core (the server's event loop,
-    a load generator, an OpenMP library's own spinning workers) the split costs more
-    than it saves: measured here on the 200-tree churn model after a joblib predict,
-    86 us a row on one thread against 215 us on two. From
-    :data:`PARALLEL_ROWS` rows on, the split pays (1.7x on two cores), so a large
-    input (a local predict over a file) runs on a second session with a thread per
-    core, built the first time one arrives.
+    - ``serve``: a request's few rows run on a session with one intra-op thread.
+      With a pool, onnxruntime splits one row's trees over the cores and then keeps
+      its workers spinning, which beside anything else wanting those cores (the
+      server's event loop, an OpenMP library's own workers) costs more than the
+      split saves. From :data:`PARALLEL_ROWS` rows on the split pays, so a large
+      input (a local predict over a file) runs on a second session with a thread
+      per core, built the first time one arrives.
+    - ``batch``: a batch worker's only session, on one thread (the executor already
+      runs one worker per core, and a pool in each would oversubscribe them), with
+      the memory arena off so a worker's memory stays flat between record batches.
+    - ``check``: a parity check's one run of a few thousand rows: a thread per core.
 
     Args:
         model: the serialised graph.
-        requests: whether the model answers requests (the two sessions above);
-            otherwise (a parity check: one run of a few thousand rows) its only
-            session has a thread per core.
+        use: ``serve``, ``batch`` or ``check`` (above).
     """
 
-    def __init__(self, model: bytes, *, requests: bool = True) -> None:
+    def __init__(self, model: bytes, *, use: str = "serve") -> None:
+        if use not in ("serve", "batch", "check"):
+            raise ValueError(f"unknown ONNX session use {use!r}")
         # the graph, kept only until the second session is built from it
-        self._model: bytes | None = model if requests else None
-        self._parallel_from = PARALLEL_ROWS if requests else None
-        self._session = _session(model, threads=1 if requests else 0)
+        self._model: bytes | None = model if use == "serve" else None
+        self._parallel_from = PARALLEL_ROWS if use == "serve" else None
+        self._session = _session(model, threads=0 if use == "check" else 1, lean=use == "batch")
         self._parallel: Any = None  # the session with a thread per core, once needed
         self._parallel_lock = threading.Lock()
-        # Made once: without it each run builds its own (1.5 us). Only read by a run.
-        self._options = _run_options()
+        self._options = _run_options()  # made once and reused: a run only reads it
         outputs = [o.name for o in self._session.get_outputs()]
         # A classifier's graph gives (label, probabilities): only the probabilities
         # are read (the decision uses the stored threshold), so only they are fetched.
@@ -248,7 +246,7 @@ class OnnxModel:
         """Probabilities ``(n, k)`` for a classifier, values ``(n,)`` for a regressor."""
         wide = self._parallel_from is not None and len(matrix) >= self._parallel_from
         session = self._parallel_session() if wide else self._session
-        (result,) = _runner(session)(
+        (result,) = session.run(
             self._fetch, {_INPUT: np.ascontiguousarray(matrix, np.float32)}, self._options
         )
         values = np.asarray(result, dtype=np.float64)
@@ -263,29 +261,23 @@ class OnnxModel:
             return self._parallel
 
 
-def _runner(session: Any) -> Any:
-    """The session's own run: ``InferenceSession.run`` checks the feed's names and
-    types against the graph and the providers' capture settings on every call
-    (about 5 us, a tenth of a one-row request); the feed here is always the one
-    float32 matrix the graph was built for, so the checks are skipped when the
-    compiled session (``_sess``, present since onnxruntime 1.0) is there."""
-    inner = getattr(session, "_sess", None)
-    return inner.run if inner is not None else session.run
-
-
 def _run_options() -> Any:
     import onnxruntime as ort
 
     return ort.RunOptions()
 
 
-def _session(model: bytes, threads: int) -> Any:
-    """An ONNX Runtime session with ``threads`` intra-op threads (0: one per core)."""
+def _session(model: bytes, threads: int, *, lean: bool = False) -> Any:
+    """An ONNX Runtime session with ``threads`` intra-op threads (0: one per core);
+    ``lean``: one inter-op thread too, and no memory arena."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.intra_op_num_threads = threads
+    if lean:
+        options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = False
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
 

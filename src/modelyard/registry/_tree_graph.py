@@ -4,7 +4,7 @@ Tree libraries keep a fitted ensemble as flat arrays per tree (children, split
 feature, threshold, missing-value direction, leaf values), which are the ONNX
 ``TreeEnsembleClassifier``/``TreeEnsembleRegressor`` attributes almost as they are.
 The direct converters (:mod:`._xgboost_onnx`, :mod:`._lightgbm_onnx`,
-:mod:`._forest_onnx`, :mod:`._histgb_onnx`) gather those arrays with numpy; this
+:mod:`._forest_onnx`) gather those arrays with numpy; this
 module turns them into a serialized model. The converters
 of skl2onnx and onnxmltools build the same attributes one node at a time in Python,
 which costs seconds on a large forest.
