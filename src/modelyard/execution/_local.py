@@ -48,8 +48,8 @@ def _start_worker(
     cores: frozenset[int] | None = None,
 ) -> None:
     die_with_parent()
-    if not _descends_from(lineage):  # an ancestor died before prctl took effect
-        os._exit(1)
+    if not _descends_from(lineage):  # an ancestor died before prctl took effect:
+        os.kill(os.getpid(), signal.SIGKILL)  # die as prctl would have made it
     if initializer is not None:
         initializer(*initargs)
     if cores is not None and hasattr(os, "sched_setaffinity"):
