@@ -3,7 +3,8 @@
 A version is identified by its content: the Parquet bytes of the data plus the
 schema choices and split. Ingesting the same content again returns the existing
 version; anything different makes version N+1. An ingest that fails leaves no
-version and no files behind.
+version; the content files it stored stay (another ingest of the same bytes may
+already point at them) for a collector that checks the database.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from modelyard.data._splits import (
 )
 from modelyard.data._version import DatasetRef, DatasetVersion, check_name
 from modelyard.errors import InvalidInputError, NotFoundError
-from modelyard.metadata import MetadataStore
+from modelyard.metadata import MetadataStore, lock_name
 from modelyard.metadata._tables import DatasetVersionRow
 
 __all__ = ["DatasetStore", "IngestOptions"]
@@ -193,11 +194,25 @@ class DatasetStore:
         source: str,
         source_format: str,
     ) -> tuple[DatasetVersion, bool]:
-        new_digests: list[str] = []
+        # Content-addressed files are shared by every version (of any name) with the
+        # same bytes, and another writer may commit a version pointing at them at any
+        # moment: they are stored before the row and never deleted here, whatever
+        # happens to this ingest. A failure leaves at most an unreferenced file.
+        data_digest = self._artifacts.put_file(data_path)
+        splits_digest = self._artifacts.put_bytes(splits_bytes) if splits_bytes else None
         try:
-            data_digest = self._put_file(data_path, new_digests)
-            splits_digest = self._put_bytes(splits_bytes, new_digests) if splits_bytes else None
             with self._metadata.session() as session:
+                # Serialises ingests of this name: the fingerprint check and the
+                # version number below see every version committed before.
+                lock_name(session, "dataset", name)
+                existing = session.scalars(
+                    select(DatasetVersionRow).where(
+                        DatasetVersionRow.name == name,
+                        DatasetVersionRow.fingerprint == fingerprint,
+                    )
+                ).first()
+                if existing is not None:
+                    return _to_version(existing), False
                 latest = session.scalar(
                     select(func.max(DatasetVersionRow.version)).where(
                         DatasetVersionRow.name == name
@@ -222,35 +237,13 @@ class DatasetStore:
                 session.flush()
                 version = _to_version(row)
         except DBIntegrityError:
-            # Another process stored the same content, or took the version number,
-            # at the same moment: theirs stands; ours is discarded.
-            self._discard(new_digests)
-            existing = self._find_by_fingerprint(name, fingerprint)
-            if existing is not None:
-                return existing, False
-            raise
-        except BaseException:
-            self._discard(new_digests)
+            # Only on a database without name locks (see lock_name): the same
+            # content was stored at the same moment, and theirs stands.
+            found = self._find_by_fingerprint(name, fingerprint)
+            if found is not None:
+                return found, False
             raise
         return version, True
-
-    def _put_file(self, path: Path, new_digests: list[str]) -> str:
-        digest = _sha256(path)
-        if not self._artifacts.exists(digest):
-            self._artifacts.put_file(path)
-            new_digests.append(digest)
-        return digest
-
-    def _put_bytes(self, data: bytes, new_digests: list[str]) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        if not self._artifacts.exists(digest):
-            self._artifacts.put_bytes(data)
-            new_digests.append(digest)
-        return digest
-
-    def _discard(self, digests: list[str]) -> None:
-        for digest in digests:
-            self._artifacts.delete(digest)
 
     # -- reading ---------------------------------------------------------------
 

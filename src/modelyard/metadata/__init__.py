@@ -2,6 +2,7 @@
 
 from modelyard.metadata._actor import actor_name
 from modelyard.metadata._engine import connect_engine, redact_url
+from modelyard.metadata._locks import lock_name
 from modelyard.metadata._migrate import current_revision, head_revision, upgrade
 from modelyard.metadata._store import MetadataStore
 
@@ -11,6 +12,7 @@ __all__ = [
     "connect_engine",
     "current_revision",
     "head_revision",
+    "lock_name",
     "redact_url",
     "upgrade",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from modelyard.artifacts import ArtifactStore
 from modelyard.data._version import check_name
 from modelyard.errors import ConflictError, InvalidInputError, NotFoundError
-from modelyard.metadata import MetadataStore, actor_name
+from modelyard.metadata import MetadataStore, actor_name, lock_name
 from modelyard.metadata._tables import (
     ModelAliasRow,
     ModelEventRow,
@@ -64,58 +63,55 @@ class ModelRegistry:
     ) -> ModelVersion:
         """Store a package directory as the next version of model ``name``.
 
-        The package is stored before the version row; if the row cannot be written
-        the package is removed again, so no version exists without its package.
+        The package is stored before the version row, so no version exists without
+        its package. It is never removed here, even when the row cannot be written:
+        content-addressed, it may be the package of another writer's version.
+        Registrations of one name take turns (:func:`~modelyard.metadata.lock_name`),
+        so versions are numbered 1, 2, 3... without gaps or clashes.
         """
         check_name(name, "model")
         archive = pack_directory(package_dir)
-        digest = hashlib.sha256(archive).hexdigest()
-        existed = self._artifacts.exists(digest)
-        self._artifacts.put_bytes(archive)
-        try:
-            with self._metadata.session() as session:
-                model = session.scalars(select(ModelRow).where(ModelRow.name == name)).first()
-                if model is None:
-                    model = ModelRow(name=name)
-                    session.add(model)
-                    session.flush()
-                latest = session.scalar(
-                    select(func.max(ModelVersionRow.version)).where(
-                        ModelVersionRow.model_id == model.id
-                    )
-                )
-                row = ModelVersionRow(
-                    model_id=model.id,
-                    version=(latest or 0) + 1,
-                    package_digest=digest,
-                    task=task,
-                    algorithm=algorithm,
-                    status=status.value,
-                    status_reason=status_reason,
-                    status_by=actor_name(actor) if status is not ApprovalStatus.PENDING else None,
-                    status_at=utcnow() if status is not ApprovalStatus.PENDING else None,
-                    run_id=run_id,
-                    metrics=metrics,
-                    params=params,
-                    lineage=lineage,
-                    flavors=flavors,
-                )
-                session.add(row)
-                session.add(
-                    ModelEventRow(
-                        model_id=model.id,
-                        version=row.version,
-                        kind="registered",
-                        actor=actor_name(actor),
-                        details={"status": status.value, "reason": status_reason},
-                    )
-                )
+        digest = self._artifacts.put_bytes(archive)
+        with self._metadata.session() as session:
+            lock_name(session, "model", name)
+            model = session.scalars(select(ModelRow).where(ModelRow.name == name)).first()
+            if model is None:
+                model = ModelRow(name=name)
+                session.add(model)
                 session.flush()
-                return self._to_version(session, name, row)
-        except BaseException:
-            if not existed:
-                self._artifacts.delete(digest)
-            raise
+            latest = session.scalar(
+                select(func.max(ModelVersionRow.version)).where(
+                    ModelVersionRow.model_id == model.id
+                )
+            )
+            row = ModelVersionRow(
+                model_id=model.id,
+                version=(latest or 0) + 1,
+                package_digest=digest,
+                task=task,
+                algorithm=algorithm,
+                status=status.value,
+                status_reason=status_reason,
+                status_by=actor_name(actor) if status is not ApprovalStatus.PENDING else None,
+                status_at=utcnow() if status is not ApprovalStatus.PENDING else None,
+                run_id=run_id,
+                metrics=metrics,
+                params=params,
+                lineage=lineage,
+                flavors=flavors,
+            )
+            session.add(row)
+            session.add(
+                ModelEventRow(
+                    model_id=model.id,
+                    version=row.version,
+                    kind="registered",
+                    actor=actor_name(actor),
+                    details={"status": status.value, "reason": status_reason},
+                )
+            )
+            session.flush()
+            return self._to_version(session, name, row)
 
     # -- reading ---------------------------------------------------------------
 
