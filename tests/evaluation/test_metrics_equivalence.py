@@ -117,9 +117,9 @@ def _sklearn_metrics(
         warnings.simplefilter("ignore")  # classes absent from y_true
         out["balanced_accuracy"] = skm.balanced_accuracy_score(y, pred)
     for average, suffix in (("macro", "_macro"), ("weighted", "")):
-        p, r, f, _ = skm.precision_recall_fscore_support(
-            y, pred, labels=labels, average=average, zero_division=0
-        )
+        # scikit-learn's own default labels (those in y or pred): a class absent from
+        # both is not averaged in as a 0
+        p, r, f, _ = skm.precision_recall_fscore_support(y, pred, average=average, zero_division=0)
         out |= {"precision" + suffix: p, "recall" + suffix: r, "f1" + suffix: f}
     if k == 2:
         p, r, f, _ = skm.precision_recall_fscore_support(
@@ -286,3 +286,22 @@ def test_a_large_multiclass_evaluation_equals_the_sklearn_reference() -> None:
     actual = evaluate_classification(y, proba, list(range(5))).to_dict()
     assert "roc_auc" in actual["metrics"] and "pr_auc" in actual["metrics"]
     _assert_same_evaluation(actual, _sklearn_evaluation(y, proba, "f1"))
+
+
+def test_a_class_absent_from_the_test_rows_is_not_averaged_in_as_zero() -> None:
+    """A model of three classes scored on rows holding two of them: the macro figures
+    are scikit-learn's (labels in y or the predictions), not dragged down by a 0 for
+    the class that never occurs."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 300)  # class 2 is known to the model, absent from the rows
+    proba = np.full((300, 3), 0.05)
+    proba[np.arange(300), y] = 0.9
+    pred = proba.argmax(axis=1)
+    pred[:6] = 1 - pred[:6]  # a few mistakes, none predicting class 2
+    evaluation = evaluate_classification(y, proba, [0, 1, 2])
+    metrics = classification_metrics(y.astype(np.int64), proba, pred.astype(np.int64))
+    assert evaluation.metrics["f1_macro"] == 1.0
+    assert metrics["f1_macro"] == skm.f1_score(y, pred, average="macro")
+    assert metrics["precision_macro"] == skm.precision_score(y, pred, average="macro")
+    assert metrics["recall_macro"] == skm.recall_score(y, pred, average="macro")
+    assert 0.95 < metrics["f1_macro"] < 1.0  # not two thirds of it

@@ -75,9 +75,15 @@ METRICS: dict[str, MetricInfo] = {
         "Binary: F1 of the positive class at the chosen threshold; "
         "multiclass: support-weighted mean.",
     ),
-    "f1_macro": MetricInfo(_CLS, True, "Unweighted mean F1 over the classes."),
-    "precision_macro": MetricInfo(_CLS, True, "Unweighted mean precision over the classes."),
-    "recall_macro": MetricInfo(_CLS, True, "Unweighted mean recall over the classes."),
+    "f1_macro": MetricInfo(
+        _CLS, True, "Unweighted mean F1 over the classes true or predicted in the rows."
+    ),
+    "precision_macro": MetricInfo(
+        _CLS, True, "Unweighted mean precision over the classes true or predicted in the rows."
+    ),
+    "recall_macro": MetricInfo(
+        _CLS, True, "Unweighted mean recall over the classes true or predicted in the rows."
+    ),
     "roc_auc": MetricInfo(
         _CLS, True, "Area under the ROC curve (multiclass: one-vs-rest, macro average)."
     ),
@@ -271,10 +277,13 @@ def classification_metrics(
     # sklearn's balanced_accuracy warns on classes absent from y_true, then drops them;
     # we drop them directly.
     _put(out, "balanced_accuracy", float(np.mean(np.diag(cm)[present] / support[present])))
-    for suffix, average in (("_macro", np.nanmean), ("", None)):
-        for name, values in (("precision", precision), ("recall", recall), ("f1", f1)):
-            mean = float(average(values)) if average else _weighted_mean(values, support)
-            _put(out, name + suffix, mean)
+    # Macro averages run over the labels that occur in y or in pred, as scikit-learn's
+    # default labels do: a class absent from both says nothing about the model, and
+    # counting it as 0 would understate every macro figure.
+    used = present | (cm.sum(axis=0) > 0)
+    for name, values in (("precision", precision), ("recall", recall), ("f1", f1)):
+        _put(out, name + "_macro", float(np.mean(values[used])))
+        _put(out, name, _weighted_mean(values, support))
     if k == 2:
         _put(out, "precision", precision[1])
         _put(out, "recall", recall[1])
