@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         ray_address: the Ray cluster for the ``ray`` executor (``auto`` or
             ``ray://host:port``); a local Ray is started when unset.
         max_workers: worker processes of the ``local`` executor (0: one per core).
+        max_threads: threads one model fit may use (XGBoost, LightGBM, forests);
+            0: the cores this process may run on. Their OpenMP threads spin while
+            waiting, so more threads than free cores slows a fit down many times.
     """
 
     model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="forbid")
@@ -59,6 +62,7 @@ class Settings(BaseSettings):
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
     max_workers: int = Field(default=0, ge=0)
+    max_threads: int = Field(default=0, ge=0)
 
     @property
     def state_dir(self) -> Path:
