@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from modelyard.errors import ModelyardError
 from modelyard.serving._config import VariantConfig, parse_variant
+from modelyard.serving._docs import add_docs
 from modelyard.serving._gateway import Gateway
 
 __all__ = ["build_api"]
@@ -78,7 +79,9 @@ _INVOCATION_BODY: dict[str, Any] = {
 
 def build_api(gateway: Gateway, *, title: str = "modelyard gateway") -> FastAPI:
     """The FastAPI app for everything but the invocation hot path."""
-    api = FastAPI(title=title, version="1", openapi_url="/openapi.json", docs_url="/docs")
+    # /docs is served from installed files (FastAPI's own page loads a CDN)
+    api = FastAPI(title=title, version="1", openapi_url="/openapi.json", docs_url=None)
+    add_docs(api)
     store = gateway.workspace.endpoints
 
     def admin(authorization: Annotated[str | None, Header()] = None) -> None:
