@@ -1,5 +1,7 @@
 """``python -m modelyard``: the same as the ``modelyard`` command."""
 
+import sys
+
 from modelyard.cli import main
 
-main()
+sys.exit(main())

@@ -1,14 +1,21 @@
-"""The root command, global options, and the error boundary."""
+"""The root command, global options, and the error boundary.
+
+:func:`main` runs one command and returns its exit status, so the command line can
+be called in-process (tests, notebooks, other programs) as well as from the
+``modelyard`` script, which passes the status to ``sys.exit``.
+"""
 
 from __future__ import annotations
 
-import os
 import sys
+import traceback
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
+from rich.text import Text
 
+from modelyard import __version__
 from modelyard.cli import (
     _batch,
     _data,
@@ -20,7 +27,7 @@ from modelyard.cli import (
     _train,
     _workspace,
 )
-from modelyard.cli._context import state
+from modelyard.cli._context import CliState, state
 from modelyard.cli._render import err_console
 
 __all__ = ["app", "main"]
@@ -32,6 +39,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"modelyard {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -47,9 +60,26 @@ def _root(
             show_default=False,
         ),
     ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Show the full traceback of an error (also: MODELYARD_DEBUG=1).",
+        ),
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     cli_state = state(ctx)
     cli_state.workspace_path = workspace
+    cli_state.debug = debug
     ctx.call_on_close(cli_state.close)
 
 
@@ -65,73 +95,64 @@ app.add_typer(_endpoints.app, name="endpoint")
 app.add_typer(_endpoints.token_app, name="token")
 
 
-def main(argv: list[str] | None = None) -> NoReturn:
-    """Entry point: run a command and turn errors into one line and an exit code."""
-    _leave(_run(argv))
+def main(argv: list[str] | None = None) -> int:
+    """Run one command (``argv``, default ``sys.argv[1:]``); its exit status.
+
+    Errors become one line on stderr and the error's exit code; ``--debug`` (or
+    ``MODELYARD_DEBUG=1``) adds the full traceback.
+    """
+    return _exit_status(_run(argv, CliState()))
 
 
-def _run(argv: list[str] | None) -> int | str | None:
-    """Run one command; its exit status (as ``sys.exit`` takes it)."""
+def _run(argv: list[str] | None, cli_state: CliState) -> int | str | None:
+    """Run one command; its status as ``sys.exit`` takes it."""
     from modelyard.errors import ModelyardError
 
     try:
         # Typer handles usage errors and --help itself (exit 2 / 0); anything a
         # command raises comes out here.
-        app(args=argv, prog_name="modelyard")
+        app(args=argv, prog_name="modelyard", obj=cli_state)
     except SystemExit as exc:
         return exc.code
     except KeyboardInterrupt:
         err_console.print("aborted")
         return 130
     except ModelyardError as exc:
-        err_console.print(
-            f"[bold red]error:[/] {_one_line(exc.message)}", highlight=False, soft_wrap=True
-        )
+        _report(exc, "error: ", exc.message, _debug(cli_state))
         return exc.exit_code
-    except Exception as exc:  # a bug: still one line, never a traceback wall
-        err_console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {_one_line(str(exc))}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    except Exception as exc:  # a bug: one line, the traceback on request
+        debug = _debug(cli_state)
+        hint = "" if debug else " (run with --debug for the traceback)"
+        _report(exc, "internal error: ", f"{type(exc).__name__}: {exc}{hint}", debug)
         return 1
     return 0
 
 
-def _leave(status: int | str | None) -> NoReturn:
-    """End the process with ``status``, skipping the interpreter's teardown of modules.
+def _debug(cli_state: CliState) -> bool:
+    """``--debug``, or ``MODELYARD_DEBUG`` set: read only once an error needs it, as
+    the settings module (pydantic) is too heavy for every start."""
+    if cli_state.debug:
+        return True
+    from modelyard.settings import environment_flag
 
-    Python's exit frees every module and object one by one: after a batch job (about
-    1,200 modules: SQLAlchemy, pandas, pyarrow) that took 0.3-0.4 s of a command whose
-    work was done. What exit does that matters still happens, in the same order:
-    threads are joined (executors told to stop first), ``atexit`` functions run
-    (temporary directories, logging), and the standard streams are flushed; only
-    the freeing is skipped (the operating system does it at once). Where this
-    Python lacks the two hooks, the process exits as usual.
-    """
-    import atexit
-    import threading
+    value = (environment_flag("DEBUG") or "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
 
-    shutdown = getattr(threading, "_shutdown", None)
-    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
-    if shutdown is None or run_exitfuncs is None:
-        sys.exit(status)
+
+def _report(exc: BaseException, label: str, message: str, debug: bool) -> None:
+    """One line on stderr, taken literally: a file named ``a[b].csv`` or the hint
+    ``modelyard[postgres]`` is printed as written, never read as Rich markup."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    line = Text.assemble((label, "bold red"), " ".join(message.split()))
+    err_console.print(line, highlight=False, soft_wrap=True)
+
+
+def _exit_status(status: int | str | None) -> int:
+    """``sys.exit``'s reading of ``status``: ``None`` is 0, a message is printed and 1."""
     if status is None:
-        code = 0
-    elif isinstance(status, int):
-        code = status
-    else:  # sys.exit("message"): the message on stderr, status 1
-        print(status, file=sys.stderr)
-        code = 1
-    shutdown()
-    run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said
-            code = code or 120
-    os._exit(code)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+        return 0
+    if isinstance(status, int):
+        return status
+    print(status, file=sys.stderr)
+    return 1

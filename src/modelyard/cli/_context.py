@@ -20,6 +20,7 @@ class CliState:
 
     workspace_path: Path | None = None
     json_output: bool = False
+    debug: bool = False
     _workspace: Workspace | None = field(default=None, repr=False)
 
     def workspace(self) -> Workspace:

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["console", "err_console", "format_value", "print_json", "table"]
 
@@ -40,10 +41,11 @@ def format_value(value: Any) -> str:
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
-    """A Rich table with formatted cells."""
-    result = Table(title=title, title_justify="left", header_style="bold")
+    """A Rich table with formatted cells, each shown as written (a value such as
+    ``[bold]`` is data, never Rich markup)."""
+    result = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
     for column in columns:
-        result.add_column(column, overflow="fold")
+        result.add_column(Text(column), overflow="fold")
     for row in rows:
-        result.add_row(*(format_value(cell) for cell in row))
+        result.add_row(*(Text(format_value(cell)) for cell in row))
     return result
