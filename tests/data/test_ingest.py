@@ -207,7 +207,7 @@ def _write_bad(tmp_path: Path, kind: str) -> Path:
     [
         ("missing", NotFoundError, "file not found"),
         ("empty", InvalidInputError, "is empty"),
-        ("ragged", InvalidInputError, "Expected 3 columns"),
+        ("ragged", InvalidInputError, "line 3 has 2 fields where the header has 3"),
         ("fake-parquet", InvalidInputError, "as parquet"),
         ("header-only", InvalidInputError, "no rows"),
         ("bad-json", InvalidInputError, "as jsonl"),

@@ -1,5 +1,6 @@
-"""Reading a source (CSV, Parquet, JSON lines, a SQL query) into an Arrow table.
+"""Reading a source (CSV, Parquet, JSON lines, a SQL query) as Arrow record batches.
 
+Files are read as the ingest consumes them (see :mod:`modelyard.data._source`).
 Each reader turns the library's error into one :class:`InvalidInputError` or
 :class:`NotFoundError` that names the file and the problem, so the CLI can print a
 single readable line.
@@ -7,15 +8,16 @@ single readable line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
 
+from modelyard.data._source import BatchSource, ReadAgain, TableSource
 from modelyard.errors import InvalidInputError, NotFoundError, StorageError
 
-__all__ = ["SourceFormat", "detect_format", "read_file", "read_sql"]
+__all__ = ["SourceFormat", "detect_format", "open_file", "read_file", "read_sql"]
 
 SourceFormat = Literal["csv", "parquet", "jsonl"]
 
@@ -29,12 +31,6 @@ _SUFFIXES: dict[str, SourceFormat] = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
-
-
-@dataclass(frozen=True)
-class _Source:
-    path: Path
-    fmt: SourceFormat
 
 
 def detect_format(path: Path, declared: str | None = None) -> SourceFormat:
@@ -62,12 +58,18 @@ def detect_format(path: Path, declared: str | None = None) -> SourceFormat:
     )
 
 
-def read_file(path: str | Path, fmt: str | None = None, delimiter: str | None = None) -> pa.Table:
-    """Read a whole file into an Arrow table.
+def open_file(
+    path: str | Path,
+    fmt: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> BatchSource:
+    """A file as a source of record batches, read as the ingest consumes them.
 
     Raises:
         NotFoundError: the file does not exist.
-        InvalidInputError: empty, malformed, or not of the stated format.
+        InvalidInputError: a directory, an empty file, or an unknown format (what
+            is wrong inside the file is raised while its batches are read).
     """
     source = Path(path)
     if not source.exists():
@@ -79,38 +81,109 @@ def read_file(path: str | Path, fmt: str | None = None, delimiter: str | None = 
     if source.stat().st_size == 0:
         raise InvalidInputError(f"file {source} is empty", details={"file": str(source)})
     kind = detect_format(source, fmt)
-    try:
-        if kind == "csv":
-            table = _read_csv(source, delimiter)
-        elif kind == "parquet":
-            import pyarrow.parquet as pq
+    if kind == "csv":
+        from modelyard.data._csv import CsvOptions, CsvSource
 
-            table = pq.read_table(source)
-        else:
-            import pyarrow.json as pj
+        return CsvSource(source, CsvOptions(delimiter=delimiter, encoding=encoding))
+    if encoding is not None:
+        raise InvalidInputError(
+            f"--encoding applies to CSV files only, and {source.name} is {kind}",
+            details={"file": str(source)},
+        )
+    if kind == "parquet":
+        return _ParquetSource(source)
+    return _JsonLinesSource(source)
 
-            table = pj.read_json(source)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        raise InvalidInputError(
-            f"cannot read {source} as {kind}: {_first_line(exc)}",
-            details={"file": str(source), "format": kind},
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"cannot read {source} as {kind}: not UTF-8 text ({exc.reason})",
-            details={"file": str(source), "format": kind},
-        ) from exc
+
+def read_file(path: str | Path, fmt: str | None = None, delimiter: str | None = None) -> pa.Table:
+    """Read a whole file into an Arrow table (for files known to be small).
+
+    Raises:
+        NotFoundError: the file does not exist.
+        InvalidInputError: empty, malformed, or not of the stated format.
+    """
+    source = open_file(path, fmt, delimiter)
+    while True:
+        try:
+            batches = list(source.batches())
+        except ReadAgain:
+            continue
+        break
+    table = pa.Table.from_batches(batches)
     if table.num_columns == 0:
-        raise InvalidInputError(f"file {source} has no columns", details={"file": str(source)})
+        raise InvalidInputError(f"file {path} has no columns", details={"file": str(path)})
     return table
 
 
-def _read_csv(source: Path, delimiter: str | None) -> pa.Table:
-    import pyarrow.csv as pc
+class _ParquetSource:
+    """A Parquet file, a row group's worth of batches at a time."""
 
-    parse = pc.ParseOptions(delimiter=delimiter or ("\t" if source.suffix == ".tsv" else ","))
-    convert = pc.ConvertOptions(strings_can_be_null=True)
-    return pc.read_csv(source, parse_options=parse, convert_options=convert)
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        import pyarrow.parquet as pq
+
+        try:
+            parquet = pq.ParquetFile(self.path)
+            yielded = False
+            for batch in parquet.iter_batches(batch_size=64 * 1024):
+                yielded = True
+                yield batch
+            if not yielded:
+                yield pa.RecordBatch.from_pylist([], schema=parquet.schema_arrow)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
+            raise _unreadable(self.path, "parquet", exc) from exc
+
+
+class _JsonLinesSource:
+    """A JSON-lines file, streamed; read whole once if a later block changes a type.
+
+    Arrow's streaming JSON reader fixes each column's type on the first block; a
+    file whose later lines disagree is read again in one piece, where Arrow unifies
+    the types of all blocks.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._whole = False
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        import pyarrow.json as pj
+
+        if self._whole:
+            try:
+                table = pj.read_json(self.path)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+                raise _unreadable(self.path, "jsonl", exc) from exc
+            yield from TableSource(table).batches()
+            return
+        try:
+            reader = pj.open_json(self.path)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            raise _unreadable(self.path, "jsonl", exc) from exc
+        yielded = False
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+                if not yielded:
+                    raise _unreadable(self.path, "jsonl", exc) from exc
+                self._whole = True
+                raise ReadAgain("read whole: a later block changes a column's type") from exc
+            yielded = True
+            yield batch
+        if not yielded:
+            yield pa.RecordBatch.from_pylist([], schema=reader.schema)
+
+
+def _unreadable(path: Path, kind: str, exc: BaseException) -> InvalidInputError:
+    return InvalidInputError(
+        f"cannot read {path} as {kind}: {_first_line(exc)}",
+        details={"file": str(path), "format": kind},
+    )
 
 
 def read_sql(query: str, url: str) -> pa.Table:

@@ -7,6 +7,7 @@ table into pandas.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -21,7 +22,10 @@ __all__ = [
     "LogicalType",
     "Role",
     "apply_overrides",
+    "check_overrides",
+    "infer_columns",
     "infer_schema",
+    "override_schema",
 ]
 
 
@@ -88,20 +92,27 @@ _EXAMPLES = 3
 
 
 def infer_schema(table: pa.Table) -> list[ColumnSchema]:
-    """Infer every column's logical type, statistics and default role.
+    """Infer every column's logical type, statistics and default role."""
+    return infer_columns(table.column_names, table.column, table.num_rows)
 
-    Columns are inferred on a thread pool: Arrow's kernels release the GIL, so this
-    uses every core on wide tables.
+
+def infer_columns(
+    names: list[str],
+    read_column: Callable[[str], pa.ChunkedArray],
+    n_rows: int,
+    *,
+    max_workers: int | None = None,
+) -> list[ColumnSchema]:
+    """Infer the schema of columns that ``read_column`` hands over one at a time.
+
+    Columns are inferred on a thread pool (Arrow's kernels release the GIL); at
+    most ``max_workers`` columns are held at once, which bounds memory when each
+    is read from a file.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor() as pool:
-        return list(
-            pool.map(
-                lambda name: _infer_column(name, table.column(name), table.num_rows),
-                table.column_names,
-            )
-        )
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return list(pool.map(lambda name: _infer_column(name, read_column(name), n_rows), names))
 
 
 def _infer_column(name: str, column: pa.ChunkedArray, n_rows: int) -> ColumnSchema:
@@ -112,6 +123,10 @@ def _infer_column(name: str, column: pa.ChunkedArray, n_rows: int) -> ColumnSche
     distinct = int(pc.count_distinct(column, mode="only_valid").as_py() or 0)
     logical = _logical_type(name, column, present, distinct)
     role = Role.IDENTIFIER if logical is LogicalType.IDENTIFIER else Role.FEATURE
+    if present == 0 and n_rows > 0:
+        # A column without a single value tells a model nothing: kept, but ignored
+        # unless the user gives it a role.
+        role = Role.IGNORE
     return ColumnSchema(
         name=name,
         logical_type=logical,
@@ -180,14 +195,55 @@ def apply_overrides(
     roles: dict[str, str] | None = None,
     target: str | None = None,
 ) -> tuple[pa.Table, list[ColumnSchema]]:
-    """Apply the user's type and role choices.
+    """Apply the user's type and role choices to an in-memory table and its schema.
 
-    A column declared ``datetime``, ``numeric`` or ``integer`` is cast so the stored
-    data agrees with its declared type.
+    A column declared ``datetime``, ``numeric`` or ``integer`` is cast (by the
+    same :class:`~modelyard.data._casts.BatchCaster` an ingest runs on each batch)
+    so the data agrees with its declared type.
 
     Raises:
         InvalidInputError: an unknown column, type or role, or a value that does
             not convert to the declared type (the message names the column).
+    """
+    from modelyard.data._casts import BatchCaster
+
+    check_overrides(types, roles)
+    caster = BatchCaster(types=dict(types or {}))
+    caster.check_columns(table.column_names)
+    batches, offset = [], 0
+    for batch in table.to_batches():
+        batches.append(caster(batch, offset))
+        offset += batch.num_rows
+    if batches:
+        table = pa.Table.from_batches(batches)
+    physical = {name: str(table.column(name).type) for name in table.column_names}
+    schema = [replace(c, physical_type=physical.get(c.name, c.physical_type)) for c in schema]
+    return table, override_schema(schema, types=types, roles=roles, target=target)
+
+
+def check_overrides(types: dict[str, str] | None, roles: dict[str, str] | None) -> None:
+    """Refuse an unknown type or role name before any data is read.
+
+    Raises:
+        InvalidInputError: naming the column and the allowed names.
+    """
+    for column_name, type_name in (types or {}).items():
+        _parse_enum(LogicalType, type_name, "type", column_name)
+    for column_name, role_name in (roles or {}).items():
+        _parse_enum(Role, role_name, "role", column_name)
+
+
+def override_schema(
+    schema: list[ColumnSchema],
+    *,
+    types: dict[str, str] | None = None,
+    roles: dict[str, str] | None = None,
+    target: str | None = None,
+) -> list[ColumnSchema]:
+    """The inferred schema with the user's logical types and roles put over it.
+
+    Raises:
+        InvalidInputError: an unknown column, type or role, or two targets.
     """
     by_name = {column.name: column for column in schema}
     requested_roles = dict(roles or {})
@@ -198,22 +254,16 @@ def apply_overrides(
             if column_name not in by_name:
                 raise InvalidInputError(
                     f"cannot set the {label} of column {column_name!r}: no such column "
-                    f"(columns: {', '.join(table.column_names)})",
+                    f"(columns: {', '.join(by_name)})",
                     details={"column": column_name},
                 )
     for column_name, type_name in (types or {}).items():
         logical = _parse_enum(LogicalType, type_name, "type", column_name)
-        table = _cast_for(table, column_name, logical)
         column = by_name[column_name]
         role = Role.IDENTIFIER if logical is LogicalType.IDENTIFIER else column.role
         if column.role is Role.IDENTIFIER and logical is not LogicalType.IDENTIFIER:
             role = Role.FEATURE
-        by_name[column_name] = replace(
-            column,
-            logical_type=logical,
-            role=role,
-            physical_type=str(table.column(column_name).type),
-        )
+        by_name[column_name] = replace(column, logical_type=logical, role=role)
     targets = [name for name, role in requested_roles.items() if role == Role.TARGET.value]
     if len(targets) > 1:
         raise InvalidInputError(
@@ -223,7 +273,7 @@ def apply_overrides(
     for column_name, role_name in requested_roles.items():
         role = _parse_enum(Role, role_name, "role", column_name)
         by_name[column_name] = replace(by_name[column_name], role=role)
-    return table, [by_name[column.name] for column in schema]
+    return [by_name[column.name] for column in schema]
 
 
 def _parse_enum(enum: type[_E], value: str, label: str, column: str) -> _E:
@@ -235,29 +285,3 @@ def _parse_enum(enum: type[_E], value: str, label: str, column: str) -> _E:
             f"unknown {label} {value!r} for column {column!r} (allowed: {allowed})",
             details={"column": column, label: value},
         ) from None
-
-
-def _cast_for(table: pa.Table, column_name: str, logical: LogicalType) -> pa.Table:
-    target_type: pa.DataType | None = {
-        LogicalType.DATETIME: pa.timestamp("us"),
-        LogicalType.NUMERIC: pa.float64(),
-        LogicalType.INTEGER: pa.int64(),
-    }.get(logical)
-    column = table.column(column_name)
-    if target_type is None or column.type == target_type:
-        return table
-    if logical is LogicalType.DATETIME and pa.types.is_timestamp(column.type):
-        return table
-    try:
-        if logical is LogicalType.DATETIME and pa.types.is_string(column.type):
-            converted = pc.strptime(column, format="%Y-%m-%d", unit="us", error_is_null=False)
-        else:
-            converted = column.cast(target_type)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        message = str(exc).strip().splitlines()[0]
-        raise InvalidInputError(
-            f"column {column_name!r} cannot be read as {logical.value}: {message}",
-            details={"column": column_name, "type": logical.value},
-        ) from exc
-    index = table.column_names.index(column_name)
-    return table.set_column(index, column_name, converted)

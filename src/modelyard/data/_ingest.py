@@ -1,0 +1,147 @@
+"""The streaming part of an ingest: rows to a staged Parquet file, then its schema.
+
+Batches flow from a source through the user's declared casts and the storable
+types into a Parquet writer, a row group at a time, so memory holds a few batches
+whatever the size of the source. The schema is then inferred one column at a
+time from the staged file (a column at a time is all its statistics need), and the
+rows written are checked against the rows read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from modelyard.data._casts import BatchCaster
+from modelyard.data._schema import ColumnSchema, infer_columns
+from modelyard.data._source import BatchSource, ReadAgain
+from modelyard.data._types import conform_batch, storable_schema
+from modelyard.errors import IntegrityError, InvalidInputError, StorageError
+
+__all__ = ["PARQUET_OPTIONS", "Staged", "stage"]
+
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_statistics": True}
+# A row group is written once this many rows (or bytes) are pending: large enough
+# for good compression and fast column reads, small enough to bound memory.
+_ROW_GROUP_ROWS = 256 * 1024
+_ROW_GROUP_BYTES = 64 << 20
+# Columns whose statistics are computed at the same time (each is read whole).
+_INFERENCE_THREADS = 2
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A source's rows written to ``path`` as Parquet, with their count and schema."""
+
+    path: Path
+    n_rows: int
+    schema: pa.Schema
+
+    def read(self, columns: list[str]) -> pa.Table:
+        """Some columns of the staged rows (every row)."""
+        return pq.read_table(self.path, columns=columns)
+
+    def infer(self) -> list[ColumnSchema]:
+        """Every column's inferred schema, computed a column or two at a time."""
+        return infer_columns(
+            self.schema.names,
+            lambda name: self.read([name]).column(0),
+            self.n_rows,
+            max_workers=_INFERENCE_THREADS,
+        )
+
+
+def stage(source: BatchSource, caster: BatchCaster, path: Path, label: str) -> Staged:
+    """Write every row of ``source`` to ``path`` as Parquet.
+
+    Raises:
+        InvalidInputError: the source is malformed, has no rows or columns, a
+            column has an unstorable type, or a declared type does not convert.
+        StorageError: the machine ran out of memory.
+    """
+    try:
+        while True:
+            try:
+                return _write(source.batches(), caster, path, label)
+            except ReadAgain:
+                path.unlink(missing_ok=True)
+    except MemoryError as exc:
+        raise StorageError(
+            f"out of memory while ingesting {label}: {_first_line(exc)}",
+            details={"source": label},
+        ) from exc
+
+
+def _write(
+    batches: Iterator[pa.RecordBatch], caster: BatchCaster, path: Path, label: str
+) -> Staged:
+    schema: pa.Schema | None = None
+    writer: pq.ParquetWriter | None = None
+    pending: list[pa.RecordBatch] = []
+    pending_rows = pending_bytes = rows = 0
+    try:
+        for batch in batches:
+            if schema is None:
+                check_columns(batch.schema.names, label)
+                caster.check_columns(batch.schema.names)
+                converted = caster(batch, rows)
+                schema = storable_schema(converted.schema, label)
+                writer = pq.ParquetWriter(path, schema, **PARQUET_OPTIONS)
+            else:
+                converted = caster(batch, rows)
+            converted = conform_batch(converted, schema, label)
+            rows += converted.num_rows
+            if converted.num_rows:
+                pending.append(converted)
+                pending_rows += converted.num_rows
+                pending_bytes += converted.nbytes
+            if pending_rows >= _ROW_GROUP_ROWS or pending_bytes >= _ROW_GROUP_BYTES:
+                assert writer is not None
+                writer.write_table(pa.Table.from_batches(pending, schema))
+                pending, pending_rows, pending_bytes = [], 0, 0
+        if writer is not None and pending:
+            writer.write_table(pa.Table.from_batches(pending, schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    if schema is None or rows == 0:
+        raise InvalidInputError(f"{label} has no rows", details={"source": label})
+    written = pq.read_metadata(path).num_rows
+    if written != rows:
+        raise IntegrityError(
+            f"ingest of {label}: {rows:,} rows read but {written:,} written",
+            details={"source": label, "read": rows, "written": written},
+        )
+    return Staged(path=path, n_rows=rows, schema=schema)
+
+
+def check_columns(names: list[str], label: str) -> None:
+    """Refuse a source without columns, or with a blank or repeated column name.
+
+    Raises:
+        InvalidInputError: naming the problem and the source.
+    """
+    if not names:
+        raise InvalidInputError(f"{label} has no columns", details={"source": label})
+    blank = [index for index, column in enumerate(names) if not str(column).strip()]
+    if blank:
+        raise InvalidInputError(
+            f"{label} has a column without a name (position {blank[0] + 1})",
+            details={"source": label},
+        )
+    duplicates = sorted({column for column in names if names.count(column) > 1})
+    if duplicates:
+        raise InvalidInputError(
+            f"{label} has duplicate column names: {', '.join(duplicates)}",
+            details={"columns": duplicates},
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
