@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from modelyard.artifacts import ArtifactStore, check_artifact_name
 from modelyard.data._version import check_name
 from modelyard.errors import ConflictError, InvalidInputError, NotFoundError
-from modelyard.metadata import MetadataStore
+from modelyard.metadata import MetadataStore, lock_name
 from modelyard.metadata._tables import (
     ExperimentRow,
     MetricRow,
@@ -107,7 +107,17 @@ class RunStore:
             row.error = error
 
     def _experiment(self, session: Session, name: str) -> ExperimentRow:
-        row = session.scalars(select(ExperimentRow).where(ExperimentRow.name == name)).first()
+        """The experiment's row, created by the first run that needs it.
+
+        Creators of one name take turns (:func:`~modelyard.metadata.lock_name`) and
+        look again once they hold the lock: two first runs started at once both
+        land in the one experiment, with no unique-constraint error.
+        """
+        query = select(ExperimentRow).where(ExperimentRow.name == name)
+        row = session.scalars(query).first()
+        if row is None:
+            lock_name(session, "experiment", name)
+            row = session.scalars(query).first()
         if row is None:
             row = ExperimentRow(name=name)
             session.add(row)
