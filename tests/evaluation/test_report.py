@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,9 +16,8 @@ from modelyard.evaluation import (
     evaluate_regression,
     render_report,
 )
+from tests.browser import chromium
 
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM = "/usr/bin/chromium"
 EVIL = "<script>alert('x')</script>"
 IMPORTANCE: list[dict[str, float | str]] = [
     {"feature": "signal", "mean": 0.3, "std": 0.02},
@@ -147,30 +145,8 @@ def test_confusion_matrix_is_darkest_where_counts_are_largest() -> None:
 
 @pytest.mark.slow
 def test_reports_render_in_headless_chromium(tmp_path: Path) -> None:
-    if not CHROMEDRIVER.exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromedriver is missing at /usr/bin/chromedriver; CI must run this test")
-        pytest.skip("chromedriver is not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = Options()
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,2000",
-    ):
-        options.add_argument(argument)
-    options.binary_location = CHROMIUM
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     binary, regression = _binary_evaluation(), _regression_evaluation()
     pages = {
         "binary": (
@@ -184,8 +160,7 @@ def test_reports_render_in_headless_chromium(tmp_path: Path) -> None:
         "return [plots.length,"
         " Array.from(plots).filter(d => d.querySelector('svg.main-svg')).length];"
     )
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    try:
+    with chromium() as driver:
         for name, (html, expected) in pages.items():
             page = tmp_path / f"{name}.html"
             page.write_text(html, encoding="utf-8")
@@ -201,5 +176,3 @@ def test_reports_render_in_headless_chromium(tmp_path: Path) -> None:
             assert driver.save_screenshot(str(shot))
             data = shot.read_bytes()
             assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
-    finally:
-        driver.quit()
