@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,31 @@ def test_runs_list_show_compare(workspace: Workspace, cli: Cli) -> None:
     assert compared["metrics"][0]["b"] == pytest.approx(1.0)
     missing = cli("runs", "show", "deadbeef", check=False)
     assert missing.exit_code == 3 and "not found" in missing.stderr
+
+
+def test_info_shows_the_version_and_what_the_workspace_holds(
+    workspace: Workspace, cli: Cli, tmp_path: Path
+) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_text("x,y\n1,a\n2,b\n3,a\n")
+    cli("data", "ingest", str(source), "--name", "rows", "--no-split")
+    source.write_text("x,y\n1,a\n2,b\n")
+    cli("data", "ingest", str(source), "--name", "rows", "--no-split")
+    for _ in range(3):
+        with workspace.start_run("info-exp"):
+            pass
+    info = json.loads(cli("info", "--json").stdout)
+    assert info["version"] == version("modelyard")
+    assert info["counts"] == {
+        "datasets": 1,
+        "dataset_versions": 2,
+        "experiments": 1,
+        "runs": 3,
+        "models": 0,
+        "model_versions": 0,
+        "endpoints": 0,
+        "jobs": 0,
+    }
+    shown = cli("info").stdout
+    assert version("modelyard") in shown
+    assert re.search(r"dataset_versions\s+│\s+2\b", shown)

@@ -45,14 +45,19 @@ def info(
     ctx: typer.Context,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show the workspace, database, artifact store and settings in use."""
-    described = state(ctx).workspace().describe()
+    """Show the version, the workspace, its settings in use and what it holds."""
+    from modelyard import __version__
+
+    workspace = state(ctx).workspace()
+    described = {"version": __version__, **workspace.describe()}
+    counts = workspace.metadata.counts()
     if json_output:
-        print_json(described)
+        print_json({**described, "counts": counts})
         return
     console.print(
         table("modelyard workspace", ["setting", "value"], list(map(list, described.items())))
     )
+    console.print(table("Contents", ["noun", "count"], list(map(list, counts.items()))))
 
 
 @db_app.command("upgrade")

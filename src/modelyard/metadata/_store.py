@@ -80,6 +80,25 @@ class MetadataStore:
         finally:
             session.close()
 
+    def counts(self) -> dict[str, int]:
+        """How many of each noun the workspace holds, for ``modelyard info``."""
+        from sqlalchemy import distinct, func, select
+
+        from modelyard.metadata import _tables as t
+
+        queries = {
+            "datasets": select(func.count(distinct(t.DatasetVersionRow.name))),
+            "dataset_versions": select(func.count()).select_from(t.DatasetVersionRow),
+            "experiments": select(func.count()).select_from(t.ExperimentRow),
+            "runs": select(func.count()).select_from(t.RunRow),
+            "models": select(func.count()).select_from(t.ModelRow),
+            "model_versions": select(func.count()).select_from(t.ModelVersionRow),
+            "endpoints": select(func.count()).select_from(t.EndpointRow),
+            "jobs": select(func.count()).select_from(t.JobRow),
+        }
+        with self.session() as session:
+            return {noun: int(session.scalar(query) or 0) for noun, query in queries.items()}
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
