@@ -253,6 +253,7 @@ def _sklearn_evaluation(
         "threshold": threshold,
         "curves": curves,
         "importance": [],
+        "baselines": {},
     }
 
 

@@ -24,6 +24,7 @@ from modelyard.evaluation._importance import permutation_importance
 from modelyard.evaluation._metrics import METRICS, MetricInfo, Task
 from modelyard.evaluation._report import render_report
 from modelyard.evaluation._threshold import ThresholdChoice, choose_threshold
+from modelyard.evaluation._trivial import compare_to_baselines, trivial_baselines
 
 __all__ = [
     "METRICS",
@@ -34,8 +35,10 @@ __all__ = [
     "ThresholdChoice",
     "check_criteria",
     "choose_threshold",
+    "compare_to_baselines",
     "evaluate_classification",
     "evaluate_regression",
     "permutation_importance",
     "render_report",
+    "trivial_baselines",
 ]

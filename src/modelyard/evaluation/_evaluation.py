@@ -44,13 +44,16 @@ class Evaluation:
             ``{"precision", "recall", "f1", "support"}``.
         confusion_matrix: rows = true class, columns = predicted class, in ``labels`` order.
         labels: the class labels as strings (classification only).
-        threshold: the decision threshold (binary only).
+        threshold: the decision threshold (binary only), with the rows it was chosen on.
         curves: binary: ``roc`` (fpr, tpr), ``pr`` (precision, recall), ``calibration``
             (mean_predicted, fraction_positive), ``threshold_sweep`` (threshold,
             precision, recall, f1); regression: ``residuals`` (actual, predicted,
             residual = actual - predicted). At most :data:`MAX_CURVE_POINTS` points each.
         importance: ``[{"feature", "mean", "std"}]`` sorted by decreasing mean; empty
             until filled from :func:`~modelyard.evaluation.permutation_importance`.
+        baselines: trivial predictor name (``"prior"``; ``"mean"``, ``"median"``) ->
+            its metrics on the same rows; empty until filled from
+            :func:`~modelyard.evaluation.trivial_baselines`.
     """
 
     task: Task
@@ -61,6 +64,7 @@ class Evaluation:
     threshold: ThresholdChoice | None = None
     curves: dict[str, Any] = field(default_factory=dict)
     importance: list[dict[str, float | str]] = field(default_factory=list)
+    baselines: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dicts, lists, strings and floats, ready for ``json.dumps``.
@@ -112,14 +116,18 @@ def evaluate_classification(
     proba: NDArray[np.floating],
     classes: Sequence[Any] | NDArray[Any],
     threshold_strategy: str = "f1",
+    threshold: ThresholdChoice | None = None,
 ) -> Evaluation:
     """Evaluate class probabilities against true labels.
 
-    With two classes the task is binary: the positive class is ``classes[1]``, the
-    threshold is chosen by ``threshold_strategy`` on these rows (see
-    :func:`~modelyard.evaluation.choose_threshold`) and used for accuracy,
-    precision, recall, F1 and the confusion matrix. With more, the prediction is
-    the most probable class.
+    With two classes the task is binary: the positive class is ``classes[1]`` and
+    the decision threshold is ``threshold`` when given, else chosen by
+    ``threshold_strategy`` on these rows (see
+    :func:`~modelyard.evaluation.choose_threshold`); it is used for accuracy,
+    precision, recall, F1 and the confusion matrix. A threshold chosen on the rows
+    it is then measured on flatters those figures: to report a model, choose it on
+    other rows (the training job uses the validation split) and pass it here. With
+    more classes, the prediction is the most probable class.
 
     Args:
         y_true: true labels, each one of ``classes``.
@@ -127,11 +135,12 @@ def evaluate_classification(
         classes: the class labels (``model.classes_``).
         threshold_strategy: binary only; ``"f1"``, ``"precision:0.9"``, ``"recall:0.8"``
             or ``"default"``.
+        threshold: binary only; a threshold chosen elsewhere, used as it is.
 
     Raises:
         InvalidInputError: shapes that do not match, fewer than two classes, labels not
             in ``classes``, probabilities outside [0, 1] or rows not summing to 1, or a
-            bad threshold strategy.
+            bad threshold strategy, or a threshold for more than two classes.
     """
     classes = list(classes)
     p = np.asarray(proba, dtype=np.float64)
@@ -157,17 +166,22 @@ def evaluate_classification(
     y = _class_indices(y_true, classes)
     labels = [str(c) for c in classes]
 
-    threshold: ThresholdChoice | None = None
     curves: dict[str, Any] = {}
     ranking: BinaryRanking | None = None
     if k == 2:
         task: Task = "binary"
         # One sort of the scores serves the threshold, the curves, ROC AUC and PR AUC.
         ranking = BinaryRanking(y == 1, p[:, 1])
-        threshold = choose_threshold_on(y, p[:, 1], threshold_strategy, ranking)
+        if threshold is None:
+            threshold = choose_threshold_on(y, p[:, 1], threshold_strategy, ranking)
         pred = (p[:, 1] >= threshold.threshold).astype(np.int64)
         curves = _binary_curves(ranking)
     else:
+        if threshold is not None:
+            raise InvalidInputError(
+                f"a decision threshold applies to two classes, not {k}",
+                details={"n_classes": k},
+            )
         task = "multiclass"
         pred = np.argmax(p, axis=1).astype(np.int64)
 

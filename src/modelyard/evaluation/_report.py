@@ -57,17 +57,29 @@ def _context_table(context: dict[str, Any]) -> str:
 
 
 def _metrics_table(ev: Evaluation) -> str:
+    """The model's metrics, each beside the trivial baselines' figure on the same rows."""
     rows = []
     for name, value in ev.metrics.items():
         info = METRICS.get(name)
         direction = "" if info is None else ("↑" if info.greater_is_better else "↓")
         description = "" if info is None else info.description
+        baselines = "".join(
+            f"<td class='num'>{escape(_fmt(figures[name])) if name in figures else ''}</td>"
+            for figures in ev.baselines.values()
+        )
         rows.append(
             f"<tr><th>{escape(name)}</th><td class='num'>{escape(_fmt(value))}</td>"
-            f"<td>{direction}</td><td>{escape(description)}</td></tr>"
+            f"{baselines}<td>{direction}</td><td>{escape(description)}</td></tr>"
         )
-    head = "<tr><th>Metric</th><th>Value</th><th></th><th>Meaning</th></tr>"
-    return '<h2>Metrics</h2>\n<table class="metrics">' + head + "".join(rows) + "</table>"
+    trivial = "".join(f"<th>{escape(name)} (trivial)</th>" for name in ev.baselines)
+    head = f"<tr><th>Metric</th><th>Model</th>{trivial}<th></th><th>Meaning</th></tr>"
+    note = (
+        '<p class="note">A trivial baseline ignores the features: it predicts the training '
+        "split's class shares (prior) or its mean or median target.</p>"
+        if ev.baselines
+        else ""
+    )
+    return '<h2>Metrics</h2>\n<table class="metrics">' + head + "".join(rows) + "</table>" + note
 
 
 def _criteria_table(context: dict[str, Any]) -> str:
@@ -98,6 +110,14 @@ def _criteria_table(context: dict[str, Any]) -> str:
     )
 
 
+_CHOSEN_ON = {
+    "evaluation": "these rows (which flatters the figures measured on them)",
+    "validation": "the validation split",
+    "out-of-fold": "out-of-fold predictions on the training split",
+    "fixed": "no rows (a fixed cut)",
+}
+
+
 def _threshold_note(ev: Evaluation) -> str:
     t = ev.threshold
     if t is None or ev.labels is None:
@@ -113,8 +133,9 @@ def _threshold_note(ev: Evaluation) -> str:
         f"Rows with a probability of <b>{escape(positive)}</b> at or above "
         f"<b>{t.threshold:.4f}</b> are predicted as {escape(positive)}. "
         f"The threshold was chosen by the strategy <code>{escape(t.strategy)}</code> "
-        f"on these rows: precision {t.precision:.3f}, recall {t.recall:.3f}, "
-        f"F1 {t.f1:.3f}. Accuracy, precision, recall, F1 and the confusion matrix use it."
+        f"on {escape(_CHOSEN_ON.get(t.chosen_on, t.chosen_on))}: precision "
+        f"{t.precision:.3f}, recall {t.recall:.3f}, F1 {t.f1:.3f} there. Accuracy, "
+        "precision, recall, F1 and the confusion matrix above use it."
         f"{escape(reached)}</p>"
     )
 

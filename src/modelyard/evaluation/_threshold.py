@@ -36,6 +36,10 @@ class ThresholdChoice:
         f1: F1 of the positive class at that threshold.
         target_reached: False when a ``precision:``/``recall:`` target could not be
             met (the closest threshold is used instead) or the rows hold no positive.
+        chosen_on: the rows it was chosen on: ``"evaluation"`` (the rows it is
+            evaluated on, which flatters the figures measured there),
+            ``"validation"`` or ``"out-of-fold"`` (the training job's choices, made
+            on rows the reported metrics do not use).
     """
 
     strategy: str
@@ -44,6 +48,7 @@ class ThresholdChoice:
     recall: float
     f1: float
     target_reached: bool = True
+    chosen_on: str = "evaluation"
 
 
 def parse_strategy(strategy: str) -> tuple[str, float | None]:
