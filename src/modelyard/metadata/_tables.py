@@ -241,7 +241,13 @@ class EndpointConfigRow(Base):
 
 
 class ApiTokenRow(Base):
-    """An API token of the gateway: only its SHA-256 is stored, never the token."""
+    """A credential of the gateway.
+
+    ``kind`` ``bearer``: an API token, of which only the SHA-256 is stored. ``sigv4``:
+    an access key for SigV4-signing clients (boto3, the SageMaker SDK); ``prefix`` is
+    its access key id and ``secret`` its secret, which verification needs (see
+    :mod:`modelyard.serving._tokens`).
+    """
 
     __tablename__ = "api_tokens"
 
@@ -251,6 +257,8 @@ class ApiTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(10), default="bearer", server_default="bearer")
+    secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class JobRow(Base):
