@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,15 +23,18 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
 from modelyard.artifacts import ArtifactStore
+from modelyard.data._casts import BatchCaster
 from modelyard.data._diff import DatasetDiff, diff_versions
-from modelyard.data._readers import read_file, read_sql
+from modelyard.data._ingest import Staged, stage
+from modelyard.data._readers import open_file, read_sql
 from modelyard.data._schema import (
     ColumnSchema,
     LogicalType,
     Role,
-    apply_overrides,
-    infer_schema,
+    check_overrides,
+    override_schema,
 )
+from modelyard.data._source import BatchSource, TableSource
 from modelyard.data._splits import (
     SPLIT_CODES,
     SplitSpec,
@@ -40,6 +42,7 @@ from modelyard.data._splits import (
     decode_splits,
     encode_splits,
 )
+from modelyard.data._staging import Staging
 from modelyard.data._version import DatasetRef, DatasetVersion, check_name
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.metadata import MetadataStore, lock_name
@@ -47,7 +50,6 @@ from modelyard.metadata._tables import DatasetVersionRow
 
 __all__ = ["DatasetStore", "IngestOptions"]
 
-_PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_statistics": True}
 _CLASS_TYPES = {LogicalType.BOOLEAN, LogicalType.CATEGORICAL, LogicalType.INTEGER}
 _MAX_CLASSES_TO_STRATIFY = 50
 
@@ -63,6 +65,10 @@ class IngestOptions:
         split: how to split; ``None`` for no split.
         file_format: ``csv``, ``parquet`` or ``jsonl`` when the suffix does not say.
         delimiter: CSV delimiter.
+        encoding: the CSV's text encoding (``latin-1``, ``cp1252``, ...); by
+            default UTF-8, and a file that is not is refused with a suggestion.
+        date_formats: a ``strftime`` format per column (``%d/%m/%Y``): the column
+            is read as a datetime in that format.
     """
 
     target: str | None = None
@@ -71,21 +77,27 @@ class IngestOptions:
     split: SplitSpec | None = field(default_factory=SplitSpec)
     file_format: str | None = None
     delimiter: str | None = None
+    encoding: str | None = None
+    date_formats: dict[str, str] = field(default_factory=dict)
 
 
 class DatasetStore:
     """Datasets of one workspace."""
 
-    def __init__(self, metadata: MetadataStore, artifacts: ArtifactStore) -> None:
+    def __init__(
+        self, metadata: MetadataStore, artifacts: ArtifactStore, staging: Path | None = None
+    ) -> None:
+        """``staging``: where ingests stage their files (``$TMPDIR`` when ``None``)."""
         self._metadata = metadata
         self._artifacts = artifacts
+        self._staging = Staging(staging)
 
     # -- writing ---------------------------------------------------------------
 
     def ingest(
         self, source: str | Path, name: str, options: IngestOptions | None = None
     ) -> tuple[DatasetVersion, bool]:
-        """Ingest a file as a version of dataset ``name``.
+        """Ingest a file as a version of dataset ``name``, streamed in bounded memory.
 
         Returns:
             The version, and whether it was newly created (``False``: identical
@@ -93,14 +105,18 @@ class DatasetStore:
 
         Raises:
             NotFoundError: the file does not exist.
-            InvalidInputError: the file is empty or malformed, or an option names
-                a column that does not exist.
+            InvalidInputError: the file is empty, malformed (a line that does not
+                parse, a quote left open, text not in its encoding), a column of a
+                type a dataset cannot hold, or an option that names a column that
+                does not exist or a value that does not convert.
+            StorageError: the machine ran out of memory.
         """
         options = options or IngestOptions()
         check_name(name)
-        table = read_file(source, options.file_format, options.delimiter)
+        check_overrides(options.types, options.roles)
+        batches = open_file(source, options.file_format, options.delimiter, options.encoding)
         fmt = options.file_format or Path(source).suffix.lstrip(".").lower() or "csv"
-        return self.ingest_table(table, name, options, source=str(source), source_format=fmt)
+        return self._ingest(batches, name, options, source=str(source), source_format=fmt)
 
     def ingest_sql(
         self, query: str, url: str, name: str, options: IngestOptions | None = None
@@ -126,25 +142,39 @@ class DatasetStore:
         source: str = "<table>",
         source_format: str = "arrow",
     ) -> tuple[DatasetVersion, bool]:
-        """Ingest an Arrow table (the common path of every source)."""
+        """Ingest an Arrow table (any type a pandas, Polars or Spark user has).
+
+        Raises:
+            InvalidInputError: as :meth:`ingest`.
+        """
         check_name(name)
-        _check_table(table, source)
-        table, columns = apply_overrides(
-            table,
-            infer_schema(table),
-            types=options.types,
-            roles=options.roles,
-            target=options.target,
-        )
-        target = next((c for c in columns if c.role is Role.TARGET), None)
-        if target is not None and columns and target.missing_share == 1.0:
-            raise InvalidInputError(
-                f"target column {target.name!r} has no values", details={"column": target.name}
+        check_overrides(options.types, options.roles)
+        return self._ingest(TableSource(table), name, options, source, source_format)
+
+    def _ingest(
+        self,
+        batches: BatchSource,
+        name: str,
+        options: IngestOptions,
+        source: str,
+        source_format: str,
+    ) -> tuple[DatasetVersion, bool]:
+        """The common path of every source: stage, infer, split, store."""
+        caster = BatchCaster(types=dict(options.types), date_formats=dict(options.date_formats))
+        with self._staging.folder() as scratch:
+            staged = stage(batches, caster, scratch / "data.parquet", source)
+            types = {**dict.fromkeys(options.date_formats, "datetime"), **options.types}
+            columns = override_schema(
+                staged.infer(), types=types, roles=options.roles, target=options.target
             )
-        codes, summary = self._split(table, columns, target, options.split)
-        with tempfile.TemporaryDirectory(prefix="modelyard-ingest-") as scratch:
-            data_path = Path(scratch) / "data.parquet"
-            pq.write_table(table, data_path, **_PARQUET_OPTIONS)
+            target = next((c for c in columns if c.role is Role.TARGET), None)
+            if target is not None and target.missing_share == 1.0:
+                raise InvalidInputError(
+                    f"target column {target.name!r} has no values",
+                    details={"column": target.name},
+                )
+            codes, summary = self._split(staged, columns, target, options.split)
+            data_path = staged.path
             data_digest = _sha256(data_path)
             splits_bytes = encode_splits(codes) if codes is not None else None
             fingerprint = _fingerprint(data_digest, columns, options.split, splits_bytes)
@@ -156,7 +186,8 @@ class DatasetStore:
                 fingerprint=fingerprint,
                 data_path=data_path,
                 splits_bytes=splits_bytes,
-                table=table,
+                n_rows=staged.n_rows,
+                n_columns=len(staged.schema),
                 columns=columns,
                 split=options.split,
                 split_summary=summary,
@@ -166,7 +197,7 @@ class DatasetStore:
 
     def _split(
         self,
-        table: pa.Table,
+        staged: Staged,
         columns: list[ColumnSchema],
         target: ColumnSchema | None,
         spec: SplitSpec | None,
@@ -178,7 +209,9 @@ class DatasetStore:
             and target.logical_type in _CLASS_TYPES
             and target.distinct_count <= _MAX_CLASSES_TO_STRATIFY
         )
-        return assign_splits(table, spec, target.name if target else None, is_class)
+        # Only the columns the split looks at are read back from the staged rows.
+        wanted = [c.name for c in columns if c.name in (spec.time_column, target and target.name)]
+        return assign_splits(staged.read(wanted), spec, target.name if target else None, is_class)
 
     def _store(
         self,
@@ -187,7 +220,8 @@ class DatasetStore:
         fingerprint: str,
         data_path: Path,
         splits_bytes: bytes | None,
-        table: pa.Table,
+        n_rows: int,
+        n_columns: int,
         columns: list[ColumnSchema],
         split: SplitSpec | None,
         split_summary: dict[str, Any] | None,
@@ -224,8 +258,8 @@ class DatasetStore:
                     fingerprint=fingerprint,
                     data_digest=data_digest,
                     splits_digest=splits_digest,
-                    n_rows=table.num_rows,
-                    n_columns=table.num_columns,
+                    n_rows=n_rows,
+                    n_columns=n_columns,
                     size_bytes=data_path.stat().st_size,
                     source=source,
                     source_format=source_format,
@@ -335,24 +369,6 @@ class DatasetStore:
                 )
             ).first()
             return _to_version(row) if row is not None else None
-
-
-def _check_table(table: pa.Table, source: str) -> None:
-    if table.num_rows == 0:
-        raise InvalidInputError(f"{source} has no rows", details={"source": source})
-    names = table.column_names
-    blank = [index for index, column in enumerate(names) if not str(column).strip()]
-    if blank:
-        raise InvalidInputError(
-            f"{source} has a column without a name (position {blank[0] + 1})",
-            details={"source": source},
-        )
-    duplicates = sorted({column for column in names if names.count(column) > 1})
-    if duplicates:
-        raise InvalidInputError(
-            f"{source} has duplicate column names: {', '.join(duplicates)}",
-            details={"columns": duplicates},
-        )
 
 
 def _sha256(path: Path) -> str:
