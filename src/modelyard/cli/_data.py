@@ -57,6 +57,13 @@ def ingest(
         str | None, typer.Option("--format", help="csv, parquet or jsonl (default: suffix).")
     ] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter.")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="CSV text encoding, e.g. latin-1 (default: UTF-8).")
+    ] = None,
+    date_format: Annotated[
+        list[str] | None,
+        typer.Option("--date-format", help="COLUMN=FORMAT, e.g. d=%d/%m/%Y (repeatable)."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Ingest a file or a SQL query as a new (or the existing identical) dataset version."""
@@ -81,6 +88,8 @@ def ingest(
         split=spec,
         file_format=file_format,
         delimiter=delimiter,
+        encoding=encoding,
+        date_formats=_pairs(date_format or [], "--date-format"),
     )
     datasets = state(ctx).workspace().datasets
     with console.status("Ingesting…"):
