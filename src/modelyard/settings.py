@@ -7,7 +7,11 @@ modelyard receives a :class:`Settings` and never looks at ``os.environ``.
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +31,7 @@ __all__ = [
     "Settings",
     "find_workspace",
     "load_settings",
+    "write_settings_file",
 ]
 
 SETTINGS_FILE = "modelyard.toml"
@@ -145,3 +150,85 @@ def load_settings(workspace: str | Path | None = None, **overrides: Any) -> Sett
 def environment_flag(name: str) -> str | None:
     """A raw ``MODELYARD_*`` environment value, for the few switches not in Settings."""
     return os.environ.get(f"{_ENV_PREFIX}{name}")
+
+
+# The settings a new modelyard.toml explains, each with an example shown (commented
+# out) when the workspace does not set it.
+_DOCUMENTED = (
+    (
+        "database_url",
+        "Metadata database (SQLAlchemy URL). Default: SQLite in .modelyard/modelyard.db",
+        '"postgresql+psycopg://user@host:5432/modelyard"',
+    ),
+    (
+        "artifact_url",
+        "Artifact root (a path or any fsspec URL). Default: .modelyard/artifacts",
+        '"s3://bucket/modelyard"',
+    ),
+    ("executor", 'Where work items run: "local" (process pool) or "ray".', '"local"'),
+)
+_HEADER = (
+    "# modelyard workspace settings. Environment variables MODELYARD_<NAME> override these,\n"
+    "# and command-line options override both. `modelyard info` shows what is in use.\n"
+)
+
+
+def write_settings_file(path: Path, values: Mapping[str, Any]) -> None:
+    """Write a new settings file holding ``values`` (validated :class:`Settings` fields).
+
+    What ``modelyard init`` was told is kept here, so every later command of the
+    workspace uses it. A database URL is written as given, password included (the
+    URL is what connects), so a file holding one is readable by its owner only
+    (mode 0600). The file appears whole or not at all.
+
+    Raises:
+        ConfigurationError: a value TOML cannot hold, or the file cannot be written.
+    """
+    lines = [_HEADER]
+    for key, comment, example in _DOCUMENTED:
+        value = values.get(key)
+        assignment = f"{key} = {_toml_value(key, value)}" if value is not None else None
+        lines.append(f"\n# {comment}\n{assignment or f'# {key} = {example}'}\n")
+    documented = {key for key, _, _ in _DOCUMENTED}
+    extra = [
+        f"{key} = {_toml_value(key, value)}\n"
+        for key, value in values.items()
+        if key not in documented and value is not None
+    ]
+    if extra:
+        lines.append("\n" + "".join(extra))
+    text = "".join(lines)
+    private = values.get("database_url") is not None
+    temporary = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
+    try:
+        descriptor = os.open(
+            temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644
+        )
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ConfigurationError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _toml_value(key: str, value: Any) -> str:
+    """``value`` as TOML, checked by reading it back."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int):
+        text = str(value)
+    else:
+        # A JSON string is a TOML basic string, except that TOML also wants DEL
+        # escaped; non-ASCII stays as it is (JSON would split it into surrogates).
+        text = json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
+    try:
+        readable = tomllib.loads(f"v = {text}")["v"] == value and bool(text.encode())
+    except (tomllib.TOMLDecodeError, UnicodeEncodeError):
+        readable = False
+    if not readable:
+        raise ConfigurationError(
+            f"setting {key} cannot be written to {SETTINGS_FILE}: {value!r}",
+            details={"setting": key},
+        )
+    return text

@@ -13,8 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from modelyard.artifacts import ArtifactStore, FsspecArtifactStore
 from modelyard.errors import AlreadyExistsError, ConfigurationError
-from modelyard.metadata import MetadataStore
-from modelyard.settings import SETTINGS_FILE, STATE_DIR, Settings, load_settings
+from modelyard.metadata import MetadataStore, redact_url
+from modelyard.settings import (
+    SETTINGS_FILE,
+    STATE_DIR,
+    Settings,
+    load_settings,
+    write_settings_file,
+)
 
 if TYPE_CHECKING:
     from modelyard.data import DatasetStore
@@ -24,20 +30,6 @@ if TYPE_CHECKING:
     from modelyard.tracking import Run, RunStore
 
 __all__ = ["Workspace"]
-
-_TOML_TEMPLATE = """\
-# modelyard workspace settings. Environment variables MODELYARD_<NAME> override these,
-# and command-line options override both. `modelyard info` shows what is in use.
-
-# Metadata database (SQLAlchemy URL). Default: SQLite in .modelyard/modelyard.db
-# database_url = "postgresql+psycopg://user@host:5432/modelyard"
-
-# Artifact root (a path or any fsspec URL). Default: .modelyard/artifacts
-# artifact_url = "s3://bucket/modelyard"
-
-# Where work items run: "local" (process pool) or "ray".
-executor = "local"
-"""
 
 
 class Workspace:
@@ -58,8 +50,15 @@ class Workspace:
     def init(cls, path: str | Path, *, exist_ok: bool = False, **overrides: Any) -> Workspace:
         """Create a workspace at ``path`` with its database at the newest schema.
 
+        The settings given (``database_url``, ``artifact_url``, ...) are written to
+        the new ``modelyard.toml``, so every later command of the workspace uses
+        them; a plain artifact path is made absolute first. A file holding a
+        database URL is readable by its owner only.
+
         Raises:
             AlreadyExistsError: ``path`` already holds a workspace (unless ``exist_ok``).
+            ConfigurationError: a setting is bad, or ``modelyard.toml`` already
+                exists and says otherwise.
         """
         root = Path(path).expanduser().resolve()
         if (root / STATE_DIR).is_dir() and not exist_ok:
@@ -67,12 +66,19 @@ class Workspace:
         if root.exists() and not root.is_dir():
             raise ConfigurationError(f"cannot create a workspace at {root}: it is a file")
         root.mkdir(parents=True, exist_ok=True)
-        settings = load_settings(root, **overrides)
+        chosen = _persistable(overrides)
+        toml_path = root / SETTINGS_FILE
+        if toml_path.exists():
+            _check_file_agrees(load_settings(root), chosen, toml_path)
+        settings = load_settings(root, **chosen)
         workspace = cls(settings)
         (root / STATE_DIR).mkdir(exist_ok=True)
-        toml_path = root / SETTINGS_FILE
         if not toml_path.exists():
-            toml_path.write_text(_TOML_TEMPLATE)
+            try:
+                write_settings_file(toml_path, {"executor": "local", **chosen})
+            except BaseException:
+                workspace.close()
+                raise
         return workspace
 
     @classmethod
@@ -170,3 +176,26 @@ class Workspace:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _persistable(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The settings given to ``init``, as the file keeps them."""
+    chosen = {key: value for key, value in overrides.items() if value is not None}
+    artifact_url = chosen.get("artifact_url")
+    if artifact_url and "://" not in artifact_url:
+        # A relative path would be read relative to wherever a later command runs.
+        chosen["artifact_url"] = str(Path(artifact_url).expanduser().resolve())
+    return chosen
+
+
+def _check_file_agrees(existing: Settings, chosen: dict[str, Any], path: Path) -> None:
+    """Refuse settings that an existing file (which ``init`` leaves alone) contradicts."""
+    for key, value in chosen.items():
+        current = getattr(existing, key, None)
+        if current != value:
+            shown = redact_url(str(value)) if key == "database_url" else value
+            raise ConfigurationError(
+                f"{path} already exists and does not set {key} to {shown}: edit the file "
+                "instead of passing the option to init",
+                details={"setting": key},
+            )
