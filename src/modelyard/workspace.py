@@ -104,7 +104,9 @@ class Workspace:
         """Versioned datasets."""
         from modelyard.data import DatasetStore
 
-        return DatasetStore(self.metadata, self.artifacts)
+        # Ingests stage under the workspace, where the next one sweeps what a killed
+        # one left (issue 16 finding 3), not in a shared $TMPDIR.
+        return DatasetStore(self.metadata, self.artifacts, self.settings.state_dir / "staging")
 
     @cached_property
     def runs(self) -> RunStore:
