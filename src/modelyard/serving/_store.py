@@ -143,6 +143,11 @@ class EndpointStore:
             target = to if to is not None else row.config_version - 1
             if target < 1:
                 raise ConflictError(f"endpoint {name} has no earlier configuration to roll back to")
+            if target > row.config_version:  # also keeps a huge number away from the driver
+                raise NotFoundError(
+                    f"endpoint {name} has no configuration version {target} "
+                    f"(the newest is {row.config_version})"
+                )
             entry = session.scalars(
                 select(EndpointConfigRow).where(
                     EndpointConfigRow.endpoint_id == row.id, EndpointConfigRow.version == target
