@@ -4,12 +4,14 @@ A workspace without tokens is open. Once it has any, invocation needs an ``invok
 or ``admin`` token and management an ``admin`` one. The snapshot is refreshed with
 the endpoints (polled from the store), so a new or revoked token takes effect
 within a poll interval, and a request costs one SHA-256 and a dict lookup.
+SigV4 access keys count as tokens too; their signatures are checked on the
+invocation routes by :mod:`modelyard.serving._sigv4` against :attr:`TokenGuard.sigv4`.
 """
 
 from __future__ import annotations
 
 from modelyard.errors import ModelyardError
-from modelyard.serving._tokens import hash_token
+from modelyard.serving._tokens import SigV4Secret, hash_token
 
 __all__ = ["ForbiddenError", "TokenGuard", "UnauthorizedError"]
 
@@ -31,8 +33,16 @@ class ForbiddenError(ModelyardError):
 class TokenGuard:
     """Checks ``Authorization: Bearer TOKEN`` against ``{sha256: scope}``."""
 
-    def __init__(self, scopes: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, scopes: dict[str, str] | None = None, sigv4: dict[str, SigV4Secret] | None = None
+    ) -> None:
         self.scopes: dict[str, str] = dict(scopes or {})
+        self.sigv4: dict[str, SigV4Secret] = dict(sigv4 or {})
+
+    @property
+    def closed(self) -> bool:
+        """Whether any token or SigV4 key exists (without any, the gateway is open)."""
+        return bool(self.scopes or self.sigv4)
 
     def check(self, authorization: str | None, scope: str) -> None:
         """Allow the call or raise.
@@ -41,7 +51,7 @@ class TokenGuard:
             UnauthorizedError: tokens exist and none (or an unknown one) was sent.
             ForbiddenError: ``scope`` is ``admin`` and the token may only invoke.
         """
-        if not self.scopes:
+        if not self.closed:
             return
         token = ""
         if authorization and authorization[:7].lower() == "bearer ":

@@ -2,6 +2,16 @@
 
 Scopes: ``invoke`` may call endpoints; ``admin`` may also manage them. A workspace
 without tokens is open (a laptop); the first token closes it.
+
+A SigV4 access key (``create(..., sigv4=True)``) is the credential of clients that
+sign requests with AWS Signature Version 4 and cannot send a bearer token: boto3's
+``sagemaker-runtime``, the SageMaker Python SDK. It is a token of the same list (one
+``token list``, one ``token revoke``) whose secret is stored as issued, not hashed:
+SigV4 is a keyed HMAC, and checking a signature needs the secret itself, as AWS
+keeps it. Encrypting it would need a key the gateway can read beside the database,
+which protects nothing against a reader of both; the database (its file mode, its
+PostgreSQL role) is what guards these secrets. The secret is shown once at creation
+and never listed again. Bearer tokens stay hashed.
 """
 
 from __future__ import annotations
@@ -20,15 +30,25 @@ from modelyard.metadata._tables import ApiTokenRow
 if TYPE_CHECKING:
     from modelyard.metadata import MetadataStore
 
-__all__ = ["Scope", "TokenInfo", "TokenStore", "hash_token"]
+__all__ = ["Scope", "SigV4Secret", "TokenInfo", "TokenStore", "hash_token"]
 
 Scope = Literal["invoke", "admin"]
 _PREFIX = "myd_"
+_KEY_PREFIX = "MYDK"  # SigV4 access key ids: MYDK and 12 capitals or digits
+_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
 def hash_token(token: str) -> str:
     """The stored form of a token."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SigV4Secret:
+    """What the gateway keeps of one SigV4 access key: its secret and the scope it grants."""
+
+    secret: str
+    scope: str
 
 
 @dataclass(frozen=True)
@@ -40,16 +60,26 @@ class TokenInfo:
     scope: Scope
     prefix: str
     created_at: datetime
+    kind: Literal["bearer", "sigv4"] = "bearer"
+
+    @property
+    def access_key_id(self) -> str | None:
+        """A SigV4 key's access key id (public, like AWS's); ``None`` for a bearer token."""
+        return self.prefix if self.kind == "sigv4" else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "scope": self.scope,
+            "kind": self.kind,
             "prefix": self.prefix,
             "created_at": self.created_at.isoformat(),
         }
+        if self.kind == "sigv4":
+            data["access_key_id"] = self.prefix
+        return data
 
 
 class TokenStore:
@@ -58,8 +88,11 @@ class TokenStore:
     def __init__(self, metadata: MetadataStore) -> None:
         self._metadata = metadata
 
-    def create(self, name: str, scope: str) -> tuple[TokenInfo, str]:
-        """A new token: its facts and the secret (shown once, never stored).
+    def create(self, name: str, scope: str, *, sigv4: bool = False) -> tuple[TokenInfo, str]:
+        """A new token: its facts and the secret (shown once; a bearer token's never stored).
+
+        With ``sigv4``, an access key for SigV4-signing clients: its id is the
+        info's ``access_key_id``, the returned secret its secret access key.
 
         Raises:
             InvalidInputError: an unknown scope or empty name.
@@ -70,11 +103,23 @@ class TokenStore:
             )
         if not name.strip():
             raise InvalidInputError("a token needs a name")
-        secret = _PREFIX + secrets.token_urlsafe(32)
-        with self._metadata.session() as session:
+        if sigv4:
+            secret = secrets.token_urlsafe(30)  # 40 characters, as AWS's secret keys
+            key_id = _KEY_PREFIX + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(12))
+            row = ApiTokenRow(
+                name=name.strip(),
+                scope=scope,
+                token_hash=hash_token(secret),
+                prefix=key_id,
+                kind="sigv4",
+                secret=secret,
+            )
+        else:
+            secret = _PREFIX + secrets.token_urlsafe(32)
             row = ApiTokenRow(
                 name=name.strip(), scope=scope, token_hash=hash_token(secret), prefix=secret[:10]
             )
+        with self._metadata.session() as session:
             session.add(row)
             session.flush()
             return _info(row), secret
@@ -97,12 +142,26 @@ class TokenStore:
             session.delete(row)
 
     def scopes(self) -> dict[str, str]:
-        """``{sha256: scope}`` of every token: the gateway's snapshot."""
+        """``{sha256: scope}`` of every bearer token."""
+        return self.credentials()[0]
+
+    def credentials(self) -> tuple[dict[str, str], dict[str, SigV4Secret]]:
+        """The gateway's snapshot, in one query: ``{sha256: scope}`` of the bearer
+        tokens and ``{access key id: secret and scope}`` of the SigV4 keys."""
+        columns = (ApiTokenRow.kind, ApiTokenRow.token_hash, ApiTokenRow.prefix)
         with self._metadata.session() as session:
-            rows = session.execute(select(ApiTokenRow.token_hash, ApiTokenRow.scope)).all()
-            return {digest: scope for digest, scope in rows}
+            rows = session.execute(select(*columns, ApiTokenRow.secret, ApiTokenRow.scope))
+            bearer: dict[str, str] = {}
+            sigv4: dict[str, SigV4Secret] = {}
+            for kind, digest, prefix, secret, scope in rows:
+                if kind == "sigv4" and secret:
+                    sigv4[prefix] = SigV4Secret(secret, scope)
+                elif kind == "bearer":
+                    bearer[digest] = scope
+            return bearer, sigv4
 
 
 def _info(row: ApiTokenRow) -> TokenInfo:
     scope: Scope = "admin" if row.scope == "admin" else "invoke"
-    return TokenInfo(row.id, row.name, scope, row.prefix, row.created_at)
+    kind: Literal["bearer", "sigv4"] = "sigv4" if row.kind == "sigv4" else "bearer"
+    return TokenInfo(row.id, row.name, scope, row.prefix, row.created_at, kind)
