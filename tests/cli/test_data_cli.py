@@ -54,7 +54,11 @@ def test_show_and_head(cli: Cli, tmp_path: Path) -> None:
     [
         (None, ["data", "ingest", "{tmp}/missing.csv", "--name", "x"], "file not found"),
         ("", ["data", "ingest", "{tmp}/bad.csv", "--name", "x"], "is empty"),
-        ("a,b\n1,2\n3\n", ["data", "ingest", "{tmp}/bad.csv", "--name", "x"], "Expected 2 columns"),
+        (
+            "a,b\n1,2\n3\n",
+            ["data", "ingest", "{tmp}/bad.csv", "--name", "x"],
+            "line 3 has 1 field where",
+        ),
         ("a,b\n1,2\n", ["data", "ingest", "{tmp}/bad.parquet", "--name", "x"], "as parquet"),
         (
             None,

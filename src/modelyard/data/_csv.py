@@ -231,7 +231,8 @@ class CsvSource:
         if "parse error" in message.lower():
             line = self._ragged_line()
             if line is not None:
-                message = f"line {line[0]:,} has {line[1]} fields where the header has {line[2]}"
+                fields = f"{line[1]} field{'s' if line[1] != 1 else ''}"
+                message = f"line {line[0]:,} has {fields} where the header has {line[2]}"
         where = f" (after the first {self._rows:,} rows)" if self._rows else ""
         return InvalidInputError(
             f"cannot read {self.path} as csv: {message}{where}",
