@@ -182,7 +182,8 @@ class Gateway:
         """Load endpoints whose configuration version moved; drop deleted ones."""
         async with self._lock:
             store = self.workspace.endpoints
-            self.guard.scopes = await asyncio.to_thread(store.tokens.scopes)
+            credentials = await asyncio.to_thread(store.tokens.credentials)
+            self.guard.scopes, self.guard.sigv4 = credentials
             versions = await asyncio.to_thread(store.versions)
             if self.options.endpoint is not None:
                 versions = {k: v for k, v in versions.items() if k == self.options.endpoint}

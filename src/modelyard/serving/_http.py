@@ -12,6 +12,10 @@ Three protocols share one flow and differ only in how they read and answer:
 
 No framework routing, no DataFrame, no pydantic on this path: it is what the
 gateway spends its time on.
+
+Once the workspace has tokens, a request needs a bearer token or a SigV4 signature
+(boto3 and the SageMaker SDK sign and cannot send a token); a signature covers the
+body, so it is checked once the body is read.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
 from modelyard.serving._gateway import BodyTooLargeError, Gateway, Outcome
 from modelyard.serving._kserve import kserve_response, parse_kserve, read_kserve
 from modelyard.serving._parse import UnsupportedMediaError, parse_body
+from modelyard.serving._sigv4 import SignedRequest, is_sigv4, verify
 from modelyard.serving._variant import prediction_body
 
 __all__ = ["InvocationHandler", "invocation_route"]
@@ -72,10 +77,15 @@ class InvocationHandler:
         outcome = gateway.begin(name or "", headers.get("x-amzn-sagemaker-inference-id"))
         body = b""
         content_type = headers.get("content-type", "")
+        authorization = headers.get("authorization")
+        signed = authorization if gateway.guard.closed and is_sigv4(authorization) else None
         try:
-            gateway.guard.check(headers.get("authorization"), "invoke")
+            if signed is None:
+                gateway.guard.check(authorization, "invoke")
             _check_encoding(headers.get("content-encoding"))
             body = await _read_body(receive, headers, gateway.options.max_body_bytes)
+            if signed is not None:
+                verify(_signed_request(scope, body), signed, gateway.guard.sigv4, "invoke")
             if name is None:
                 outcome.endpoint = gateway.single()
             if protocol == "kserve":
@@ -129,6 +139,18 @@ def _check_encoding(encoding: str | None) -> None:
 def _safe_header(text: str) -> bool:
     """Whether ``text`` can be echoed as a header value (a KServe id is any JSON string)."""
     return len(text) <= 256 and text.isascii() and text.isprintable()
+
+
+def _signed_request(scope: Scope, body: bytes) -> SignedRequest:
+    """The request as a SigV4 signature covers it: the path as sent (still encoded)."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    return SignedRequest(
+        scope["method"],
+        raw.decode("latin-1"),
+        scope.get("query_string", b"").decode("latin-1"),
+        [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]],
+        body,
+    )
 
 
 def _headers(scope: Scope) -> dict[str, str]:
