@@ -10,7 +10,7 @@ from typing import Any
 from modelyard.data._schema import ColumnSchema, LogicalType, Role
 from modelyard.errors import InvalidInputError
 
-__all__ = ["DatasetRef", "DatasetVersion", "check_name"]
+__all__ = ["MAX_VERSION", "DatasetRef", "DatasetVersion", "check_name", "parse_version"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")
 
@@ -31,6 +31,27 @@ def check_name(name: str, kind: str = "dataset") -> str:
     return name
 
 
+# Version numbers live in INTEGER columns, 32-bit on PostgreSQL: a larger number
+# names no version, and the database driver would fail on it instead of finding none.
+MAX_VERSION = 2**31 - 1
+
+
+def parse_version(text: str, ref: str) -> int:
+    """The version number ``text`` (the part after the colon of ``ref``).
+
+    Raises:
+        InvalidInputError: not a plain number from 1 to :data:`MAX_VERSION`.
+    """
+    digits = text.isascii() and text.isdigit()
+    if not digits or len(text) > len(str(MAX_VERSION)) or not 1 <= int(text) <= MAX_VERSION:
+        raise InvalidInputError(
+            f"invalid version {text!r} in {ref!r}: use a number from 1 to {MAX_VERSION} "
+            "or 'latest'",
+            details={"version": text},
+        )
+    return int(text)
+
+
 @dataclass(frozen=True)
 class DatasetRef:
     """``name`` or ``name:version`` (``latest`` or no version: the newest)."""
@@ -49,11 +70,7 @@ class DatasetRef:
         check_name(name)
         if not version or version == "latest":
             return cls(name)
-        if not version.isdigit() or int(version) < 1:
-            raise InvalidInputError(
-                f"invalid version {version!r} in {text!r}: use a positive number or 'latest'"
-            )
-        return cls(name, int(version))
+        return cls(name, parse_version(version, text))
 
     def __str__(self) -> str:
         return self.name if self.version is None else f"{self.name}:{self.version}"

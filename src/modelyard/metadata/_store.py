@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from modelyard.errors import ConfigurationError, StorageError
+from modelyard.errors import ConfigurationError, InvalidInputError, StorageError
 from modelyard.metadata._engine import connect_engine, redact_url
 from modelyard.metadata._migrate import SCHEMA_HEAD, current_revision, upgrade
 
@@ -74,6 +74,13 @@ class MetadataStore:
         except OperationalError as exc:
             session.rollback()
             raise StorageError(f"metadata database error: {exc.orig}") from exc
+        except (OverflowError, DataError) as exc:
+            # A number no column can hold (the SQLite driver refuses integers past
+            # 64 bits, PostgreSQL past the column's range): bad input, not a crash.
+            # Callers that know which value it was check it before and name it.
+            session.rollback()
+            reason = str(exc.orig if isinstance(exc, DataError) else exc).strip().splitlines()[0]
+            raise InvalidInputError(f"a value is out of the database's range: {reason}") from exc
         except BaseException:
             session.rollback()
             raise

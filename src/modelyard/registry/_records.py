@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from modelyard.data._version import check_name
+from modelyard.data._version import check_name, parse_version
 from modelyard.errors import InvalidInputError
 
 __all__ = ["ApprovalStatus", "ModelEvent", "ModelRef", "ModelVersion", "check_alias"]
@@ -59,9 +59,7 @@ class ModelRef:
         if not selector or selector == "latest":
             return cls(name)
         if selector.isdigit():
-            if int(selector) < 1:
-                raise InvalidInputError(f"invalid model version in {text!r}")
-            return cls(name, version=int(selector))
+            return cls(name, version=parse_version(selector, text))
         return cls(name, alias=check_alias(selector))
 
     def __str__(self) -> str:
