@@ -1,40 +1,61 @@
-"""Ingest and tracking throughput.
+"""Ingest throughput and peak memory, against pandas and Polars in the same run.
 
-Prints one JSON line:
-- ingest of a generated 1,000,000-row, 30-column CSV through the SDK (rows/s, peak
-  RSS), and ``pandas.read_csv`` of the same file in the same run, as a ratio;
-- logging 10,000 metrics through the SDK, unbatched and batched (µs per metric).
+Prints one JSON line. For two generated 30-column CSVs (1,000,000 rows, and
+about 1.2 GB), each of:
 
-Each measurement runs in its own process so peak RSS is its own.
-Usage: python benchmarks/ingest.py [--rows N]
+- ``modelyard data ingest`` as a subprocess (the real CLI, a fresh workspace),
+- ``pandas.read_csv`` of the same file,
+- ``polars.read_csv`` of the same file (Polars is in the ``bench`` extra),
+
+and logging 10,000 metrics through the SDK, unbatched and batched (us per metric).
+
+runs in a process of its own, and its peak RSS is that process's own
+(``os.wait4``'s resource usage). "cold": the CSV's pages are first dropped from
+the page cache (``posix_fadvise(DONTNEED)``, no root needed); "warm": the same
+run again straight after. Ratios are modelyard's rows/s over the alternative's.
+
+Usage: python benchmarks/ingest.py [--rows N] [--big-gb 1.2] [--skip-big]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 DATA_DIR = Path(__file__).with_name(".data")
+N_COLUMNS = 30
 
 
-def make_csv(n_rows: int) -> Path:
-    """A 30-column CSV (floats, ints, categoricals, booleans, dates, an id), cached."""
+def make_csv(path: Path, n_rows: int) -> Path:
+    """A 30-column CSV (floats, ints, categoricals, booleans, dates, an id)."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    path = DATA_DIR / f"wide-{n_rows}.csv"
     if path.exists():
         return path
-    DATA_DIR.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
     rng = np.random.default_rng(0)
-    columns: dict[str, object] = {"row_id": pa.array(np.arange(n_rows))}
+    chunk = 500_000
+    with pacsv.CSVWriter(temporary, _table(rng, 0, 1).schema) as writer:
+        for start in range(0, n_rows, chunk):
+            writer.write_table(_table(rng, start, min(chunk, n_rows - start)))
+    temporary.replace(path)
+    return path
+
+
+def _table(rng: Any, start: int, n_rows: int) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    columns: dict[str, object] = {"row_id": pa.array(np.arange(start, start + n_rows))}
     for i in range(10):
         values = rng.normal(100 * i, 10 + i, n_rows)
         values[rng.random(n_rows) < 0.02] = np.nan
@@ -46,115 +67,156 @@ def make_csv(n_rows: int) -> Path:
         columns[f"cat_{i}"] = pa.array(levels[rng.integers(0, len(levels), n_rows)])
     for i in range(3):
         columns[f"flag_{i}"] = pa.array(rng.random(n_rows) < 0.3)
-    start = np.datetime64("2020-01-01T00:00:00")
+    begin = np.datetime64("2020-01-01T00:00:00")
     for i in range(2):
         offsets = rng.integers(0, 5 * 365 * 86400, n_rows).astype("timedelta64[s]")
-        columns[f"time_{i}"] = pa.array(start + offsets)
+        columns[f"time_{i}"] = pa.array(begin + offsets)
     table = pa.table(columns)
-    assert table.num_columns == 30
-    temporary = path.with_suffix(".tmp")
-    pacsv.write_csv(table, temporary)
-    temporary.replace(path)
-    return path
+    assert table.num_columns == N_COLUMNS
+    return table
 
 
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rows_for_bytes(target_bytes: int) -> int:
+    """How many rows of this CSV make about ``target_bytes``."""
+    sample = Path(tempfile.mkdtemp()) / "sample.csv"
+    make_csv(sample, 20_000)
+    per_row = sample.stat().st_size / 20_000
+    sample.unlink()
+    sample.parent.rmdir()
+    return int(target_bytes / per_row)
 
 
-def child_ingest(path: str) -> dict[str, float]:
-    from modelyard.data import IngestOptions
-    from modelyard.workspace import Workspace
+def drop_from_page_cache(path: Path) -> None:
+    """Make the next read of ``path`` come from disk (only this file's pages)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
 
-    with tempfile.TemporaryDirectory() as root, Workspace.init(root) as ws:
-        started = time.perf_counter()
-        version, _ = ws.datasets.ingest(path, "wide", IngestOptions(target="flag_0"))
-        seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": version.n_rows, "peak_rss_mib": _peak_rss_mib()}
 
-
-def child_pandas(path: str) -> dict[str, float]:
-    import pandas as pd
-
+def measure(command: list[str]) -> dict[str, float]:
+    """Run ``command``; its wall time and peak RSS (its own, from wait4)."""
     started = time.perf_counter()
-    frame = pd.read_csv(path)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": len(frame), "peak_rss_mib": _peak_rss_mib()}
+    stdout = process.stdout.read().decode() if process.stdout else ""
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{command[:4]} exited {code}: {stderr.strip()[-500:]}")
+    result: dict[str, float] = {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024}
+    if stdout.strip().startswith("{"):
+        result.update(json.loads(stdout.strip().splitlines()[-1]))
+    return result
 
 
-def child_metrics(n_metrics: str) -> dict[str, float]:
-    from modelyard.workspace import Workspace
+def modelyard_command(path: Path, workspace: Path) -> list[str]:
+    cli = [sys.executable, "-m", "modelyard", "-w", str(workspace)]
+    return [*cli, "data", "ingest", str(path), "--name", "wide", "--target", "flag_0", "--json"]
 
-    count = int(n_metrics)
-    with tempfile.TemporaryDirectory() as root, Workspace.init(root) as ws:
-        with ws.start_run("bench") as run:
-            started = time.perf_counter()
+
+def reader_command(library: str, path: Path) -> list[str]:
+    code = {
+        "pandas": "import pandas as pd; frame = pd.read_csv({path!r}); n = len(frame)",
+        "polars": "import polars as pl; frame = pl.read_csv({path!r}); n = frame.height",
+    }[library].format(path=str(path))
+    return [sys.executable, "-c", f"{code}; import json; print(json.dumps({{'rows': n}}))"]
+
+
+METRICS_CODE = """
+import json, tempfile, time
+from modelyard.workspace import Workspace
+count = {count}
+with tempfile.TemporaryDirectory() as root, Workspace.init(root) as ws:
+    with ws.start_run("bench") as run:
+        started = time.perf_counter()
+        for step in range(count):
+            run.log_metric("unbatched", float(step), step=step)
+        unbatched = time.perf_counter() - started
+        started = time.perf_counter()
+        with run.batch():
             for step in range(count):
-                run.log_metric("unbatched", float(step), step=step)
-            unbatched = time.perf_counter() - started
-            started = time.perf_counter()
-            with run.batch():
-                for step in range(count):
-                    run.log_metric("batched", float(step), step=step)
-            batched = time.perf_counter() - started
-        stored = ws.runs.get(run.id).metric_counts
-    assert stored == {"unbatched": count, "batched": count}, stored
+                run.log_metric("batched", float(step), step=step)
+        batched = time.perf_counter() - started
+    stored = ws.runs.get(run.id).metric_counts
+assert stored == {{"unbatched": count, "batched": count}}, stored
+print(json.dumps({{"unbatched_us": unbatched / count * 1e6, "batched_us": batched / count * 1e6}}))
+"""
+
+
+def bench_metrics(count: int) -> dict[str, float]:
+    """Logging ``count`` metrics through the SDK, unbatched and batched (us per metric)."""
+    run = measure([sys.executable, "-c", METRICS_CODE.format(count=count)])
     return {
-        "unbatched_us_per_metric": unbatched / count * 1e6,
-        "batched_us_per_metric": batched / count * 1e6,
+        "metrics_logged": count,
+        "unbatched_us_per_metric": round(run["unbatched_us"], 1),
+        "batched_us_per_metric": round(run["batched_us"], 1),
     }
 
 
-CHILDREN = {"ingest": child_ingest, "pandas": child_pandas, "metrics": child_metrics}
+def polars_available() -> bool:
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
-def run_child(kind: str, argument: str) -> dict[str, float]:
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", kind, argument],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
-    return result
+def bench_file(label: str, path: Path, n_rows: int, root: Path) -> dict[str, Any]:
+    """Cold then warm runs of modelyard, pandas and Polars on one file."""
+    figures: dict[str, Any] = {"rows": n_rows, "csv_mib": round(path.stat().st_size / 2**20, 1)}
+    libraries = ["pandas", "polars"] if polars_available() else ["pandas"]
+    if "polars" not in libraries:
+        figures["polars"] = "not installed (pip install 'modelyard[bench]')"
+    for temperature in ("cold", "warm"):
+        runs: dict[str, dict[str, float]] = {}
+        if temperature == "cold":
+            drop_from_page_cache(path)
+        workspace = root / f"ws-{label}-{temperature}"
+        subprocess.run(
+            [sys.executable, "-m", "modelyard", "init", str(workspace)],
+            check=True,
+            capture_output=True,
+        )
+        runs["modelyard"] = measure(modelyard_command(path, workspace))
+        assert runs["modelyard"]["rows"] == n_rows, runs["modelyard"]
+        for library in libraries:
+            if temperature == "cold":
+                drop_from_page_cache(path)
+            runs[library] = measure(reader_command(library, path))
+            assert runs[library]["rows"] == n_rows, (library, runs[library])
+        for who, run in runs.items():
+            figures[f"{temperature}_{who}_rows_per_s"] = round(n_rows / run["seconds"])
+            figures[f"{temperature}_{who}_seconds"] = round(run["seconds"], 2)
+            figures[f"{temperature}_{who}_peak_rss_mib"] = round(run["peak_rss_mib"], 1)
+        for library in libraries:
+            figures[f"{temperature}_speed_ratio_modelyard_over_{library}"] = round(
+                runs[library]["seconds"] / runs["modelyard"]["seconds"], 2
+            )
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--big-gb", type=float, default=1.2)
+    parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--metrics", type=int, default=10_000)
-    parser.add_argument("--child", nargs=2)
     args = parser.parse_args()
-    if args.child:
-        kind, argument = args.child
-        print(json.dumps(CHILDREN[kind](argument)))
-        return
-    path = make_csv(args.rows)
-    ingest = run_child("ingest", str(path))
-    pandas = run_child("pandas", str(path))
-    metrics = run_child("metrics", str(args.metrics))
-    print(
-        json.dumps(
-            {
-                "benchmark": "ingest",
-                "rows": args.rows,
-                "columns": 30,
-                "csv_mib": round(path.stat().st_size / 2**20, 1),
-                "modelyard_ingest_seconds": round(ingest["seconds"], 3),
-                "modelyard_ingest_rows_per_s": round(args.rows / ingest["seconds"]),
-                "modelyard_ingest_peak_rss_mib": round(ingest["peak_rss_mib"], 1),
-                "pandas_read_csv_seconds": round(pandas["seconds"], 3),
-                "pandas_read_csv_rows_per_s": round(args.rows / pandas["seconds"]),
-                "pandas_read_csv_peak_rss_mib": round(pandas["peak_rss_mib"], 1),
-                "speed_ratio_modelyard_over_pandas": round(
-                    pandas["seconds"] / ingest["seconds"], 2
-                ),
-                "metrics_logged": args.metrics,
-                "unbatched_us_per_metric": round(metrics["unbatched_us_per_metric"], 1),
-                "batched_us_per_metric": round(metrics["batched_us_per_metric"], 1),
-            }
-        )
-    )
+    result: dict[str, Any] = {"benchmark": "ingest", "columns": N_COLUMNS}
+    small = make_csv(DATA_DIR / f"wide-{args.rows}.csv", args.rows)
+    with tempfile.TemporaryDirectory(prefix="modelyard-bench-") as scratch:
+        root = Path(scratch)
+        result["small"] = bench_file("small", small, args.rows, root)
+        if not args.skip_big:
+            big_rows = rows_for_bytes(int(args.big_gb * 1e9))
+            big = make_csv(root / "big.csv", big_rows)
+            result["big"] = bench_file("big", big, big_rows, root)
+    result["metrics"] = bench_metrics(args.metrics)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
