@@ -11,6 +11,7 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from modelyard.serving import VariantConfig
 from modelyard.serving._auth import ForbiddenError, UnauthorizedError
 from modelyard.serving._sigv4 import SignedRequest, is_sigv4, verify
 from modelyard.serving._tokens import SigV4Secret
+from tests.conftest import Cli
 from tests.serving.conftest import LiveGateway, wait_served
 
 KEY, SECRET = "MYDKTESTKEY12345", "a-secret-of-forty-characters-0123456789"
@@ -172,17 +174,23 @@ def test_malformed_and_unknown() -> None:
 
 @pytest.fixture
 def secured(
-    gateway_factory: Callable[..., LiveGateway], endpoint_name: str
+    gateway_factory: Callable[..., LiveGateway], churn_workspace: Path, endpoint_name: str
 ) -> Iterator[tuple[LiveGateway, str, str]]:
-    """A gateway with a bearer token and a SigV4 key: (gateway, access key id, secret)."""
+    """A gateway with a bearer token and a SigV4 key made by ``modelyard token create
+    --sigv4``: (gateway, access key id, secret)."""
     live = gateway_factory()
     tokens = live.workspace.endpoints.tokens
     live.workspace.endpoints.create(endpoint_name, [VariantConfig("a", "churn:1")])
     wait_served(live, endpoint_name, 1)
-    made = [tokens.create("app", "invoke"), tokens.create("sagemaker", "invoke", sigv4=True)]
+    bearer, _ = tokens.create("app", "invoke")
+    made = Cli(churn_workspace)("token", "create", "--sigv4", "--name", "sm", "--json")
+    issued = json.loads(made.stdout)
     try:
-        key, secret = made[1][0].access_key_id, made[1][1]
-        assert key is not None and key.startswith("MYDK")
+        key, secret = issued["access_key_id"], issued["secret_access_key"]
+        assert issued["kind"] == "sigv4" and key.startswith("MYDK") and len(secret) == 40
+        listed = json.loads(Cli(churn_workspace)("token", "list", "--json").stdout)
+        assert [t.get("access_key_id") for t in listed] == [None, key]
+        assert secret not in json.dumps(listed)
         with live.client() as client:
             path = f"/endpoints/{endpoint_name}/invocations"
             deadline = time.monotonic() + 10  # the gateway polls the store for tokens
@@ -191,8 +199,8 @@ def secured(
                 time.sleep(0.05)
         yield live, key, secret
     finally:
-        for info, _ in made:
-            tokens.revoke(info.id)
+        tokens.revoke(bearer.id)
+        tokens.revoke(issued["id"])
 
 
 def _runtime(url: str, key: str, secret: str) -> Any:

@@ -243,10 +243,27 @@ def token_create(
     ctx: typer.Context,
     scope: Annotated[str, typer.Option("--scope", help="invoke or admin.")] = "invoke",
     name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "token",
+    sigv4: Annotated[
+        bool,
+        typer.Option(
+            "--sigv4",
+            help="An access key id and secret for clients that sign with AWS SigV4 "
+            "(boto3 sagemaker-runtime, the SageMaker SDK) instead of a bearer token.",
+        ),
+    ] = False,
     json_output: Annotated[bool, _JSON] = False,
 ) -> None:
     """Create an API token (shown once). Once a token exists, the gateway requires one."""
-    info, secret = state(ctx).workspace().endpoints.tokens.create(name, scope)
+    info, secret = state(ctx).workspace().endpoints.tokens.create(name, scope, sigv4=sigv4)
+    if sigv4:
+        if json_output:
+            print_json({**info.to_dict(), "secret_access_key": secret})
+            return
+        console.print(f"SigV4 key {info.id} ({info.scope})")
+        console.print(f"aws_access_key_id     = [bold]{info.access_key_id}[/]")
+        console.print(f"aws_secret_access_key = [bold]{secret}[/]")
+        console.print("[dim]the secret is shown once; any region name works[/]")
+        return
     if json_output:
         print_json({**info.to_dict(), "token": secret})
         return
@@ -261,7 +278,9 @@ def token_list(ctx: typer.Context, json_output: Annotated[bool, _JSON] = False) 
     if json_output:
         print_json([t.to_dict() for t in tokens])
         return
-    rows: list[list[Any]] = [[t.id, t.name, t.scope, f"{t.prefix}…", t.created_at] for t in tokens]
+    rows: list[list[Any]] = [
+        [t.id, t.name, t.scope, t.access_key_id or f"{t.prefix}…", t.created_at] for t in tokens
+    ]
     console.print(table("API tokens", ["id", "name", "scope", "starts with", "created"], rows))
 
 
