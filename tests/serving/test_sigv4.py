@@ -298,3 +298,42 @@ def test_sagemaker_sdk_predictor_with_sigv4_key(
     assert len(answer["predictions"]) == 2 and answer["variant"] == "a"
     refused = _predictor(live.url, endpoint_name, key, "wrong" + secret, churn_rows[:2])
     assert refused["error"] == "ClientError" and "signature does not match" in refused["message"]
+
+
+def test_container_invocations_accept_a_signed_request(
+    gateway_factory: Callable[..., LiveGateway],
+    churn_workspace: Path,
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+) -> None:
+    import httpx
+
+    from modelyard.serving import GatewayOptions
+    from modelyard.workspace import Workspace
+
+    with Workspace.open(churn_workspace) as ws:
+        ws.endpoints.create(endpoint_name, [VariantConfig("only", "churn:2")])
+        info, secret = ws.endpoints.tokens.create("container", "invoke", sigv4=True)
+    try:
+        live = gateway_factory(GatewayOptions(endpoint=endpoint_name, access_log=False))
+        key = info.access_key_id
+        assert key is not None
+        body = json.dumps(churn_rows[:2]).encode()
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            assert client.post("/invocations", content=body).status_code == 401
+            for secret_used, status in ((secret, 200), (secret + "x", 403)):
+                request = AWSRequest(
+                    method="POST",
+                    url=f"{live.url}/invocations",
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                )
+                SigV4Auth(Credentials(key, secret_used), "sagemaker", "local").add_auth(request)
+                answer = client.post(
+                    "/invocations", content=body, headers=dict(request.prepare().headers)
+                )
+                assert answer.status_code == status, answer.text
+            assert len(answer.json()["message"]) > 0
+    finally:
+        with Workspace.open(churn_workspace) as ws:
+            ws.endpoints.tokens.revoke(info.id)
