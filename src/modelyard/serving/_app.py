@@ -16,6 +16,7 @@ from typing import Any
 from modelyard.serving._api import build_api
 from modelyard.serving._gateway import Gateway, GatewayOptions
 from modelyard.serving._http import InvocationHandler, invocation_route
+from modelyard.serving._transport import BodyDeadline
 from modelyard.settings import Settings
 
 __all__ = ["GatewayApp", "create_app"]
@@ -97,7 +98,7 @@ def create_app(source: Any, options: GatewayOptions | None = None) -> ASGIApp:
             allow_headers=["*"],
             expose_headers=["x-modelyard-variant", "x-modelyard-request-id"],
         )
-    return app
+    return BodyDeadline(app, options.body_timeout)
 
 
 def _overrides(settings: Settings) -> dict[str, Any]:

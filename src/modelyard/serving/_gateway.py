@@ -50,6 +50,13 @@ class GatewayOptions:
         endpoint: serve only this endpoint (the SageMaker container contract).
         poll_interval: seconds between checks of the store for endpoint changes.
         max_body_bytes: larger request bodies are refused with 413.
+        head_timeout: seconds a request head may take to arrive whole (then the
+            connection is closed: a client holding connections open by sending
+            nothing, or a byte at a time, cannot use up the server's connections).
+        body_timeout: seconds a request body may take after its head (then 408).
+        max_connections: open connections at most (0: what the process's file
+            descriptor limit allows); at the cap the connection waiting longest for
+            its request head is closed to make room.
         capture_dir: where captured traffic goes (default ``<state_dir>/capture``).
         capture_queue: capture records held in memory at most.
         shadow_queue: shadow copies waiting at most (more are dropped and counted).
@@ -65,6 +72,9 @@ class GatewayOptions:
     endpoint: str | None = None
     poll_interval: float = 0.5
     max_body_bytes: int = 6 * 1024 * 1024
+    head_timeout: float = 10.0
+    body_timeout: float = 60.0
+    max_connections: int = 0
     capture_dir: Path | None = None
     capture_queue: int = 100_000
     shadow_queue: int = 10_000

@@ -19,12 +19,13 @@ from typing import Any
 from modelyard.serving._accesslog import write_access_log_to
 from modelyard.serving._app import JsonLogFormatter, create_app
 from modelyard.serving._gateway import GatewayOptions
-from modelyard.serving._transport import http_protocol
+from modelyard.serving._transport import default_http_protocol, guarded_protocol
 from modelyard.settings import Settings
 
 __all__ = ["configure_logging", "serve"]
 
 _KEEP_ALIVE_SECONDS = 75  # nginx's default
+_SPARE_DESCRIPTORS = 64  # for the database, model files, capture files and logs
 
 
 def configure_logging(access_log: bool) -> None:
@@ -104,7 +105,11 @@ def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock
 
     config = uvicorn.Config(
         create_app(settings, replace(options, freeze_gc=True)),
-        http=http_protocol(),  # one write per response (see _transport)
+        http=guarded_protocol(
+            default_http_protocol(),
+            head_timeout=options.head_timeout,
+            max_connections=options.max_connections or _connection_budget(),
+        ),
         host=host,
         port=port,
         access_log=False,
@@ -122,3 +127,15 @@ def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock
     configure_logging(options.access_log)
     server = uvicorn.Server(config)
     server.run(sockets=[sock] if sock is not None else None)
+
+
+def _connection_budget() -> int:
+    """Connections the file descriptor limit leaves room for, beside the server's own files."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return 1000
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 100_000
+    return max(16, soft - _SPARE_DESCRIPTORS)

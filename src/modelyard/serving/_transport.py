@@ -1,91 +1,259 @@
-"""One write per response: uvicorn's HTTP protocol with its writes coalesced.
+"""Slow and idle clients: deadlines for a request's head and body, a cap on connections.
 
-uvicorn writes a response's status line and headers when the app sends
-``http.response.start`` and the body, separately, on ``http.response.body``: two
-``send`` system calls, and on loopback or a busy machine two wake-ups of the client,
-which reads the headers and then waits again for the body. For a prediction of a
-few hundred bytes those writes were the largest single cost of a request under load
-(py-spy at 16 connections: about half of the server's samples were in them).
+uvicorn times out a keep-alive connection only once it has answered on it; a
+connection that sends nothing, or sends its request head a byte at a time, stays
+open for ever, and so does a request whose body never ends. Enough of them (21,000
+half-sent requests in a probe) exhaust the process's file descriptors, and then
+nothing, ``/ping`` included, is answered.
 
-:class:`CoalescingTransport` holds the first write of an event-loop step and sends
-it together with the next one (the body follows the headers within the same step
-when the app sends both without waiting, as the gateway does); a write still held
-at the end of the step is sent then, so a streaming response is never delayed
-longer than one loop iteration. Nothing else about uvicorn changes.
+Two pieces, each on a public interface:
+
+- :func:`guarded_protocol` wraps the HTTP protocol class uvicorn is configured with
+  (``uvicorn.Config(http=...)`` takes any :class:`asyncio.Protocol` class) by
+  composition: it sees the bytes and the writes of a connection through asyncio's
+  protocol and transport interfaces and nothing of uvicorn's internals. A request
+  head must arrive whole within ``head_timeout`` of the connection opening, or of
+  the first byte after a response; otherwise the connection is closed (with a 408 if
+  part of a head came). At ``max_connections`` the connection that has waited
+  longest for its head is closed to make room, so a flood of idle connections
+  cannot shut out a client that sends its request at once.
+- :class:`BodyDeadline` (pure ASGI middleware): the body must arrive within
+  ``body_timeout`` of the head; otherwise the answer is 408 with
+  ``Connection: close``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, cast
 
-__all__ = ["CoalescingTransport", "http_protocol"]
+from modelyard.errors import InvalidInputError
 
-_LARGE = 64 * 1024  # larger writes go out as they are (no copy to join them)
+__all__ = ["BodyDeadline", "RequestTimeoutError", "default_http_protocol", "guarded_protocol"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_WAITING, _IN_REQUEST, _RESPONDED = 0, 1, 2
+_HEAD_TIMEOUT_TEXT = b"the request head did not arrive in time"
+_HEAD_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s"
+    % (len(_HEAD_TIMEOUT_TEXT), _HEAD_TIMEOUT_TEXT)
+)
 
 
-class CoalescingTransport:
-    """A transport proxy that joins a held write with the next one.
+class RequestTimeoutError(InvalidInputError):
+    """A request (its head or its body) that did not arrive in time (HTTP 408)."""
+
+    http_status = 408
+
+
+def default_http_protocol() -> type[asyncio.Protocol]:
+    """The HTTP protocol class ``uvicorn.Config(http="auto")`` would choose.
+
+    httptools when it is installed (``modelyard[serve]`` installs it), else h11.
+    """
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - httptools comes with modelyard[serve]
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return H11Protocol
+    return HttpToolsProtocol
+
+
+def guarded_protocol(
+    inner: type[asyncio.Protocol], *, head_timeout: float, max_connections: int
+) -> type[asyncio.Protocol]:
+    """``inner`` with a deadline for each request head and a cap on open connections.
 
     Args:
-        transport: the connection's transport (every other call goes to it).
-        loop: the event loop, to send a write still held at the end of a step.
+        inner: the HTTP protocol class to wrap; it is built with the arguments the
+            server passes, untouched.
+        head_timeout: seconds a request head may take to arrive whole.
+        max_connections: open connections at most (see the module docstring).
     """
+    waiting: dict[Any, None] = {}  # connections waiting for a head, oldest first
+    opened = [0]
 
-    __slots__ = ("_held", "_loop", "_transport")
+    class GuardedProtocol(asyncio.Protocol):
+        __slots__ = ("_got", "_inner", "_state", "_tail", "_timer", "_transport")
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self._inner = inner(*args, **kwargs)
+            self._transport: asyncio.Transport | None = None
+            self._timer: asyncio.TimerHandle | None = None
+            self._state = _WAITING
+            self._tail = b""
+            self._got = False
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            # uvloop's transports are not asyncio.Transport subclasses: duck-typed
+            self._transport = cast(asyncio.Transport, transport)
+            watched = _WatchedTransport(self._transport, self)
+            self._inner.connection_made(cast(asyncio.Transport, watched))
+            opened[0] += 1
+            if opened[0] > max_connections:
+                victim = next(iter(waiting), self)
+                victim._close(timed_out=False)
+            if not transport.is_closing():
+                self._wait()
+
+        def _wait(self) -> None:
+            self._state = _WAITING
+            self._tail = b""
+            self._got = False
+            waiting[self] = None
+            self._timer = asyncio.get_running_loop().call_later(head_timeout, self._expire)
+
+        def _stop_waiting(self, state: int) -> None:
+            self._state = state
+            waiting.pop(self, None)
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+        def _expire(self) -> None:
+            self._timer = None
+            self._close(timed_out=True)
+
+        def _close(self, *, timed_out: bool) -> None:
+            self._stop_waiting(self._state)
+            transport = self._transport
+            if transport is not None and not transport.is_closing():
+                if timed_out and self._got:
+                    transport.write(_HEAD_TIMEOUT_RESPONSE)
+                transport.close()
+
+        def responded(self) -> None:
+            if self._state != _RESPONDED:
+                self._stop_waiting(_RESPONDED)
+
+        def data_received(self, data: bytes) -> None:
+            state = self._state
+            if state == _RESPONDED:
+                self._wait()
+                state = _WAITING
+            if state == _WAITING and data:
+                self._got = True
+                seen = self._tail + data[:3]
+                if b"\n\r\n" in seen or b"\n\n" in seen or b"\n\r\n" in data or b"\n\n" in data:
+                    self._stop_waiting(_IN_REQUEST)
+                else:
+                    self._tail = (self._tail + data)[-3:] if len(data) < 3 else data[-3:]
+            self._inner.data_received(data)
+
+        def eof_received(self) -> bool | None:
+            return self._inner.eof_received()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_waiting(self._state)
+            opened[0] -= 1
+            self._inner.connection_lost(exc)
+
+        def pause_writing(self) -> None:
+            self._inner.pause_writing()
+
+        def resume_writing(self) -> None:
+            self._inner.resume_writing()
+
+    GuardedProtocol.__name__ = f"Guarded{inner.__name__}"
+    GuardedProtocol.__qualname__ = GuardedProtocol.__name__
+    return GuardedProtocol
+
+
+class _WatchedTransport:
+    """The connection's transport, telling the guard when a response is written."""
+
+    __slots__ = ("_guard", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, guard: Any) -> None:
         self._transport = transport
-        self._loop = loop
-        self._held: bytes | None = None
+        self._guard = guard
 
-    def write(self, data: bytes) -> None:
-        """Hold ``data`` until the next write or the end of this loop step."""
-        held = self._held
-        if held is None:
-            if len(data) > _LARGE:
-                self._transport.write(data)
-                return
-            self._held = bytes(data)
-            self._loop.call_soon(self.flush)
-            return
-        self._held = None
-        if len(data) > _LARGE:
-            self._transport.write(held)
-            self._transport.write(data)
-        else:
-            self._transport.write(held + data)
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._guard.responded()
+        self._transport.write(data)
 
-    def flush(self) -> None:
-        """Send a held write now (dropped if the connection is already closing)."""
-        held, self._held = self._held, None
-        if held is not None and not self._transport.is_closing():
-            self._transport.write(held)
-
-    def close(self) -> None:
-        """Send what is held, then close."""
-        self.flush()
-        self._transport.close()
+    def writelines(self, lines: Any) -> None:
+        self._guard.responded()
+        self._transport.writelines(lines)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
 
 
-def http_protocol() -> Any:
-    """uvicorn's httptools protocol with coalesced writes, or ``"auto"`` without it.
+class BodyDeadline:
+    """Answer 408 (``Connection: close``) when a request body takes over ``seconds``.
 
-    The subclass only wraps the transport in ``connection_made`` (an asyncio
-    protocol method every uvicorn version has); if uvicorn's httptools protocol
-    cannot be imported, uvicorn's own choice is used.
+    The clock starts when the app is called (the head has arrived). On time out the
+    middleware answers itself, tells the app the client went away (``http.disconnect``)
+    and drops what the app sends after that.
     """
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    except ImportError:  # pragma: no cover - httptools is a dependency
-        return "auto"
 
-    class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            proxy = CoalescingTransport(transport, asyncio.get_running_loop())
-            super().connection_made(proxy)  # type: ignore[arg-type]  # duck-typed proxy
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
 
-    return CoalescingHttpToolsProtocol
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = asyncio.get_running_loop().time() + self.seconds
+        complete = False
+        started = False
+        answered = False
+
+        async def timed_receive() -> Message:
+            nonlocal complete, answered, started
+            if complete:
+                return await receive()
+            if answered:
+                return {"type": "http.disconnect"}
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                if started:  # the app already answered: only the connection can go
+                    raise
+                answered = started = True
+                await _answer_timeout(send, self.seconds)
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                complete = True
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, guarded_send)
+        except Exception:
+            if not answered:
+                raise
+
+
+async def _answer_timeout(send: Send, seconds: float) -> None:
+    error = RequestTimeoutError(
+        f"the request body did not arrive within {seconds:g} s",
+        details={"body_timeout_seconds": seconds},
+    )
+    body = json.dumps(error.to_dict()).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 408, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
