@@ -11,10 +11,15 @@ BENCH_VENV := .venv-bench
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The extras the demo's stages use: every one but ray (the demo runs on the local
+# executor, and Ray is the largest extra). `pip install modelyard` is the lean core.
+DEMO_EXTRAS := serve,xgboost,lightgbm,onnx,reports,postgres
+
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[$(DEMO_EXTRAS)]'
 	touch $@
 
+# dev holds every extra (modelyard[all]) and the test tools
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(DEMO_STAMP)
@@ -43,7 +48,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet mlflow -e .
+	$(BENCH_VENV)/bin/pip install --quiet mlflow -e '.[xgboost,lightgbm]'
 	touch $@
 
 ## bench: run every benchmark; each prints one JSON line

@@ -5,7 +5,9 @@ stay light to import.
 version) and ``modelyard`` itself (every command line start) would otherwise load
 pandas, scikit-learn or the model libraries that only some of their names need.
 Each such package names where its lazy names live; this module gives it the
-``__getattr__`` and ``__dir__`` that import them on first use and keep them.
+``__getattr__`` and ``__dir__`` that import them on first use and keep them. A name
+whose module needs a missing extra raises
+:class:`~modelyard.errors.MissingDependencyError` naming the extra.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from importlib import import_module
 from typing import Any
+
+from modelyard._imports import optional_dependency
 
 __all__ = ["lazy_names"]
 
@@ -41,7 +45,9 @@ def lazy_names(
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(import_module(module), name)
+        # a lazy name that needs an extra says so in one line (modelyard._imports)
+        with optional_dependency(f"{package}.{name}"):
+            value = getattr(import_module(module), name)
         namespace[name] = value
         return value
 

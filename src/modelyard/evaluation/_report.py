@@ -12,6 +12,8 @@ import json
 from html import escape
 from typing import Any
 
+from modelyard._imports import optional_dependency
+from modelyard.errors import MissingDependencyError
 from modelyard.evaluation._evaluation import Evaluation
 from modelyard.evaluation._metrics import METRICS
 from modelyard.evaluation._plots import figures_for
@@ -156,6 +158,33 @@ def _per_class_table(ev: Evaluation) -> str:
     return '<h2>Per class</h2>\n<table class="per-class">' + head + "".join(rows) + "</table>"
 
 
+def _plots_section(evaluation: Evaluation) -> tuple[str, str]:
+    """The plots' HTML and the script that draws them (Plotly's, embedded whole).
+
+    Without the ``reports`` extra the report is still written, with a note naming
+    the extra in place of the plots: a model is trained and registered all the same.
+    """
+    try:
+        with optional_dependency("the report's plots"):
+            import plotly.io as pio
+            from plotly.offline import get_plotlyjs
+    except MissingDependencyError as exc:
+        return f'<h2>Plots</h2>\n<p class="note">{escape(exc.message)}</p>', ""
+    plots = []
+    for plot_id, fig in figures_for(evaluation):
+        inner = pio.to_html(
+            fig,
+            validate=False,  # the figures are plain JSON, checked against the schema in tests
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"{plot_id}-graph",
+            config={"displaylogo": False, "responsive": True},
+        )
+        plots.append(f'<div class="plot" id="{escape(plot_id)}">{inner}</div>')
+    section = '<h2>Plots</h2>\n<div class="plots">' + "\n".join(plots) + "</div>" if plots else ""
+    return section, f"<script type='text/javascript'>{get_plotlyjs()}</script>\n"
+
+
 def render_report(evaluation: Evaluation, *, title: str, context: dict[str, Any]) -> str:
     """Render ``evaluation`` as one self-contained HTML page.
 
@@ -173,20 +202,7 @@ def render_report(evaluation: Evaluation, *, title: str, context: dict[str, Any]
     Returns:
         The HTML document as a string.
     """
-    import plotly.io as pio
-    from plotly.offline import get_plotlyjs
-
-    plots = []
-    for plot_id, fig in figures_for(evaluation):
-        inner = pio.to_html(
-            fig,
-            validate=False,  # the figures are plain JSON, checked against the schema in tests
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=f"{plot_id}-graph",
-            config={"displaylogo": False, "responsive": True},
-        )
-        plots.append(f'<div class="plot" id="{escape(plot_id)}">{inner}</div>')
+    plots, script = _plots_section(evaluation)
     body = "\n".join(
         part
         for part in (
@@ -197,7 +213,7 @@ def render_report(evaluation: Evaluation, *, title: str, context: dict[str, Any]
             _metrics_table(evaluation),
             _threshold_note(evaluation),
             _per_class_table(evaluation),
-            '<h2>Plots</h2>\n<div class="plots">' + "\n".join(plots) + "</div>" if plots else "",
+            plots,
         )
         if part
     )
@@ -206,6 +222,6 @@ def render_report(evaluation: Evaluation, *, title: str, context: dict[str, Any]
         f"<title>{escape(title)}</title>\n"
         "<link rel='icon' href='data:,'>\n"
         f"<style>{_CSS}</style>\n"
-        f"<script type='text/javascript'>{get_plotlyjs()}</script>\n"
+        f"{script}"
         f"</head>\n<body>\n{body}\n</body>\n</html>\n"
     )

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from modelyard._imports import optional_dependency
 from modelyard.registry._onnx import parity_difference
 
 __all__ = ["NATIVE_FILES", "NATIVE_TOLERANCE", "NativeModel", "NativeOutcome", "export_native"]
@@ -104,12 +105,14 @@ class NativeModel:
         self.library = library
         self.classification = classification
         if library == "xgboost":
-            import xgboost as xgb
+            with optional_dependency("this model's native flavor"):
+                import xgboost as xgb
 
             self._booster: Any = xgb.Booster(model_file=bytearray(data))
             self._booster.set_param({"nthread": 1})
         elif library == "lightgbm":
-            import lightgbm as lgb
+            with optional_dependency("this model's native flavor"):
+                import lightgbm as lgb
 
             self._booster = lgb.Booster(model_str=data.decode())  # threads: set per predict
         else:

@@ -19,11 +19,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import cache
+from importlib.util import find_spec
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from modelyard._imports import optional_dependency, require
+from modelyard.errors import MissingDependencyError
 from modelyard.registry._tree_graph import GraphTooLargeError
 
 __all__ = ["ONNX_TOLERANCE", "PARALLEL_ROWS", "OnnxModel", "OnnxOutcome", "compile_onnx"]
@@ -60,44 +63,43 @@ class OnnxOutcome:
 
 @cache
 def _register_converters() -> None:
-    """Teach skl2onnx the XGBoost and LightGBM converters from onnxmltools."""
-    import lightgbm
-    import xgboost
-    from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
-    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    """Teach skl2onnx the XGBoost and LightGBM converters from onnxmltools, for the
+    libraries installed (each is an extra of its own)."""
     from skl2onnx import update_registered_converter
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
         calculate_linear_regressor_output_shapes,
     )
 
+    estimators: list[tuple[Any, str, Any]] = []
+    if find_spec("xgboost") is not None:
+        import xgboost
+        from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+
+        estimators += [
+            (xgboost.XGBClassifier, "XGBoostXGBClassifier", convert_xgboost),
+            (xgboost.XGBRegressor, "XGBoostXGBRegressor", convert_xgboost),
+        ]
+    if find_spec("lightgbm") is not None:
+        import lightgbm
+        from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+
+        estimators += [
+            (lightgbm.LGBMClassifier, "LightGbmLGBMClassifier", convert_lightgbm),
+            (lightgbm.LGBMRegressor, "LightGbmLGBMRegressor", convert_lightgbm),
+        ]
     classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
-    update_registered_converter(
-        xgboost.XGBClassifier,
-        "XGBoostXGBClassifier",
-        calculate_linear_classifier_output_shapes,
-        convert_xgboost,
-        options=classifier_options,
-    )
-    update_registered_converter(
-        xgboost.XGBRegressor,
-        "XGBoostXGBRegressor",
-        calculate_linear_regressor_output_shapes,
-        convert_xgboost,
-    )
-    update_registered_converter(
-        lightgbm.LGBMClassifier,
-        "LightGbmLGBMClassifier",
-        calculate_linear_classifier_output_shapes,
-        convert_lightgbm,
-        options=classifier_options,
-    )
-    update_registered_converter(
-        lightgbm.LGBMRegressor,
-        "LightGbmLGBMRegressor",
-        calculate_linear_regressor_output_shapes,
-        convert_lightgbm,
-    )
+    for estimator, alias, convert in estimators:
+        classifier = alias.endswith("Classifier")
+        update_registered_converter(
+            estimator,
+            alias,
+            calculate_linear_classifier_output_shapes
+            if classifier
+            else calculate_linear_regressor_output_shapes,
+            convert,
+            options=classifier_options if classifier else None,
+        )
 
 
 def compile_onnx(
@@ -117,6 +119,10 @@ def compile_onnx(
         classification: whether outputs are probabilities.
     """
     metric = "max_abs_probability" if classification else "max_relative_value"
+    try:
+        require("the ONNX flavor", "onnx", "onnxruntime", "skl2onnx", "onnxmltools")
+    except MissingDependencyError as exc:  # the onnx extra is not installed: no ONNX flavor
+        return OnnxOutcome(None, None, metric, 0, exc.message)
     outcome = OnnxOutcome(None, None, metric, 0, "no converter applies")
     for converter, convert in (("modelyard-trees", _direct_graph), ("skl2onnx", _convert)):
         try:
@@ -262,7 +268,8 @@ class OnnxModel:
 
 
 def _run_options() -> Any:
-    import onnxruntime as ort
+    with optional_dependency("the ONNX flavor"):
+        import onnxruntime as ort
 
     return ort.RunOptions()
 
@@ -270,7 +277,8 @@ def _run_options() -> Any:
 def _session(model: bytes, threads: int, *, lean: bool = False) -> Any:
     """An ONNX Runtime session with ``threads`` intra-op threads (0: one per core);
     ``lean``: one inter-op thread too, and no memory arena."""
-    import onnxruntime as ort
+    with optional_dependency("the ONNX flavor"):
+        import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
