@@ -109,10 +109,6 @@ def test_onnx_parity_on_churn_with_categoricals_missing_and_datetime(name: str) 
         columns, algorithm.estimator("binary", None, 0), needs_scaling=algorithm.needs_scaling
     )
     pipeline.fit(X[:600], y[:600])
-    if name == "lightgbm":
-        from modelyard.training._float32 import align_lightgbm_thresholds
-
-        align_lightgbm_thresholds(pipeline[-1])
     held_out = X[600:]
     outcome = compile_onnx(
         pipeline[-1],
@@ -139,7 +135,10 @@ def test_a_model_that_cannot_convert_says_why() -> None:
         classification=False,
     )
     assert outcome.model is None and outcome.converter is None
-    assert outcome.reason is not None and outcome.reason.startswith("conversion failed")
+    # skl2onnx either refuses the log link or builds a graph that the parity check
+    # refuses (newer releases): either way no ONNX model, and the reason says why
+    assert outcome.reason is not None
+    assert outcome.reason.startswith(("conversion failed", "ONNX outputs differ"))
     assert outcome.manifest_entry()["available"] is False
 
 

@@ -2,14 +2,17 @@
 
 from modelyard.training._catalog import ALGORITHMS, Algorithm, Task, get_algorithm
 from modelyard.training._job import TrainingResult, train
+from modelyard.training._progress import STAGES, TrainingProgress
 from modelyard.training._reproduce import ReproduceResult, reproduce
 from modelyard.training._spec import TrainingSpec
 
 __all__ = [
     "ALGORITHMS",
+    "STAGES",
     "Algorithm",
     "ReproduceResult",
     "Task",
+    "TrainingProgress",
     "TrainingResult",
     "TrainingSpec",
     "get_algorithm",

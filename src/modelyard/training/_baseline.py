@@ -24,8 +24,8 @@ def compute_baseline(
 ) -> dict[str, Any]:
     """Statistics of the training rows per raw input column and of the target.
 
-    They need the data only, not the model, so a job computes them while the model
-    is being fitted; :func:`score_statistics` adds the model's scores afterwards.
+    They need the data only, not the model; :func:`score_statistics` adds the
+    model's scores afterwards.
 
     Args:
         features: the training rows' input columns.

@@ -7,13 +7,14 @@ scaled inputs and whether it can stop early on the validation split.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from modelyard.errors import InvalidInputError
 
-__all__ = ["ALGORITHMS", "Algorithm", "SearchSpace", "Task", "get_algorithm"]
+__all__ = ["ALGORITHMS", "Algorithm", "SearchSpace", "Task", "available_threads", "get_algorithm"]
 
 Task = Literal["binary", "multiclass", "regression"]
 _CLASSIFICATION: frozenset[Task] = frozenset({"binary", "multiclass"})
@@ -40,7 +41,8 @@ class Algorithm:
     Attributes:
         name: what users type (``--algorithm xgboost``).
         tasks: the tasks it supports.
-        build: ``(task, params, seed) -> estimator`` (scikit-learn API).
+        build: ``(task, params, seed, threads) -> estimator`` (scikit-learn API);
+            ``threads`` bounds the estimator's own thread pool, when it has one.
         defaults: default hyperparameters per task.
         space: ``(trial, task) -> params``: the tuning search space.
         needs_scaling: linear, distance and kernel models want standardised inputs.
@@ -51,7 +53,7 @@ class Algorithm:
 
     name: str
     tasks: frozenset[Task]
-    build: Callable[[Task, dict[str, Any], int], Any]
+    build: Callable[[Task, dict[str, Any], int, int], Any]
     defaults: Callable[[Task], dict[str, Any]]
     space: Callable[[SearchSpace, Task], dict[str, Any]]
     needs_scaling: bool = False
@@ -64,8 +66,18 @@ class Algorithm:
         """Whether this algorithm can learn ``task``."""
         return task in self.tasks
 
-    def estimator(self, task: Task, params: dict[str, Any] | None = None, seed: int = 0) -> Any:
+    def estimator(
+        self,
+        task: Task,
+        params: dict[str, Any] | None = None,
+        seed: int = 0,
+        threads: int | None = None,
+    ) -> Any:
         """A new estimator with defaults overridden by ``params``.
+
+        ``threads`` is how many threads a multi-threaded estimator may use (default:
+        the cores this process may run on, :func:`available_threads`); an ``n_jobs``
+        in ``params`` overrides it.
 
         Raises:
             InvalidInputError: the task is not supported, or a parameter is unknown.
@@ -83,18 +95,29 @@ class Algorithm:
                 f"unknown parameter(s) for {self.name}: {', '.join(unknown)}",
                 details={"algorithm": self.name, "unknown": unknown},
             )
-        return self.build(task, merged, seed)
+        return self.build(task, merged, seed, threads or available_threads())
 
     def param_names(self, task: Task) -> set[str]:
         """Hyperparameters the user may set (a wrapped estimator's, without prefix)."""
-        names = set(self.build(task, self.defaults(task), 0).get_params(deep=True))
+        names = set(self.build(task, self.defaults(task), 0, 1).get_params(deep=True))
         return names | {name.split("__", 1)[1] for name in names if "__" in name}
+
+
+def available_threads(setting: int = 0) -> int:
+    """Threads one fit may use: ``setting`` when positive, else the cores this process
+    may run on (its CPU affinity, which a container or ``taskset`` narrows; the
+    machine's core count where the platform has no affinity)."""
+    if setting > 0:
+        return setting
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
 
 
 # -- builders (imports inside, so listing the catalog stays light) ------------------
 
 
-def _linear(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _linear(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     if task == "regression":
         from sklearn.linear_model import Ridge
 
@@ -114,7 +137,7 @@ def _linear_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
     return {"C": trial.suggest_float("C", 1e-3, 100.0, log=True)}
 
 
-def _knn(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _knn(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
     return (KNeighborsRegressor if task == "regression" else KNeighborsClassifier)(**params)
@@ -127,7 +150,7 @@ def _knn_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
     }
 
 
-def _tree(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _tree(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     cls = DecisionTreeRegressor if task == "regression" else DecisionTreeClassifier
@@ -141,18 +164,18 @@ def _tree_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
     }
 
 
-def _forest(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _forest(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
     cls = RandomForestRegressor if task == "regression" else RandomForestClassifier
-    return cls(random_state=seed, n_jobs=-1, **params)
+    return cls(random_state=seed, **{"n_jobs": threads, **params})
 
 
-def _extra(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _extra(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 
     cls = ExtraTreesRegressor if task == "regression" else ExtraTreesClassifier
-    return cls(random_state=seed, n_jobs=-1, **params)
+    return cls(random_state=seed, **{"n_jobs": threads, **params})
 
 
 def _forest_defaults(task: Task) -> dict[str, Any]:
@@ -168,7 +191,7 @@ def _forest_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
     }
 
 
-def _hgb(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _hgb(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     cls = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
@@ -188,11 +211,11 @@ def _hgb_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
     }
 
 
-def _xgboost(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _xgboost(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     import xgboost as xgb
 
     cls = xgb.XGBRegressor if task == "regression" else xgb.XGBClassifier
-    return cls(random_state=seed, tree_method="hist", **params)
+    return cls(random_state=seed, tree_method="hist", **{"n_jobs": threads, **params})
 
 
 def _boosting_defaults(task: Task) -> dict[str, Any]:
@@ -211,14 +234,13 @@ def _xgboost_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
     }
 
 
-def _lightgbm(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _lightgbm(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     import lightgbm as lgb
 
     cls = lgb.LGBMRegressor if task == "regression" else lgb.LGBMClassifier
     # deterministic + row-wise histograms: the same data and seed give the same trees
-    return cls(
-        random_state=seed, n_jobs=-1, verbose=-1, deterministic=True, force_row_wise=True, **params
-    )
+    options = {"n_jobs": threads, **params}
+    return cls(random_state=seed, verbose=-1, deterministic=True, force_row_wise=True, **options)
 
 
 def _lightgbm_defaults(task: Task) -> dict[str, Any]:
@@ -236,7 +258,7 @@ def _lightgbm_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
     }
 
 
-def _svm(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _svm(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     from sklearn.svm import SVC, SVR
 
     if task == "regression":
@@ -258,7 +280,7 @@ def _svm_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
     }
 
 
-def _naive_bayes(task: Task, params: dict[str, Any], seed: int) -> Any:
+def _naive_bayes(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
     from sklearn.naive_bayes import GaussianNB
 
     return GaussianNB(**params)

@@ -1,12 +1,16 @@
 """The training job: fit on train, stop early on validation, evaluate on test, register.
 
 One function, :func:`train`, does the whole job and records it as a run. Input
-problems (a missing target, one class, an unknown algorithm or metric) are found
-before any fitting and leave nothing registered.
+problems (a missing target, one class, a class with a single row, an infinite
+target, an unknown algorithm or metric) are found before any fitting and leave
+nothing registered. Every evaluation is compared with trivial baselines, and a
+model no better than them is registered as rejected, with the reason.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,8 +23,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from modelyard.data import DatasetVersion, LogicalType, Role
-from modelyard.errors import InvalidInputError
-from modelyard.training._catalog import Algorithm, Task, get_algorithm
+from modelyard.errors import InvalidInputError, NotFoundError
+from modelyard.training._catalog import Algorithm, Task, available_threads, get_algorithm
+from modelyard.training._fit import Fitted, fit
+from modelyard.training._progress import Progress, TrainingProgress, reporter
 from modelyard.training._spec import TrainingSpec
 
 if TYPE_CHECKING:
@@ -28,10 +34,8 @@ if TYPE_CHECKING:
     from modelyard.registry import ModelVersion, NativeOutcome, OnnxOutcome
     from modelyard.workspace import Workspace
 
-__all__ = ["TrainingResult", "train"]
+__all__ = ["TrainingProgress", "TrainingResult", "train"]
 
-Progress = Callable[[str], None]
-_EARLY_STOPPING_ROUNDS = 30
 _MAX_CLASSES = 50
 _INTEGER_CLASS_LIMIT = 10
 _PARITY_ROWS = 2000
@@ -45,8 +49,10 @@ class TrainingResult:
         run_id: the run that recorded the job.
         model: the registered version (``None`` when ``register`` was off).
         evaluation: metrics, curves and importance on the test split.
-        passed: whether every success criterion held.
-        messages: ``(criterion, passed, message)`` per success criterion.
+        passed: whether the model beat the trivial baseline (or was allowed not to)
+            and every success criterion held.
+        messages: ``(criterion, passed, message)``: the trivial-baseline check, then
+            each success criterion.
         onnx: the ONNX compilation outcome.
         spec: the spec actually run (with early-stopped parameters resolved).
     """
@@ -76,12 +82,17 @@ def train(
 ) -> TrainingResult:
     """Run a training job (see the module docstring).
 
+    ``progress`` receives a :class:`TrainingProgress` as each stage starts.
+
     Raises:
-        NotFoundError: the dataset does not exist.
-        InvalidInputError: a bad target, task, algorithm, parameter or criterion.
+        NotFoundError: the dataset, or the run of ``spec.params_from``, does not exist.
+        InvalidInputError: a bad target, target values, task, algorithm, parameter
+            or criterion.
     """
-    say = progress or (lambda message: None)
+    say = reporter(progress)
+    spec = _resolve_params(workspace, spec)
     problem = _check(workspace, spec)
+    threads = available_threads(workspace.settings.max_threads)
     experiment = spec.experiment or spec.model_name or problem.version.name
     with workspace.start_run(experiment, name=f"{spec.algorithm}-{problem.version.ref}") as run:
         run.log_input(
@@ -89,7 +100,7 @@ def train(
         )
         run.log_dict(spec.to_dict(), "training_spec.json")
         run.set_tags({"task": problem.task, "algorithm": spec.algorithm})
-        say(f"loading {problem.version.ref}")
+        say("loading", f"loading {problem.version.ref}")
         frames = _load(workspace, problem)
         features = [c for c in frames["train"].columns if c != problem.target]
         classes, encode = _label_encoding(problem, frames["train"][problem.target])
@@ -97,28 +108,10 @@ def train(
         X = {s: f[features] for s, f in frames.items()}
         run.log_metrics({f"rows_{s}": float(len(f)) for s, f in frames.items()})
 
-        say(f"fitting {spec.algorithm} on {len(X['train']):,} rows")
-
-        def data_baseline(adapter: Any) -> dict[str, Any] | None:
-            """The training data's statistics: they need the schema's adapter only."""
-            if not spec.register:
-                return None
-            from modelyard.training._baseline import compute_baseline
-            from modelyard.training._signature import input_kinds
-
-            kinds = input_kinds(problem.version, adapter)
-            target = frames["train"][problem.target]
-            return compute_baseline(X["train"], kinds, target, problem.task)
-
         started = time.perf_counter()
-        pipeline, params, prepared = _fit(
-            problem,
-            spec,
-            X,
-            y,
-            before_fit=data_baseline,
-        )
+        fitted = fit(problem, spec, X, y, threads, say)
         fit_seconds = time.perf_counter() - started
+        pipeline, params = fitted.pipeline, fitted.params
         preprocessing = spec.preprocessing.to_dict().items()
         run.log_params(
             {
@@ -129,18 +122,23 @@ def train(
             }
         )
 
-        say("evaluating on the test split")
-        test_matrix = prepared.test_matrix
-        evaluation, outputs = _evaluate(
-            problem, spec, pipeline, (X["test"], test_matrix), y["test"], classes
-        )
+        say("evaluating on the test split", "evaluating on the test split")
+        evaluation, outputs = _evaluate(problem, spec, fitted, (X["test"], y["test"]), classes)
+        evaluation.baselines = _trivial(problem, fitted.rows[1], y["test"], classes)
         run.log_metrics({**evaluation.metrics, "fit_seconds": fit_seconds})
-        passed, messages = _criteria(problem.criteria, evaluation.metrics)
+        run.log_metrics(
+            {
+                f"baseline_{name}_{metric}": value
+                for name, figures in evaluation.baselines.items()
+                for metric, value in figures.items()
+            }
+        )
+        passed, messages = _criteria(problem.criteria, evaluation, spec)
 
-        say("compiling to ONNX and checking parity")
+        say("compiling to ONNX and checking parity", "compiling to ONNX and checking parity")
         from modelyard.registry import compile_onnx, export_native
 
-        check_matrix = test_matrix[:_PARITY_ROWS]
+        check_matrix = fitted.test_matrix[:_PARITY_ROWS]
         classification = problem.task != "regression"
         reference = outputs[: len(check_matrix)]
         onnx = compile_onnx(pipeline[-1], check_matrix, reference, classification=classification)
@@ -158,15 +156,44 @@ def train(
 
         model = None
         if spec.register:
-            say("packaging and registering")
-            assert prepared.baseline is not None  # prepared when registering
+            say("packaging and registering", "packaging and registering")
             products = _Products(
                 pipeline, params, evaluation, outputs, onnx, native, classes, passed, messages
             )
-            model = _register(workspace, problem, spec, products, prepared.baseline, run.id)
+            learnt = ["train", "validation"] if fitted.refitted else ["train"]
+            target = pd.concat([frames[s][problem.target] for s in learnt], ignore_index=True)
+            data_baseline = _data_baseline(problem, pipeline[0], fitted.rows[0], target)
+            model = _register(workspace, problem, spec, products, data_baseline, run.id)
             run.set_tag("model", model.ref)
         resolved = replace(spec, params=params)
     return TrainingResult(run.id, model, evaluation, passed, messages, onnx, resolved)
+
+
+def _resolve_params(workspace: Workspace, spec: TrainingSpec) -> TrainingSpec:
+    """``spec`` with the params of the run ``spec.params_from`` under its own params."""
+    if spec.params_from is None:
+        return spec
+    run_id = workspace.runs.resolve_id(spec.params_from)
+    try:
+        recorded = json.loads(workspace.runs.artifact_bytes(run_id, "training_spec.json"))
+    except NotFoundError:
+        raise InvalidInputError(
+            f"run {run_id[:8]} is not a training run (it has no training_spec.json)",
+            details={"run": run_id},
+        ) from None
+    params = {**recorded.get("params", {}), **spec.params}
+    return replace(spec, params=params, params_from=None)
+
+
+def _data_baseline(
+    problem: _Problem, recipe: Any, rows: pd.DataFrame, target: pd.Series
+) -> dict[str, Any]:
+    """The statistics of the rows the model learnt from, for monitoring to compare with."""
+    from modelyard.training._baseline import compute_baseline
+    from modelyard.training._signature import input_kinds
+
+    kinds = input_kinds(problem.version, recipe.adapter)
+    return compute_baseline(rows, kinds, target, problem.task)
 
 
 # -- checking inputs -------------------------------------------------------------------
@@ -194,6 +221,15 @@ def _check(workspace: Workspace, spec: TrainingSpec) -> _Problem:
             f"dataset {version.ref} was stored without splits: ingest it with --split"
         )
     task = _task(version, target, spec.task)
+    if version.target != target:
+        # The target is chosen at training: the version's schema may name another
+        # target or none. The chosen column is the target; a column the version calls
+        # its target stays out of the features (it is a label, not an input).
+        columns = [
+            dataclasses.replace(c, role=Role.TARGET) if c.name == target else c
+            for c in version.columns
+        ]
+        version = dataclasses.replace(version, columns=columns)
     algorithm = get_algorithm(spec.algorithm)
     algorithm.estimator(task, spec.params, spec.seed)  # refuses unsupported tasks, bad params
     criteria = [Criterion.parse(text, task) for text in spec.requirements]
@@ -253,7 +289,7 @@ def _task(version: DatasetVersion, target: str, declared: str | None) -> Task:
 
 
 def _load(workspace: Workspace, problem: _Problem) -> dict[str, pd.DataFrame]:
-    """The labelled rows of each split, from one read of the stored table."""
+    """The labelled rows of each split, from one read of the stored table, checked."""
     from modelyard.data._splits import SPLIT_CODES
 
     used = [
@@ -281,7 +317,48 @@ def _load(workspace: Workspace, problem: _Problem) -> dict[str, pd.DataFrame]:
         )
     if len(frames["test"]) == 0:
         raise InvalidInputError(f"dataset {problem.version.ref} has an empty test split")
+    _check_target_values(problem, frames)
     return frames
+
+
+def _check_target_values(problem: _Problem, frames: dict[str, pd.DataFrame]) -> None:
+    """Refuse target values a model cannot learn or be measured on, naming them.
+
+    A regression target must be finite (an infinity reaches the boosting library's
+    C++ as an internal error). Each class needs at least two rows and one of them in
+    the training split: otherwise it would silently vanish from the model's classes.
+    """
+    name, ref = problem.target, problem.version.ref
+    if problem.task == "regression":
+        for split, frame in frames.items():
+            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
+            infinite = int(np.isinf(values).sum())
+            if infinite:
+                raise InvalidInputError(
+                    f"target column {name!r} of {ref} holds {infinite:,} infinite value(s) "
+                    f"in the {split} split: remove or cap them before training",
+                    details={"column": name, "split": split, "infinite": infinite},
+                )
+        return
+    counts = pd.concat([f[name] for f in frames.values()]).value_counts()
+    rare = [label for label, count in counts.items() if count < 2]
+    if rare:
+        shown = ", ".join(repr(_plain(label)) for label in rare[:10])
+        raise InvalidInputError(
+            f"class(es) {shown} of target column {name!r} in {ref} have a single row: a class "
+            "needs at least two (one to learn from, one to measure on); remove or merge them",
+            details={"column": name, "classes": [str(label) for label in rare[:10]]},
+        )
+    trained = set(frames["train"][name].unique().tolist())
+    unseen = [label for label in counts.index if label not in trained]
+    if unseen:
+        shown = ", ".join(repr(_plain(label)) for label in unseen[:10])
+        raise InvalidInputError(
+            f"class(es) {shown} of target column {name!r} in {ref} have no row in the "
+            "training split, so the model could never predict them: remove or merge them, "
+            "or split the dataset again",
+            details={"column": name, "classes": [str(label) for label in unseen[:10]]},
+        )
 
 
 def _label_encoding(
@@ -299,8 +376,8 @@ def _label_encoding(
     index = {label: code for code, label in enumerate(classes)}
 
     def encode(values: pd.Series) -> npt.NDArray[Any]:
-        codes = values.map(index)
-        return codes.fillna(-1).to_numpy(dtype=np.int64)
+        # every label is a training class (_check_target_values)
+        return values.map(index).to_numpy(dtype=np.int64)
 
     return [_plain(c) for c in classes], encode
 
@@ -309,178 +386,77 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-# -- fitting ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """What the job prepares beside the recipe's fit (see :func:`_fit`)."""
-
-    baseline: dict[str, Any] | None  # the training data's statistics, without scores
-    test_matrix: npt.NDArray[Any]
-
-
-def _fit(
-    problem: _Problem,
-    spec: TrainingSpec,
-    X: dict[str, pd.DataFrame],
-    y: dict[str, npt.NDArray[Any]],
-    before_fit: Callable[[Any], dict[str, Any] | None],
-) -> tuple[Any, dict[str, Any], _Prepared]:
-    """Fit the pipeline; boosting models stop early on validation, then refit exactly.
-
-    Fitting the feature recipe and transforming the training rows run on one core,
-    so a second thread meanwhile does the job's own work, done before the model's
-    fit takes every core: ``before_fit(adapter)`` (the baseline statistics, which
-    need only the schema's adapter) while the recipe is fitted, then the test and
-    validation rows' transforms while the training rows are transformed. On
-    140,000 churn rows that hides about 100 ms of the job's work beside the fit.
-    """
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    from sklearn.base import clone
-
-    from modelyard.features import build_pipeline
-
-    algorithm = problem.algorithm
-    params = {**algorithm.defaults(problem.task), **spec.params}
-    estimator = algorithm.estimator(problem.task, spec.params, spec.seed)
-    pipeline = build_pipeline(
-        problem.version.columns,
-        estimator,
-        needs_scaling=algorithm.needs_scaling,
-        options=replace(spec.preprocessing, drop_columns=spec.preprocessing.drop_columns),
-    )
-    recipe = pipeline[0]
-    valid = (
-        y["validation"] >= 0
-        if problem.task != "regression"
-        else np.ones(len(y["validation"]), bool)
-    )
-    early = algorithm.early_stopping and valid.sum() > 0 and "n_estimators" not in spec.params
-    fitted = threading.Event()
-    fit_failed = False
-
-    def aside() -> tuple[npt.NDArray[Any] | None, _Prepared | None]:
-        baseline = before_fit(recipe.adapter)
-        fitted.wait()
-        if fit_failed:  # the recipe's own error is raised by the job's thread
-            return None, None
-        validation = recipe.transform(X["validation"][valid]) if early else None
-        return validation, _Prepared(baseline, recipe.transform(X["test"]))
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelyard-job") as worker:
-        pending = worker.submit(aside)
-        try:
-            recipe.fit(X["train"], y["train"])
-        except BaseException:
-            fit_failed = True
-            raise
-        finally:
-            fitted.set()
-        train_matrix = recipe.transform(X["train"])
-        valid_matrix, prepared = pending.result()
-    assert prepared is not None  # the recipe was fitted
-    if early:
-        assert valid_matrix is not None
-        best = _best_iterations(
-            algorithm,
-            clone(estimator),
-            train_matrix,
-            y["train"],
-            valid_matrix,
-            y["validation"][valid],
-        )
-        params["n_estimators"] = best
-        estimator = algorithm.estimator(
-            problem.task, {**spec.params, "n_estimators": best}, spec.seed
-        )
-        pipeline.steps[-1] = ("model", estimator)
-    estimator.fit(train_matrix, y["train"])
-    if algorithm.name == "lightgbm":
-        from modelyard.training._float32 import align_lightgbm_thresholds
-
-        align_lightgbm_thresholds(estimator)
-    return pipeline, params, prepared
-
-
-def _best_iterations(
-    algorithm: Algorithm,
-    estimator: Any,
-    train_matrix: npt.NDArray[Any],
-    train_y: npt.NDArray[Any],
-    valid_matrix: npt.NDArray[Any],
-    valid_y: npt.NDArray[Any],
-) -> int:
-    """Rounds at which validation loss was best (the refit uses exactly that many)."""
-    if algorithm.name == "xgboost":
-        estimator.set_params(early_stopping_rounds=_EARLY_STOPPING_ROUNDS)
-        estimator.fit(train_matrix, train_y, eval_set=[(valid_matrix, valid_y)], verbose=False)
-        return int(estimator.best_iteration) + 1
-    import inspect
-
-    import lightgbm as lgb
-
-    # LightGBM 4.7 renamed eval_set to eval_X/eval_y (and warns on the old name).
-    if "eval_X" in inspect.signature(estimator.fit).parameters:
-        validation: dict[str, Any] = {"eval_X": (valid_matrix,), "eval_y": (valid_y,)}
-    else:
-        validation = {"eval_set": [(valid_matrix, valid_y)]}
-    estimator.fit(
-        train_matrix,
-        train_y,
-        callbacks=[lgb.early_stopping(_EARLY_STOPPING_ROUNDS, verbose=False)],
-        **validation,
-    )
-    return max(int(estimator.best_iteration_ or estimator.n_estimators), 1)
-
-
 # -- evaluating ------------------------------------------------------------------------
 
 
 def _evaluate(
     problem: _Problem,
     spec: TrainingSpec,
-    pipeline: Any,
+    fitted: Fitted,
     test: tuple[pd.DataFrame, npt.NDArray[Any]],
-    y_test: npt.NDArray[Any],
     classes: list[Any] | None,
 ) -> tuple[Evaluation, npt.NDArray[np.float64]]:
-    """Metrics, curves and importance on the test split: its raw rows and their
-    matrix (transformed once, for the predictions, importance and parity rows)."""
+    """Metrics, curves and importance on the test split, and the model's outputs there.
+
+    A binary model is measured at the threshold chosen before (on validation or
+    out-of-fold rows), never at one chosen on the test rows themselves.
+    """
     from modelyard.evaluation import (
         evaluate_classification,
         evaluate_regression,
         permutation_importance,
     )
 
-    X_test, matrix = test
-    estimator = pipeline[-1]
+    X_test, y_test = test
+    matrix = fitted.test_matrix
+    estimator = fitted.pipeline[-1]
     if problem.task == "regression":
         outputs = np.asarray(estimator.predict(matrix), dtype=np.float64)
         evaluation = evaluate_regression(y_test, outputs)
     else:
-        known = y_test >= 0  # test rows of a class never seen in training cannot be scored
         outputs = np.asarray(estimator.predict_proba(matrix), dtype=np.float64)
         assert classes is not None
-        labels = np.asarray(classes, dtype=object)[y_test[known]]
+        labels = np.asarray(classes, dtype=object)[y_test]
         evaluation = evaluate_classification(
-            labels, outputs[known], classes, threshold_strategy=spec.threshold
+            labels, outputs, classes, threshold_strategy=spec.threshold, threshold=fitted.threshold
         )
-        if not known.all():
-            X_test, y_test, matrix = X_test[known], y_test[known], matrix[known]
     evaluation.importance = permutation_importance(
-        pipeline, X_test, y_test, task=problem.task, seed=spec.seed, transformed=matrix
+        fitted.pipeline, X_test, y_test, task=problem.task, seed=spec.seed, transformed=matrix
     )
     return evaluation, outputs
 
 
+def _trivial(
+    problem: _Problem,
+    y_fit: npt.NDArray[Any],
+    y_test: npt.NDArray[Any],
+    classes: list[Any] | None,
+) -> dict[str, dict[str, float]]:
+    """The trivial baselines, fitted on the rows the model learnt from."""
+    from modelyard.evaluation import trivial_baselines
+
+    if classes is None:
+        return trivial_baselines(problem.task, y_fit, y_test)
+    labels = np.asarray(classes, dtype=object)
+    return trivial_baselines(problem.task, labels[y_fit], labels[y_test], classes)
+
+
 def _criteria(
-    criteria: list[Criterion], metrics: dict[str, float]
+    criteria: list[Criterion], evaluation: Evaluation, spec: TrainingSpec
 ) -> tuple[bool, list[tuple[str, bool, str]]]:
-    """Each criterion as ``(text, passed, message)``, and whether all passed."""
-    results = [(str(c), *c.check(metrics)) for c in criteria]
+    """Each criterion as ``(text, passed, message)``, and whether all passed.
+
+    The first is always the trivial-baseline check: a model no better than a
+    predictor that ignores the features fails, unless the spec allows it.
+    """
+    from modelyard.evaluation import compare_to_baselines
+
+    better, message = compare_to_baselines(evaluation)
+    if not better and spec.allow_worse_than_baseline:
+        message += " (allowed: allow_worse_than_baseline)"
+    baseline = ("better than the trivial baseline", better or spec.allow_worse_than_baseline)
+    results = [(*baseline, message)]
+    results += [(str(c), *c.check(evaluation.metrics)) for c in criteria]
     return all(ok for _, ok, _ in results), results
 
 

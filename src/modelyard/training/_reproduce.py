@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from modelyard.errors import InvalidInputError, NotFoundError
-from modelyard.training._job import Progress, train
+from modelyard.training._job import train
+from modelyard.training._progress import Progress
 from modelyard.training._spec import TrainingSpec
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def reproduce(
     result = train(workspace, spec, progress)
     workspace.runs.set_tags(result.run_id, {"reproduces": original.id})
     rows = []
-    new_metrics = result.evaluation.metrics
+    new_metrics = workspace.runs.get(result.run_id).metrics  # as logged, baselines too
     for key in sorted(set(original.metrics) | set(new_metrics)):
         if key == "fit_seconds" or key.startswith("rows_"):
             continue

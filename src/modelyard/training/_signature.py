@@ -30,7 +30,7 @@ def input_signature(version: DatasetVersion, recipe: Any) -> dict[str, Any]:
     (others are accepted and handled as unseen).
     """
     kinds = input_kinds(version, recipe.adapter)
-    levels = {spec["name"]: spec["levels"] for spec in recipe.categorical_}
+    levels = recipe.category_levels()
     inputs = []
     for column in version.columns:
         if column.name not in kinds:

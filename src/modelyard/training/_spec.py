@@ -28,6 +28,12 @@ class TrainingSpec:
         seed: random seed for the algorithm and permutation importance.
         experiment: the run's experiment (default: the model name).
         register: register the model (``runs reproduce`` turns this off).
+        refit: once the rounds and the threshold are known, fit the final model
+            again on the training and validation splits together.
+        allow_worse_than_baseline: register a model that is no better than the
+            trivial baseline as pending instead of rejected.
+        params_from: a training run's id (or prefix) whose params are used, under
+            ``params``; the recorded spec holds the params it resolved to.
     """
 
     dataset: str
@@ -42,6 +48,9 @@ class TrainingSpec:
     seed: int = 0
     experiment: str | None = None
     register: bool = True
+    refit: bool = False
+    allow_worse_than_baseline: bool = False
+    params_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

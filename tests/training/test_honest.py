@@ -1,0 +1,170 @@
+"""Metrics that do not flatter: the threshold off the test rows, trivial baselines,
+threads bounded, the refit, and the target chosen at training."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+from sklearn.datasets import make_classification
+
+from modelyard import datasets
+from modelyard.data import IngestOptions
+from modelyard.registry import ApprovalStatus
+from modelyard.training import STAGES, TrainingProgress, TrainingSpec, train
+from modelyard.workspace import Workspace
+
+
+def _binary_csv(path: Path, rows: int = 3000, seed: int = 5) -> Path:
+    X, y = make_classification(
+        rows, n_features=8, n_informative=4, flip_y=0.15, weights=[0.7], random_state=seed
+    )
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)])
+    frame["label"] = y
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("algorithm", ["linear", "xgboost"])
+def test_the_threshold_is_f1_optimal_on_validation_and_test_metrics_use_it(
+    tmp_path: Path, workspace: Workspace, algorithm: str
+) -> None:
+    csv = _binary_csv(tmp_path / "generated.csv")
+    workspace.datasets.ingest(csv, "generated", IngestOptions(target="label"))
+    result = train(workspace, TrainingSpec(dataset="generated", algorithm=algorithm))
+    assert result.model is not None
+    manifest = json.loads((workspace.models.package_path(result.model) / "model.json").read_text())
+    stored = manifest["threshold"]["value"]
+    model = workspace.models.load(result.model.ref, prefer="pipeline")
+
+    def split(name: str) -> tuple[np.ndarray, np.ndarray]:
+        rows = workspace.datasets.read("generated", split=name).to_pandas()
+        scores = model.predict(rows.drop(columns=["label"])).probabilities
+        assert scores is not None
+        return rows["label"].to_numpy(), scores[:, 1]
+
+    y_valid, p_valid = split("validation")
+    precision, recall, thresholds = skm.precision_recall_curve(y_valid, p_valid)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-300)
+    assert stored == thresholds[int(np.argmax(f1))]
+    assert result.evaluation.threshold is not None
+    assert result.evaluation.threshold.chosen_on == "validation"
+
+    y_test, p_test = split("test")
+    predicted = (p_test >= stored).astype(int)
+    metrics = result.evaluation.metrics
+    assert metrics["accuracy"] == pytest.approx(skm.accuracy_score(y_test, predicted), abs=1e-12)
+    assert metrics["precision"] == pytest.approx(skm.precision_score(y_test, predicted), abs=1e-12)
+    assert metrics["recall"] == pytest.approx(skm.recall_score(y_test, predicted), abs=1e-12)
+    assert metrics["f1"] == pytest.approx(skm.f1_score(y_test, predicted), abs=1e-12)
+    # the F1-optimal cut on the test rows themselves would report at least as much
+    best_on_test = max(skm.f1_score(y_test, (p_test >= t).astype(int)) for t in np.unique(p_test))
+    assert metrics["f1"] <= best_on_test
+
+
+def test_without_a_validation_split_the_threshold_is_chosen_out_of_fold(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    from modelyard.data import SplitSpec
+
+    csv = _binary_csv(tmp_path / "generated.csv", rows=800)
+    options = IngestOptions(target="label", split=SplitSpec(0.8, 0.0, 0.2))
+    workspace.datasets.ingest(csv, "noval", options)
+    result = train(workspace, TrainingSpec(dataset="noval", algorithm="linear"))
+    assert result.evaluation.threshold is not None
+    assert result.evaluation.threshold.chosen_on == "out-of-fold"
+
+
+def _outliers(tmp_path: Path) -> Path:
+    """The finding: five extreme outliers in a regression target."""
+    frame = datasets.houses(1200, seed=4)
+    frame.loc[frame.sample(5, random_state=1).index, "price"] = 1e15
+    path = tmp_path / "outliers.parquet"
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def test_a_model_no_better_than_the_trivial_baseline_is_rejected_with_the_reason(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    workspace.datasets.ingest(_outliers(tmp_path), "outliers", IngestOptions(target="price"))
+    result = train(workspace, TrainingSpec(dataset="outliers", algorithm="xgboost"))
+    baselines = result.evaluation.baselines
+    assert set(baselines) == {"mean", "median"}
+    assert result.evaluation.metrics["mae"] >= baselines["median"]["mae"]
+    assert not result.passed and result.model is not None
+    assert result.model.status is ApprovalStatus.REJECTED
+    assert result.model.status_reason is not None
+    assert "not below the median predictor's" in result.model.status_reason
+    run = workspace.runs.get(result.run_id)
+    assert run.metrics["baseline_median_mae"] == baselines["median"]["mae"]
+
+    allowed = train(
+        workspace,
+        TrainingSpec(dataset="outliers", algorithm="xgboost", allow_worse_than_baseline=True),
+    )
+    assert allowed.passed and allowed.model is not None
+    assert allowed.model.status is ApprovalStatus.PENDING
+    assert "allowed" in allowed.messages[0][2]
+
+
+def test_a_useful_model_beats_its_baseline(trained_workspace: Workspace) -> None:
+    result = train(trained_workspace, TrainingSpec(dataset="houses", algorithm="linear"))
+    assert result.passed
+    assert result.messages[0][:2] == ("better than the trivial baseline", True)
+    assert result.evaluation.metrics["rmse"] < result.evaluation.baselines["mean"]["rmse"]
+
+
+def test_threads_follow_the_max_threads_setting(tmp_path: Path) -> None:
+    csv = _binary_csv(tmp_path / "generated.csv", rows=400)
+    for setting, expected in ((1, 1), (0, len(os.sched_getaffinity(0)))):
+        ws = Workspace.init(tmp_path / f"ws{setting}", max_threads=setting)
+        try:
+            ws.datasets.ingest(csv, "generated", IngestOptions(target="label"))
+            for algorithm in ("xgboost", "lightgbm"):
+                result = train(ws, TrainingSpec(dataset="generated", algorithm=algorithm))
+                assert result.model is not None
+                pipeline = ws.models.load(result.model.ref, prefer="pipeline")._pipeline
+                assert pipeline is not None
+                assert pipeline[-1].get_params()["n_jobs"] == expected
+        finally:
+            ws.close()
+
+
+def test_refit_learns_from_training_and_validation_rows(trained_workspace: Workspace) -> None:
+    ws = trained_workspace
+    plain = train(ws, TrainingSpec(dataset="churn", algorithm="xgboost", register=True))
+    refit = train(ws, TrainingSpec(dataset="churn", algorithm="xgboost", refit=True))
+    assert refit.model is not None and plain.model is not None
+    rows = ws.runs.get(refit.run_id).metrics
+    baseline = json.loads((ws.models.package_path(refit.model) / "baseline.json").read_text())
+    assert baseline["rows"] == rows["rows_train"] + rows["rows_validation"]
+    assert refit.spec.params["n_estimators"] == plain.spec.params["n_estimators"]
+    assert refit.evaluation.threshold == plain.evaluation.threshold  # chosen before the refit
+    assert refit.evaluation.metrics["log_loss"] != plain.evaluation.metrics["log_loss"]
+
+
+def test_the_target_is_chosen_at_training_on_a_version_without_one(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    path = tmp_path / "churn.csv"
+    datasets.churn(600, seed=3).to_csv(path, index=False)
+    version, _ = workspace.datasets.ingest(path, "churn")
+    assert version.target is None
+    seen: list[TrainingProgress] = []
+    result = train(
+        workspace,
+        TrainingSpec(dataset="churn", target="churned", algorithm="linear"),
+        progress=seen.append,
+    )
+    assert result.model is not None and result.model.lineage["target"] == "churned"
+    manifest = json.loads((workspace.models.package_path(result.model) / "model.json").read_text())
+    inputs = [c["name"] for c in manifest["signature"]["inputs"]]
+    assert "churned" not in inputs and "tenure_months" in inputs
+    assert [p.stage for p in seen] == sorted(p.stage for p in seen)
+    assert seen[0].stage == 1 and seen[-1].stage == len(STAGES) == seen[-1].stages
