@@ -145,3 +145,19 @@ def test_two_processes_log_1000_metrics_each_into_one_sqlite(tmp_path: Path) -> 
         for run in runs:
             steps = [p.step for p in ws.runs.metric_history(run.id, "value")]
             assert steps == list(range(1000))
+
+
+def test_token_ids_are_never_reused_after_a_revoke(database_url: str) -> None:
+    from modelyard.serving import TokenStore
+
+    store = MetadataStore(database_url)
+    try:
+        tokens = TokenStore(store)
+        first, _ = tokens.create("first", "admin")
+        second, _ = tokens.create("second", "invoke")
+        tokens.revoke(second.id)
+        third, _ = tokens.create("third", "invoke")
+        assert third.id not in (first.id, second.id)
+        assert [t.id for t in tokens.list()] == [first.id, third.id]
+    finally:
+        store.dispose()

@@ -90,7 +90,8 @@ class ExperimentRow(Base):
 
 
 class RunRow(Base):
-    """One experiment run: status, timings, environment and lineage inputs."""
+    """One experiment run: status, timings, environment, lineage inputs, and the
+    process running it (``owner``, ``host:pid``) so a run whose process died shows so."""
 
     __tablename__ = "runs"
 
@@ -103,6 +104,7 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     environment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     inputs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class ParamRow(Base):
@@ -250,6 +252,8 @@ class ApiTokenRow(Base):
     """
 
     __tablename__ = "api_tokens"
+    # Ids are shown to users and revoked by id: SQLite must never hand one out twice.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
