@@ -97,19 +97,21 @@ def drop_from_page_cache(path: Path) -> None:
 
 
 def measure(command: list[str]) -> dict[str, float]:
-    """Run ``command``; its wall time and peak RSS (its own, from wait4)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    stdout = process.stdout.read().decode() if process.stdout else ""
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise RuntimeError(f"{command[:4]} exited {code}: {stderr.strip()[-500:]}")
+    """Run ``command``; its wall time, peak RSS (its own, from wait4) and JSON output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:4]} exited {process.returncode}: {stderr.strip()[-500:]}")
     result: dict[str, float] = {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024}
-    if stdout.strip().startswith("{"):
-        result.update(json.loads(stdout.strip().splitlines()[-1]))
+    output = json.loads(stdout) if stdout.strip() else {}
+    result.update({k: v for k, v in output.items() if isinstance(v, (int, float))})
     return result
 
 
