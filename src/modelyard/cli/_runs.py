@@ -1,13 +1,16 @@
-"""``modelyard runs``: list, show and compare experiment runs."""
+"""``modelyard runs``: list, show and compare experiment runs; gc marks killed ones failed."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from modelyard.cli._context import state
 from modelyard.cli._render import console, format_value, print_json, table
+
+if TYPE_CHECKING:
+    from modelyard.tracking import RunInfo
 
 __all__ = ["app"]
 
@@ -38,7 +41,7 @@ def list_(
         return
     metric_keys = sorted({k for r in runs for k in r.metrics})[:6]
     rows: list[list[Any]] = [
-        [r.id[:8], r.experiment, r.name, r.status.value, r.start_time, r.duration_seconds]
+        [r.id[:8], r.experiment, r.name, _status(r), r.start_time, r.duration_seconds]
         + [r.metrics.get(k) for k in metric_keys]
         for r in runs
     ]
@@ -62,7 +65,7 @@ def show(
         return
     console.print(
         f"[bold]{run.name}[/]  id {run.id}  experiment {run.experiment}  "
-        f"status [bold]{run.status.value}[/]  {format_value(run.duration_seconds)} s"
+        f"status [bold]{_status(run)}[/]  {format_value(run.duration_seconds)} s"
     )
     if run.error:
         console.print(f"[red]error: {run.error}[/]")
@@ -131,3 +134,20 @@ def compare(
         for k, x, y in result.metrics
     ]
     console.print(table("Metrics", ["metric", left, right, "difference"], metrics))
+
+
+@app.command("gc")
+def gc(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Mark failed the runs still "running" whose process ended (killed) on this host."""
+    marked = state(ctx).workspace().runs.collect_stale()
+    if json_output:
+        print_json(marked)
+        return
+    console.print(f"Marked {len(marked)} stale run(s) failed" + "".join(f"\n  {r}" for r in marked))
+
+
+def _status(run: RunInfo) -> str:
+    return f"{run.status.value} (process gone)" if run.process_gone else run.status.value

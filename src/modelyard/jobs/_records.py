@@ -48,7 +48,12 @@ class Partition:
 
 @dataclass(frozen=True)
 class Job:
-    """A long-running job: kind, status, parameters and progress."""
+    """A long-running job: kind, status, parameters and progress.
+
+    ``owner`` is the process running it (``host:pid``); ``process_gone`` is true
+    when the job is still marked running but that process certainly ended (killed
+    before it could say so): ``JobStore.collect_stale`` marks such jobs failed.
+    """
 
     id: str
     kind: str
@@ -67,6 +72,7 @@ class Job:
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+    process_gone: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``--json``, the REST API)."""

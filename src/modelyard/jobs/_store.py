@@ -8,8 +8,6 @@ and ``resume`` picks up exactly what is not committed.
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from modelyard.errors import ConflictError, InvalidInputError, NotFoundError
+from modelyard.jobs._owner import ProcessOwner
 from modelyard.jobs._records import Job, JobStatus, Partition
 from modelyard.metadata import MetadataStore
 from modelyard.metadata._tables import JobPartitionRow, JobRow, utcnow
@@ -27,7 +26,7 @@ __all__ = ["JobStore", "this_owner"]
 
 def this_owner() -> str:
     """``host:pid`` of the current process: who runs a job."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return str(ProcessOwner.current())
 
 
 class JobStore:
@@ -209,6 +208,29 @@ class JobStore:
                 row.rows_per_second = rows_per_second
             return _to_job(row)
 
+    def collect_stale(self) -> list[Job]:
+        """Mark failed every job still marked running whose process certainly ended.
+
+        Its committed partitions stay committed: resuming the job redoes only the
+        rest. Only the owner's host can tell that it ended, so jobs of other hosts
+        are left as they are. Returns the jobs marked failed.
+        """
+        with self._metadata.session() as session:
+            rows = session.scalars(
+                select(JobRow).where(JobRow.status == JobStatus.RUNNING.value)
+            ).all()
+            stale = [(row, owner) for row in rows if (owner := _gone_owner(row)) is not None]
+            now = utcnow()
+            for row, owner in stale:
+                row.status = JobStatus.FAILED.value
+                row.error = (
+                    f"its process ({owner}) ended without finishing the job (killed?); "
+                    "resume it to carry on"
+                )
+                row.finished_at = now
+                row.updated_at = now
+            return [_to_job(row) for row, _ in stale]
+
     def cancel(self, job_id: str) -> Job:
         """Ask a job to stop: a running job stops after the partitions in flight.
 
@@ -298,7 +320,21 @@ def _to_job(row: JobRow) -> Job:
         started_at=row.started_at,
         finished_at=row.finished_at,
         updated_at=row.updated_at,
+        process_gone=_gone_owner(row) is not None,
     )
+
+
+def _gone_owner(row: JobRow) -> ProcessOwner | None:
+    """The owner of a job marked running, if that process certainly ended.
+
+    Every write to the row stamps ``updated_at``, its owner's start included, so
+    the owner ran at that moment (a process with its pid that started later is
+    another process).
+    """
+    owner = ProcessOwner.parse(row.owner)
+    if row.status != JobStatus.RUNNING.value or owner is None:
+        return None
+    return owner if owner.gone(row.updated_at) else None
 
 
 def _to_partition(row: JobPartitionRow) -> Partition:

@@ -40,7 +40,12 @@ class ArtifactInfo:
 
 @dataclass(frozen=True)
 class RunInfo:
-    """Everything recorded about one run; ``metrics`` holds each key's last value."""
+    """Everything recorded about one run; ``metrics`` holds each key's last value.
+
+    ``owner`` is the process that runs it (``host:pid``); ``process_gone`` is true
+    when the run is still marked running but that process certainly ended (killed
+    before it could close the run): ``RunStore.collect_stale`` marks such runs failed.
+    """
 
     id: str
     experiment: str
@@ -56,6 +61,8 @@ class RunInfo:
     metric_counts: dict[str, int] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     artifacts: list[ArtifactInfo] = field(default_factory=list)
+    owner: str | None = None
+    process_gone: bool = False
 
     @property
     def duration_seconds(self) -> float | None:
@@ -81,6 +88,8 @@ class RunInfo:
             "metrics": self.metrics,
             "tags": self.tags,
             "artifacts": [a.__dict__ for a in self.artifacts],
+            "owner": self.owner,
+            "process_gone": self.process_gone,
         }
 
 

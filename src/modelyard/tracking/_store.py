@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from modelyard.artifacts import ArtifactStore, check_artifact_name
 from modelyard.data._version import check_name
 from modelyard.errors import ConflictError, InvalidInputError, NotFoundError
+from modelyard.jobs._owner import ProcessOwner
 from modelyard.metadata import MetadataStore, lock_name
 from modelyard.metadata._tables import (
     ExperimentRow,
@@ -34,6 +35,14 @@ from modelyard.tracking._records import (
 __all__ = ["RunStore"]
 
 _MAX_KEY = 250
+
+
+def _gone_owner(row: RunRow) -> ProcessOwner | None:
+    """The owner of a run marked running, if that process certainly ended."""
+    owner = ProcessOwner.parse(row.owner)
+    if row.status != RunStatus.RUNNING.value or owner is None:
+        return None
+    return owner if owner.gone(row.start_time) else None
 
 
 def _check_key(key: str, kind: str) -> str:
@@ -92,6 +101,7 @@ class RunStore:
                     start_time=utcnow(),
                     environment=environment or {},
                     inputs=[],
+                    owner=str(ProcessOwner.current()),
                 )
             )
             for key, value in (tags or {}).items():
@@ -105,6 +115,27 @@ class RunStore:
             row.status = status.value
             row.end_time = utcnow()
             row.error = error
+
+    def collect_stale(self) -> list[str]:
+        """Mark failed every run still marked running whose process certainly ended.
+
+        A process killed with ``kill -9`` cannot close its run; only its own host
+        can tell that it ended, so runs of other hosts are left as they are (run
+        this there). Returns the ids of the runs marked failed.
+        """
+        with self._metadata.session() as session:
+            rows = session.scalars(
+                select(RunRow).where(RunRow.status == RunStatus.RUNNING.value)
+            ).all()
+            stale = [(row, owner) for row in rows if (owner := _gone_owner(row)) is not None]
+            for row, owner in stale:
+                row.status = RunStatus.FAILED.value
+                row.end_time = utcnow()
+                row.error = (
+                    f"its process ({owner}) ended without closing the run (killed?); "
+                    "marked failed by `runs gc`"
+                )
+            return [row.id for row, _ in stale]
 
     def _experiment(self, session: Session, name: str) -> ExperimentRow:
         """The experiment's row, created by the first run that needs it.
@@ -326,6 +357,8 @@ class RunStore:
             metric_counts=counts,
             tags=tags,
             artifacts=artifacts,
+            owner=row.owner,
+            process_gone=_gone_owner(row) is not None,
         )
 
     def _last_metrics(
