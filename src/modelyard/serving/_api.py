@@ -20,6 +20,7 @@ from modelyard.errors import ModelyardError
 from modelyard.serving._config import VariantConfig, parse_variant
 from modelyard.serving._docs import add_docs
 from modelyard.serving._gateway import Gateway
+from modelyard.serving._kserve_routes import kserve_router
 
 __all__ = ["build_api"]
 
@@ -195,57 +196,7 @@ def build_api(gateway: Gateway, *, title: str = "modelyard gateway") -> FastAPI:
 
         return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    kserve = APIRouter(prefix="/v2", tags=["kserve-v2"])
-
-    @kserve.get("")
-    async def server_metadata() -> dict[str, Any]:
-        """Open Inference Protocol server metadata."""
-        from modelyard import __version__
-
-        return {"name": "modelyard", "version": __version__, "extensions": []}
-
-    @kserve.get("/health/live")
-    async def live() -> dict[str, bool]:
-        """The server answers."""
-        return {"live": True}
-
-    @kserve.get("/health/ready")
-    async def ready() -> JSONResponse:
-        """The endpoints are loaded."""
-        return JSONResponse({"ready": gateway.ready}, status_code=200 if gateway.ready else 503)
-
-    @kserve.get("/models/{name}", dependencies=[Depends(invoker)])
-    async def model_metadata(name: str) -> dict[str, Any]:
-        """Inputs and outputs of an endpoint's (first production variant's) model."""
-        state = gateway.state(name)
-        variant = state.production[0]
-        datatypes = {"numeric": "FP64", "boolean": "BOOL"}
-        return {
-            "name": name,
-            "versions": sorted({v.model_ref for v in state.production}),
-            "platform": "modelyard",
-            "inputs": [
-                {"name": f.name, "datatype": datatypes.get(f.kind, "BYTES"), "shape": [-1]}
-                for f in variant.signature.fields
-            ],
-            "outputs": [
-                {"name": "predictions", "datatype": "BYTES", "shape": [-1]},
-                {"name": "probabilities", "datatype": "FP64", "shape": [-1, -1]},
-            ],
-        }
-
-    @kserve.get("/models/{name}/ready", dependencies=[Depends(invoker)])
-    async def model_ready(name: str) -> dict[str, Any]:
-        """Whether the gateway serves the endpoint."""
-        gateway.state(name)
-        return {"name": name, "ready": True}
-
-    @kserve.post("/models/{name}/infer", openapi_extra=_INVOCATION_BODY)
-    async def infer(name: str) -> dict[str, Any]:
-        """Open Inference Protocol inference (answered by the hot path)."""
-        raise AssertionError("served by the invocation hot path")  # pragma: no cover
-
-    api.include_router(kserve)
+    api.include_router(kserve_router(gateway, invoker, _INVOCATION_BODY))
 
     invoke = APIRouter(tags=["invocations"])
 

@@ -8,7 +8,8 @@ Three protocols share one flow and differ only in how they read and answer:
   boto3 raises ``ModelError``), the original status and modelyard's error body;
 - ``modelyard``: ``POST /endpoints/{name}/predict``, errors as
   ``{"error": {"type", "message", "details"}}`` with their own status;
-- ``kserve``: ``POST /v2/models/{name}/infer`` (Open Inference Protocol tensors).
+- ``kserve``: ``POST /v2/models/{name}[/versions/{version}]/infer`` (Open Inference
+  Protocol tensors, JSON or binary; errors as ``{"error": "message"}``).
 
 No framework routing, no DataFrame, no pydantic on this path: it is what the
 gateway spends its time on.
@@ -31,7 +32,7 @@ import orjson
 
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
 from modelyard.serving._gateway import BodyTooLargeError, Gateway, Outcome
-from modelyard.serving._kserve import kserve_response, parse_kserve, read_kserve
+from modelyard.serving._kserve import kserve_answer, parse_kserve, read_kserve, version_variant
 from modelyard.serving._parse import UnsupportedMediaError, parse_body
 from modelyard.serving._sigv4 import SignedRequest, is_sigv4, verify
 from modelyard.serving._variant import prediction_body
@@ -46,20 +47,23 @@ Send = Callable[[Message], Awaitable[None]]
 _JSON = b"application/json"
 
 
-def invocation_route(method: str, path: str) -> tuple[str, str | None] | None:
-    """``(protocol, endpoint)`` when ``path`` is an invocation, else ``None``."""
+def invocation_route(method: str, path: str) -> tuple[str, str | None, str | None] | None:
+    """``(protocol, endpoint, version)`` when ``path`` is an invocation, else ``None``."""
     if method != "POST":
         return None
     if path == "/invocations":
-        return ("sagemaker", None)
+        return ("sagemaker", None, None)
     parts = path.split("/")
     if len(parts) == 4 and parts[1] == "endpoints" and parts[2]:
         if parts[3] == "invocations":
-            return ("sagemaker", parts[2])
+            return ("sagemaker", parts[2], None)
         if parts[3] == "predict":
-            return ("modelyard", parts[2])
-    if len(parts) == 5 and parts[1] == "v2" and parts[2] == "models" and parts[4] == "infer":
-        return ("kserve", parts[3])
+            return ("modelyard", parts[2], None)
+    if len(parts) >= 5 and parts[1] == "v2" and parts[2] == "models" and parts[-1] == "infer":
+        if len(parts) == 5:
+            return ("kserve", parts[3], None)
+        if len(parts) == 7 and parts[4] == "versions" and parts[5]:
+            return ("kserve", parts[3], parts[5])
     return None
 
 
@@ -70,13 +74,20 @@ class InvocationHandler:
         self.gateway = gateway
 
     async def __call__(
-        self, scope: Scope, receive: Receive, send: Send, protocol: str, name: str | None
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        protocol: str,
+        name: str | None,
+        version: str | None = None,
     ) -> None:
         gateway = self.gateway
         headers = _headers(scope)
         outcome = gateway.begin(name or "", headers.get("x-amzn-sagemaker-inference-id"))
         body = b""
         content_type = headers.get("content-type", "")
+        document: dict[str, Any] = {}
         authorization = headers.get("authorization")
         signed = authorization if gateway.guard.closed and is_sigv4(authorization) else None
         try:
@@ -88,24 +99,35 @@ class InvocationHandler:
                 verify(_signed_request(scope, body), signed, gateway.guard.sigv4, "invoke")
             if name is None:
                 outcome.endpoint = gateway.single()
-            if protocol == "kserve":
-                document = read_kserve(body)
-                if isinstance(document.get("id"), str) and outcome.inference_id is None:
-                    outcome.inference_id = document["id"]
-                parse = partial(parse_kserve, document)
-            else:
-                parse = partial(parse_body, body, content_type)
             target = headers.get("x-modelyard-variant") or headers.get(
                 "x-amzn-sagemaker-target-variant"
             )
+            if protocol == "kserve":
+                document = read_kserve(body, headers.get("inference-header-content-length"))
+                if isinstance(document.get("id"), str) and outcome.inference_id is None:
+                    outcome.inference_id = document["id"]
+                if version is not None:
+                    target = version_variant(gateway.state(outcome.endpoint), version)
+                parse = partial(parse_kserve, document)
+            else:
+                parse = partial(parse_body, body, content_type)
             await gateway.predict(outcome, parse, target, headers.get("x-modelyard-sticky-key"))
         except ModelyardError as exc:
             outcome.error = exc
-        status, payload, media = _render(protocol, outcome, headers.get("accept", ""))
+        extra: list[tuple[bytes, bytes]] = []
+        if protocol == "kserve":
+            binary = "inference-header-content-length" in headers
+            status, payload, media, extra, captured = _render_kserve(
+                outcome, document, body, binary
+            )
+        else:
+            status, payload, media = _render(protocol, outcome, headers.get("accept", ""))
+            captured = (body, payload)
         response_headers = [
             (b"content-type", media),
             (b"content-length", str(len(payload)).encode()),
             (b"x-modelyard-request-id", outcome.request_id.encode()),
+            *extra,
         ]
         if outcome.variant is not None and outcome.error is None:
             variant = outcome.variant.name.encode()
@@ -123,7 +145,7 @@ class InvocationHandler:
             response_headers.append((b"x-amzn-errortype", _sagemaker_code(outcome.error).encode()))
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
-        gateway.finish(outcome, status, body, payload, content_type)
+        gateway.finish(outcome, status, *captured, content_type)
 
 
 def _check_encoding(encoding: str | None) -> None:
@@ -181,11 +203,36 @@ async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> b
             return b"".join(chunks)
 
 
+def _render_kserve(
+    outcome: Outcome, request: dict[str, Any], body: bytes, binary_request: bool
+) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]], tuple[bytes, bytes]]:
+    """Status, body, media type and extra headers of a V2 answer, and the request and
+    response capture records (their JSON forms where a side was binary)."""
+    recorded = _dumps(request) if binary_request and request else body
+    if outcome.error is None and outcome.prediction is not None:
+        try:
+            answer = kserve_answer(outcome, request, _dumps)
+        except ModelyardError as exc:
+            outcome.error = exc
+        else:
+            if not answer.binary:
+                return 200, answer.header, _JSON, [], (recorded, answer.header)
+            size = str(len(answer.header)).encode()
+            return (
+                200,
+                answer.header + answer.binary,
+                b"application/octet-stream",
+                [(b"inference-header-content-length", size)],
+                (recorded, _dumps(answer.document)),
+            )
+    error = outcome.error or ModelyardError("no prediction was made")
+    payload = _dumps({"error": error.message})
+    return error.http_status, payload, _JSON, [], (recorded, payload)
+
+
 def _render(protocol: str, outcome: Outcome, accept: str) -> tuple[int, bytes, bytes]:
     error = outcome.error
     if error is None and outcome.prediction is not None and outcome.variant is not None:
-        if protocol == "kserve":
-            return 200, _dumps(kserve_response(outcome)), _JSON
         if "text/csv" in accept and "json" not in accept:
             return 200, _csv(outcome), b"text/csv"
         body = prediction_body(outcome.prediction)
