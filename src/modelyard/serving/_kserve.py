@@ -31,7 +31,8 @@ from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.serving._parse import Table, from_json, parse_json
 
 if TYPE_CHECKING:
-    from modelyard.registry import LoadedModel
+    from collections.abc import Sequence
+
     from modelyard.serving._gateway import EndpointState, Outcome
 
 __all__ = [
@@ -76,11 +77,11 @@ class OutputSpec:
         return {"name": self.name, "datatype": self.datatype, "shape": self.shape}
 
 
-def output_specs(model: LoadedModel) -> list[OutputSpec]:
-    """The output tensors a model answers with."""
-    if model.task == "regression":
+def output_specs(task: str, classes: Sequence[Any] | None) -> list[OutputSpec]:
+    """The output tensors a model of ``task`` (with ``classes``) answers with."""
+    if task == "regression":
         return [OutputSpec("predictions", "FP64", [-1])]
-    classes = model.classes or []
+    classes = classes or []
     numeric = all(_is_number(c) for c in classes)
     return [
         OutputSpec("predictions", "FP64" if numeric else "BYTES", [-1]),
@@ -310,7 +311,8 @@ def kserve_response(outcome: Outcome) -> dict[str, Any]:
     assert outcome.prediction is not None and outcome.variant is not None
     body = prediction_body(outcome.prediction)
     outputs: list[dict[str, Any]] = []
-    for spec in output_specs(outcome.variant.model):
+    model = outcome.variant.model
+    for spec in output_specs(model.task, model.classes):
         if spec.name == "predictions":
             values = body["predictions"]
             shape = [len(values)]

@@ -130,5 +130,7 @@ def _metadata(state: EndpointState, variant: LoadedVariant, versions: list[str])
             {"name": f.name, "datatype": _DATATYPES.get(f.kind, "BYTES"), "shape": [-1]}
             for f in variant.signature.fields
         ],
-        "outputs": [spec.to_dict() for spec in output_specs(variant.model)],
+        "outputs": [
+            spec.to_dict() for spec in output_specs(variant.model.task, variant.model.classes)
+        ],
     }
