@@ -33,6 +33,7 @@ EXTRA_OF: dict[str, str] = {
     "uvloop": "serve",
     "prometheus_client": "serve",
     "httpx": "serve",
+    "swagger_ui_bundle": "serve",
     "xgboost": "xgboost",
     "lightgbm": "lightgbm",
     "onnx": "onnx",

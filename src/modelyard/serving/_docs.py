@@ -27,7 +27,10 @@ def add_docs(api: FastAPI, path: str = "/docs") -> None:
     ``api`` must be built with ``docs_url=None`` (FastAPI's own CDN page off).
     Paths honour the ASGI ``root_path``, so the page works behind a proxy prefix.
     """
-    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+    from modelyard._imports import optional_dependency
+
+    with optional_dependency("the /docs page"):
+        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
     openapi_url = api.openapi_url or "/openapi.json"
     api.mount(ASSETS_PATH, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
