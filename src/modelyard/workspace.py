@@ -120,7 +120,8 @@ class Workspace:
         """Registered models."""
         from modelyard.registry import ModelRegistry
 
-        return ModelRegistry(self.metadata, self.artifacts)
+        # unpacked packages under the workspace, not a shared /tmp (issue 16 finding 1)
+        return ModelRegistry(self.metadata, self.artifacts, self.settings.state_dir / "packages")
 
     @cached_property
     def jobs(self) -> JobStore:

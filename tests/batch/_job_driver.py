@@ -1,13 +1,13 @@
 """A batch job's driver reduced to its workers, run as a script by test_forkserver.py.
 
 It starts a job's workers (:class:`~modelyard.batch._workers.JobWorkers`), prints
-``{"driver", "server", "cores"}``, then for each line ``submit`` on its standard
-input prints what each worker reports (:func:`report`), and shuts the workers down
-at the end of its input.
+``{"driver"}``, then for each line ``submit`` on its standard input prints what each
+worker reports (:func:`report`) with the fork server's pid, and shuts the workers
+down at the end of its input.
 
-The job's fork server imports this script first (as ``__mp_main__``, as it would
-any script's main module): there, when ``MODELYARD_TEST_GATE`` names a file, it
-waits for that file, so a test can hold the server in the middle of its imports.
+The fork server imports this script first (as ``__mp_main__``, as it would any
+script's main module): there, when ``MODELYARD_TEST_GATE`` names a file, it waits
+for that file, so a test can hold the server in the middle of its imports.
 """
 
 from __future__ import annotations
@@ -35,14 +35,13 @@ if __name__ == "__mp_main__" and os.environ.get("MODELYARD_TEST_GATE"):
 
 
 def report(folder: str, workers: int) -> dict[str, object]:
-    """A worker's pid, parent and cores, once ``workers`` distinct workers reported
-    (each waits for the others, so every worker answers once)."""
+    """A worker's pid and parent, once ``workers`` distinct workers reported (each
+    waits for the others, so every worker answers once)."""
     Path(folder, str(os.getpid())).touch()
     _wait_until(lambda: len(list(Path(folder).iterdir())) >= workers, "every worker")
     return {
         "pid": os.getpid(),
         "parent": os.getppid(),
-        "cores": sorted(os.sched_getaffinity(0)),
         "preloaded": "modelyard.batch._preload" in sys.modules,
     }
 
@@ -50,19 +49,15 @@ def report(folder: str, workers: int) -> dict[str, object]:
 def main() -> None:
     from modelyard.batch._workers import JobWorkers
 
-    workers = JobWorkers(2, (), pandas=False)
-    started = {
-        "driver": os.getpid(),
-        "server": workers.server_pid,
-        "cores": sorted(os.sched_getaffinity(0)),
-    }
-    print(json.dumps(started), flush=True)
+    workers = JobWorkers(2, ())
+    print(json.dumps({"driver": os.getpid()}), flush=True)
     for line in sys.stdin:
         if line.strip() == "submit":
             folder = Path(sys.argv[1], f"round-{time.monotonic_ns()}")
             folder.mkdir()
             futures = [workers.submit(report, str(folder), 2) for _ in range(2)]
-            print(json.dumps([f.result() for f in futures]), flush=True)
+            reports = [{**f.result(), "server": workers.server_pid} for f in futures]
+            print(json.dumps(reports), flush=True)
     workers.shutdown()
 
 

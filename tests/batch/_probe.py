@@ -23,11 +23,7 @@ def state(folder: str, workers: int) -> dict[str, Any]:
         "pid": os.getpid(),
         "parent": os.getppid(),
         "preloaded": "modelyard.batch._preload" in sys.modules,
-        "pandas": "pandas" in sys.modules,
-        "sklearn": _sklearn(),
-        "xgboost_with_sklearn": getattr(
-            getattr(xgboost, "compat", None), "SKLEARN_INSTALLED", None
-        ),
+        "xgboost": xgboost is not None,
     }
 
 
@@ -38,25 +34,19 @@ def to_pandas_rows() -> int:
     return len(pa.table({"a": [1, 2, 3]}).to_pandas())
 
 
-def native_then_pipeline(package: str, rows: str) -> dict[str, Any]:
+def native_then_pipeline(package: str, digest: str, rows: str) -> dict[str, Any]:
     """The native flavor's probabilities, then the pipeline flavor's, in this worker."""
     import pyarrow.parquet as pq
 
     from modelyard.batch import _rows
     from modelyard.batch._scorer import Scorer
+    from modelyard.registry._loader import open_directory
 
     batch = pq.read_table(rows).to_batches()[0]
     out: dict[str, Any] = {"flavors": [], "probabilities": []}
     for flavor in ("native", "pipeline"):
-        scorer = Scorer(Path(package), flavor, "churn:1")
+        scorer = Scorer(open_directory(Path(package), digest), flavor, "churn:1")
         columns = scorer.score(_rows.check_rows(batch, scorer.inputs), batch.num_rows)
         out["flavors"].append(scorer.flavor)
         out["probabilities"].append(columns["proba_1"].tolist())
     return out
-
-
-def _sklearn() -> str:
-    """``absent``, ``refused`` (``None`` in ``sys.modules``: import fails) or ``imported``."""
-    if "sklearn" not in sys.modules:
-        return "absent"
-    return "refused" if sys.modules["sklearn"] is None else "imported"

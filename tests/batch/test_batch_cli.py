@@ -131,8 +131,10 @@ def test_cancelling_a_running_job_stops_it_and_resume_finishes_it(
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 0, stderr
+    # a job that did not finish is not a success (issue 16 finding 11): exit 12
+    assert process.returncode == 12, stderr
     assert b"cancelled" in stdout
+    assert f"batch job {job_id} cancelled before it finished".encode() in stderr
     stopped = jobs.get(job_id)
     assert stopped.status is JobStatus.CANCELLED
     assert stopped.partitions_done < stopped.partitions_total == 12

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,10 +20,8 @@ def _age(path: Path, days: float) -> None:
 
 
 @pytest.fixture
-def cached_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    """A workspace whose package cache lives under this test's own temporary root."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    (tmp_path / "tmp").mkdir()
+def cached_workspace(tmp_path: Path) -> Workspace:
+    """A workspace with three registered packages (its cache is its own folder)."""
     ws = Workspace.init(tmp_path / "ws")
     for content in ("a", "b", "c"):
         package = tmp_path / f"pkg-{content}"
@@ -48,7 +45,7 @@ def test_a_package_idle_for_a_week_goes_when_another_is_unpacked(
 ) -> None:
     ws = cached_workspace
     first, second = ws.models.package_path("m:1"), ws.models.package_path("m:2")
-    assert first.parent == tmp_path / "tmp" / "modelyard-packages"
+    assert first.parent == ws.settings.state_dir / "packages"
     _age(first / ".complete", IDLE_DAYS + 1)
     _age(second / ".complete", IDLE_DAYS - 1)
     third = ws.models.package_path("m:3")  # a new unpack sweeps the cache

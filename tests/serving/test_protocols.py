@@ -260,7 +260,7 @@ def test_pipeline_flavor_answers_like_onnx(
     assert (onnx.flavor, pipeline.flavor) == ("onnx", "pipeline")
     from modelyard.serving._parse import from_json
 
-    signature = Signature.from_manifest(onnx.manifest)
+    signature = Signature.from_manifest(onnx.manifest.to_dict())
     columns = signature.check(from_json(churn_rows[:20], signature.names), reject_unexpected=False)
     a, b = onnx.predict_columns(columns), pipeline.predict_columns(columns)
     assert a.probabilities is not None and b.probabilities is not None

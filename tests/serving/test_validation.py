@@ -80,7 +80,7 @@ def test_nan_only_where_training_saw_missing_values(
     client: httpx.Client, endpoint_name: str, rows: list[dict[str, Any]], churn_workspace: Path
 ) -> None:
     with Workspace.open(churn_workspace) as ws:
-        inputs = ws.models.load("churn:1").manifest["signature"]["inputs"]
+        inputs = ws.models.load("churn:1").manifest.inputs
     strict = [i["name"] for i in inputs if not i["nullable"]]
     lenient = [i["name"] for i in inputs if i["nullable"]]
     assert strict and lenient, inputs
@@ -92,7 +92,7 @@ def test_nan_only_where_training_saw_missing_values(
             headers={"content-type": "application/json"},
         )
         error = _error(response)
-        assert "missing values" in error["message"] and error["details"]["column"] == name
+        assert "missing value" in error["message"] and error["details"]["column"] == name
     body = json.dumps(dict(rows[0], **dict.fromkeys(lenient, None)))
     response = client.post(
         f"/endpoints/{endpoint_name}/predict",

@@ -28,7 +28,7 @@ from modelyard.batch._rows import CheckedRows, check_rows, reading
 from modelyard.batch._scorer import ModelSource, load_count, scorer_for
 from modelyard.errors import InvalidInputError
 
-__all__ = ["PartitionTask", "score_partition"]
+__all__ = ["PartitionResult", "PartitionTask", "score_partition"]
 
 _CSV_BLOCK = 4 << 20
 _CSV_BLANK = b"\r\n"  # empty lines (a leading space may be part of a CSV value)
@@ -52,7 +52,50 @@ class PartitionTask:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def score_partition(task: PartitionTask) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PartitionResult:
+    """What a worker produced for one partition, reported to the driver.
+
+    Attributes:
+        key: the partition's key.
+        rows_in, rows_out, rows_rejected: rows read, scored, and sent to ``_errors/``.
+        output, checksum: the part file's URL and sha256 (``None``: no row scored).
+        errors, errors_checksum: the rejected rows' file and sha256, if any.
+        capture: the captured traffic's file, if the job captures.
+        seconds: the partition's time in the worker.
+        flavor: the flavor that scored it.
+        worker: the worker's process id.
+        model_loads: how many times that worker loaded the model (1 when reused).
+    """
+
+    key: str
+    rows_in: int
+    rows_out: int
+    rows_rejected: int
+    output: str | None
+    checksum: str | None
+    errors: str | None
+    errors_checksum: str | None
+    capture: str | None
+    seconds: float
+    flavor: str
+    worker: int
+    model_loads: int
+
+    def details(self) -> dict[str, Any]:
+        """What the job store keeps beside the partition's counts and output."""
+        return {
+            "errors": self.errors,
+            "errors_checksum": self.errors_checksum,
+            "capture": self.capture,
+            "seconds": self.seconds,
+            "flavor": self.flavor,
+            "worker": self.worker,
+            "model_loads": self.model_loads,
+        }
+
+
+def score_partition(task: PartitionTask) -> PartitionResult:
     """Score one partition and put its output files in place; return what it produced."""
     started = time.perf_counter()
     scorer = scorer_for(task.model)
@@ -120,22 +163,21 @@ def score_partition(task: PartitionTask) -> dict[str, Any]:
             if sink is not None:
                 sink.abort()
         raise
-    seconds = time.perf_counter() - started
-    return {
-        "key": task.key,
-        "rows_in": rows_in,
-        "rows_out": rows_out,
-        "rows_rejected": rejected,
-        "output": output[0] if output else None,
-        "checksum": output[1] if output else None,
-        "errors": error_output[0] if error_output else None,
-        "errors_checksum": error_output[1] if error_output else None,
-        "capture": capture_output[0] if capture_output else None,
-        "seconds": seconds,
-        "flavor": scorer.flavor,
-        "worker": os.getpid(),
-        "model_loads": load_count(task.model),  # in this worker process
-    }
+    return PartitionResult(
+        key=task.key,
+        rows_in=rows_in,
+        rows_out=rows_out,
+        rows_rejected=rejected,
+        output=output[0] if output else None,
+        checksum=output[1] if output else None,
+        errors=error_output[0] if error_output else None,
+        errors_checksum=error_output[1] if error_output else None,
+        capture=capture_output[0] if capture_output else None,
+        seconds=time.perf_counter() - started,
+        flavor=scorer.flavor,
+        worker=os.getpid(),
+        model_loads=load_count(task.model),  # in this worker process
+    )
 
 
 def _csv_readings(spec: dict[str, Any], inputs: list[dict[str, Any]]) -> dict[str, str]:

@@ -17,15 +17,14 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.batch._budget import ErrorBudget
 from modelyard.batch._inputs import input_stamp, plan_partitions, resolve_inputs
 from modelyard.batch._manifest import build_manifest, write_manifest
 from modelyard.batch._partition import PartitionTask, score_partition
-from modelyard.batch._scorer import ModelSource
-from modelyard.batch._workers import start_executor
+from modelyard.batch._scorer import ModelSource, output_columns
+from modelyard.batch._workers import likely_library, start_executor
 from modelyard.errors import ConflictError, InvalidInputError, ModelyardError
 from modelyard.jobs import Job, JobStatus
 
@@ -108,28 +107,28 @@ def plan_batch(
         )
     if flavor not in ("native", "onnx", "pipeline"):
         raise InvalidInputError(f"unknown flavor {flavor!r}: use native, onnx or pipeline")
-    if executor is not None and executor not in ("local", "ray"):
-        raise InvalidInputError(f"unknown executor {executor!r}: use local or ray")
+    _check_executor(executor)
     if min(partition_rows, partition_bytes, batch_rows) < 1:
         raise InvalidInputError("partition and batch sizes must be positive")
     budget = ErrorBudget.parse(max_errors)
     version = workspace.models.get(model_ref)
-    package = workspace.models.package_path(version)
-    manifest = json.loads((package / "model.json").read_text())
+    manifest = workspace.models.manifest(version)
     files = resolve_inputs(inputs)
     planned, columns = plan_partitions(files, partition_rows, partition_bytes)
     if keep is not None:
         _check_keep(keep, columns)
-    _check_clashes(keep, columns, _output_columns(manifest))
+    _check_clashes(keep, columns, output_columns(manifest))
     output_url = _prepare_output(output)
     rows = [p.rows for p in planned]
     params = {
         "model": model_ref,
         "model_version": version.ref,
         "package_digest": version.package_digest,
-        "package_dir": str(package),
+        "package_cache": str(workspace.models.cache),
         "artifact_url": workspace.settings.resolved_artifact_url,
-        "task": manifest["task"],
+        "task": manifest.task,
+        # the library a native-flavor job's workers load (imported as they start)
+        "native_library": manifest.native.library if manifest.native else None,
         "inputs": [f.url for f in files],
         "input_stamps": {f.url: input_stamp(f.url) for f in files},
         "output_format": output_format,
@@ -183,12 +182,7 @@ def run_batch(
     budget = ErrorBudget.parse(params.get("max_errors_raw"))
     owned = executor is None
     if executor is None:
-        executor = start_executor(
-            workspace.settings,
-            params.get("executor"),
-            warm_modules(params),
-            pandas=params.get("capture") is not None,
-        )
+        executor = start_executor(workspace.settings, params.get("executor"), warm_modules(params))
     job = jobs.start(job.id)
     started = time.perf_counter()
     rows_this_run = 0
@@ -206,33 +200,22 @@ def run_batch(
             ref=params["model_version"],
             digest=params["package_digest"],
             artifact_url=params["artifact_url"],
-            local_dir=params.get("package_dir"),
+            cache_dir=params.get("package_cache") or str(workspace.models.cache),
             prefer=params.get("prefer", "native"),
         )
         tasks = [(_task(job, p.key, p.spec, source),) for p in pending]
         for _, result in executor.as_completed(score_partition, tasks):
-            rows_this_run += int(result["rows_in"])
+            rows_this_run += result.rows_in
             elapsed = max(time.perf_counter() - started, 1e-9)
             job = jobs.commit_partition(
                 job.id,
-                result["key"],
-                rows_in=result["rows_in"],
-                rows_out=result["rows_out"],
-                rows_rejected=result["rows_rejected"],
-                output=result["output"],
-                checksum=result["checksum"],
-                details={
-                    k: result[k]
-                    for k in (
-                        "errors",
-                        "errors_checksum",
-                        "capture",
-                        "seconds",
-                        "flavor",
-                        "worker",
-                        "model_loads",
-                    )
-                },
+                result.key,
+                rows_in=result.rows_in,
+                rows_out=result.rows_out,
+                rows_rejected=result.rows_rejected,
+                output=result.output,
+                checksum=result.checksum,
+                details=result.details(),
                 rows_per_second=rows_this_run / elapsed,
             )
             if progress is not None:
@@ -282,64 +265,103 @@ def batch_predict(
     capture: bool = False,
     executor: Executor | str | None = None,
     progress: JobProgress | None = None,
+    planned: JobProgress | None = None,
     flavor: str = "native",
     partition_rows: int = 100_000,
     partition_bytes: int = 64 << 20,
 ) -> BatchResult:
     """Score every row of ``inputs`` with a registered model into ``output``.
 
-    Plans the job (:func:`plan_batch`), then runs it (:func:`run_batch`); if the
-    process dies, :func:`resume_batch` finishes it. ``executor`` is an
+    Starts the job's workers, then plans the job (:func:`plan_batch`) while they
+    start, then runs it (:func:`run_batch`); if the process dies,
+    :func:`resume_batch` finishes it. ``executor`` is an
     :class:`~modelyard.execution.Executor` to use (and leave running), or the
-    name of one to start for this job.
+    name of one to start for this job (``local`` or ``ray``; default: the
+    workspace's). ``planned`` is called once with the job as planned, before it
+    runs (to show its id); ``progress`` after each committed partition.
+
+    Returns:
+        The job as it ended: succeeded (with its manifest), or cancelled.
+
+    Raises:
+        See :func:`plan_batch` and :func:`run_batch`.
     """
-    job = plan_batch(
-        workspace,
-        model_ref,
-        inputs,
-        output,
-        keep=keep,
-        output_format=output_format,
-        max_errors=max_errors,
-        capture=capture,
-        executor=executor if isinstance(executor, str) else None,
-        flavor=flavor,
-        partition_rows=partition_rows,
-        partition_bytes=partition_bytes,
-    )
-    given = None if isinstance(executor, str) else executor
-    return run_batch(workspace, job.id, executor=given, progress=progress)
+    name = executor if isinstance(executor, str) or executor is None else None
+    _check_executor(name)
+    started = None
+    if executor is None or isinstance(executor, str):
+        # the workers start first: their start-up runs beside the planning
+        started = start_executor(workspace.settings, name, likely_library(flavor))
+    try:
+        job = plan_batch(
+            workspace,
+            model_ref,
+            inputs,
+            output,
+            keep=keep,
+            output_format=output_format,
+            max_errors=max_errors,
+            capture=capture,
+            executor=name,
+            flavor=flavor,
+            partition_rows=partition_rows,
+            partition_bytes=partition_bytes,
+        )
+        if planned is not None:
+            planned(job)
+        given = started if started is not None else executor
+        assert given is None or not isinstance(given, str)
+        return run_batch(workspace, job.id, executor=given, progress=progress)
+    finally:
+        if started is not None:
+            started.shutdown(cancel_pending=True)
 
 
 def resume_batch(
     workspace: Workspace,
     job_id: str,
     *,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
     progress: JobProgress | None = None,
+    planned: JobProgress | None = None,
 ) -> BatchResult:
     """Finish a batch job that was killed, failed or cancelled: only uncommitted
-    partitions run again (see :func:`run_batch`)."""
-    return run_batch(workspace, job_id, executor=executor, progress=progress)
+    partitions run again (see :func:`run_batch`).
+
+    Args:
+        executor: an executor to use, or the name of one (``local`` or ``ray``) to
+            run this and later resumes on, stored with the job.
+        planned: called once with the job before it runs on.
+
+    Raises:
+        InvalidInputError: an unknown executor name (refused before it is stored).
+        See :func:`run_batch` for the rest.
+    """
+    job = workspace.jobs.get(job_id)
+    if isinstance(executor, str):
+        _check_executor(executor)
+        job = workspace.jobs.update_params(job.id, executor=executor)
+    if planned is not None:
+        planned(job)
+    given = None if isinstance(executor, str) else executor
+    return run_batch(workspace, job.id, executor=given, progress=progress)
+
+
+def _check_executor(name: str | None) -> None:
+    if name is not None and name not in ("local", "ray"):
+        raise InvalidInputError(f"unknown executor {name!r}: use local or ray")
 
 
 # -- helpers -----------------------------------------------------------------------
 
 
 def warm_modules(params: dict[str, Any]) -> tuple[str, ...]:
-    """The library a job's workers will load the model with, when the driver can tell
-    from its unpacked package (the native flavor's XGBoost or LightGBM)."""
-    if params.get("prefer", "native") != "native" or not params.get("package_dir"):
+    """The library a job's workers will load the model with, as planned (the native
+    flavor's XGBoost or LightGBM), for them to import as they start."""
+    library = params.get("native_library")
+    if params.get("prefer", "native") != "native" or library not in ("xgboost", "lightgbm"):
         return ()
-    try:
-        manifest = json.loads((Path(params["package_dir"]) / "model.json").read_text())
-    except (OSError, ValueError):
-        return ()  # the worker fetches the package itself
-    native = manifest.get("native") or {}
-    library = native.get("library")
-    if "native" in manifest.get("flavors", []) and library in ("xgboost", "lightgbm"):
-        return (str(library),)
-    return ()
+    return (str(library),)
 
 
 def _task(job: Job, key: str, spec: dict[str, Any], source: ModelSource) -> PartitionTask:
@@ -368,16 +390,6 @@ def _check_keep(keep: list[str], columns: dict[str, list[str]]) -> None:
                 f"(columns: {', '.join(names)})",
                 details={"columns": missing, "file": url},
             )
-
-
-def _output_columns(manifest: dict[str, Any]) -> list[str]:
-    """The columns the scorer writes beside the kept ones (see ``Scorer.score``)."""
-    names = ["prediction"]
-    if manifest["task"] != "regression":
-        names += [f"proba_{label}" for label in manifest.get("classes") or []]
-        if manifest["task"] == "binary":
-            names.append("decision")
-    return [*names, "model_version"]
 
 
 def _check_clashes(

@@ -1,24 +1,24 @@
 """The local worker processes a batch job starts for itself, as early as it can.
 
-A worker's start-up (pyarrow, the model's library) takes about 0.75 s of CPU. The
-job's workers are forked from one server of its own that imports all that once
+A worker's start-up (pyarrow, the model's library) costs the better part of a
+second of CPU. Where the platform has fork servers, the job's workers are forked
+from multiprocessing's fork server, which imports all that once
 (:mod:`modelyard.batch._forkserver`), so the job pays for it once, not once per
-worker. Started before the driver opens the workspace and plans the job (about
-two seconds on one core), the server's imports run on the core the driver leaves
-idle instead of after it. This module imports nothing heavy, so the command line
-can start the workers before its own imports.
-
-Workers started here run one job's partitions and nothing else, so they import
-XGBoost and LightGBM without scikit-learn
-(:func:`~modelyard.batch._scorer.import_lean`).
+worker. The server is started from a thread of its own as the job is created, so
+its imports run while the driver opens the workspace and plans the job; the
+driver's first :meth:`JobWorkers.submit` waits for the workers. The server dies
+with the thread that made the :class:`JobWorkers` (and its workers with it): make
+them from a thread that outlives the job. This module
+imports nothing heavy, so the command line can start the workers before its own
+imports.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.util
 import os
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -27,130 +27,121 @@ from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelyard.batch import _forkserver
-from modelyard.execution._local import LocalExecutor, one_core_kept
+from modelyard.execution._base import Executor
+from modelyard.execution._local import LocalExecutor
 
 if TYPE_CHECKING:
-    from modelyard.execution import Executor
+    from multiprocessing.context import ForkServerContext
+
     from modelyard.settings import Settings
 
-__all__ = ["JobWorkers", "job_workers", "start_worker"]
+__all__ = ["JobWorkers", "job_workers", "likely_library", "start_executor", "start_worker"]
 
 R = TypeVar("R")
 
 
-def start_worker(warm: tuple[str, ...] = (), pandas: bool = True) -> None:
-    """Initializer of a job's worker process: marks it as the job's alone and imports
-    what every partition needs, and ``warm`` (the model's library). Without
-    ``pandas``, pyarrow is kept from importing it (:func:`~modelyard.batch._scorer.
-    detach_pandas`): a job that captures nothing never needs it.
-
-    In a worker forked from the job's server all that is done already (each step
-    below finds it so), but for the server's refusal of scikit-learn, lifted here
-    (:mod:`modelyard.batch._preload`): a pipeline-flavor model needs it."""
-    if "sklearn" in sys.modules and sys.modules["sklearn"] is None:
-        del sys.modules["sklearn"]
+def start_worker(warm: tuple[str, ...] = ()) -> None:
+    """Initializer of a job's worker process: imports what every partition needs, and
+    ``warm`` (the model's library). In a worker forked from the fork server all that
+    is done already, unless the server was started by an earlier job that preloaded
+    another library."""
     import pyarrow.parquet  # noqa: F401  (every partition reads or writes Parquet)
 
     import modelyard.batch._partition  # noqa: F401  (the work item's module)
-    from modelyard.batch._scorer import dedicate_process, detach_pandas, import_lean
 
-    dedicate_process()
-    if pandas:
-        import pandas as _  # noqa: F401  (pyarrow imports it on its first conversion)
-    else:
-        detach_pandas()
     for module in warm:
         # a library that will not import: loading the model says so, clearly
         with contextlib.suppress(ImportError):
-            import_lean(module)
+            importlib.import_module(module)
 
 
-class JobWorkers(LocalExecutor):
-    """Local worker processes for one batch job, started at once (see the module):
-    forked from the job's own server where the platform has fork servers, spawned
-    otherwise.
-
-    The server starts on every core but one, left to the caller (the driver
-    planning), and takes every core once the caller submits work; the workers it
-    forks take every core as they start (their imports are the server's).
-    """
+class _ForkedWorkers(LocalExecutor):
+    """A local pool whose workers the fork server forks: their parent is the server,
+    whose parent is this process (the lineage each worker checks as it starts)."""
 
     def __init__(
-        self, max_workers: int = 0, warm: tuple[str, ...] = (), *, pandas: bool = True
+        self, max_workers: int, context: ForkServerContext, server: int, warm: tuple[str, ...]
     ) -> None:
-        self._server: _forkserver.JobServer | None = None
-        self.server_pid: int | None = None  # the server's, once started
-        if _forkserver.available():
-            self._server = _forkserver.JobServer(_forkserver.preload_modules(warm, pandas))
-        self._starter: threading.Thread | None = None
-        self._start_error: BaseException | None = None
-        super().__init__(max_workers, initializer=start_worker, initargs=(warm, pandas))
-        self.start_workers()
+        self._context, self._server = context, server
+        super().__init__(max_workers, initializer=start_worker, initargs=(warm,))
 
     def _process_source(self) -> tuple[BaseContext, tuple[int, ...]]:
-        if self._server is None:
-            return super()._process_source()
-        with one_core_kept() as cores:
-            pid = self._server.start()  # from this thread: the server dies with it
-        if cores is not None:
-            self._cores, self._starting = cores, [pid]
-        self.server_pid = pid
-        return self._server.context, (pid, os.getpid())
+        return self._context, (self._server, os.getpid())
 
-    def start_workers(self) -> None:
-        """Ask the server for every worker now. Each request returns once the server
-        has forked the worker, after its imports: a thread of its own waits for that,
-        so this returns at once, and the caller's first :meth:`submit` waits for it."""
-        if self._server is None:
-            super().start_workers()
-            return
-        self._starter = threading.Thread(
-            target=self._request_workers, name="modelyard-job-workers", daemon=True
-        )
-        self._starter.start()
 
-    def _request_workers(self) -> None:
+class JobWorkers(Executor):
+    """Local worker processes for one batch job, started at once (see the module):
+    forked from the fork server where the platform has one, spawned otherwise.
+
+    Args:
+        max_workers: worker processes; 0 means one per core.
+        warm: modules every worker imports as it starts (the model's library).
+    """
+
+    def __init__(self, max_workers: int = 0, warm: tuple[str, ...] = ()) -> None:
+        self._workers = max_workers or os.cpu_count() or 1
+        self.server_pid: int | None = None  # the fork server's, once it answered
+        self._local: LocalExecutor | None = None
+        self._start_error: BaseException | None = None
+        self._starter: threading.Thread | None = None
+        if _forkserver.available():
+            context = _forkserver.forkserver_context(_forkserver.preload_modules(warm))
+            _forkserver.start()  # from this thread: the server dies with it
+            # the workers' parent is the server, not the thread that asks for them:
+            # a thread of its own may wait for the server's imports and ask, and end
+            self._starter = threading.Thread(
+                target=self._start_forked,
+                args=(context, warm),
+                name="modelyard-job-workers",
+                daemon=True,
+            )
+            self._starter.start()
+        else:
+            # spawned workers die with the thread that starts them: this one
+            self._local = LocalExecutor(max_workers, initializer=start_worker, initargs=(warm,))
+            self._local.start_workers()
+
+    def _start_forked(self, context: ForkServerContext, warm: tuple[str, ...]) -> None:
         try:
-            # the pool starts one process per submit that finds no idle worker (a
-            # worker quick enough to answer first leaves one for the caller's submit)
-            for _ in range(self.workers):
-                self._pool.submit(os.getpid)
+            self.server_pid = _forkserver.server_pid(context)
+            local = _ForkedWorkers(self._workers, context, self.server_pid, warm)
+            local.start_workers()
+            self._local = local
         except BaseException as error:  # raised by the caller's next submit
             self._start_error = error
 
-    def _wait_for_workers(self) -> None:
-        starter, self._starter = self._starter, None
-        if starter is None:
-            return
-        starter.join()
+    def _ready(self) -> LocalExecutor:
+        if self._starter is not None:
+            self._starter.join()
         if self._start_error is not None:
             raise BrokenProcessPool(
                 f"the batch job's worker processes did not start: {self._start_error!r}"
             ) from self._start_error
+        assert self._local is not None
+        return self._local
+
+    @property
+    def workers(self) -> int:
+        return self._workers
 
     def submit(self, fn: Callable[..., R], /, *args: Any) -> Future[R]:
-        if self._starting:  # the server still importing takes the caller's core too
-            self._give_every_core()
-        self._wait_for_workers()
-        return super().submit(fn, *args)
+        return self._ready().submit(fn, *args)
 
     def shutdown(self, *, cancel_pending: bool = False) -> None:
         with contextlib.suppress(BrokenProcessPool):
-            self._wait_for_workers()
-        super().shutdown(cancel_pending=cancel_pending)
-        if self._server is not None:
-            self._server.stop()
+            self._ready().shutdown(cancel_pending=cancel_pending)
+
+    def __repr__(self) -> str:
+        return f"JobWorkers(max_workers={self._workers})"
 
 
 def job_workers(
-    settings: Settings, kind: str | None, warm: tuple[str, ...] = (), *, pandas: bool = True
+    settings: Settings, kind: str | None, warm: tuple[str, ...] = ()
 ) -> JobWorkers | None:
-    """The job's local workers, started now; ``None`` when the job runs on Ray.
-    ``pandas``: whether its partitions need pyarrow's pandas conversions (a job that
-    captures its traffic does)."""
+    """The job's local workers, started now; ``None`` when the job runs on Ray."""
     if (kind or settings.executor) != "local":
         return None
-    return JobWorkers(settings.max_workers, warm, pandas=pandas)
+    return JobWorkers(settings.max_workers, warm)
 
 
 def likely_library(flavor: str) -> tuple[str, ...]:
@@ -162,11 +153,9 @@ def likely_library(flavor: str) -> tuple[str, ...]:
     return ("xgboost",)
 
 
-def start_executor(
-    settings: Settings, kind: str | None, warm: tuple[str, ...], *, pandas: bool = True
-) -> Executor:
+def start_executor(settings: Settings, kind: str | None, warm: tuple[str, ...]) -> Executor:
     """The executor a job starts for itself: its own local workers, or Ray."""
-    workers = job_workers(settings, kind, warm, pandas=pandas)
+    workers = job_workers(settings, kind, warm)
     if workers is not None:
         return workers
     from modelyard.execution import executor_from_settings

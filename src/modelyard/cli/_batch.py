@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from modelyard.cli._context import state
-from modelyard.cli._render import console, print_json, table
+from modelyard.cli._render import console, err_console, print_json, table
 
 if TYPE_CHECKING:
     from modelyard.batch import BatchResult
-    from modelyard.execution import Executor
     from modelyard.jobs import Job
 
 __all__ = ["app"]
@@ -69,23 +68,16 @@ def predict(
     ] = 64.0,
     json_output: JsonOption = False,
 ) -> None:
-    """Score every row of the input files; print the job id, then progress."""
-    from modelyard.batch._workers import job_workers, likely_library
-    from modelyard.settings import load_settings
+    """Score every row of the input files; print the job id, then progress.
 
-    # the local workers start first: their start-up runs beside the driver's imports
-    # and planning instead of after them
-    cli = state(ctx)
-    workers = job_workers(
-        load_settings(cli.workspace_path), executor, likely_library(flavor), pandas=capture
-    )
-    try:
-        from modelyard.batch import plan_batch
+    Exits 12 when the job was cancelled (by `batch cancel`) before it finished.
+    """
+    from modelyard.batch import batch_predict
 
-        workspace = cli.workspace()
-        columns = [c.strip() for c in keep.split(",") if c.strip()] if keep is not None else None
-        job = plan_batch(
-            workspace,
+    columns = [c.strip() for c in keep.split(",") if c.strip()] if keep is not None else None
+    with _progress(enabled=not json_output) as (planned, update):
+        result = batch_predict(
+            state(ctx).workspace(),
             model,
             inputs if len(inputs) > 1 else inputs[0],
             output,
@@ -97,14 +89,10 @@ def predict(
             flavor=flavor,
             partition_rows=partition_rows,
             partition_bytes=int(partition_mb * (1 << 20)),
+            planned=planned,
+            progress=update,
         )
-        if not json_output:
-            console.print(f"job [bold]{job.id}[/]")
-            sys.stdout.flush()
-        _run(ctx, job, json_output, resume=False, executor=workers)
-    finally:
-        if workers is not None:
-            workers.shutdown(cancel_pending=True)
+    _render(result, json_output)
 
 
 @app.command("resume")
@@ -114,50 +102,47 @@ def resume(
     executor: ExecutorOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Finish a killed, failed or cancelled job: only uncommitted partitions run."""
-    from modelyard.errors import InvalidInputError
+    """Finish a killed, failed or cancelled job: only uncommitted partitions run.
 
-    if executor is not None and executor not in ("local", "ray"):
-        # refused before it is stored with the job, where every later resume would fail
-        raise InvalidInputError(f"unknown executor {executor!r}: use local or ray")
-    workspace = state(ctx).workspace()
-    job = workspace.jobs.get(job_id)
-    if executor is not None:
-        job = workspace.jobs.update_params(job.id, executor=executor)
-    if not json_output:
-        console.print(
-            f"job [bold]{job.id}[/]: {job.partitions_done} of {job.partitions_total} "
-            "partitions already committed"
+    Exits 12 when the job was cancelled again before it finished.
+    """
+    from modelyard.batch import resume_batch
+
+    with _progress(enabled=not json_output, resumed=True) as (planned, update):
+        result = resume_batch(
+            state(ctx).workspace(), job_id, executor=executor, planned=planned, progress=update
         )
-        sys.stdout.flush()
-    _run(ctx, job, json_output, resume=True)
+    _render(result, json_output)
 
 
-def _run(
-    ctx: typer.Context,
-    job: Job,
-    json_output: bool,
-    *,
-    resume: bool,
-    executor: Executor | None = None,
-) -> None:
-    from modelyard.batch import resume_batch, run_batch
+CANCELLED_EXIT = 12
 
-    workspace = state(ctx).workspace()
-    runner = resume_batch if resume else run_batch
-    with _progress(job, enabled=not json_output) as update:
-        result = runner(workspace, job.id, executor=executor, progress=update)
+
+def _render(result: BatchResult, json_output: bool) -> None:
+    """The job's outcome; a job that did not finish (cancelled) exits non-zero."""
+    from modelyard.jobs import JobStatus
+
     if json_output:
         print_json({"job": result.job.to_dict(), "manifest": result.manifest})
-        return
-    _print_result(result)
+    else:
+        _print_result(result)
+    if result.job.status is not JobStatus.SUCCEEDED:
+        if not json_output:
+            err_console.print(
+                f"error: batch job {result.job.id} {result.job.status.value} before it "
+                f"finished; `modelyard batch resume {result.job.id}` finishes it"
+            )
+        raise typer.Exit(code=CANCELLED_EXIT)
 
 
 @contextmanager
-def _progress(job: Job, *, enabled: bool) -> Iterator[Callable[[Job], None]]:
-    """A Rich progress bar over partitions, with rows, rows/s and time left."""
+def _progress(
+    *, enabled: bool, resumed: bool = False
+) -> Iterator[tuple[Callable[[Job], None], Callable[[Job], None]]]:
+    """``(planned, update)``: the job's id printed once it is planned, then a Rich
+    progress bar over partitions, with rows, rows/s and time left."""
     if not enabled:
-        yield lambda _job: None
+        yield (lambda _job: None), (lambda _job: None)
         return
     from rich.progress import (
         BarColumn,
@@ -168,7 +153,7 @@ def _progress(job: Job, *, enabled: bool) -> Iterator[Callable[[Job], None]]:
         TimeRemainingColumn,
     )
 
-    with Progress(
+    bar = Progress(
         TextColumn("[bold]scoring"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -178,20 +163,35 @@ def _progress(job: Job, *, enabled: bool) -> Iterator[Callable[[Job], None]]:
         TimeRemainingColumn(),
         console=console,
         transient=False,
-    ) as bar:
-        task = bar.add_task("scoring", total=job.partitions_total, rows="0", speed="")
+    )
+    task = bar.add_task("scoring", total=None, rows="0", speed="")
 
-        def update(current: Job) -> None:
-            total = f"/{current.rows_total:,}" if current.rows_total else ""
-            speed = f"{current.rows_per_second:,.0f} rows/s" if current.rows_per_second else ""
-            bar.update(
-                task,
-                completed=current.partitions_done,
-                rows=f"{current.rows_done:,}{total}",
-                speed=speed,
+    def planned(job: Job) -> None:
+        if resumed:
+            console.print(
+                f"job [bold]{job.id}[/]: {job.partitions_done} of {job.partitions_total} "
+                "partitions already committed"
             )
+        else:
+            console.print(f"job [bold]{job.id}[/]")
+        sys.stdout.flush()
+        bar.update(task, total=job.partitions_total)
+        bar.start()
 
-        yield update
+    def update(current: Job) -> None:
+        total = f"/{current.rows_total:,}" if current.rows_total else ""
+        speed = f"{current.rows_per_second:,.0f} rows/s" if current.rows_per_second else ""
+        bar.update(
+            task,
+            completed=current.partitions_done,
+            rows=f"{current.rows_done:,}{total}",
+            speed=speed,
+        )
+
+    try:
+        yield planned, update
+    finally:
+        bar.stop()
 
 
 def _print_result(result: BatchResult) -> None:

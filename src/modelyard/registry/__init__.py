@@ -1,9 +1,9 @@
 """Register: model versions with lineage, aliases, approval and verified packages.
 
-Names are imported on first use (PEP 562): the registry's records and store need
-only SQLAlchemy, while loading, compiling and predicting bring numpy, pandas and the
-model libraries, which a batch job's driver (it only resolves a version) must not
-pay for.
+Names are imported on first use (PEP 562): the registry's store needs SQLAlchemy,
+loading brings numpy and the model libraries, predicting on DataFrames pandas; a
+batch job's driver (it only resolves a version) and its workers (they only load
+through :mod:`._loader`) each pay for what they use.
 """
 
 from __future__ import annotations
@@ -11,16 +11,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from modelyard._lazy import lazy_names
-from modelyard.registry._records import ApprovalStatus, ModelEvent, ModelRef, ModelVersion
-from modelyard.registry._store import ModelRegistry, diff_versions
 
 if TYPE_CHECKING:
+    from modelyard.registry._manifest import PackageManifest
     from modelyard.registry._native import NATIVE_TOLERANCE, NativeOutcome, export_native
     from modelyard.registry._onnx import ONNX_TOLERANCE, PARALLEL_ROWS, OnnxOutcome, compile_onnx
     from modelyard.registry._package import LoadedModel, Prediction, load_model, write_package
     from modelyard.registry._predict import predict_file
+    from modelyard.registry._records import ApprovalStatus, ModelEvent, ModelRef, ModelVersion
+    from modelyard.registry._store import ModelRegistry, diff_versions
 
 _EXPORTS = {
+    "ApprovalStatus": "modelyard.registry._records",
+    "ModelEvent": "modelyard.registry._records",
+    "ModelRef": "modelyard.registry._records",
+    "ModelVersion": "modelyard.registry._records",
+    "ModelRegistry": "modelyard.registry._store",
+    "diff_versions": "modelyard.registry._store",
+    "PackageManifest": "modelyard.registry._manifest",
     "NATIVE_TOLERANCE": "modelyard.registry._native",
     "NativeOutcome": "modelyard.registry._native",
     "export_native": "modelyard.registry._native",
@@ -47,6 +55,7 @@ __all__ = [
     "ModelVersion",
     "NativeOutcome",
     "OnnxOutcome",
+    "PackageManifest",
     "Prediction",
     "compile_onnx",
     "diff_versions",

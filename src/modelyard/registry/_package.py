@@ -8,7 +8,8 @@ agreed) and ``baseline.json`` (training statistics for monitoring). Loading chec
 every file against the manifest's hashes. The ONNX and native flavors need no
 pickle: the recipe is JSON and the graph and booster files are data; the joblib
 pipeline is unpickled only when neither is there. Serving prefers ONNX (fastest for
-a few rows), batch prefers native (fastest for many).
+a few rows), batch prefers native (fastest for many). Verification, the flavor's
+choice and its engine are the loader's (:mod:`._loader`), shared with batch workers.
 """
 
 from __future__ import annotations
@@ -24,14 +25,19 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from modelyard.errors import IntegrityError, InvalidInputError, NotFoundError
+from modelyard.errors import InvalidInputError
+from modelyard.registry._loader import (
+    BASELINE_FILE,
+    ONNX_FILE,
+    PIPELINE_FILE,
+    VerifiedPackage,
+    decision_indices,
+    open_directory,
+)
+from modelyard.registry._manifest import MANIFEST, PackageManifest
 
 __all__ = ["MANIFEST", "LoadedModel", "Prediction", "load_model", "write_package"]
 
-MANIFEST = "model.json"
-PIPELINE = "pipeline.joblib"
-ONNX = "model.onnx"
-BASELINE = "baseline.json"
 FORMAT_VERSION = 1
 
 
@@ -52,16 +58,16 @@ def write_package(
     import joblib
 
     directory.mkdir(parents=True, exist_ok=True)
-    joblib.dump(pipeline, directory / PIPELINE, compress=3)
-    files = [PIPELINE]
+    joblib.dump(pipeline, directory / PIPELINE_FILE, compress=3)
+    files = [PIPELINE_FILE]
     if onnx_model is not None:
-        (directory / ONNX).write_bytes(onnx_model)
-        files.append(ONNX)
+        (directory / ONNX_FILE).write_bytes(onnx_model)
+        files.append(ONNX_FILE)
     if native is not None:
         (directory / native[0]).write_bytes(native[1])
         files.append(native[0])
-    (directory / BASELINE).write_text(json.dumps(baseline, indent=1, default=_json_default))
-    files.append(BASELINE)
+    (directory / BASELINE_FILE).write_text(json.dumps(baseline, indent=1, default=_json_default))
+    files.append(BASELINE_FILE)
     flavors = [
         *(["onnx"] if onnx_model is not None else []),
         *(["native"] if native is not None else []),
@@ -118,58 +124,40 @@ class LoadedModel:
     """A verified model package, ready to predict.
 
     Args:
-        directory: the unpacked package.
+        package: the package's checked files (see :mod:`._loader`).
         prefer: ``onnx``, ``native`` or ``pipeline``: the flavor to use when the
             package has it; otherwise the first of ONNX, native, pipeline it has.
     """
 
-    def __init__(self, directory: Path, prefer: str = "onnx") -> None:
-        self.directory = directory
-        manifest_path = directory / MANIFEST
-        if not manifest_path.is_file():
-            raise NotFoundError(f"no {MANIFEST} in {directory}: not a model package")
-        self.manifest: dict[str, Any] = json.loads(manifest_path.read_text())
-        for name, digest in self.manifest.get("files", {}).items():
-            path = directory / name
-            if not path.is_file() or _sha256(path) != digest:
-                raise IntegrityError(f"model package file {name} does not match its hash")
-        self.task: str = self.manifest["task"]
-        self.classes: list[Any] | None = self.manifest.get("classes")
-        self.threshold: float | None = (self.manifest.get("threshold") or {}).get("value")
+    def __init__(self, package: VerifiedPackage, prefer: str = "onnx") -> None:
+        self.directory = package.directory
+        self.manifest: PackageManifest = package.manifest
+        self.task = self.manifest.task
+        self.classes: list[Any] | None = (
+            list(self.manifest.classes) if self.manifest.classes is not None else None
+        )
+        self.threshold = self.manifest.threshold
         self._class_array = np.asarray(self.classes or [], dtype=object)
         self._engine: Any = None  # the ONNX graph or the native booster: run(matrix)
         self._pipeline: Any = None
         self._recipe: Any = None
-        self.flavor = _choose_flavor(list(self.manifest["flavors"]), prefer)
+        self.flavor = self.manifest.choose_flavor(prefer)
         if self.flavor in ("onnx", "native"):
             from modelyard.features import FeatureRecipe
             from modelyard.features._row import row_matrix
 
-            self._recipe = FeatureRecipe.from_dict(self.manifest["recipe"])
+            assert self.manifest.recipe is not None  # written with these flavors
+            self._recipe = FeatureRecipe.from_dict(dict(self.manifest.recipe))
             # kept here: an import statement in the per-request path costs a microsecond
             self._row_matrix = row_matrix
-        if self.flavor == "onnx":
-            from modelyard.registry._onnx import OnnxModel
-
-            self._engine = OnnxModel((directory / ONNX).read_bytes())
-        elif self.flavor == "native":
-            from modelyard.registry._native import NativeModel
-
-            entry = self.manifest["native"]
-            self._engine = NativeModel(  # the same run(matrix) contract as OnnxModel
-                entry["library"],
-                (directory / entry["file"]).read_bytes(),
-                classification=self.task != "regression",
-            )
+            self._engine = package.engine(self.flavor)
         else:
-            import joblib
-
-            self._pipeline = joblib.load(directory / PIPELINE)
+            self._pipeline = package.pipeline()
 
     @property
     def input_columns(self) -> list[str]:
         """The raw columns the model reads."""
-        return [c["name"] for c in self.manifest["signature"]["inputs"]]
+        return self.manifest.input_names
 
     def predict(self, data: pd.DataFrame) -> Prediction:
         """Predict for the rows of ``data`` (extra columns are ignored).
@@ -215,31 +203,23 @@ class LoadedModel:
         return matrix
 
     def _decide(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
-        classes = self._class_array
-        if len(probabilities) == 1:  # a request's one row: numpy's per-call cost dominates
-            row = probabilities[0]
-            if self.task == "binary" and self.threshold is not None:
-                index = 1 if row[1] >= self.threshold else 0
-            else:
-                index = int(row.argmax())
-            return classes[index : index + 1]
-        if self.task == "binary" and self.threshold is not None:
-            decided: npt.NDArray[Any] = np.where(
-                probabilities[:, 1] >= self.threshold, classes[1], classes[0]
-            )
-            return decided
-        chosen: npt.NDArray[Any] = classes[np.argmax(probabilities, axis=1)]
-        return chosen
+        decided: npt.NDArray[Any] = self._class_array[
+            decision_indices(probabilities, self.task, self.threshold)
+        ]
+        return decided
 
 
-def _choose_flavor(available: list[str], prefer: str) -> str:
-    if prefer not in ("onnx", "native", "pipeline"):
-        raise InvalidInputError(f"unknown flavor {prefer!r}: use onnx, native or pipeline")
-    if prefer in available:
-        return prefer
-    return next(f for f in ("onnx", "native", "pipeline") if f in available)
+def load_model(directory: Path, prefer: str = "onnx", *, digest: str | None = None) -> LoadedModel:
+    """Load a package folder (see :class:`LoadedModel`).
 
+    Args:
+        directory: the unpacked package.
+        prefer: the flavor to use when the package has it.
+        digest: the sha256 its archive must have (as the registry records it);
+            without it, each file is checked against the package's own manifest only.
 
-def load_model(directory: Path, prefer: str = "onnx") -> LoadedModel:
-    """Load a package directory (see :class:`LoadedModel`)."""
-    return LoadedModel(directory, prefer)
+    Raises:
+        NotFoundError: not a package.
+        IntegrityError: a file does not match.
+    """
+    return LoadedModel(open_directory(directory, digest), prefer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from modelyard.metadata._tables import (
     ModelVersionRow,
     utcnow,
 )
-from modelyard.registry._archive import pack_directory, unpacked_package
+from modelyard.registry._archive import cached_package, pack_directory, user_cache
 from modelyard.registry._records import (
     ApprovalStatus,
     ModelEvent,
@@ -30,18 +29,31 @@ from modelyard.registry._records import (
 )
 
 if TYPE_CHECKING:
+    from modelyard.registry._loader import VerifiedPackage
+    from modelyard.registry._manifest import PackageManifest
     from modelyard.registry._package import LoadedModel
 
 __all__ = ["ModelRegistry"]
 
 
 class ModelRegistry:
-    """Registered models of one workspace."""
+    """Registered models of one workspace.
 
-    def __init__(self, metadata: MetadataStore, artifacts: ArtifactStore) -> None:
+    Args:
+        metadata: the workspace's database.
+        artifacts: the store holding each version's package archive.
+        cache: where packages are unpacked for use (the workspace gives its own
+            state folder's; default: this user's private folder under the temporary
+            directory). It must be the user's alone, and every file read from it is
+            checked against the version's recorded digest first.
+    """
+
+    def __init__(
+        self, metadata: MetadataStore, artifacts: ArtifactStore, cache: Path | None = None
+    ) -> None:
         self._metadata = metadata
         self._artifacts = artifacts
-        self._cache = Path(tempfile.gettempdir()) / "modelyard-packages"
+        self.cache = cache if cache is not None else user_cache()
 
     # -- registering -----------------------------------------------------------
 
@@ -164,15 +176,36 @@ class ModelRegistry:
             return [ModelEvent(r.kind, r.version, r.actor, r.details, r.created_at) for r in rows]
 
     def package_path(self, ref: str | ModelRef | ModelVersion) -> Path:
-        """A local directory holding the version's verified, unpacked package."""
+        """A local directory holding the version's unpacked package, its files checked
+        against the version's recorded digest as this returns.
+
+        Raises:
+            IntegrityError: the package (stored or unpacked) does not match.
+        """
         version = ref if isinstance(ref, ModelVersion) else self.get(ref)
-        return unpacked_package(self._artifacts, version.package_digest, self._cache)
+        return cached_package(self._artifacts, version.package_digest, self.cache)[0]
+
+    def manifest(self, ref: str | ModelRef | ModelVersion) -> PackageManifest:
+        """The version's package manifest, from its checked files."""
+        return self._open(ref).manifest
 
     def load(self, ref: str | ModelRef | ModelVersion, prefer: str = "onnx") -> LoadedModel:
-        """A verified, ready-to-predict model (the ONNX flavor when it has one)."""
-        from modelyard.registry._package import load_model  # numpy, pandas: on use
+        """A verified, ready-to-predict model (the ONNX flavor when it has one): every
+        file checked against the version's recorded digest, warm cache or cold,
+        before anything is loaded from it.
 
-        return load_model(self.package_path(ref), prefer=prefer)
+        Raises:
+            IntegrityError: the package (stored or unpacked) does not match.
+        """
+        from modelyard.registry._package import LoadedModel  # numpy, pandas: on use
+
+        return LoadedModel(self._open(ref), prefer)
+
+    def _open(self, ref: str | ModelRef | ModelVersion) -> VerifiedPackage:
+        from modelyard.registry._loader import open_cached  # numpy: on use
+
+        version = ref if isinstance(ref, ModelVersion) else self.get(ref)
+        return open_cached(self._artifacts, version.package_digest, self.cache)
 
     # -- changing --------------------------------------------------------------
 

@@ -31,7 +31,7 @@ class LoadedVariant:
         self.name = config.name
         self.model_ref = config.model
         self.model = model
-        self.signature = Signature.from_manifest(model.manifest)
+        self.signature = Signature.from_manifest(model.manifest.to_dict())
         self.inflight = 0
 
     def predict(self, columns: dict[str, list[Any]]) -> Prediction:
