@@ -55,9 +55,9 @@ def test_bad_training_input_is_one_line_and_registers_nothing(
 def test_train_alias_predict_reproduce(
     churn_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    packages = tmp_path / "tmp" / "modelyard-packages"  # the CLI's package cache
-    packages.parent.mkdir()
-    monkeypatch.setenv("TMPDIR", str(packages.parent))
+    packages = churn_cli.workspace / ".modelyard" / "packages"  # the CLI's package cache
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # nothing is unpacked there
     trained = churn_cli("train", "churn", "--algorithm", "xgboost", "--require", "roc_auc>=0.7")
     assert "Registered churn:1 (xgboost, binary) status pending" in trained.stdout
     assert "ONNX flavor: yes (modelyard-trees, max difference" in trained.stdout
@@ -113,6 +113,7 @@ def test_train_alias_predict_reproduce(
     assert not unpacked.exists() and len(list(packages.iterdir())) == 1
     churn_cli("model", "predict", "churn:1", "--input", str(new), "--output", str(out))
     assert unpacked.exists() and len(out.read_text().splitlines()) == 51
+    assert list((tmp_path / "tmp").iterdir()) == []
 
     run_id = shown["run_id"]
     reproduced = churn_cli("runs", "reproduce", run_id[:8])
