@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -135,3 +137,44 @@ def test_algorithms_lists_the_catalog(cli: Cli) -> None:
         "svm",
         "naive_bayes",
     } == names
+
+
+def test_a_model_no_better_than_the_trivial_baseline_is_rejected_unless_allowed(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The finding: five extreme outliers in a regression target, one tree kept."""
+    frame = datasets.houses(1200, seed=4)
+    frame.loc[frame.sample(5, random_state=1).index, "price"] = 1e15
+    path = tmp_path / "outliers.parquet"
+    frame.to_parquet(path, index=False)
+    cli("data", "ingest", str(path), "--name", "outliers", "--target", "price")
+    rejected = cli("train", "outliers", "--json", check=False)
+    assert rejected.exit_code == 10
+    assert "outliers:1 failed its success criteria:" in rejected.stderr
+    assert "is not below the median predictor's" in rejected.stderr
+    printed = json.loads(rejected.stdout)
+    assert set(printed["baselines"]) == {"mean", "median"}
+    assert printed["model"]["status"] == "rejected"
+    allowed = cli("train", "outliers", "--allow-worse-than-baseline")
+    assert "Registered outliers:2 (xgboost, regression) status pending" in allowed.stdout
+    assert "median (trivial)" in allowed.stdout
+
+
+def test_train_target_on_a_version_without_one_with_refit_and_progress(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The README's --type/--role ingest names no target: `train --target` picks it."""
+    path = tmp_path / "churn.csv"
+    datasets.churn(800, seed=2).to_csv(path, index=False)
+    cli("data", "ingest", str(path), "--name", "churn", "--role", "region=ignore")
+    refused = cli("train", "churn", check=False)
+    assert refused.exit_code != 0 and "pass --target COLUMN" in refused.stderr
+    env = {**os.environ, "COLUMNS": "200", "FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"}
+    args = [sys.executable, "-m", "modelyard", "-w", str(cli.workspace), "train", "churn"]
+    args += ["--target", "churned", "-a", "linear", "--refit", "--json"]
+    process = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert process.returncode == 0, process.stderr
+    printed = json.loads(process.stdout)
+    assert printed["model"]["lineage"]["target"] == "churned"
+    assert printed["threshold"]["chosen_on"] == "validation"
+    assert "/6" in process.stderr  # the progress bar counted the job's stages

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from modelyard.cli._context import state
 from modelyard.cli._render import console, err_console, print_json, table
 
 if TYPE_CHECKING:
-    from modelyard.training import TrainingResult
+    from modelyard.training import TrainingProgress, TrainingResult
 
 __all__ = ["register"]
 
@@ -83,6 +87,17 @@ def train(
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     experiment: Annotated[str | None, typer.Option(help="Experiment of the run.")] = None,
+    refit: Annotated[
+        bool,
+        typer.Option("--refit", help="Refit the final model on train + validation (rounds kept)."),
+    ] = False,
+    allow_worse: Annotated[
+        bool,
+        typer.Option(
+            "--allow-worse-than-baseline",
+            help="Do not reject a model no better than the trivial baseline.",
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Train on the training split, evaluate on the test split, check criteria, register."""
@@ -91,19 +106,12 @@ def train(
     from modelyard.training import train as run_training
 
     workspace = state(ctx).workspace()
-    chosen = _params(param or [], params)
-    if params_from:
-        recorded = json.loads(
-            workspace.runs.artifact_bytes(
-                workspace.runs.resolve_id(params_from), "training_spec.json"
-            )
-        )
-        chosen = {**recorded.get("params", {}), **chosen}
     spec = TrainingSpec(
         dataset=dataset,
         target=target,
         algorithm=algorithm,
-        params=chosen,
+        params=_params(param or [], params),
+        params_from=params_from,
         requirements=tuple(require or ()),
         model_name=name,
         task=task,
@@ -117,9 +125,11 @@ def train(
         ),
         seed=seed,
         experiment=experiment,
+        refit=refit,
+        allow_worse_than_baseline=allow_worse,
     )
-    with console.status("training…") as status:
-        result = run_training(workspace, spec, progress=lambda m: status.update(f"{m}…"))
+    with _progress_bar() as report:
+        result = run_training(workspace, spec, progress=report)
     if json_output:
         print_json(_result_dict(result))
     else:
@@ -127,8 +137,26 @@ def train(
     if not result.passed:
         failed = "; ".join(message for _, ok, message in result.messages if not ok)
         ref = result.model.ref if result.model else "the model"
-        err_console.print(f"error: {ref} failed its success criteria: {failed}", soft_wrap=True)
+        err_console.print(
+            Text(f"error: {ref} failed its success criteria: {failed}"), soft_wrap=True
+        )
         raise typer.Exit(code=10)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[TrainingProgress], None]]:
+    """A Rich progress bar on stderr, one step per stage the job reports."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("training", total=None)
+
+        def report(event: TrainingProgress) -> None:
+            bar.update(task, description=f"{event.message}…", completed=event.stage - 1)
+            bar.update(task, total=event.stages)
+
+        yield report
 
 
 def _result_dict(result: TrainingResult) -> dict[str, Any]:
@@ -138,6 +166,10 @@ def _result_dict(result: TrainingResult) -> dict[str, Any]:
         "passed": result.passed,
         "criteria": [{"criterion": c, "passed": ok, "message": m} for c, ok, m in result.messages],
         "metrics": result.evaluation.metrics,
+        "baselines": result.evaluation.baselines,
+        "threshold": (
+            dataclasses.asdict(result.evaluation.threshold) if result.evaluation.threshold else None
+        ),
         "onnx": result.onnx.manifest_entry(),
     }
 
@@ -149,8 +181,10 @@ def _print_result(result: TrainingResult) -> None:
             f"Registered [bold]{model.ref}[/] ({model.algorithm}, {model.task}) "
             f"status [bold]{model.status.value}[/]  run {result.run_id[:8]}"
         )
-    metrics = result.evaluation.metrics
-    console.print(table("Test metrics", ["metric", "value"], [[k, v] for k, v in metrics.items()]))
+    metrics, baselines = result.evaluation.metrics, result.evaluation.baselines
+    rows = [[k, v, *(b.get(k) for b in baselines.values())] for k, v in metrics.items()]
+    header = ["metric", "model", *(f"{name} (trivial)" for name in baselines)]
+    console.print(table("Test metrics", header, rows))
     for criterion, ok, message in result.messages:
         mark = "[green]pass[/]" if ok else "[red]FAIL[/]"
         console.print(f"  {mark} {criterion}: {message}")
@@ -163,10 +197,11 @@ def _print_result(result: TrainingResult) -> None:
         console.print(f"ONNX flavor: no ({onnx.reason})")
     if result.evaluation.threshold is not None:
         t = result.evaluation.threshold
-        console.print(f"decision threshold {t.threshold:.3f} ({t.strategy})")
-    console.print(
-        f"report: modelyard runs show {result.run_id[:8]} (artifact evaluation/report.html)"
-    )
+        console.print(
+            f"decision threshold {t.threshold:.3f} ({t.strategy}, chosen on {t.chosen_on} rows)"
+        )
+    ref = model.ref if model is not None else "NAME:VERSION"
+    console.print(f"report: modelyard model report {ref} --open")
 
 
 def algorithms(
@@ -213,8 +248,8 @@ def reproduce(
     from modelyard.training import reproduce as run_reproduce
 
     workspace = state(ctx).workspace()
-    with console.status("reproducing…") as status:
-        result = run_reproduce(workspace, run_id, progress=lambda m: status.update(f"{m}…"))
+    with _progress_bar() as report:
+        result = run_reproduce(workspace, run_id, progress=report)
     if json_output:
         print_json(
             {
