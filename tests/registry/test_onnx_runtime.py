@@ -24,7 +24,7 @@ def test_small_inputs_run_on_one_thread_and_large_ones_on_a_session_per_core() -
     graph = xgboost_graph(model, "features", matrix.shape[1], True)
     assert graph is not None
     onnx = OnnxModel(graph)
-    assert onnx._session.get_session_options().intra_op_num_threads == 1
+    assert onnx._main.get_session_options().intra_op_num_threads == 1
 
     one_by_one = np.vstack([onnx.run(matrix[i : i + 1]) for i in range(PARALLEL_ROWS - 1)])
     assert onnx._parallel is None  # nothing large yet: no second session
@@ -43,17 +43,17 @@ def test_a_parity_check_runs_one_session_with_a_thread_per_core() -> None:
     graph = xgboost_graph(model, "features", matrix.shape[1], True)
     assert graph is not None
     onnx = OnnxModel(graph, use="check")
-    assert onnx._session.get_session_options().intra_op_num_threads == 0
+    assert onnx._main.get_session_options().intra_op_num_threads == 0
     np.testing.assert_allclose(onnx.run(matrix), model.predict_proba(matrix), atol=1e-6)
     assert onnx._parallel is None  # never a second session
 
 
-def test_a_batch_worker_runs_one_lean_session_on_one_thread() -> None:
+def test_a_batch_worker_runs_one_lean_session_on_main() -> None:
     model, matrix = _model()
     graph = xgboost_graph(model, "features", matrix.shape[1], True)
     assert graph is not None
     onnx = OnnxModel(graph, use="batch")
-    options = onnx._session.get_session_options()
+    options = onnx._main.get_session_options()
     assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
     assert options.enable_cpu_mem_arena is False
     np.testing.assert_allclose(onnx.run(matrix), model.predict_proba(matrix), atol=1e-6)

@@ -238,11 +238,11 @@ class OnnxModel:
         # the graph, kept only until the second session is built from it
         self._model: bytes | None = model if use == "serve" else None
         self._parallel_from = PARALLEL_ROWS if use == "serve" else None
-        self._session = _session(model, threads=0 if use == "check" else 1, lean=use == "batch")
+        self._main = _session(model, threads=0 if use == "check" else 1, lean=use == "batch")
         self._parallel: Any = None  # the session with a thread per core, once needed
         self._parallel_lock = threading.Lock()
         self._options = _run_options()  # made once and reused: a run only reads it
-        outputs = [o.name for o in self._session.get_outputs()]
+        outputs = [o.name for o in self._main.get_outputs()]
         # A classifier's graph gives (label, probabilities): only the probabilities
         # are read (the decision uses the stored threshold), so only they are fetched.
         self._classifier = len(outputs) >= 2
@@ -251,7 +251,7 @@ class OnnxModel:
     def run(self, matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Probabilities ``(n, k)`` for a classifier, values ``(n,)`` for a regressor."""
         wide = self._parallel_from is not None and len(matrix) >= self._parallel_from
-        session = self._parallel_session() if wide else self._session
+        session = self._parallel_session() if wide else self._main
         (result,) = session.run(
             self._fetch, {_INPUT: np.ascontiguousarray(matrix, np.float32)}, self._options
         )
