@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from modelyard.errors import ConfigurationError, StorageError
-from modelyard.metadata import MetadataStore, head_revision
+from modelyard.errors import ConfigurationError, ModelyardError, StorageError
+from modelyard.metadata import MetadataStore, connect_engine, head_revision, redact_url
 from modelyard.metadata._migrate import SCHEMA_HEAD
 from modelyard.metadata._tables import Base
 from modelyard.workspace import Workspace
@@ -161,3 +163,50 @@ def test_token_ids_are_never_reused_after_a_revoke(database_url: str) -> None:
         assert [t.id for t in tokens.list()] == [first.id, third.id]
     finally:
         store.dispose()
+
+
+_SECRET = st.text(
+    st.characters(codec="utf-8", exclude_characters="@/?#[]:%\x00"), min_size=1, max_size=30
+).map(lambda text: f"Secret{text}")
+
+
+@settings(deadline=None)  # the first example imports the PostgreSQL driver
+@given(password=_SECRET, port=st.sampled_from(["5432", "notaport", ":1", ""]))
+def test_a_url_shown_in_messages_never_holds_its_password(password: str, port: str) -> None:
+    url = f"postgresql+psycopg://ana:{password}@db.example:{port}/prod"
+    assert password not in redact_url(url)
+    try:
+        connect_engine(url, check=False).dispose()
+    except ModelyardError as exc:
+        assert password not in str(exc)
+
+
+def test_an_unparsable_from_url_is_one_line_without_its_password(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    url = "postgresql://ana:hunter2-secret@db.example:notaport/prod"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelyard",
+            "-w",
+            str(workspace.settings.workspace),
+            "data",
+            "ingest",
+            "--sql",
+            "SELECT 1",
+            "--from",
+            url,
+            "--name",
+            "x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == ConfigurationError.exit_code, result.stderr
+    assert result.stderr.strip() == (
+        "error: bad database URL 'postgresql://ana:***@db.example:notaport/prod': it is not a "
+        "SQLAlchemy URL (dialect+driver://user:password@host:port/database)"
+    )

@@ -21,11 +21,29 @@ __all__ = ["connect_engine", "redact_url"]
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password hidden, for messages and ``modelyard info``."""
+    """The URL with its password hidden, for messages and ``modelyard info``.
+
+    A URL SQLAlchemy cannot parse (a typo in the port, a stray character) is still
+    shown, with everything between the user's ``:`` and the last ``@`` hidden: a
+    message about a bad URL must not print the password it holds.
+    """
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable URL>"
+    except (ArgumentError, ValueError):
+        return _mask_userinfo(url)
+
+
+def _mask_userinfo(url: str) -> str:
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme, separator, userinfo = head.partition("://")
+    if not separator:
+        scheme, userinfo = "", head
+    user, colon, _ = userinfo.partition(":")
+    if not colon:
+        return url
+    return f"{scheme}{separator}{user}:***@{tail}"
 
 
 def connect_engine(url: str, *, busy_timeout_ms: int = 60_000, check: bool = True) -> Engine:
@@ -37,8 +55,11 @@ def connect_engine(url: str, *, busy_timeout_ms: int = 60_000, check: bool = Tru
     """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigurationError(f"bad database URL {url!r}: {exc}") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise ConfigurationError(
+            f"bad database URL {redact_url(url)!r}: it is not a SQLAlchemy URL "
+            "(dialect+driver://user:password@host:port/database)"
+        ) from exc
     try:
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(url, parsed.database, busy_timeout_ms)
