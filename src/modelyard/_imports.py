@@ -22,7 +22,7 @@ from importlib.util import find_spec
 
 from modelyard.errors import MissingDependencyError
 
-__all__ = ["EXTRA_OF", "extra_of", "optional_dependency", "require"]
+__all__ = ["EXTRA_OF", "extra_of", "missing_dependency", "optional_dependency", "require"]
 
 # top-level module -> the extra that installs it (pyproject.toml's optional-dependencies)
 EXTRA_OF: dict[str, str] = {
@@ -64,6 +64,13 @@ def _missing(purpose: str, module: str, extra: str) -> MissingDependencyError:
     )
 
 
+def missing_dependency(error: ImportError, purpose: str) -> MissingDependencyError | None:
+    """The one-line error for ``error`` when it is a missing module of an extra (for a
+    face's error boundary, which may meet an import no one wrapped), else ``None``."""
+    missing = extra_of(error)
+    return None if missing is None else _missing(purpose, *missing)
+
+
 def require(purpose: str, *modules: str) -> None:
     """Check that ``modules`` (each of an extra) are installed, without importing them:
     for code that decides up front whether it can do something at all.
@@ -90,7 +97,7 @@ def optional_dependency(purpose: str) -> Iterator[None]:
     try:
         yield
     except ImportError as exc:
-        missing = extra_of(exc)
-        if missing is None:
+        error = missing_dependency(exc, purpose)
+        if error is None:
             raise
-        raise _missing(purpose, *missing) from exc
+        raise error from exc

@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str] | None, cli_state: CliState) -> int | str | None:
     """Run one command; its status as ``sys.exit`` takes it."""
+    from modelyard._imports import missing_dependency
     from modelyard.errors import ModelyardError
 
     try:
@@ -120,12 +121,22 @@ def _run(argv: list[str] | None, cli_state: CliState) -> int | str | None:
     except ModelyardError as exc:
         _report(exc, "error: ", exc.message, _debug(cli_state))
         return exc.exit_code
+    except ImportError as exc:  # an extra's module, where no one said which extra
+        missing = missing_dependency(exc, "this command")
+        if missing is None:
+            return _internal_error(exc, cli_state)
+        _report(exc, "error: ", missing.message, _debug(cli_state))
+        return missing.exit_code
     except Exception as exc:  # a bug: one line, the traceback on request
-        debug = _debug(cli_state)
-        hint = "" if debug else " (run with --debug for the traceback)"
-        _report(exc, "internal error: ", f"{type(exc).__name__}: {exc}{hint}", debug)
-        return 1
+        return _internal_error(exc, cli_state)
     return 0
+
+
+def _internal_error(exc: Exception, cli_state: CliState) -> int:
+    debug = _debug(cli_state)
+    hint = "" if debug else " (run with --debug for the traceback)"
+    _report(exc, "internal error: ", f"{type(exc).__name__}: {exc}{hint}", debug)
+    return 1
 
 
 def _debug(cli_state: CliState) -> bool:
