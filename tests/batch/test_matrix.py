@@ -1,4 +1,9 @@
-"""The batch matrix (Arrow category lookup) is exactly the feature recipe's matrix."""
+"""A record batch, checked and adapted, gives exactly the feature recipe's matrix.
+
+The batch runs the recipe's own steps on the row check's columns; these tests pin the
+Arrow reading (typed, text and dictionary columns) to the DataFrame path, itself
+pinned to scikit-learn in ``tests/features/test_recipe.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelyard.batch import _rows
-from modelyard.batch._matrix import RecipeMatrix
-from modelyard.features import FeatureRecipe, InputAdapter
+from modelyard.features import FeatureRecipe, FittedRecipe, InputAdapter
 from tests.batch.conftest import new_customers
 
 ADAPTER = InputAdapter(
@@ -111,8 +115,8 @@ def _matrices(
     checked = _rows.check_rows(batch, INPUTS)
     assert checked.good.all()
     # the recipe as stored in a package manifest: JSON
-    matrix = RecipeMatrix(json.loads(json.dumps(recipe.to_dict())))
-    return matrix.build(checked.numbers, checked.categories), recipe.transform(frame)
+    matrix = FittedRecipe.from_dict(json.loads(json.dumps(recipe.to_dict())))
+    return matrix.apply(checked.adapted), recipe.transform(frame)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -154,15 +158,14 @@ def test_churn_rows_give_the_recipes_matrix() -> None:
         for name in names
     ]
     checked = _rows.check_rows(pa.RecordBatch.from_pandas(frame, preserve_index=False), inputs)
-    got = RecipeMatrix(recipe.to_dict()).build(checked.numbers, checked.categories)
+    got = FittedRecipe.from_dict(recipe.to_dict()).apply(checked.adapted)
     np.testing.assert_array_equal(got, recipe.transform(frame))
 
 
 def test_no_rows_give_an_empty_matrix() -> None:
     recipe = RECIPES[0]
-    matrix = RecipeMatrix(recipe.to_dict())
-    empty = matrix.build(
-        {spec["name"]: np.empty(0) for spec in recipe.numeric_},
-        {name: pa.array([], pa.string()) for name in ("plan", "city")},
-    )
+    frame = _frame([{"amount": 1.0, "count": 1, "flag": True, "plan": "x", "city": "y",
+                     "when": None}]).iloc[:0]  # fmt: skip
+    checked = _rows.check_rows(pa.RecordBatch.from_pandas(frame, preserve_index=False), INPUTS)
+    empty = FittedRecipe.from_dict(recipe.to_dict()).apply(checked.adapted)
     assert empty.shape == (0, len(recipe.feature_names_out_))

@@ -165,7 +165,7 @@ def test_a_column_of_mixed_offsets_and_naive_values_reads_as_utc() -> None:
     [
         ("amount", "lots", "column 'amount' must be numeric"),
         ("flag", "maybe", "column 'flag' must be boolean"),
-        ("when", "not a date", "column 'when' must be a datetime"),
+        ("when", "not a date", "column 'when' must be datetime"),
     ],
 )
 def test_bad_values_name_the_column(column: str, value: str, message: str) -> None:

@@ -1,5 +1,18 @@
-"""Prepare: preprocessing chosen from a schema, replayed identically at inference."""
+"""Prepare: preprocessing chosen from a schema, replayed identically at inference.
 
+Each step is declared once (:mod:`modelyard.features._steps`); values are read by
+one set of rules (:mod:`modelyard.features._read`), which the gateway's request
+check and the batch row check share (:mod:`modelyard.features._check`). Reading,
+checking and applying a fitted recipe need only numpy; the names that fit one
+(scikit-learn) are imported on first use (PEP 562), so a batch worker or the
+gateway loading a model does not pay for scikit-learn.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from modelyard._lazy import lazy_names
 from modelyard.features._adapter import (
     DATETIME_PARTS,
     FALSE_WORDS,
@@ -8,8 +21,28 @@ from modelyard.features._adapter import (
     AdaptedColumn,
     InputAdapter,
 )
-from modelyard.features._preprocess import PreprocessOptions, build_pipeline, make_adapter
-from modelyard.features._recipe import FeatureRecipe
+from modelyard.features._check import ColumnCheck, InputField, check_column, check_value
+from modelyard.features._fitted import FittedRecipe
+from modelyard.features._steps import (
+    Impute,
+    MissingFlag,
+    OneHot,
+    Ordinal,
+    RecipeOptions,
+    Step,
+    TargetMean,
+)
+
+if TYPE_CHECKING:
+    from modelyard.features._preprocess import PreprocessOptions, build_pipeline, make_adapter
+    from modelyard.features._recipe import FeatureRecipe
+
+_EXPORTS = {
+    "FeatureRecipe": "modelyard.features._recipe",
+    "PreprocessOptions": "modelyard.features._preprocess",
+    "build_pipeline": "modelyard.features._preprocess",
+    "make_adapter": "modelyard.features._preprocess",
+}
 
 __all__ = [
     "DATETIME_PARTS",
@@ -17,9 +50,23 @@ __all__ = [
     "MISSING_CATEGORY",
     "TRUE_WORDS",
     "AdaptedColumn",
+    "ColumnCheck",
     "FeatureRecipe",
+    "FittedRecipe",
+    "Impute",
     "InputAdapter",
+    "InputField",
+    "MissingFlag",
+    "OneHot",
+    "Ordinal",
     "PreprocessOptions",
+    "RecipeOptions",
+    "Step",
+    "TargetMean",
     "build_pipeline",
+    "check_column",
+    "check_value",
     "make_adapter",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, globals(), _EXPORTS, __all__)

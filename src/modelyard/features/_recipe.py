@@ -1,54 +1,42 @@
-"""The feature recipe: fitted preprocessing as plain data, replayed with numpy.
+"""The recipe as a scikit-learn transformer: fits the steps, then is plain data.
 
-A recipe learns, from the training rows only, the few numbers preprocessing needs
-(medians, means and scales, category lists, target means) and stores them as JSON.
-Applying it is numpy arithmetic, identical in training, in the scikit-learn
-pipeline, in front of the ONNX graph, in batch and in serving, with nothing
-unpickled. This is why preprocessing is not a ColumnTransformer of SimpleImputer,
-OneHotEncoder and StandardScaler: ONNX Runtime's Imputer only computes in float32
-(moving values across tree split thresholds), and sparse one-hot output makes
-XGBoost read implicit zeros as missing. Here everything is computed in float64,
-dense, and cast to float32 once at the end, which is what tree ensembles compare in.
+:class:`FeatureRecipe` learns, from the training rows only, the few numbers the
+preprocessing steps need (:mod:`modelyard.features._steps`) and keeps them as a
+:class:`~modelyard.features.FittedRecipe`, which the model package stores as JSON
+and every prediction path replays. The default steps, chosen from the column
+kinds:
 
-Steps, per column kind:
-
-- numeric, integer, boolean (0/1) and datetime parts: missing values filled with the
-  training median (or mean); a 0/1 missing indicator for columns that had missing
-  values in training; standardised when ``scale`` is on;
-- categorical with at most ``one_hot_max_categories`` levels (missing is a level):
-  one 0/1 column per training level, an unseen level gives all zeros;
-- categorical with more levels: ``ordinal`` codes (unseen: -1), or ``target`` means
-  with smoothing (unseen: the overall mean), chosen by ``high_cardinality``.
+- numeric, integer, boolean (0/1) and datetime parts: missing values filled with
+  the training median (or mean), standardised when ``scale`` is on; a 0/1
+  missing indicator for columns that had missing values in training;
+- categorical with at most ``one_hot_max_categories`` levels (missing is a
+  level): one 0/1 column per training level, an unseen level gives all zeros;
+- categorical with more levels: ``ordinal`` codes (unseen: -1), or ``target``
+  means with smoothing (unseen: the overall mean), chosen by ``high_cardinality``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from modelyard.errors import InvalidInputError
-from modelyard.features._adapter import DATETIME_PARTS, InputAdapter, _numpy_text
+from modelyard.features._adapter import InputAdapter
+from modelyard.features._fitted import FittedRecipe
+from modelyard.features._steps import (
+    Impute,
+    MissingFlag,
+    OneHot,
+    Ordinal,
+    RecipeOptions,
+    Step,
+    TargetMean,
+)
 
 __all__ = ["FeatureRecipe"]
-
-_SMOOTHING = 20.0
-_DICT_LOOKUP_MAX_ROWS = 64
-
-
-@dataclass(frozen=True)
-class _NumericPlan:
-    """The numeric columns' fill, centre and scale as arrays, in feature order."""
-
-    names: list[str]
-    fills: npt.NDArray[np.float64]
-    centers: npt.NDArray[np.float64]
-    scales: npt.NDArray[np.float64]
-    indicators: npt.NDArray[np.intp]
 
 
 class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -82,10 +70,8 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.high_cardinality = high_cardinality
         self.output_dtype = output_dtype
 
-    # -- fitting -------------------------------------------------------------------
-
-    def fit(self, X: pd.DataFrame, y: Any = None) -> FeatureRecipe:
-        """Learn the recipe's numbers from training rows."""
+    def fit(self, X: Any, y: Any = None) -> FeatureRecipe:
+        """Learn the steps' numbers from training rows."""
         if self.adapter is None:
             raise InvalidInputError("a FeatureRecipe needs an InputAdapter")
         if self.numeric_imputation not in ("median", "mean"):
@@ -97,172 +83,55 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 f"unknown high-cardinality encoding {self.high_cardinality!r}: "
                 "use ordinal or target"
             )
+        options = RecipeOptions(
+            numeric_imputation=self.numeric_imputation,
+            missing_indicators=self.missing_indicators,
+            scale=self.scale,
+            one_hot_max_categories=self.one_hot_max_categories,
+            high_cardinality=self.high_cardinality,
+        )
         adapted = self.adapter.adapt(X)
         target = _target_values(y) if self.high_cardinality == "target" else None
-        numeric: list[dict[str, Any]] = []
-        categorical: list[dict[str, Any]] = []
-        for column in self.adapter.output_columns():
-            values = adapted[column.name]
-            if column.kind == "numeric":
-                numeric.append(self._fit_numeric(column.name, values))
-            else:
-                categorical.append(self._fit_categorical(column.name, values, target))
-        self.__dict__.pop("_numeric_plan", None)  # caches of a previous fit
-        self.__dict__.pop("_level_codes", None)
-        self.__dict__.pop("_row_plan", None)
-        self.numeric_ = numeric
-        self.categorical_ = categorical
-        self.feature_names_out_ = self._names()
+        steps = default_steps(self.adapter, adapted, target, options)
+        self.fitted_ = FittedRecipe(self.adapter, steps, self.output_dtype)
+        self.feature_names_out_ = list(self.fitted_.feature_names)
         self.n_features_in_ = len(self.adapter.raw_columns)
         return self
 
-    def _fit_numeric(self, name: str, values: npt.NDArray[np.float64]) -> dict[str, Any]:
-        present = values[~np.isnan(values)]
-        if present.size == 0:
-            fill = 0.0
-        elif self.numeric_imputation == "median":
-            fill = float(np.median(present))
-        else:
-            fill = float(np.mean(present))
-        filled = np.where(np.isnan(values), fill, values)
-        std = float(np.std(filled)) if self.scale else 1.0
-        return {
-            "name": name,
-            "fill": fill,
-            "indicator": bool(self.missing_indicators and present.size < values.size),
-            "center": float(np.mean(filled)) if self.scale else 0.0,
-            "scale": std if std > 0 else 1.0,
-        }
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a recipe pickled in a pipeline before steps existed: its per-kind specs
+        if "fitted_" not in state and "numeric_" in state:
+            state = dict(state)
+            state["fitted_"] = FittedRecipe.from_dict(
+                {
+                    "adapter": state["adapter"].to_dict(),
+                    "numeric": state["numeric_"],
+                    "categorical": state["categorical_"],
+                    "output_dtype": state.get("output_dtype", "float32"),
+                }
+            )
+        super().__setstate__(state)
 
-    def _fit_categorical(
-        self, name: str, values: npt.NDArray[Any], target: npt.NDArray[np.float64] | None
-    ) -> dict[str, Any]:
-        levels = _levels(values)
-        if len(levels) <= self.one_hot_max_categories:
-            return {"name": name, "encoding": "one_hot", "levels": levels}
-        if target is None:
-            return {"name": name, "encoding": "ordinal", "levels": levels}
-        prior = float(np.mean(target))
-        frame = pd.DataFrame({"level": values.astype(str), "y": target})
-        stats = frame.groupby("level")["y"].agg(["sum", "count"])
-        smoothed = (stats["sum"] + _SMOOTHING * prior) / (stats["count"] + _SMOOTHING)
-        return {
-            "name": name,
-            "encoding": "target",
-            "levels": [str(level) for level in smoothed.index],
-            "values": [float(v) for v in smoothed.to_numpy()],
-            "default": prior,
-        }
-
-    def _names(self) -> list[str]:
-        names: list[str] = []
-        for spec in self.numeric_:
-            names.append(spec["name"])
-        for spec in self.numeric_:
-            if spec["indicator"]:
-                names.append(f"{spec['name']}__missing")
-        for spec in self.categorical_:
-            if spec["encoding"] == "one_hot":
-                names.extend(f"{spec['name']}={level}" for level in spec["levels"])
-            else:
-                names.append(f"{spec['name']}__{spec['encoding']}")
-        return names
-
-    # -- applying --------------------------------------------------------------------
-
-    def transform(self, X: pd.DataFrame) -> npt.NDArray[Any]:
+    def transform(self, X: Any) -> npt.NDArray[Any]:
         """Apply the recipe to a DataFrame (or a mapping of column arrays)."""
-        assert self.adapter is not None
-        return self.apply(self.adapter.adapt(X))
+        return self.fitted_.transform(X)
 
     def apply(self, adapted: dict[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
-        """Apply the recipe to adapted columns; returns the model's input matrix.
+        """Apply the recipe to adapted columns; returns the model's input matrix."""
+        return self.fitted_.apply(adapted)
 
-        Vectorised across columns (one matrix filled in place), because serving
-        calls this for single rows, where per-column numpy calls would dominate.
-        """
-        plan = self._plan()
-        n_rows = len(next(iter(adapted.values()))) if adapted else 0
-        matrix = np.zeros((n_rows, len(self.feature_names_out_)), dtype=np.float64)
-        n_numeric = len(plan.names)
-        if n_numeric:
-            raw = np.column_stack([adapted[name] for name in plan.names])
-            missing = np.isnan(raw)
-            filled = np.where(missing, plan.fills, raw)
-            matrix[:, :n_numeric] = (filled - plan.centers) / plan.scales
-            matrix[:, n_numeric : n_numeric + len(plan.indicators)] = missing[:, plan.indicators]
-        column = n_numeric + len(plan.indicators)
-        for spec in self.categorical_:
-            codes = self._codes(spec, adapted[spec["name"]])
-            if spec["encoding"] == "one_hot":
-                rows = np.flatnonzero(codes >= 0)
-                matrix[rows, column + codes[rows]] = 1.0  # unseen levels: all zeros
-                column += len(spec["levels"])
-                continue
-            if spec["encoding"] == "ordinal":
-                matrix[:, column] = codes
-            else:
-                table = np.append(np.asarray(spec["values"], dtype=np.float64), spec["default"])
-                matrix[:, column] = table[codes]  # code -1 picks the default at the end
-            column += 1
-        return matrix.astype(self.output_dtype, copy=False)
-
-    def _plan(self) -> _NumericPlan:
-        """The numeric steps as arrays, built once from ``numeric_``."""
-        plan = self.__dict__.get("_numeric_plan")
-        if plan is None:
-            plan = _NumericPlan(
-                names=[spec["name"] for spec in self.numeric_],
-                fills=np.asarray([spec["fill"] for spec in self.numeric_], dtype=np.float64),
-                centers=np.asarray([spec["center"] for spec in self.numeric_], dtype=np.float64),
-                scales=np.asarray([spec["scale"] for spec in self.numeric_], dtype=np.float64),
-                indicators=np.asarray(
-                    [i for i, spec in enumerate(self.numeric_) if spec["indicator"]], dtype=np.intp
-                ),
-            )
-            self.__dict__["_numeric_plan"] = plan
-        return plan
-
-    def _codes(self, spec: dict[str, Any], values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
-        """Each value's position among the training levels (-1: unseen).
-
-        Values are compared as numpy text (``astype(str)``, which drops trailing
-        NULs). A few rows (a request) look each up in a dict built once per column;
-        many rows (a batch, a split) are factorized and only their distinct values
-        looked up, several times faster than converting every value to numpy text.
-        """
-        lookup = self.level_lookup(spec)
-        if len(values) <= _DICT_LOOKUP_MAX_ROWS:
-            return np.fromiter((lookup.get(v, -1) for v in values.astype(str)), np.int64)
-        codes, distinct = pd.factorize(values)  # the adapter's values: text, never missing
-        found = np.fromiter((lookup.get(_numpy_text(v), -1) for v in distinct), np.int64)
-        return np.append(found, -1)[codes]  # a code of -1 (not expected) stays unseen
-
-    def level_lookup(self, spec: dict[str, Any]) -> dict[str, int]:
-        """Level -> position for one categorical spec, built once per fit (kept with
-        the recipe): the few-row path here and the one-row encoding share it."""
-        cache: dict[str, dict[str, int]] = self.__dict__.setdefault("_level_codes", {})
-        lookup = cache.get(spec["name"])
-        if lookup is None:
-            lookup = cache[spec["name"]] = {level: i for i, level in enumerate(spec["levels"])}
-        return lookup
+    @property
+    def steps_(self) -> list[Step]:
+        """The fitted steps."""
+        return self.fitted_.steps
 
     def feature_sources(self) -> list[str]:
-        """The raw input column each output feature comes from, in feature order.
+        """The raw input column each output feature comes from, in feature order."""
+        return self.fitted_.feature_sources()
 
-        Every feature depends on exactly one raw column, so shuffling a raw column
-        is the same as shuffling its features' rows: permutation importance uses
-        this to transform once instead of once per shuffle.
-        """
-        assert self.adapter is not None
-        raw = {name: name for name in self.adapter.raw_columns}
-        raw.update({f"{c}__{part}": c for c in self.adapter.datetime for part in DATETIME_PARTS})
-        sources = [raw[spec["name"]] for spec in self.numeric_]
-        sources += [raw[spec["name"]] for spec in self.numeric_ if spec["indicator"]]
-        for spec in self.categorical_:
-            width = len(spec["levels"]) if spec["encoding"] == "one_hot" else 1
-            sources += [spec["name"]] * width
-        return sources
+    def category_levels(self) -> dict[str, list[str]]:
+        """The training levels of each categorical column."""
+        return self.fitted_.category_levels()
 
     def get_feature_names_out(self, input_features: Any = None) -> npt.NDArray[np.object_]:
         """Names of the model's input columns (after encoding)."""
@@ -270,53 +139,51 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def to_dict(self) -> dict[str, Any]:
         """The fitted recipe as JSON-ready data (stored in the model manifest)."""
-        assert self.adapter is not None
-        return {
-            "adapter": {
-                "numeric": list(self.adapter.numeric),
-                "boolean": list(self.adapter.boolean),
-                "categorical": list(self.adapter.categorical),
-                "datetime": list(self.adapter.datetime),
-            },
-            "numeric": self.numeric_,
-            "categorical": self.categorical_,
-            "feature_names": self.feature_names_out_,
-            "output_dtype": self.output_dtype,
-        }
+        return self.fitted_.to_dict()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureRecipe:
         """A fitted recipe from :meth:`to_dict` output (no pickle involved)."""
-        adapter = InputAdapter(
-            numeric=tuple(data["adapter"]["numeric"]),
-            boolean=tuple(data["adapter"]["boolean"]),
-            categorical=tuple(data["adapter"]["categorical"]),
-            datetime=tuple(data["adapter"]["datetime"]),
-        )
-        recipe = cls(adapter=adapter, output_dtype=data.get("output_dtype", "float32"))
-        recipe.numeric_ = data["numeric"]
-        recipe.categorical_ = data["categorical"]
-        recipe.feature_names_out_ = list(data["feature_names"])
-        recipe.n_features_in_ = len(adapter.raw_columns)
+        fitted = FittedRecipe.from_dict(data)
+        recipe = cls(adapter=fitted.adapter, output_dtype=fitted.output_dtype)
+        recipe.fitted_ = fitted
+        recipe.feature_names_out_ = list(fitted.feature_names)
+        recipe.n_features_in_ = len(fitted.adapter.raw_columns)
         return recipe
+
+
+def default_steps(
+    adapter: InputAdapter,
+    adapted: dict[str, npt.NDArray[Any]],
+    target: npt.NDArray[np.float64] | None,
+    options: RecipeOptions,
+) -> list[Step]:
+    """The schema-driven steps, fitted: numbers, their missing flags, then one
+    encoding per categorical column."""
+    numeric = tuple(c.name for c in adapter.output_columns() if c.kind == "numeric")
+    steps: list[Step] = [
+        Impute.fit(numeric, adapted, target, options),
+        MissingFlag.fit(numeric, adapted, target, options),
+    ]
+    for name in adapter.categorical:
+        n_levels = len(set(adapted[name].tolist()))
+        if n_levels <= options.one_hot_max_categories:
+            kind: type[Step] = OneHot
+        elif target is None:
+            kind = Ordinal
+        else:
+            kind = TargetMean
+        steps.append(kind.fit((name,), adapted, target, options))
+    return steps
 
 
 def _target_values(y: Any) -> npt.NDArray[np.float64] | None:
     if y is None:
         return None
-    values = pd.Series(np.asarray(y))
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        numbers: npt.NDArray[np.float64] = values.to_numpy(dtype=np.float64)
-        return numbers
+    values = np.asarray(y)
+    if values.dtype.kind in "biuf":
+        return values.astype(np.float64)
     # a binary label given as strings: the second sorted label is the positive one
-    levels = sorted(values.astype(str).unique())
-    positive: npt.NDArray[np.float64] = (values.astype(str) == levels[-1]).to_numpy(
-        dtype=np.float64
-    )
+    texts = values.astype(str)
+    positive: npt.NDArray[np.float64] = (texts == np.unique(texts)[-1]).astype(np.float64)
     return positive
-
-
-def _levels(values: npt.NDArray[Any]) -> list[str]:
-    """The distinct texts of a categorical column, sorted by code point: what
-    ``np.unique(values.astype(str))`` gives, from the distinct values alone."""
-    return sorted({_numpy_text(v) for v in pd.unique(values)})

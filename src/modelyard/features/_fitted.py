@@ -1,0 +1,127 @@
+"""A fitted recipe as data: the input adapter, the steps, the output dtype.
+
+This is what a model package stores (``manifest["recipe"]``, plain JSON) and what
+every prediction path runs: :meth:`FittedRecipe.transform` reads raw columns with
+the adapter and lets each step write its block of the matrix, for one row or a
+million alike. It imports only numpy, so a batch worker or the gateway can load
+it without scikit-learn; :class:`~modelyard.features.FeatureRecipe` is the
+scikit-learn transformer that fits one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from modelyard.features._adapter import InputAdapter
+from modelyard.features._steps import Impute, MissingFlag, OneHot, Ordinal, Step, TargetMean
+
+__all__ = ["FittedRecipe"]
+
+
+class FittedRecipe:
+    """Fitted preprocessing: raw columns in, the model's input matrix out.
+
+    Args:
+        adapter: how the raw columns are read.
+        steps: the fitted steps, in the order of their output columns.
+        output_dtype: the matrix's dtype (``float32``: what models are trained and
+            served on; values are computed in float64 and cast once).
+    """
+
+    def __init__(
+        self, adapter: InputAdapter, steps: Sequence[Step], output_dtype: str = "float32"
+    ) -> None:
+        self.adapter = adapter
+        self.steps = list(steps)
+        self.output_dtype = output_dtype
+        self.feature_names = [name for step in self.steps for name in step.names()]
+        self._blocks: list[tuple[Step, int, int]] = []
+        start = 0
+        for step in self.steps:
+            self._blocks.append((step, start, start + step.width))
+            start += step.width
+
+    def transform(self, columns: Mapping[str, Any] | Any) -> npt.NDArray[Any]:
+        """The model's input matrix for raw columns (a DataFrame, or a mapping of
+        lists, arrays or Series).
+
+        Raises:
+            SchemaMismatchError: a column is missing or holds a value its kind
+                cannot read.
+        """
+        return self.apply(self.adapter.adapt(columns))
+
+    def apply(self, adapted: Mapping[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
+        """The model's input matrix for adapted columns (see :class:`InputAdapter`)."""
+        n_rows = len(next(iter(adapted.values()))) if adapted else 0
+        matrix = np.zeros((n_rows, len(self.feature_names)), dtype=np.float64)
+        for step, start, end in self._blocks:
+            if end > start:
+                step.transform(adapted, matrix[:, start:end])
+        return matrix.astype(self.output_dtype, copy=False)
+
+    def feature_sources(self) -> list[str]:
+        """The raw input column each output feature comes from, in feature order.
+
+        Every feature depends on exactly one raw column, so shuffling a raw column
+        is the same as shuffling its features' rows: permutation importance uses
+        this to transform once instead of once per shuffle.
+        """
+        raw = self.adapter.sources()
+        return [raw[source] for step in self.steps for source in step.sources()]
+
+    def category_levels(self) -> dict[str, list[str]]:
+        """The training levels of each categorical column that has them."""
+        levels: dict[str, list[str]] = {}
+        for step in self.steps:
+            if isinstance(step, (OneHot, Ordinal, TargetMean)):
+                levels[step.columns[0]] = list(step.levels)
+        return levels
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (stored in the model manifest)."""
+        return {
+            "adapter": self.adapter.to_dict(),
+            "steps": [step.to_dict() for step in self.steps],
+            "feature_names": list(self.feature_names),
+            "output_dtype": self.output_dtype,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FittedRecipe:
+        """A fitted recipe from :meth:`to_dict` output (no pickle involved); reads
+        the per-kind form packages stored before steps existed too."""
+        adapter = InputAdapter.from_dict(data["adapter"])
+        if "steps" in data:
+            steps = [Step.from_dict(step) for step in data["steps"]]
+        else:
+            steps = _steps_of_kinds(data)
+        return cls(adapter, steps, str(data.get("output_dtype", "float32")))
+
+
+def _steps_of_kinds(data: Mapping[str, Any]) -> list[Step]:
+    """The steps of a recipe stored as ``numeric`` and ``categorical`` spec lists."""
+    numeric = data.get("numeric", [])
+    steps: list[Step] = [
+        Impute(
+            tuple(spec["name"] for spec in numeric),
+            tuple(float(spec["fill"]) for spec in numeric),
+            tuple(float(spec["center"]) for spec in numeric),
+            tuple(float(spec["scale"]) for spec in numeric),
+        ),
+        MissingFlag(tuple(spec["name"] for spec in numeric if spec["indicator"])),
+    ]
+    for spec in data.get("categorical", []):
+        columns, levels = (spec["name"],), tuple(str(level) for level in spec["levels"])
+        if spec["encoding"] == "one_hot":
+            steps.append(OneHot(columns, levels))
+        elif spec["encoding"] == "ordinal":
+            steps.append(Ordinal(columns, levels))
+        else:
+            means = tuple(float(v) for v in spec["values"])
+            steps.append(TargetMean(columns, levels, means, float(spec["default"])))
+    return steps

@@ -1,0 +1,360 @@
+"""Raw values read as their column's kind: the one set of reading rules.
+
+Training (a DataFrame), prediction (a DataFrame or request columns), the gateway's
+request check and the batch row check all read a raw column here, so a value is
+accepted, refused or seen as missing the same way on every path:
+
+- ``numeric``: numbers, and text that Python's ``float`` reads once stripped;
+  empty text, ``nan``, ``na``, ``null`` and ``none`` (any case) are missing.
+  A boolean is not a number.
+- ``boolean``: booleans, the numbers 0 and 1, and the words of
+  :data:`TRUE_WORDS` / :data:`FALSE_WORDS` (stripped, any case).
+- ``categorical``: text as it is; a boolean as ``true`` / ``false``; a whole
+  number as its digits (``3`` for 3.0); bytes only when they are UTF-8.
+- ``datetime``: datetimes, dates and ISO-8601 text (other date text through
+  pandas' parser, which is imported only then); a zoned value is read as UTC, a
+  naive one as given; floored to the second.
+
+Anything else is *bad*: the adapter raises, the request check answers 422, the
+batch check sends the row to the job's errors. A reader takes a list, a numpy
+array (typed or of objects) or a pandas Series and returns numpy: typed arrays
+and Series of plain dtypes are read vectorised, objects one by one (a request's
+one row, a batch's distinct values). This module imports only numpy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DATETIME_PARTS",
+    "FALSE_WORDS",
+    "FLOAT32_MAX",
+    "KINDS",
+    "MISSING_CATEGORY",
+    "TRUE_WORDS",
+    "Reading",
+    "read",
+]
+
+KINDS = ("numeric", "boolean", "categorical", "datetime")
+MISSING_CATEGORY = "__missing__"
+DATETIME_PARTS = ("year", "month", "dayofweek", "hour", "days_since_ref")
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
+# Models read float32 features: a larger magnitude would be infinity in the cast.
+FLOAT32_MAX = 3.4028234663852886e38
+_MISSING_TEXT = frozenset({"", "nan", "na", "null", "none"})
+_REFERENCE_EPOCH = 946_684_800  # 2000-01-01T00:00:00, the reference of days_since_ref
+_EPOCH = dt.datetime(1970, 1, 1)
+_SECOND = dt.timedelta(seconds=1)
+_NAT = np.iinfo(np.int64).min  # datetime64's NaT as an integer
+_BAD = object()  # a value's reader result when the value cannot be read
+_DISTINCT_MIN_ROWS = 64
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A column read as its kind.
+
+    Attributes:
+        values: ``float64`` (numeric, boolean 0/1; NaN where missing), ``object``
+            text (categorical; ``None`` where missing) or ``datetime64[s]``
+            (datetime; NaT where missing). A bad value reads as missing here.
+        bad: which values could not be read (``None``: none could not).
+    """
+
+    values: npt.NDArray[Any]
+    bad: npt.NDArray[np.bool_] | None
+
+    def expand(self, codes: npt.NDArray[np.intp]) -> Reading:
+        """The reading of a column whose rows are ``codes`` into these values (read
+        from its distinct values); code -1 is a missing value."""
+        values = self.values
+        if values.dtype == object:
+            missing: Any = None
+        elif values.dtype.kind == "M":
+            missing = np.datetime64("NaT", "s")
+        else:
+            missing = np.nan
+        table = np.append(values, np.asarray([missing], dtype=values.dtype))
+        bad = None if self.bad is None else np.append(self.bad, False)[codes]
+        return Reading(table[codes], bad)
+
+    def missing(self) -> npt.NDArray[np.bool_]:
+        """Which values are missing (bad values are not counted as missing)."""
+        values = self.values
+        if values.dtype == object:
+            missing = np.fromiter((v is None for v in values), bool, len(values))
+        elif values.dtype.kind == "M":
+            missing = np.isnat(values)
+        else:
+            missing = np.isnan(values)
+        return missing if self.bad is None else missing & ~self.bad
+
+
+def read(kind: str, values: Any) -> Reading:
+    """Read raw ``values`` (a list, a numpy array or a pandas Series) as ``kind``."""
+    if kind == "categorical" and len(values) > _DISTINCT_MIN_ROWS:
+        pandas = sys.modules.get("pandas")
+        if pandas is not None and isinstance(values, pandas.Series):
+            return _read_distinct(pandas, values)
+    return _READERS[kind](_array(values))
+
+
+def _read_distinct(pd: Any, series: Any) -> Reading:
+    """A long Series of categories, reading each distinct value once (a training
+    column holds a few levels in many rows; its Arrow text as Python objects costs
+    ten times more than factorizing it). Only dtypes whose distinct values are
+    distinct texts: not ``object``, where 1, 1.0 and True hash alike."""
+    dtype = series.dtype
+    plain = isinstance(dtype, np.dtype) and dtype.kind in "biuf"
+    text = isinstance(dtype, pd.StringDtype) or (
+        isinstance(dtype, pd.ArrowDtype) and pd.api.types.is_string_dtype(dtype)
+    )
+    if not (plain or text):
+        return _READERS["categorical"](_array(series))
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    return _read_categorical(_array(pd.Series(distinct))).expand(codes)
+
+
+def _array(values: Any) -> npt.NDArray[Any]:
+    if isinstance(values, np.ndarray):
+        return values.ravel()
+    pandas = sys.modules.get("pandas")  # a Series exists only where pandas was imported
+    if pandas is not None and isinstance(values, pandas.Series):
+        return _from_series(pandas, values)
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _from_series(pd: Any, series: Any) -> npt.NDArray[Any]:
+    """A Series as numpy through public pandas: plain dtypes as they are, zoned
+    datetimes in UTC, anything with missing values as objects with ``None``."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufMU":
+        return np.asarray(series.to_numpy())
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return np.asarray(series.dt.tz_convert(None).to_numpy())
+    values = series.to_numpy(dtype=object, na_value=None)
+    return np.asarray(values, dtype=object)
+
+
+# -- per-value rules ---------------------------------------------------------------
+
+
+def _missing_object(value: Any) -> bool:
+    """NaN, NaT and pandas' NA (which compares to nothing) are missing besides None."""
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(value != value)
+    return type(value).__name__ in ("NAType", "NaTType") or (
+        isinstance(value, np.datetime64) and bool(np.isnat(value))
+    )
+
+
+def _text(value: bytes) -> Any:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return _BAD
+
+
+def _number(value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        return value
+    if kind is str:
+        text = value.strip()
+        if text.lower() in _MISSING_TEXT:
+            return math.nan
+        try:
+            return float(text)
+        except ValueError:
+            return _BAD
+    if kind is bool or isinstance(value, np.bool_):
+        return _BAD
+    if isinstance(value, (int, np.integer)):
+        try:
+            return float(value)
+        except OverflowError:  # an integer past float64: out of any model's range
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, (float, np.floating, Decimal)):
+        return float(value)
+    if isinstance(value, bytes):
+        text = _text(value)
+        return _BAD if text is _BAD else _number(text)
+    return math.nan if _missing_object(value) else _BAD
+
+
+def _flag(value: Any) -> Any:
+    if type(value) is bool or isinstance(value, np.bool_):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in TRUE_WORDS:
+            return 1.0
+        if text in FALSE_WORDS:
+            return 0.0
+        return _BAD
+    if isinstance(value, (int, float, np.integer, np.floating, Decimal)):
+        if value != value:
+            return math.nan
+        return float(value) if value in (0, 1) else _BAD
+    if isinstance(value, bytes):
+        text = _text(value)
+        return _BAD if text is _BAD else _flag(text)
+    return math.nan if _missing_object(value) else _BAD
+
+
+def _label(value: Any) -> Any:
+    if type(value) is str:
+        return value
+    if value is None:
+        return None
+    if type(value) is bool or isinstance(value, np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if value != value:
+            return None
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bytes):
+        return _text(value)
+    return None if _missing_object(value) else _BAD
+
+
+def _epoch(value: Any) -> Any:
+    """Whole seconds since 1970 (floored; ``_NAT`` where missing) or ``_BAD``."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return _NAT
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return _parsed(text)
+    if isinstance(value, dt.datetime):
+        if value != value:  # NaT is a datetime that is not equal to itself
+            return _NAT
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        nanoseconds = getattr(value, "value", None)  # a pandas Timestamp: exact, and fast
+        if isinstance(nanoseconds, int):
+            return nanoseconds // 1_000_000_000
+        return (value - _EPOCH) // _SECOND
+    if isinstance(value, dt.date):
+        return (dt.datetime(value.year, value.month, value.day) - _EPOCH) // _SECOND
+    if isinstance(value, np.datetime64):
+        return int(value.astype("datetime64[s]").astype(np.int64))
+    return _NAT if _missing_object(value) else _BAD
+
+
+def _parsed(text: str) -> Any:
+    """Date text that is not ISO-8601, as pandas reads it (zoned values as UTC)."""
+    import pandas as pd
+
+    try:
+        moment = pd.to_datetime(text, utc=True, format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        return _BAD
+    if pd.isna(moment):
+        return _NAT
+    return int(moment.tz_localize(None).value) // 1_000_000_000
+
+
+# -- readers -------------------------------------------------------------------------
+
+
+def _each(
+    array: npt.NDArray[Any], rule: Callable[[Any], Any], missing: Any
+) -> tuple[list[Any], npt.NDArray[np.bool_] | None]:
+    """``rule`` applied to every value; bad values become ``missing`` and are flagged."""
+    out = [rule(value) for value in array.tolist()]
+    if not any(value is _BAD for value in out):
+        return out, None
+    bad = np.fromiter((value is _BAD for value in out), bool, len(out))
+    return [missing if value is _BAD else value for value in out], bad
+
+
+def _read_numeric(array: npt.NDArray[Any]) -> Reading:
+    kind = array.dtype.kind
+    if kind in "iuf":
+        return Reading(array.astype(np.float64), None)
+    if kind not in "OUS":
+        return Reading(np.full(len(array), np.nan), np.ones(len(array), dtype=bool))
+    values, bad = _each(array, _number, math.nan)
+    return Reading(np.asarray(values, dtype=np.float64), bad)
+
+
+def _read_boolean(array: npt.NDArray[Any]) -> Reading:
+    kind = array.dtype.kind
+    if kind == "b":
+        return Reading(array.astype(np.float64), None)
+    if kind in "iuf":
+        numbers = array.astype(np.float64)
+        refused = ~np.isnan(numbers) & (numbers != 0) & (numbers != 1)
+        return Reading(np.where(refused, np.nan, numbers), refused if refused.any() else None)
+    if kind not in "OUS":
+        return Reading(np.full(len(array), np.nan), np.ones(len(array), dtype=bool))
+    values, bad = _each(array, _flag, math.nan)
+    return Reading(np.asarray(values, dtype=np.float64), bad)
+
+
+def _read_categorical(array: npt.NDArray[Any]) -> Reading:
+    if array.dtype.kind not in "biufOUS":
+        return Reading(np.full(len(array), None, dtype=object), np.ones(len(array), dtype=bool))
+    values, bad = _each(array, _label, None)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return Reading(out, bad)
+
+
+def _read_datetime(array: npt.NDArray[Any]) -> Reading:
+    kind = array.dtype.kind
+    if kind == "M":
+        return Reading(array.astype("datetime64[s]"), None)
+    if kind not in "OUS":
+        return Reading(np.full(len(array), np.datetime64("NaT", "s")), np.ones(len(array), bool))
+    values, bad = _each(array, _epoch, _NAT)
+    return Reading(np.asarray(values, dtype=np.int64).view("datetime64[s]"), bad)
+
+
+_READERS: dict[str, Callable[[npt.NDArray[Any]], Reading]] = {
+    "numeric": _read_numeric,
+    "boolean": _read_boolean,
+    "categorical": _read_categorical,
+    "datetime": _read_datetime,
+}
+
+
+def date_parts(seconds: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
+    """Year, month, day of week (Monday 0), hour and days since 2000-01-01 of each
+    moment, as rows of a ``(5, n)`` float64 table (NaN where the moment is missing)."""
+    missing = np.isnat(seconds)
+    epoch = seconds.astype(np.int64)
+    days = epoch // 86_400
+    months = seconds.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    table = np.empty((len(DATETIME_PARTS), len(seconds)), dtype=np.float64)
+    table[0] = months // 12 + 1970
+    table[1] = months % 12 + 1
+    table[2] = (days + 3) % 7  # 1970-01-01 was a Thursday
+    table[3] = (epoch - days * 86_400) // 3600
+    table[4] = (epoch - _REFERENCE_EPOCH) / 86_400.0
+    if missing.any():
+        table[:, missing] = np.nan
+    return table
