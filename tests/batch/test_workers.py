@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from modelyard.workspace import Workspace
 from tests.batch import _probe
 from tests.batch.conftest import new_customers
 from tests.conftest import Cli
+from tests.registry._tamper import swap_pickle
 
 
 def _rows(tmp_path: Path, n: int = 300) -> Path:
@@ -79,34 +79,13 @@ def test_a_partition_reports_a_typed_result(model_workspace: Workspace, tmp_path
     }  # fmt: skip
 
 
-class _Payload:
-    """A pickle that creates a folder when it is loaded: proof that it ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return os.mkdir, (str(self.marker),)
-
-
-def _swap_pickle(package: Path, marker: Path) -> None:
-    """The attack: a new pipeline pickle, and a manifest that names its hash."""
-    import hashlib
-
-    payload = pickle.dumps(_Payload(marker))
-    (package / "pipeline.joblib").write_bytes(payload)
-    manifest = json.loads((package / "model.json").read_text())
-    manifest["files"]["pipeline.joblib"] = hashlib.sha256(payload).hexdigest()
-    (package / "model.json").write_text(json.dumps(manifest))
-
-
 @pytest.fixture
 def tampered_cache(model_workspace: Workspace, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     """The workspace's warm cache of churn:production with a swapped pickle; put
     right again afterwards (the next use unpacks it afresh)."""
     package = model_workspace.models.package_path("churn:production")
     marker = tmp_path / "pwned"
-    _swap_pickle(package, marker)
+    swap_pickle(package, marker)
     yield package, marker
     shutil.rmtree(package)
 

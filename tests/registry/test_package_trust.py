@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import shutil
 import stat
 import subprocess
@@ -30,16 +29,7 @@ from modelyard.errors import IntegrityError
 from modelyard.registry import ModelRegistry
 from modelyard.workspace import Workspace
 from tests.conftest import Cli
-
-
-class _Payload:
-    """A pickle that creates a folder when it is loaded: proof that it ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return os.mkdir, (str(self.marker),)
+from tests.registry._tamper import swap_pickle
 
 
 def _sha256(data: bytes) -> str:
@@ -76,15 +66,6 @@ def _register(ws: Workspace, tmp_path: Path) -> str:
     return version.ref
 
 
-def _swap_pickle(package: Path, marker: Path) -> None:
-    """The attack: a new pickle, and a manifest that names its hash."""
-    payload = pickle.dumps(_Payload(marker))
-    (package / "pipeline.joblib").write_bytes(payload)
-    manifest = json.loads((package / "model.json").read_text())
-    manifest["files"]["pipeline.joblib"] = _sha256(payload)
-    (package / "model.json").write_text(json.dumps(manifest))
-
-
 @pytest.fixture
 def registered(tmp_path: Path) -> tuple[Workspace, str]:
     ws = Workspace.init(tmp_path / "ws")
@@ -105,7 +86,7 @@ def test_a_swapped_pickle_with_a_matching_manifest_in_a_warm_cache_is_refused(
     ws, ref = registered
     ws.models.load(ref)  # warm: unpacked and loaded once
     marker = tmp_path / "pwned"
-    _swap_pickle(ws.models.cache / ws.models.get(ref).package_digest, marker)
+    swap_pickle(ws.models.cache / ws.models.get(ref).package_digest, marker)
     with pytest.raises(IntegrityError, match="does not match the registered digest"):
         ws.models.load(ref, prefer="pipeline")
     with pytest.raises(IntegrityError):
@@ -167,7 +148,7 @@ def test_model_predict_refuses_a_tampered_warm_cache(tmp_path: Path) -> None:
     first = cli("model", "predict", ref, "--input", str(rows), "--flavor", "pipeline", "--json")
     assert [r["prediction"] for r in json.loads(first.stdout)] == [4.5, 4.5]
     marker = tmp_path / "pwned"
-    _swap_pickle(ws.models.cache / ws.models.get(ref).package_digest, marker)
+    swap_pickle(ws.models.cache / ws.models.get(ref).package_digest, marker)
     refused = cli(
         "model", "predict", ref, "--input", str(rows), "--flavor", "pipeline", check=False
     )
