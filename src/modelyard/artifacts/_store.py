@@ -75,7 +75,8 @@ class ArtifactStore(ABC):
     Contract, checked by one conformance test class over every implementation:
 
     - ``put_*`` returns the sha256 of the content; putting the same content twice
-      stores it once and returns the same digest;
+      stores it once and returns the same digest, also when two writers put it at
+      the same moment;
     - a put is atomic: after a failure nothing is visible under the digest;
     - ``get_bytes``/``open``/``fetch`` verify the content against the digest and
       raise :class:`IntegrityError` on a mismatch and :class:`NotFoundError` when
@@ -113,7 +114,13 @@ class ArtifactStore(ABC):
 
     @abstractmethod
     def delete(self, digest: str) -> None:
-        """Remove content (used to undo a put whose metadata write failed)."""
+        """Remove content.
+
+        Never to undo a put whose metadata write failed: content is shared by
+        every writer of the same bytes, and another may just have committed a
+        record pointing at it. Only a collector that checked no record does (and
+        that no writer is between its put and its commit) may delete.
+        """
 
     @contextmanager
     def open(self, digest: str) -> Iterator[IO[bytes]]:
