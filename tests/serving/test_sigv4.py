@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from modelyard.serving import VariantConfig
 from modelyard.serving._auth import ForbiddenError, UnauthorizedError
 from modelyard.serving._sigv4 import SignedRequest, is_sigv4, verify
-from modelyard.serving._tokens import SigV4Secret
+from modelyard.serving._tokens import SigV4Secret, hash_token
 from tests.conftest import Cli
 from tests.serving.conftest import LiveGateway, wait_served
 
@@ -337,3 +337,19 @@ def test_container_invocations_accept_a_signed_request(
     finally:
         with Workspace.open(churn_workspace) as ws:
             ws.endpoints.tokens.revoke(info.id)
+
+
+def test_sigv4_keys_are_stored_on_each_backend(any_workspace: Any) -> None:
+    tokens = any_workspace.endpoints.tokens
+    bearer, token = tokens.create("app", "admin")
+    info, secret = tokens.create("sm", "invoke", sigv4=True)
+    scopes, keys = tokens.credentials()
+    assert info.kind == "sigv4" and info.access_key_id == info.prefix
+    assert keys == {info.prefix: SigV4Secret(secret, "invoke")}
+    assert list(scopes.values()) == ["admin"] and tokens.scopes() == scopes
+    # the access key id is public: it is never a bearer token
+    assert hash_token(info.prefix) not in scopes and hash_token(secret) not in scopes
+    assert [t.kind for t in tokens.list()] == ["bearer", "sigv4"]
+    tokens.revoke(info.id)
+    assert tokens.credentials() == (scopes, {})
+    assert token.startswith("myd_") and bearer.access_key_id is None
