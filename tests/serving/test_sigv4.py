@@ -353,3 +353,27 @@ def test_sigv4_keys_are_stored_on_each_backend(any_workspace: Any) -> None:
     tokens.revoke(info.id)
     assert tokens.credentials() == (scopes, {})
     assert token.startswith("myd_") and bearer.access_key_id is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rest=st.text(max_size=120),
+    amz_date=st.none() | st.text(max_size=20) | st.just("20260101T000000Z"),
+    date=st.none() | st.text(max_size=40) | st.just("Mon, 01 Jan 2029 00:00:00 -0000"),
+    signed=st.sampled_from(["host", "host;x-amz-date", "content-type;host"]),
+)
+def test_any_signed_header_is_refused_with_a_clear_error(
+    rest: str, amz_date: str | None, date: str | None, signed: str
+) -> None:
+    headers = [("host", "localhost")]
+    headers += [("x-amz-date", amz_date)] if amz_date is not None else []
+    headers += [("date", date)] if date is not None else []
+    request = SignedRequest("POST", "/invocations", "", headers, b"{}")
+    for authorization in (
+        f"AWS4-HMAC-SHA256 {rest}",
+        f"AWS4-HMAC-SHA256 Credential={KEY}/20260101/r/s/aws4_request, "
+        f"SignedHeaders={signed}, Signature={rest}",
+    ):
+        with pytest.raises((UnauthorizedError, ForbiddenError)) as caught:
+            verify(request, authorization, SECRETS, "invoke")
+        assert caught.value.message
