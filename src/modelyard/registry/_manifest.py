@@ -67,6 +67,8 @@ class PackageManifest:
             document = json.loads(data) if isinstance(data, bytes | str) else dict(data)
             if not isinstance(document, dict):
                 raise TypeError("not a JSON object")
+            if not isinstance(document["task"], str):
+                raise TypeError("task is not text")
             flavors = tuple(str(f) for f in document["flavors"])
             if not flavors:
                 raise ValueError("no flavor")
@@ -81,23 +83,25 @@ class PackageManifest:
             )
             classes = document.get("classes")
             threshold = (document.get("threshold") or {}).get("value")
+            recipe = document.get("recipe")
+            if recipe is not None and not isinstance(recipe, dict):
+                raise TypeError("recipe is not a JSON object")
+            inputs = tuple(dict(c) for c in document["signature"]["inputs"])
+            if any(not isinstance(c.get("name"), str) for c in inputs):
+                raise ValueError("an input of the signature has no name")
             return cls(
-                task=str(document["task"]),
+                task=document["task"],
                 flavors=flavors,
                 files={str(k): str(v) for k, v in dict(document.get("files") or {}).items()},
-                inputs=tuple(dict(c) for c in document["signature"]["inputs"]),
+                inputs=inputs,
                 classes=tuple(classes) if classes is not None else None,
                 threshold=float(threshold) if threshold is not None else None,
-                recipe=document.get("recipe"),
+                recipe=recipe,
                 native=native,
                 document=document,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            reason = (
-                f"{type(exc).__name__}: {exc}"
-                if not isinstance(exc, KeyError)
-                else (f"no field {exc}")
-            )
+            reason = f"no field {exc}" if isinstance(exc, KeyError) else str(exc)
             raise IntegrityError(
                 f"model package manifest {MANIFEST} is not valid: {reason}"
             ) from exc

@@ -31,6 +31,7 @@ from modelyard.registry._loader import (
     ONNX_FILE,
     PIPELINE_FILE,
     VerifiedPackage,
+    decision_index,
     decision_indices,
     open_directory,
 )
@@ -203,6 +204,9 @@ class LoadedModel:
         return matrix
 
     def _decide(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
+        if len(probabilities) == 1:  # a request's one row
+            index = decision_index(probabilities[0], self.task, self.threshold)
+            return self._class_array[index : index + 1]
         decided: npt.NDArray[Any] = self._class_array[
             decision_indices(probabilities, self.task, self.threshold)
         ]
