@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -172,3 +173,42 @@ def test_binary_body_errors_name_the_problem(live: LiveGateway, endpoint_name: s
             headers={"Inference-Header-Content-Length": str(len(wrong_type))},
         )
         assert "FP99" in answer.json()["error"]
+
+
+def test_binary_exchanges_are_captured_as_json(
+    gateway_factory: Callable[..., LiveGateway],
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    import json
+
+    import pyarrow.dataset as ds
+
+    from modelyard.serving import GatewayOptions
+
+    live = gateway_factory(GatewayOptions(access_log=False, capture_dir=tmp_path))
+    live.workspace.endpoints.create(
+        endpoint_name, [VariantConfig("a", "churn:1")], capture_percent=100
+    )
+    wait_served(live, endpoint_name, 1)
+    client = _client(live)
+    try:
+        metadata = client.get_model_metadata(endpoint_name)
+        rows = _rows(churn_rows, metadata["inputs"])
+        result = client.infer(endpoint_name, _inputs(metadata, rows, True))
+        probabilities = result.as_numpy("probabilities")
+    finally:
+        client.close()
+    live.stop()  # a graceful shutdown writes every captured record
+    table = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == 1
+    request = json.loads(table.column("request")[0].as_py())
+    sent = {t["name"]: t["data"] for t in request["inputs"]}
+    assert sent["tenure_months"] == [float(r["tenure_months"]) for r in rows]
+    assert sent["contract"] == [r["contract"] for r in rows]
+    response = json.loads(table.column("response")[0].as_py())
+    captured = {o["name"]: o["data"] for o in response["outputs"]}
+    np.testing.assert_allclose(
+        np.reshape(captured["probabilities"], (len(rows), 2)), probabilities, atol=1e-6
+    )
