@@ -159,6 +159,18 @@ def test_a_model_no_better_than_the_trivial_baseline_is_rejected_unless_allowed(
     assert "Registered outliers:2 (xgboost, regression) status pending" in allowed.stdout
     assert "median (trivial)" in allowed.stdout
 
+    # approving the rejected version takes --force and a reason, kept in its history
+    for args in ([], ["--force"], ["--reason", "looked fine"], ["--force", "--reason", " "]):
+        refused = cli("model", "approve", "outliers:1", *args, check=False)
+        assert refused.exit_code != 0 and "needs --force and a --reason" in refused.stderr
+    cli("model", "approve", "outliers:1", "--force", "--reason", "outliers are real", "--by", "ana")
+    history = json.loads(cli("model", "history", "outliers", "--json").stdout)
+    approved = [e for e in history if e["kind"] == "approved"]
+    assert len(approved) == 1 and approved[0]["actor"] == "ana"
+    details = approved[0]["details"]
+    assert details["forced"] is True and details["reason"] == "outliers are real"
+    assert "median predictor" in details["overridden"]
+
 
 def test_train_target_on_a_version_without_one_with_refit_and_progress(
     cli: Cli, tmp_path: Path

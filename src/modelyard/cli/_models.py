@@ -140,11 +140,17 @@ def diff(
 
 
 def _set_status(
-    ctx: typer.Context, ref: str, status: str, reason: str | None, by: str | None
+    ctx: typer.Context,
+    ref: str,
+    status: str,
+    reason: str | None,
+    by: str | None,
+    force: bool = False,
 ) -> None:
     from modelyard.registry import ApprovalStatus
 
-    version = state(ctx).workspace().models.set_status(ref, ApprovalStatus(status), reason, by)
+    models = state(ctx).workspace().models
+    version = models.set_status(ref, ApprovalStatus(status), reason, by, force=force)
     console.print(f"{version.ref} is now [bold]{version.status.value}[/] (by {version.status_by})")
 
 
@@ -154,9 +160,13 @@ def approve(
     ref: Annotated[str, typer.Argument(help="NAME:VERSION.")],
     reason: Annotated[str | None, typer.Option(help="Why.")] = None,
     by: Annotated[str | None, typer.Option(help="Who (default: the current user).")] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Approve a rejected version (needs --reason)."),
+    ] = False,
 ) -> None:
-    """Approve a version for deployment."""
-    _set_status(ctx, ref, "approved", reason, by)
+    """Approve a version for deployment (a rejected one only with --force and --reason)."""
+    _set_status(ctx, ref, "approved", reason, by, force)
 
 
 @app.command("reject")

@@ -215,9 +215,24 @@ class ModelRegistry:
         status: ApprovalStatus,
         reason: str | None = None,
         actor: str | None = None,
+        force: bool = False,
     ) -> ModelVersion:
-        """Approve or reject a version, recording who, when and why."""
+        """Approve or reject a version, recording who, when and why.
+
+        Approving a rejected version (rejected by its success criteria or by
+        someone) overrides that verdict: it needs ``force`` and a reason, and the
+        history records that it was forced.
+
+        Raises:
+            ConflictError: approving a rejected version without ``force`` and a reason.
+        """
         version = self.get(ref)
+        overrides = status is ApprovalStatus.APPROVED and version.status is ApprovalStatus.REJECTED
+        if overrides and not (force and reason and reason.strip()):
+            raise ConflictError(
+                f"model {version.ref} is rejected ({version.status_reason or 'no reason given'}); "
+                "approving it anyway needs --force and a --reason"
+            )
         with self._metadata.session() as session:
             model = self._model(session, version.name)
             row = self._version_row(session, model.id, version.version)
@@ -232,7 +247,8 @@ class ModelRegistry:
                     version=row.version,
                     kind=status.value,
                     actor=row.status_by,
-                    details={"from": previous, "reason": reason},
+                    details={"from": previous, "reason": reason}
+                    | ({"forced": True, "overridden": version.status_reason} if overrides else {}),
                 )
             )
             session.flush()
