@@ -138,7 +138,7 @@ class LoadedModel:
             list(self.manifest.classes) if self.manifest.classes is not None else None
         )
         self.threshold = self.manifest.threshold
-        self._class_array = np.asarray(self.classes or [], dtype=object)
+        self._class_array = _label_array(self.classes or [])
         self._engine: Any = None  # the ONNX graph or the native booster: run(matrix)
         self._pipeline: Any = None
         self._recipe: Any = None
@@ -211,6 +211,17 @@ class LoadedModel:
             decision_indices(probabilities, self.task, self.threshold)
         ]
         return decided
+
+
+def _label_array(classes: list[Any]) -> npt.NDArray[Any]:
+    """The class labels as the array predictions are taken from: integer, boolean
+    or float labels keep a numeric dtype (so one row and many rows give the same
+    type, as the training labels had), anything else stays object."""
+    kinds = {type(label) for label in classes}
+    for plain, dtype in ((int, np.int64), (bool, np.bool_), (float, np.float64)):
+        if kinds == {plain}:
+            return np.asarray(classes, dtype=dtype)
+    return np.asarray(classes, dtype=object)
 
 
 def load_model(directory: Path, prefer: str = "onnx", *, digest: str | None = None) -> LoadedModel:
