@@ -168,3 +168,21 @@ def test_the_target_is_chosen_at_training_on_a_version_without_one(
     assert "churned" not in inputs and "tenure_months" in inputs
     assert [p.stage for p in seen] == sorted(p.stage for p in seen)
     assert seen[0].stage == 1 and seen[-1].stage == len(STAGES) == seen[-1].stages
+
+
+def test_one_row_and_many_rows_predict_labels_of_the_same_type(
+    trained_workspace: Workspace,
+) -> None:
+    """An integer-labelled classifier answered one row with object labels, many
+    rows with int64: every flavor and path now gives the training labels' type."""
+    ws = trained_workspace
+    result = train(ws, TrainingSpec(dataset="churn", algorithm="xgboost"))
+    assert result.model is not None
+    rows = datasets.churn(20, seed=9).drop(columns=["churned"])
+    for flavor in result.model.flavors:
+        model = ws.models.load(result.model.ref, prefer=flavor)
+        one, many = model.predict(rows.iloc[:1]), model.predict(rows)
+        columns = model.predict_columns({c: list(rows[c][:1]) for c in rows.columns})
+        assert one.predictions.dtype == many.predictions.dtype == np.int64, flavor
+        assert columns.predictions.dtype == np.int64, flavor
+        assert one.predictions[0] == many.predictions[0]
