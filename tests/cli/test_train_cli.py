@@ -190,3 +190,23 @@ def test_train_target_on_a_version_without_one_with_refit_and_progress(
     assert printed["model"]["lineage"]["target"] == "churned"
     assert printed["threshold"]["chosen_on"] == "validation"
     assert "/6" in process.stderr  # the progress bar counted the job's stages
+
+    # the stored evaluation report, written as an HTML file and opened in a browser
+    written = cli("model", "report", "churn:1", "--output", str(tmp_path / "r.html"))
+    assert f"report → {tmp_path / 'r.html'}" in written.stdout
+    html = (tmp_path / "r.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "prior (trivial)" in html
+    assert "chosen by the strategy <code>f1</code> on the validation split" in html
+    opened = tmp_path / "opened.txt"
+    browser = {**env, "BROWSER": f"sh -c 'echo %s > {opened}'"}
+    args = [sys.executable, "-m", "modelyard", "-w", str(cli.workspace), "model", "report"]
+    args += ["churn:1", "--open"]
+    process = subprocess.run(
+        args, capture_output=True, text=True, env=browser, timeout=60, cwd=tmp_path
+    )
+    assert process.returncode == 0, process.stderr
+    default = tmp_path / "churn-1-report.html"  # NAME-VERSION-report.html in the cwd
+    assert opened.read_text().strip() == default.resolve().as_uri()
+    assert default.read_text() == html
+    bad = cli("model", "report", "churn:1", "-o", str(tmp_path / "no" / "r.html"), check=False)
+    assert bad.exit_code != 0 and f"folder {tmp_path / 'no'} does not exist" in bad.stderr

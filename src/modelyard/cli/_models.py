@@ -1,4 +1,4 @@
-"""``modelyard model``: list, show, diff, approve, reject, alias, history, predict."""
+"""``modelyard model``: list, show, diff, approve, reject, alias, history, predict, report."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from modelyard.cli._context import state
 from modelyard.cli._render import console, format_value, print_json, table
@@ -247,3 +248,26 @@ def predict(
     )
     if len(result) > 20:
         console.print(f"… {len(result) - 20:,} more rows (use --output)")
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME:ALIAS.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="HTML file (default: NAME-VERSION-report.html)."),
+    ] = None,
+    open_it: Annotated[
+        bool, typer.Option("--open", help="Open the report in the web browser.")
+    ] = False,
+) -> None:
+    """Write a version's evaluation report (metrics, baselines, plots) as an HTML file."""
+    from modelyard.training import export_report
+
+    path = export_report(state(ctx).workspace(), ref, output)
+    console.print(Text(f"report → {path}"))
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(path.resolve().as_uri())

@@ -3,6 +3,7 @@
 from modelyard.training._catalog import ALGORITHMS, Algorithm, Task, get_algorithm
 from modelyard.training._job import TrainingResult, train
 from modelyard.training._progress import STAGES, TrainingProgress
+from modelyard.training._report import export_report
 from modelyard.training._reproduce import ReproduceResult, reproduce
 from modelyard.training._spec import TrainingSpec
 
@@ -15,6 +16,7 @@ __all__ = [
     "TrainingProgress",
     "TrainingResult",
     "TrainingSpec",
+    "export_report",
     "get_algorithm",
     "reproduce",
     "train",

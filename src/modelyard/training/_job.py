@@ -27,6 +27,7 @@ from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.training._catalog import Algorithm, Task, available_threads, get_algorithm
 from modelyard.training._fit import Fitted, fit
 from modelyard.training._progress import Progress, TrainingProgress, reporter
+from modelyard.training._report import REPORT_ARTIFACT
 from modelyard.training._spec import TrainingSpec
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ def train(
             title=f"{experiment}: {spec.algorithm} on {problem.version.ref}",
             context=context,
         )
-        run.log_bytes(html.encode(), "evaluation/report.html")
+        run.log_bytes(html.encode(), REPORT_ARTIFACT)
         run.log_dict(evaluation.to_dict(), "evaluation/evaluation.json")
 
         model = None
