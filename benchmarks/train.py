@@ -147,7 +147,7 @@ def main() -> None:
     from modelyard.features import build_pipeline
     from modelyard.serving._parse import parse_body
     from modelyard.serving._schema import Signature
-    from modelyard.training import TrainingSpec, train
+    from modelyard.training import TrainingSpec, available_threads, train
     from modelyard.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as root:
@@ -172,6 +172,7 @@ def main() -> None:
             subsample=0.9,
             random_state=0,
             tree_method="hist",
+            n_jobs=available_threads(),  # the threads a job's fit gets (max_threads=0)
         )
         # Alternating rounds, so a neighbour's burst or a slower spell of the machine
         # falls on both sides alike. The first modelyard round also pays its one-time

@@ -1,6 +1,12 @@
 """Train: the algorithm catalog and the training job (fit, evaluate, package, register)."""
 
-from modelyard.training._catalog import ALGORITHMS, Algorithm, Task, get_algorithm
+from modelyard.training._catalog import (
+    ALGORITHMS,
+    Algorithm,
+    Task,
+    available_threads,
+    get_algorithm,
+)
 from modelyard.training._job import TrainingResult, train
 from modelyard.training._progress import STAGES, TrainingProgress
 from modelyard.training._report import export_report
@@ -16,6 +22,7 @@ __all__ = [
     "TrainingProgress",
     "TrainingResult",
     "TrainingSpec",
+    "available_threads",
     "export_report",
     "get_algorithm",
     "reproduce",
