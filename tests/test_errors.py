@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +51,13 @@ def test_to_dict_is_the_api_error_body() -> None:
             "details": {"name": "x"},
         }
     }
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full is a Linux device")
+def test_a_failed_write_is_one_line_naming_the_file_and_the_reason() -> None:
+    with pytest.raises(OSError) as caught, Path("/dev/full").open("wb") as handle:
+        handle.write(b"x")
+        handle.flush()
+    error = errors.StorageError.writing("artifact", "/dev/full", caught.value)
+    assert str(error) == "cannot write artifact /dev/full: No space left on device"
+    assert error.details == {"path": "/dev/full", "errno": errno.ENOSPC}

@@ -23,6 +23,8 @@ working. Faces map the tree at the edge only: the CLI prints one line and exits 
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Any
 
 __all__ = [
@@ -120,6 +122,20 @@ class StorageError(ModelyardError, OSError):
 
     exit_code = 7
     http_status = 503
+
+    @classmethod
+    def writing(cls, what: str, path: str | os.PathLike[str], exc: OSError) -> StorageError:
+        """The error for a failed write: one line naming the file and the system's
+        reason (``No space left on device``), without the errno and path prefixes
+        that Python, Arrow and fsspec wrap around it."""
+        if exc.errno == errno.ENOSPC:
+            reason = os.strerror(errno.ENOSPC)
+        else:
+            reason = exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc))
+        return cls(
+            f"cannot write {what} {path}: {reason}",
+            details={"path": str(path), "errno": exc.errno},
+        )
 
 
 class MissingDependencyError(ModelyardError, ImportError):

@@ -8,9 +8,7 @@ truncated artifact is never loaded.
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -52,21 +50,6 @@ def sha256_file(path: str | Path) -> str:
         while chunk := handle.read(_CHUNK):
             hasher.update(chunk)
     return hasher.hexdigest()
-
-
-def _write_error(exc: OSError, path: str) -> StorageError:
-    """One line naming the file and the reason (``No space left on device``, ...).
-
-    The reason is the operating system's, without the errno number and path it
-    wraps them in (Arrow and fsspec add their own prefixes too).
-    """
-    reason = exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc))
-    if exc.errno == errno.ENOSPC:
-        reason = os.strerror(errno.ENOSPC)
-    return StorageError(
-        f"cannot write artifact {path}: {reason}",
-        details={"path": path, "errno": exc.errno},
-    )
 
 
 class ArtifactStore(ABC):
@@ -167,7 +150,7 @@ class FsspecArtifactStore(ArtifactStore):
             self._fs.mv(temporary, target)
         except OSError as exc:
             self._remove_quietly(temporary)
-            raise _write_error(exc, target) from exc
+            raise StorageError.writing("artifact", target, exc) from exc
         except BaseException:
             self._remove_quietly(temporary)
             raise
@@ -189,7 +172,7 @@ class FsspecArtifactStore(ArtifactStore):
             self._fs.mv(temporary, target)
         except OSError as exc:
             self._remove_quietly(temporary)
-            raise _write_error(exc, target) from exc
+            raise StorageError.writing("artifact", target, exc) from exc
         except BaseException:
             self._remove_quietly(temporary)
             raise
@@ -224,7 +207,7 @@ class FsspecArtifactStore(ArtifactStore):
         except StorageError:
             raise
         except OSError as exc:
-            raise _write_error(exc, str(destination)) from exc
+            raise StorageError.writing("artifact", destination, exc) from exc
         finally:
             temporary.unlink(missing_ok=True)
         return destination
