@@ -8,8 +8,9 @@ The package is opened by the registry's one loader (:mod:`modelyard.registry._lo
 through the workspace's private package cache, every file checked against the
 version's recorded digest whether the cache was warm or cold, the flavor chosen by
 the package's manifest, the ONNX session or native booster built by the registry.
-Only the matrix is the worker's own: it builds it from Arrow columns
-(:class:`~modelyard.batch._matrix.RecipeMatrix`), never through pandas.
+The matrix is the package's fitted recipe applied to the checked rows' adapted
+columns (:class:`~modelyard.features.FittedRecipe`, the same steps as training and
+serving), never through pandas.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from modelyard.batch._matrix import RecipeMatrix
 from modelyard.batch._rows import CheckedRows
+from modelyard.features import FittedRecipe
 from modelyard.registry._loader import decision_indices, open_cached
 
 if TYPE_CHECKING:
@@ -101,36 +102,33 @@ class Scorer:
         self.threshold = manifest.threshold
         self.inputs: list[dict[str, Any]] = [dict(c) for c in manifest.inputs]
         self.input_names = manifest.input_names
-        self.columns = output_columns(manifest)
         self._class_array = pa.array(self.classes)
         # the output columns with a few distinct values (worth a Parquet dictionary)
         self.repeated_columns = ["model_version"]
         if self.task != "regression":
             self.repeated_columns.insert(0, "prediction")
-        self._matrix: RecipeMatrix | None = None
+        assert manifest.recipe is not None  # every package stores its fitted recipe
+        # the pipeline flavor's first step is this same recipe (its JSON is what the
+        # package stores): only the estimator comes from the pickle
+        self._recipe = FittedRecipe.from_dict(manifest.recipe)
         self._engine: Any = None
-        self._recipe: Any = None
         self._estimator: Any = None
         if self.flavor in ("native", "onnx"):
-            assert manifest.recipe is not None  # written with these flavors
-            self._matrix = RecipeMatrix(dict(manifest.recipe))
             self._engine = package.engine(self.flavor, use="batch")
-        else:  # the fitted pipeline: its recipe step, then its estimator on the matrix
-            steps = package.pipeline().steps
-            self._recipe, self._estimator = steps[0][1], steps[-1][1]
+        else:
+            self._estimator = package.pipeline().steps[-1][1]
             if "n_jobs" in self._estimator.get_params():
                 self._estimator.set_params(n_jobs=1)  # one worker per core already
 
     def score(self, checked: CheckedRows, n: int) -> dict[str, Any]:
         """Output columns (:func:`output_columns`) for the ``n`` good rows of ``checked``."""
-        if self._matrix is not None:
-            output = self._engine.run(self._matrix.build(checked.numbers, checked.categories))
+        matrix = self._recipe.apply(checked.adapted)
+        if self._engine is not None:
+            output = self._engine.run(matrix)
+        elif self.task == "regression":
+            output = np.asarray(self._estimator.predict(matrix), dtype=np.float64)
         else:
-            matrix = self._recipe.apply(checked.adapted)
-            if self.task == "regression":
-                output = np.asarray(self._estimator.predict(matrix), dtype=np.float64)
-            else:
-                output = np.asarray(self._estimator.predict_proba(matrix), dtype=np.float64)
+            output = np.asarray(self._estimator.predict_proba(matrix), dtype=np.float64)
         columns: dict[str, Any] = {}
         if self.task == "regression":
             columns["prediction"] = np.asarray(output, dtype=np.float64).reshape(-1)

@@ -144,13 +144,10 @@ class LoadedModel:
         self._recipe: Any = None
         self.flavor = self.manifest.choose_flavor(prefer)
         if self.flavor in ("onnx", "native"):
-            from modelyard.features import FeatureRecipe
-            from modelyard.features._row import row_matrix
+            from modelyard.features import FittedRecipe
 
             assert self.manifest.recipe is not None  # written with these flavors
-            self._recipe = FeatureRecipe.from_dict(dict(self.manifest.recipe))
-            # kept here: an import statement in the per-request path costs a microsecond
-            self._row_matrix = row_matrix
+            self._recipe = FittedRecipe.from_dict(self.manifest.recipe)
             self._engine = package.engine(self.flavor)
         else:
             self._pipeline = package.pipeline()
@@ -195,12 +192,9 @@ class LoadedModel:
         return Prediction(self._decide(output), output, self.classes, self.flavor)
 
     def _matrix(self, data: Any) -> npt.NDArray[Any]:
-        """The recipe's output: in plain Python for one row given as lists (a
-        request), else adapt + apply (the same as ``transform`` minus scikit-learn's
-        output wrapper, which costs more than the graph for a few rows)."""
-        matrix = self._row_matrix(self._recipe, data)
-        if matrix is None:
-            matrix = self._recipe.apply(self._recipe.adapter.adapt(data))
+        """The fitted recipe's matrix of a DataFrame or of request columns (the same
+        steps as training, a batch and every other path)."""
+        matrix: npt.NDArray[Any] = self._recipe.transform(data)
         return matrix
 
     def _decide(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
