@@ -4,7 +4,6 @@ finding 11): a batch job whose process was killed no longer stays "running"."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,12 +15,14 @@ from hypothesis import strategies as st
 
 from modelyard.jobs import JobStatus, ProcessOwner
 from modelyard.workspace import Workspace
+from tests._killed import run_then_kill
 
 # Starts a job, says its id, then blocks until it is killed: the job stays "running".
 _OWNER = textwrap.dedent(
     """
     import sys
     from modelyard.workspace import Workspace
+from tests._killed import run_then_kill
 
     workspace = Workspace.open(sys.argv[1])
     job = workspace.jobs.create("batch", {}, [("p0", {}), ("p1", {})])
@@ -36,20 +37,8 @@ _OWNER = textwrap.dedent(
 
 
 def test_a_killed_jobs_process_is_seen_gone_and_collected(any_workspace: Workspace) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _OWNER, str(any_workspace.settings.workspace)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stdin is not None
-    job_id = process.stdout.readline().strip()
     jobs = any_workspace.jobs
-    assert not jobs.get(job_id).process_gone  # its process still runs
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=60)
-    process.stdin.close()
-    process.stdout.close()
+    job_id = run_then_kill(_OWNER, str(any_workspace.settings.workspace))
     mine = jobs.start(jobs.create("batch", {}, [("q", {})]).id)
 
     killed = jobs.get(job_id)

@@ -4,14 +4,11 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 
 from modelyard.tracking import RunStatus
 from modelyard.workspace import Workspace
+from tests._killed import run_then_kill
 from tests.conftest import Cli
 
 # Starts a run, says its id, then blocks until it is killed: its run stays "running".
@@ -30,20 +27,7 @@ _OWNER = textwrap.dedent(
 
 
 def _killed_run(workspace: Workspace) -> str:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _OWNER, str(workspace.settings.workspace)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    run_id = process.stdout.readline().strip()
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=60)
-    assert process.stdin is not None
-    process.stdin.close()
-    process.stdout.close()
-    return run_id
+    return run_then_kill(_OWNER, str(workspace.settings.workspace))
 
 
 def test_a_killed_run_shows_as_gone_and_gc_marks_it_failed(workspace: Workspace, cli: Cli) -> None:
