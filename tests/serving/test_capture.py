@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +80,7 @@ def test_ten_thousand_requests_all_captured(
 
 
 def test_full_queue_drops_are_counted(tmp_path: Path) -> None:
-    writer = CaptureWriter(tmp_path, max_queue=3)
+    writer = CaptureWriter(tmp_path, max_queue_bytes=3 * 260)  # three records of 260 bytes
     accepted = [
         writer.offer(
             CaptureRecord(
@@ -161,3 +162,103 @@ def test_shadow_copies_left_at_shutdown_are_counted(workspace: Workspace) -> Non
     asyncio.run(shut_down_with_a_backlog())
     assert gateway.shadow_dropped == 3
     assert b"modelyard_shadow_dropped 3.0" in gateway.metrics.render()
+
+
+def test_the_capture_queue_is_bounded_in_bytes_over_http(
+    gateway_factory: Callable[..., Any],
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    """Records past the byte budget are dropped and counted, never queued."""
+    from modelyard.serving import GatewayOptions
+    from tests.serving.conftest import wait_served
+
+    live = gateway_factory(
+        GatewayOptions(capture_dir=tmp_path, access_log=False, capture_queue_bytes=4000)
+    )
+    live.workspace.endpoints.create(
+        endpoint_name, [VariantConfig("a", "churn:1")], capture_percent=100
+    )
+    wait_served(live, endpoint_name, 1)
+    big = [dict(row, padding="x" * 1500) for row in churn_rows[:30]]  # ~2 kB a record
+    with live.client() as client:
+        for row in big:  # faster than the writer's half-second flush
+            assert client.post(f"/endpoints/{endpoint_name}/predict", json=row).status_code == 200
+        metrics = client.get("/metrics").text
+    dropped = float(re.findall(r"^modelyard_capture_dropped (\S+)$", metrics, re.M)[0])
+    assert dropped >= 10  # at most two records fit the 4,000 bytes at a time
+    live.stop()
+    assert _read(tmp_path).num_rows == 30 - dropped
+
+
+def test_requests_refused_before_the_model_are_not_captured(
+    gateway_factory: Callable[..., Any],
+    endpoint_name: str,
+    churn_rows: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    from modelyard.serving import GatewayOptions
+    from tests.serving.conftest import wait_served
+
+    live = gateway_factory(GatewayOptions(capture_dir=tmp_path, access_log=False))
+    live.workspace.endpoints.create(
+        endpoint_name, [VariantConfig("a", "churn:1")], capture_percent=100
+    )
+    wait_served(live, endpoint_name, 1)
+    _, secret = live.workspace.endpoints.tokens.create("capture-test", "invoke")
+    try:
+        path = f"/endpoints/{endpoint_name}/predict"
+        with live.client() as client:
+            answered_ids = []  # answered before the token reached the gateway (its poll)
+            deadline = time.monotonic() + 30
+            while (before := client.post(path, json=churn_rows[0])).status_code != 401:
+                answered_ids.append(before.json()["request_id"])
+                assert time.monotonic() < deadline, "the token never took effect"
+                time.sleep(0.05)
+            for _ in range(3):
+                assert client.post(path, json=churn_rows[0]).status_code == 401
+            auth = {"authorization": f"Bearer {secret}"}
+            assert client.post(path, json={"nope": 1}, headers=auth).status_code == 422
+            assert client.post(path, content=b"{", headers=auth).status_code == 422
+            answered = client.post(path, json=churn_rows[1], headers=auth)
+            assert answered.status_code == 200
+        live.stop()
+        answered_ids.append(answered.json()["request_id"])
+        table = _read(tmp_path)
+        assert sorted(table.column("request_id").to_pylist()) == sorted(answered_ids)
+        assert set(table.column("status").to_pylist()) == {200}
+    finally:
+        for token in live.workspace.endpoints.tokens.list():
+            live.workspace.endpoints.tokens.revoke(token.id)
+
+
+@pytest.mark.slow
+def test_large_invalid_bodies_do_not_grow_the_gateway(
+    churn_workspace: Path,
+    serve_process: Callable[..., ServeProcess],
+    endpoint_name: str,
+) -> None:
+    """8 clients sending 6 MB bodies that do not parse: memory stays flat."""
+    import psutil
+
+    with Workspace.open(churn_workspace) as ws:
+        ws.endpoints.create(endpoint_name, [VariantConfig("a", "churn:1")], capture_percent=100)
+    served = serve_process()
+    process = psutil.Process(served.process.pid)
+    body = b'[{"tenure": ' + b"1" * (6 * 1024 * 1024 - 40) + b"]"
+    path = f"{served.url}/endpoints/{endpoint_name}/invocations"
+
+    def client(_: int) -> list[int]:
+        with httpx.Client(timeout=60) as web:
+            headers = {"content-type": "application/json"}
+            return [web.post(path, content=body, headers=headers).status_code for _ in range(6)]
+
+    with httpx.Client(timeout=60) as web:  # warm: the first answers allocate for good
+        web.post(path, content=body, headers={"content-type": "application/json"})
+    before = process.memory_info().rss
+    with ThreadPoolExecutor(8) as pool:
+        statuses = [s for result in pool.map(client, range(8)) for s in result]
+    after = process.memory_info().rss
+    assert len(statuses) == 48 and all(400 <= s < 500 for s in statuses), set(statuses)
+    assert after - before < 200 * 1024 * 1024, f"RSS grew by {(after - before) >> 20} MB"

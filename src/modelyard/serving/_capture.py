@@ -1,7 +1,9 @@
 """Data capture: requests and responses written to Parquet off the request path.
 
-The request path only appends a small tuple to a bounded deque (never blocks: when
-it is full the record is dropped and the drop counted). A background thread wakes
+The request path only appends a small tuple to a deque bounded in bytes (never
+blocks: a record that would take the queue over its byte budget is dropped and the
+drop counted, so a burst of large bodies cannot grow the process; a cap in records
+let 6 MB bodies take the gateway from 0.4 to 2 GB). A background thread wakes
 every ``flush_seconds`` (not once per record, which would hand the GIL back and
 forth on every request) and writes what has accumulated into Parquet files
 partitioned by endpoint and hour::
@@ -52,7 +54,8 @@ class CaptureWriter:
 
     Args:
         root: directory of the partitioned Parquet dataset.
-        max_queue: records held in memory at most; more are dropped and counted.
+        max_queue_bytes: request and response text held in memory at most; records
+            beyond it are dropped and counted.
         batch_rows: records per file at most.
         flush_seconds: how long a record may wait in memory before being written.
     """
@@ -61,13 +64,17 @@ class CaptureWriter:
         self,
         root: Path,
         *,
-        max_queue: int = 100_000,
+        max_queue_bytes: int = 64 * 1024 * 1024,
         batch_rows: int = 20_000,
         flush_seconds: float = 0.5,
     ) -> None:
         self.root = root
         self._queue: deque[CaptureRecord] = deque()
-        self._max_queue = max_queue
+        self._max_bytes = max_queue_bytes
+        # queued bytes = added - taken; each counter has one writer (the request path,
+        # the writer thread), so neither needs a lock
+        self._added = 0
+        self._taken = 0
         self._batch_rows = batch_rows
         self._flush_seconds = flush_seconds
         self._stop = threading.Event()
@@ -82,6 +89,11 @@ class CaptureWriter:
         """Records waiting to be written."""
         return len(self._queue)
 
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes of request and response text waiting to be written."""
+        return self._added - self._taken
+
     def start(self) -> None:
         """Start the writer thread."""
         if self._thread is None:
@@ -90,9 +102,11 @@ class CaptureWriter:
 
     def offer(self, record: CaptureRecord) -> bool:
         """Queue one record without waiting; ``False`` (and a counted drop) when full."""
-        if len(self._queue) >= self._max_queue:
+        size = _size(record)
+        if self._added - self._taken + size > self._max_bytes:
             self.dropped += 1
             return False
+        self._added += size
         self._queue.append(record)  # deque.append is atomic: no lock on the request path
         return True
 
@@ -113,8 +127,12 @@ class CaptureWriter:
     def _take_all(self) -> list[CaptureRecord]:
         batch: list[CaptureRecord] = []
         queue = self._queue
+        taken = 0
         while queue and len(batch) < self._batch_rows:
-            batch.append(queue.popleft())
+            record = queue.popleft()
+            taken += _size(record)
+            batch.append(record)
+        self._taken += taken
         return batch
 
     def _write(self, batch: list[CaptureRecord]) -> None:
@@ -152,6 +170,11 @@ class CaptureWriter:
             except (OSError, ValueError, TypeError, pa.ArrowException) as exc:  # never fatal
                 self.failed += len(records)
                 log.error("capture: %d records for %s not written: %s", len(records), endpoint, exc)
+
+
+def _size(record: CaptureRecord) -> int:
+    """What a record holds in memory, near enough: its texts and a fixed part."""
+    return len(record.request) + len(record.response) + 256
 
 
 def _utf8(text: str | None) -> str | None:

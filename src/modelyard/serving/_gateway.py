@@ -58,7 +58,9 @@ class GatewayOptions:
             descriptor limit allows); at the cap the connection waiting longest for
             its request head is closed to make room.
         capture_dir: where captured traffic goes (default ``<state_dir>/capture``).
-        capture_queue: capture records held in memory at most.
+        capture_queue_bytes: captured request and response text held in memory at
+            most, waiting to be written; records beyond it are dropped and counted
+            (``modelyard_capture_dropped``).
         shadow_queue: shadow copies waiting at most (more are dropped and counted).
         shadow_drain_seconds: on shutdown, how long waiting shadow copies may take;
             those still waiting then are dropped and counted.
@@ -76,7 +78,7 @@ class GatewayOptions:
     body_timeout: float = 60.0
     max_connections: int = 0
     capture_dir: Path | None = None
-    capture_queue: int = 100_000
+    capture_queue_bytes: int = 64 * 1024 * 1024
     shadow_queue: int = 10_000
     shadow_drain_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
@@ -110,6 +112,18 @@ class Outcome:
     error: ModelyardError | None = None
     columns: dict[str, list[Any]] = field(default_factory=dict)
 
+    def fail(self, error: ModelyardError) -> None:
+        """Record ``error``, without its traceback or the exception it replaced.
+
+        A traceback's frames hold this outcome, and with it the request body: kept,
+        the error and the outcome form a cycle that only a full garbage collection
+        frees (with ``gc.freeze`` that is rare), and 8 clients sending 6 MB bodies
+        that failed left the gateway hundreds of MB larger.
+        """
+        error.__traceback__ = None
+        error.__context__ = None
+        self.error = error
+
 
 class Gateway:
     """Loaded endpoints of one workspace, kept in step with the metadata store."""
@@ -118,7 +132,7 @@ class Gateway:
         self.workspace = workspace
         self.options = options
         capture_dir = options.capture_dir or workspace.settings.state_dir / "capture"
-        self.capture = CaptureWriter(capture_dir, max_queue=options.capture_queue)
+        self.capture = CaptureWriter(capture_dir, max_queue_bytes=options.capture_queue_bytes)
         self.metrics = GatewayMetrics(self.capture, lambda: self.shadow_dropped)
         self.access_log = AccessLog()
         self.endpoints: dict[str, EndpointState] = {}
@@ -335,9 +349,9 @@ class Gateway:
             finally:
                 variant.inflight -= 1
         except ModelyardError as exc:
-            outcome.error = exc
+            outcome.fail(exc)
         except Exception as exc:  # the model itself failed on checked input
-            outcome.error = ModelFailedError(f"the model failed: {type(exc).__name__}: {exc}")
+            outcome.fail(ModelFailedError(f"the model failed: {type(exc).__name__}: {exc}"))
 
     def finish(
         self,
@@ -370,9 +384,17 @@ class Gateway:
         state = self.endpoints.get(outcome.endpoint)
         if state is None:
             return
-        if state.config.capture_percent > 0 and (
-            state.config.capture_percent >= 100
-            or self._random.random() * 100 < state.config.capture_percent
+        # Only what the model answered (or failed on) is traffic to monitor: a request
+        # refused before it (no token, a body that does not parse or match the
+        # signature) is not captured, so no one can fill the capture with junk.
+        ran = outcome.prediction is not None or isinstance(outcome.error, ModelFailedError)
+        if (
+            ran
+            and state.config.capture_percent > 0
+            and (
+                state.config.capture_percent >= 100
+                or self._random.random() * 100 < state.config.capture_percent
+            )
         ):
             self.capture.offer(
                 CaptureRecord(

@@ -113,7 +113,7 @@ class InvocationHandler:
                 parse = partial(parse_body, body, content_type)
             await gateway.predict(outcome, parse, target, headers.get("x-modelyard-sticky-key"))
         except ModelyardError as exc:
-            outcome.error = exc
+            outcome.fail(exc)
         extra: list[tuple[bytes, bytes]] = []
         if protocol == "kserve":
             binary = "inference-header-content-length" in headers
@@ -213,7 +213,7 @@ def _render_kserve(
         try:
             answer = kserve_answer(outcome, request, _dumps)
         except ModelyardError as exc:
-            outcome.error = exc
+            outcome.fail(exc)
         else:
             if not answer.binary:
                 return 200, answer.header, _JSON, [], (recorded, answer.header)

@@ -53,8 +53,13 @@ class GatewayMetrics:
                 lambda: float(capture.depth),
             ),
             (
+                "modelyard_capture_queue_bytes",
+                "Bytes of request and response text waiting to be written.",
+                lambda: float(capture.queued_bytes),
+            ),
+            (
                 "modelyard_capture_dropped",
-                "Capture records dropped because the queue was full.",
+                "Capture records dropped because the queue was at its byte budget.",
                 lambda: float(capture.dropped),
             ),
             (
