@@ -56,6 +56,13 @@ class Settings(BaseSettings):
         max_threads: threads one model fit may use (XGBoost, LightGBM, forests);
             0: the cores this process may run on. Their OpenMP threads spin while
             waiting, so more threads than free cores slows a fit down many times.
+        allowed_hosts: ``Host`` names the gateway answers to besides localhost, IP
+            addresses and the host it was started on (``serve --host``); a name not
+            listed is refused, so a page that rebinds its DNS name to this machine
+            cannot read or call the gateway.
+        open_management: let the gateway's management API run without a token
+            again after the last admin token was revoked (revoking it closes the
+            API, so that revoking cannot open it by accident).
     """
 
     model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="forbid")
@@ -68,6 +75,8 @@ class Settings(BaseSettings):
     ray_address: str | None = None
     max_workers: int = Field(default=0, ge=0)
     max_threads: int = Field(default=0, ge=0)
+    allowed_hosts: list[str] = Field(default_factory=list)
+    open_management: bool = False
 
     @property
     def state_dir(self) -> Path:
