@@ -22,7 +22,6 @@ _OWNER = textwrap.dedent(
     """
     import sys
     from modelyard.workspace import Workspace
-from tests._killed import run_then_kill
 
     workspace = Workspace.open(sys.argv[1])
     job = workspace.jobs.create("batch", {}, [("p0", {}), ("p1", {})])
