@@ -29,7 +29,10 @@ from modelyard.workspace import Workspace
 def churn_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with churn:1 and churn:2 (10 and 20 trees, 1,000 rows): its path."""
     root = tmp_path_factory.mktemp("serving") / "ws"
-    with Workspace.init(root) as ws:
+    # Tests here create and revoke admin tokens on this shared workspace; revoking the
+    # last one would close management for the tests after them (test_tokens checks
+    # that closing on a workspace of its own).
+    with Workspace.init(root, open_management=True) as ws:
         csv_path = root / "churn.csv"
         datasets.churn(1000, seed=3).to_csv(csv_path, index=False)
         ws.datasets.ingest(csv_path, "churn", IngestOptions(target="churned"))

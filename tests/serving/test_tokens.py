@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from modelyard.serving import VariantConfig
-from tests.serving.conftest import LiveGateway, wait_served
+from modelyard.workspace import Workspace
+from tests.serving.conftest import LiveGateway, start_gateway, wait_served
 
 
 def test_tokens_guard_invocation_and_management(
@@ -53,3 +55,51 @@ def test_tokens_guard_invocation_and_management(
         for info, _ in made:
             tokens.revoke(info.id)
     assert tokens.list() == []
+
+
+def test_revoking_the_last_admin_token_closes_management(tmp_path: Path) -> None:
+    """Revoking it reopened the management API to anyone (issue 16 finding 6)."""
+    with Workspace.init(tmp_path / "ws") as ws:
+        live = start_gateway(ws)
+        try:
+            with live.client() as client:
+                assert client.get("/api/endpoints").status_code == 200  # a laptop: open
+                info, secret = ws.endpoints.tokens.create("ops", "admin")
+                _poll(client, 401)
+                headers = {"Authorization": f"Bearer {secret}"}
+                assert client.get("/api/endpoints", headers=headers).status_code == 200
+                ws.endpoints.tokens.revoke(info.id)
+                closed = _poll(client, 403)
+                message = closed.json()["error"]["message"]
+                assert "modelyard token create --scope admin" in message
+                assert "open_management = true" in message
+                posted = client.post("/api/endpoints", json={"name": "x", "variants": []})
+                assert posted.status_code == 403
+                assert client.get("/ping").status_code == 200  # invocation stays open
+                assert ws.endpoints.tokens.list() == []
+                # a new admin token opens management to its holder again
+                _, again = ws.endpoints.tokens.create("ops2", "admin")
+                _poll(client, 401)
+                headers = {"Authorization": f"Bearer {again}"}
+                assert client.get("/api/endpoints", headers=headers).status_code == 200
+        finally:
+            live.stop()
+    # the workspace setting reopens it
+    with Workspace.open(tmp_path / "ws", open_management=True) as ws:
+        for token in ws.endpoints.tokens.list():
+            ws.endpoints.tokens.revoke(token.id)
+        live = start_gateway(ws)
+        try:
+            with live.client() as client:
+                assert client.get("/api/endpoints").status_code == 200
+        finally:
+            live.stop()
+
+
+def _poll(client: httpx.Client, status: int) -> httpx.Response:
+    """The gateway picks token changes up with its poll of the store."""
+    deadline = time.monotonic() + 10
+    while (response := client.get("/api/endpoints")).status_code != status:
+        assert time.monotonic() < deadline, f"never {status}: {response.status_code}"
+        time.sleep(0.05)
+    return response

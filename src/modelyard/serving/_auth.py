@@ -1,7 +1,9 @@
 """Bearer-token checks for the gateway, against a snapshot of the stored token hashes.
 
 A workspace without tokens is open. Once it has any, invocation needs an ``invoke``
-or ``admin`` token and management an ``admin`` one. The snapshot is refreshed with
+or ``admin`` token and management an ``admin`` one. Revoking the last admin token
+closes management (403) rather than reopening it, unless the workspace's
+``open_management`` setting says otherwise. The snapshot is refreshed with
 the endpoints (polled from the store), so a new or revoked token takes effect
 within a poll interval, and a request costs one SHA-256 and a dict lookup.
 SigV4 access keys count as tokens too; their signatures are checked on the
@@ -38,6 +40,8 @@ class TokenGuard:
     ) -> None:
         self.scopes: dict[str, str] = dict(scopes or {})
         self.sigv4: dict[str, SigV4Secret] = dict(sigv4 or {})
+        # the last admin token was revoked and the workspace does not say open_management
+        self.management_closed = False
 
     @property
     def closed(self) -> bool:
@@ -49,9 +53,16 @@ class TokenGuard:
 
         Raises:
             UnauthorizedError: tokens exist and none (or an unknown one) was sent.
-            ForbiddenError: ``scope`` is ``admin`` and the token may only invoke.
+            ForbiddenError: ``scope`` is ``admin`` and the token may only invoke, or
+                management was closed by revoking the last admin token.
         """
         if not self.closed:
+            if scope == "admin" and self.management_closed:
+                raise ForbiddenError(
+                    "management is closed: the last admin token of this workspace was "
+                    "revoked. Create one (modelyard token create --scope admin), or set "
+                    "open_management = true in modelyard.toml to manage without tokens"
+                )
             return
         token = ""
         if authorization and authorization[:7].lower() == "bearer ":

@@ -206,8 +206,12 @@ class Gateway:
         """Load endpoints whose configuration version moved; drop deleted ones."""
         async with self._lock:
             store = self.workspace.endpoints
-            credentials = await asyncio.to_thread(store.tokens.credentials)
+            tokens = store.tokens
+            credentials, closed = await asyncio.to_thread(
+                lambda: (tokens.credentials(), tokens.management_closed())
+            )
             self.guard.scopes, self.guard.sigv4 = credentials
+            self.guard.management_closed = closed and not self.workspace.settings.open_management
             versions = await asyncio.to_thread(store.versions)
             if self.options.endpoint is not None:
                 versions = {k: v for k, v in versions.items() if k == self.options.endpoint}

@@ -36,6 +36,7 @@ Scope = Literal["invoke", "admin"]
 _PREFIX = "myd_"
 _KEY_PREFIX = "MYDK"  # SigV4 access key ids: MYDK and 12 capitals or digits
 _KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_REVOKED = "revoked"  # the kind of a revoked token's row
 
 
 def hash_token(token: str) -> str:
@@ -125,21 +126,38 @@ class TokenStore:
             return _info(row), secret
 
     def list(self) -> list[TokenInfo]:
-        """Every token, oldest first."""
+        """Every token not revoked, oldest first."""
         with self._metadata.session() as session:
-            return [_info(r) for r in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
+            rows = session.scalars(
+                select(ApiTokenRow).where(ApiTokenRow.kind != _REVOKED).order_by(ApiTokenRow.id)
+            )
+            return [_info(r) for r in rows]
 
     def revoke(self, token_id: int) -> None:
-        """Delete a token.
+        """Revoke a token: it no longer opens anything, and is no longer listed.
+
+        The row stays, marked revoked and with its hash and secret wiped, so the
+        workspace remembers that it had an admin token: revoking the last one closes
+        management (see :meth:`management_closed`) instead of reopening it to anyone.
 
         Raises:
-            NotFoundError: no such token.
+            NotFoundError: no such token, or one already revoked.
         """
         with self._metadata.session() as session:
             row = session.get(ApiTokenRow, token_id)
-            if row is None:
+            if row is None or row.kind == _REVOKED:
                 raise NotFoundError(f"token {token_id} not found")
-            session.delete(row)
+            row.kind = _REVOKED
+            row.token_hash = f"{_REVOKED}-{row.id}"  # unique, and no token's SHA-256
+            row.secret = None
+
+    def management_closed(self) -> bool:
+        """Whether an admin credential was revoked and none is left."""
+        with self._metadata.session() as session:
+            kinds = session.scalars(
+                select(ApiTokenRow.kind).where(ApiTokenRow.scope == "admin").distinct()
+            ).all()
+            return _REVOKED in kinds and all(kind == _REVOKED for kind in kinds)
 
     def scopes(self) -> dict[str, str]:
         """``{sha256: scope}`` of every bearer token."""
