@@ -1,11 +1,9 @@
 """A full disk is one line naming the file and "No space left on device", with no
-half-written file left behind (issue 16, finding 11). The full disk is a real 1 MiB
-tmpfs, which only root can mount."""
+half-written file left behind (issue 16, finding 11)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,25 +14,14 @@ import pytest
 
 from modelyard.artifacts import FsspecArtifactStore
 from modelyard.errors import StorageError
+from tests._full_disk import small_tmpfs
 
 
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs mounted for the test."""
-    mount = shutil.which("mount")
-    if os.geteuid() != 0 or mount is None:
-        pytest.skip("mounting a small tmpfs needs root and mount(8)")
-    point = tmp_path / "small"
-    point.mkdir()
-    mounted = subprocess.run(
-        [mount, "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(point)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with small_tmpfs(tmp_path / "small") as point:
         yield point
-    finally:
-        subprocess.run(["umount", str(point)], check=True)
 
 
 def _files(root: Path) -> list[Path]:

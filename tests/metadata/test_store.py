@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from modelyard.errors import ConfigurationError, ModelyardError, StorageError
 from modelyard.metadata import MetadataStore, connect_engine, head_revision, redact_url
 from modelyard.metadata._migrate import SCHEMA_HEAD
-from modelyard.metadata._tables import Base
+from modelyard.metadata._tables import Base, ExperimentRow
 from modelyard.workspace import Workspace
+from tests._full_disk import fill, small_tmpfs
 
 
 class TestMetadataStore:
@@ -209,4 +210,20 @@ def test_an_unparsable_from_url_is_one_line_without_its_password(
     assert result.stderr.strip() == (
         "error: bad database URL 'postgresql://ana:***@db.example:notaport/prod': it is not a "
         "SQLAlchemy URL (dialect+driver://user:password@host:port/database)"
+    )
+
+
+def test_a_full_disk_under_the_database_names_it(tmp_path: Path) -> None:
+    with small_tmpfs(tmp_path / "small") as point:
+        store = MetadataStore(f"sqlite:///{point / 'meta.db'}")
+        try:
+            fill(point)
+            rows = [{"name": f"experiment {i}" * 20} for i in range(2000)]
+            with pytest.raises(StorageError) as caught, store.session() as session:
+                session.execute(sa.insert(ExperimentRow), rows)
+        finally:
+            store.dispose()
+    assert (
+        str(caught.value)
+        == f"metadata database sqlite:///{point}/meta.db: database or disk is full"
     )

@@ -73,7 +73,9 @@ class MetadataStore:
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            raise StorageError(f"metadata database error: {exc.orig}") from exc
+            # Named, so "database or disk is full" says which disk.
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StorageError(f"metadata database {self.display_url}: {reason}") from exc
         except (OverflowError, DataError) as exc:
             # A number no column can hold (the SQLite driver refuses integers past
             # 64 bits, PostgreSQL past the column's range): bad input, not a crash.
