@@ -105,6 +105,14 @@ def test_train_alias_predict_reproduce(
     broken.write_text("customer_id,tenure_months\nC1,3\n")
     bad = churn_cli("model", "predict", "churn:1", "--input", str(broken), check=False)
     assert bad.exit_code == 2 and "missing input column(s)" in bad.stderr
+    # every flavor the SDK loads, chosen from the command line
+    for flavor in ("native", "onnx", "pipeline"):
+        scored = churn_cli("model", "predict", "churn:1", "--input", str(new), "--flavor", flavor)
+        assert f"churn:1 ({flavor})" in scored.stdout
+    unknown = churn_cli(
+        "model", "predict", "churn:1", "-i", str(new), "--flavor", "nope", check=False
+    )
+    assert unknown.exit_code == 2 and "unknown flavor 'nope'" in unknown.stderr
 
     # The package cache: churn:1, idle for over a week, goes when churn:2 is unpacked,
     # and comes back, verified, the next time it is used.
@@ -115,7 +123,8 @@ def test_train_alias_predict_reproduce(
     assert not unpacked.exists() and len(list(packages.iterdir())) == 1
     churn_cli("model", "predict", "churn:1", "--input", str(new), "--output", str(out))
     assert unpacked.exists() and len(out.read_text().splitlines()) == 51
-    assert list((tmp_path / "tmp").iterdir()) == []
+    # nothing unpacked there (onnxruntime itself keeps a session id in $TMPDIR/.ses)
+    assert [p.name for p in (tmp_path / "tmp").iterdir() if p.name != ".ses"] == []
 
     run_id = shown["run_id"]
     reproduced = churn_cli("runs", "reproduce", run_id[:8])

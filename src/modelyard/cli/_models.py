@@ -222,15 +222,15 @@ def predict(
     input_file: Annotated[Path, typer.Option("--input", "-i", help="CSV, Parquet or JSON lines.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help=".csv or .parquet")] = None,
     keep: Annotated[str | None, typer.Option(help="Comma-separated input columns to keep.")] = None,
-    flavor: Annotated[str, typer.Option(help="onnx (when present) or pipeline.")] = "onnx",
+    flavor: Annotated[
+        str,
+        typer.Option(help="onnx, native or pipeline; another is used when it is missing."),
+    ] = "onnx",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON records.")] = False,
 ) -> None:
     """Predict locally for the rows of a file (the ONNX flavor when the model has one)."""
-    from modelyard.errors import InvalidInputError
     from modelyard.registry import predict_file
 
-    if flavor not in ("onnx", "pipeline"):
-        raise InvalidInputError(f"unknown flavor {flavor!r}: use onnx or pipeline")
     models = state(ctx).workspace().models
     version = models.get(ref)
     loaded = models.load(version, prefer=flavor)
