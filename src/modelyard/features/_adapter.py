@@ -18,6 +18,7 @@ numpy: pandas objects are read through their public ``to_numpy``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,8 @@ from modelyard.features._read import (
     date_parts,
     read,
 )
+
+_FEW_ROWS = 16  # up to this many rows, a DataFrame is read a row at a time
 
 __all__ = [
     "DATETIME_PARTS",
@@ -82,6 +85,7 @@ class InputAdapter:
             *((name, "datetime") for name in self.datetime),
             *((name, "categorical") for name in self.categorical),
         ]
+        self._names = set(self.raw_columns)
         self._date_names = {
             name: [f"{name}__{part}" for part in DATETIME_PARTS] for name in self.datetime
         }
@@ -159,6 +163,7 @@ class InputAdapter:
                 cannot read.
         """
         self._require(data)
+        data = _few_rows(data, self._names)
         values: dict[str, npt.NDArray[Any]] = {}
         for name, kind in self._kinds:
             reading = read(kind, data[name])
@@ -191,6 +196,26 @@ class InputAdapter:
             raise SchemaMismatchError(
                 f"missing input column(s): {', '.join(missing)}", details={"missing": missing}
             )
+
+
+def _few_rows(data: Mapping[str, Any] | Any, names: set[str]) -> Mapping[str, Any] | Any:
+    """A DataFrame of a few rows as ``{column: [values]}`` for the columns in
+    ``names``, cell by cell through the public ``iat``: selecting a column as a
+    Series, or the whole frame as objects, costs several times more than reading a
+    request's row this way (``LoadedModel.predict`` on one row)."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None or not isinstance(data, pandas.DataFrame) or len(data) > _FEW_ROWS:
+        return data
+    labels = data.columns.tolist()
+    if len(set(labels)) != len(labels):
+        return data
+    cell = data.iat
+    rows = range(len(data))
+    return {
+        name: [cell[row, index] for row in rows]
+        for index, name in enumerate(labels)
+        if name in names
+    }
 
 
 def _refuse(name: str, kind: str, given: Any, reading: Reading) -> None:

@@ -28,9 +28,8 @@ import datetime as dt
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -60,10 +59,10 @@ _SECOND = dt.timedelta(seconds=1)
 _NAT = np.iinfo(np.int64).min  # datetime64's NaT as an integer
 _BAD = object()  # a value's reader result when the value cannot be read
 _DISTINCT_MIN_ROWS = 64
+_FEW_ROWS = 16  # up to this many values, Python's scalars beat numpy's per-call cost
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """A column read as its kind.
 
     Attributes:
@@ -104,11 +103,16 @@ class Reading:
 
 def read(kind: str, values: Any) -> Reading:
     """Read raw ``values`` (a list, a numpy array or a pandas Series) as ``kind``."""
+    if type(values) is list:  # a request's column: no numpy until the result
+        return _OBJECTS[kind](values)
     if kind == "categorical" and len(values) > _DISTINCT_MIN_ROWS:
         pandas = sys.modules.get("pandas")
         if pandas is not None and isinstance(values, pandas.Series):
             return _read_distinct(pandas, values)
-    return _READERS[kind](_array(values))
+    array = _array(values)
+    if array.dtype.kind in "OUS":
+        return _OBJECTS[kind](array.tolist())
+    return _TYPED[kind](array)
 
 
 def _read_distinct(pd: Any, series: Any) -> Reading:
@@ -122,9 +126,9 @@ def _read_distinct(pd: Any, series: Any) -> Reading:
         isinstance(dtype, pd.ArrowDtype) and pd.api.types.is_string_dtype(dtype)
     )
     if not (plain or text):
-        return _READERS["categorical"](_array(series))
+        return _categorical_objects(_array(series).tolist())
     codes, distinct = pd.factorize(series, use_na_sentinel=True)
-    return _read_categorical(_array(pd.Series(distinct))).expand(codes)
+    return _categorical_objects(_array(pd.Series(distinct)).tolist()).expand(codes)
 
 
 def _array(values: Any) -> npt.NDArray[Any]:
@@ -281,27 +285,56 @@ def _parsed(text: str) -> Any:
 
 
 def _each(
-    array: npt.NDArray[Any], rule: Callable[[Any], Any], missing: Any
+    values: list[Any], rule: Callable[[Any], Any], missing: Any
 ) -> tuple[list[Any], npt.NDArray[np.bool_] | None]:
     """``rule`` applied to every value; bad values become ``missing`` and are flagged."""
-    out = [rule(value) for value in array.tolist()]
-    if not any(value is _BAD for value in out):
+    out = [rule(value) for value in values]
+    if _BAD not in out:
         return out, None
     bad = np.fromiter((value is _BAD for value in out), bool, len(out))
     return [missing if value is _BAD else value for value in out], bad
 
 
-def _read_numeric(array: npt.NDArray[Any]) -> Reading:
-    kind = array.dtype.kind
-    if kind in "iuf":
+def _unreadable(n: int, missing: Any, dtype: Any) -> Reading:
+    """A typed column of a type the kind cannot read: every value bad."""
+    return Reading(np.full(n, missing, dtype=dtype), np.ones(n, dtype=bool))
+
+
+# Objects (a request's lists, text, a column of mixed values): value by value.
+
+
+def _numeric_objects(values: list[Any]) -> Reading:
+    numbers, bad = _each(values, _number, math.nan)
+    return Reading(np.array(numbers, dtype=np.float64), bad)
+
+
+def _boolean_objects(values: list[Any]) -> Reading:
+    flags, bad = _each(values, _flag, math.nan)
+    return Reading(np.array(flags, dtype=np.float64), bad)
+
+
+def _categorical_objects(values: list[Any]) -> Reading:
+    labels, bad = _each(values, _label, None)
+    out = np.empty(len(labels), dtype=object)
+    out[:] = labels
+    return Reading(out, bad)
+
+
+def _datetime_objects(values: list[Any]) -> Reading:
+    seconds, bad = _each(values, _epoch, _NAT)
+    return Reading(np.array(seconds, dtype=np.int64).view("datetime64[s]"), bad)
+
+
+# Typed numpy arrays: vectorised.
+
+
+def _numeric_typed(array: npt.NDArray[Any]) -> Reading:
+    if array.dtype.kind in "iuf":
         return Reading(array.astype(np.float64), None)
-    if kind not in "OUS":
-        return Reading(np.full(len(array), np.nan), np.ones(len(array), dtype=bool))
-    values, bad = _each(array, _number, math.nan)
-    return Reading(np.asarray(values, dtype=np.float64), bad)
+    return _unreadable(len(array), np.nan, np.float64)  # booleans, datetimes
 
 
-def _read_boolean(array: npt.NDArray[Any]) -> Reading:
+def _boolean_typed(array: npt.NDArray[Any]) -> Reading:
     kind = array.dtype.kind
     if kind == "b":
         return Reading(array.astype(np.float64), None)
@@ -309,42 +342,42 @@ def _read_boolean(array: npt.NDArray[Any]) -> Reading:
         numbers = array.astype(np.float64)
         refused = ~np.isnan(numbers) & (numbers != 0) & (numbers != 1)
         return Reading(np.where(refused, np.nan, numbers), refused if refused.any() else None)
-    if kind not in "OUS":
-        return Reading(np.full(len(array), np.nan), np.ones(len(array), dtype=bool))
-    values, bad = _each(array, _flag, math.nan)
-    return Reading(np.asarray(values, dtype=np.float64), bad)
+    return _unreadable(len(array), np.nan, np.float64)
 
 
-def _read_categorical(array: npt.NDArray[Any]) -> Reading:
-    if array.dtype.kind not in "biufOUS":
-        return Reading(np.full(len(array), None, dtype=object), np.ones(len(array), dtype=bool))
-    values, bad = _each(array, _label, None)
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return Reading(out, bad)
+def _categorical_typed(array: npt.NDArray[Any]) -> Reading:
+    if array.dtype.kind in "biuf":
+        return _categorical_objects(array.tolist())
+    return _unreadable(len(array), None, object)
 
 
-def _read_datetime(array: npt.NDArray[Any]) -> Reading:
-    kind = array.dtype.kind
-    if kind == "M":
+def _datetime_typed(array: npt.NDArray[Any]) -> Reading:
+    if array.dtype.kind == "M":
         return Reading(array.astype("datetime64[s]"), None)
-    if kind not in "OUS":
-        return Reading(np.full(len(array), np.datetime64("NaT", "s")), np.ones(len(array), bool))
-    values, bad = _each(array, _epoch, _NAT)
-    return Reading(np.asarray(values, dtype=np.int64).view("datetime64[s]"), bad)
+    return _unreadable(len(array), np.datetime64("NaT", "s"), "datetime64[s]")
 
 
-_READERS: dict[str, Callable[[npt.NDArray[Any]], Reading]] = {
-    "numeric": _read_numeric,
-    "boolean": _read_boolean,
-    "categorical": _read_categorical,
-    "datetime": _read_datetime,
+_OBJECTS: dict[str, Callable[[list[Any]], Reading]] = {
+    "numeric": _numeric_objects,
+    "boolean": _boolean_objects,
+    "categorical": _categorical_objects,
+    "datetime": _datetime_objects,
+}
+_TYPED: dict[str, Callable[[npt.NDArray[Any]], Reading]] = {
+    "numeric": _numeric_typed,
+    "boolean": _boolean_typed,
+    "categorical": _categorical_typed,
+    "datetime": _datetime_typed,
 }
 
 
 def date_parts(seconds: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
     """Year, month, day of week (Monday 0), hour and days since 2000-01-01 of each
     moment, as rows of a ``(5, n)`` float64 table (NaN where the moment is missing)."""
+    if len(seconds) <= _FEW_ROWS:
+        table = _date_parts_of_few(seconds)
+        if table is not None:
+            return table
     missing = np.isnat(seconds)
     epoch = seconds.astype(np.int64)
     days = epoch // 86_400
@@ -357,4 +390,27 @@ def date_parts(seconds: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
     table[4] = (epoch - _REFERENCE_EPOCH) / 86_400.0
     if missing.any():
         table[:, missing] = np.nan
+    return table
+
+
+def _date_parts_of_few(seconds: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64] | None:
+    """:func:`date_parts` of a few moments with Python's calendar (a request: a
+    dozen numpy calls on one value cost more than the model); ``None`` for a
+    moment outside years 1 to 9999, which only numpy's calendar holds."""
+    table = np.empty((len(DATETIME_PARTS), len(seconds)), dtype=np.float64)
+    for index, epoch in enumerate(seconds.astype(np.int64).tolist()):
+        if epoch == _NAT:
+            table[:, index] = np.nan
+            continue
+        try:
+            moment = _EPOCH + dt.timedelta(seconds=epoch)
+        except OverflowError:
+            return None
+        table[:, index] = (
+            moment.year,
+            moment.month,
+            moment.weekday(),
+            moment.hour,
+            (epoch - _REFERENCE_EPOCH) / 86_400.0,
+        )
     return table

@@ -42,6 +42,7 @@ __all__ = [
 
 Columns = Mapping[str, npt.NDArray[Any]]
 _SMOOTHING = 20.0
+_FEW_ROWS = 16
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,9 @@ class Impute(Step):
         if not self.columns:
             return
         fills, centers, scales = self._arrays
-        raw = np.column_stack([table[name] for name in self.columns])
+        raw = np.empty(out.shape)
+        for index, name in enumerate(self.columns):
+            raw[:, index] = table[name]
         filled = np.where(np.isnan(raw), fills, raw)
         np.divide(filled - centers, scales, out=out)
 
@@ -231,11 +234,10 @@ class _Levels(Step):
     def _lookup(self) -> dict[str, int]:
         return {level: code for code, level in enumerate(self.levels)}
 
-    def codes(self, table: Columns) -> npt.NDArray[np.intp]:
+    def codes(self, table: Columns) -> list[int]:
         """Each value's position among the training levels (-1: unseen)."""
-        values = table[self.columns[0]]
         lookup = self._lookup
-        return np.fromiter((lookup.get(v, -1) for v in values.tolist()), np.intp, len(values))
+        return [lookup.get(v, -1) for v in table[self.columns[0]].tolist()]
 
 
 def _levels(values: npt.NDArray[Any]) -> tuple[str, ...]:
@@ -266,8 +268,14 @@ class OneHot(_Levels):
 
     def transform(self, table: Columns, out: npt.NDArray[np.float64]) -> None:
         codes = self.codes(table)
-        rows = np.flatnonzero(codes >= 0)
-        out[rows, codes[rows]] = 1.0
+        if len(codes) <= _FEW_ROWS:  # a request: numpy's per-call cost would dominate
+            for row, code in enumerate(codes):
+                if code >= 0:  # an unseen level: all zeros
+                    out[row, code] = 1.0
+            return
+        array = np.asarray(codes, dtype=np.intp)
+        rows = np.flatnonzero(array >= 0)
+        out[rows, array[rows]] = 1.0
 
 
 @dataclass(frozen=True)
@@ -337,4 +345,5 @@ class TargetMean(_Levels):
         return np.append(np.asarray(self.means, dtype=np.float64), self.default)
 
     def transform(self, table: Columns, out: npt.NDArray[np.float64]) -> None:
-        out[:, 0] = self._table[self.codes(table)]  # code -1 picks the default at the end
+        codes = np.asarray(self.codes(table), dtype=np.intp)
+        out[:, 0] = self._table[codes]  # code -1 picks the default at the end

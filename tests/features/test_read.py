@@ -1,0 +1,68 @@
+"""The reading rules against pandas' own readers, and the few-values forms against
+the vectorised ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modelyard.features._read import _FEW_ROWS, date_parts, read
+
+moments = st.lists(
+    st.one_of(
+        st.none(),
+        st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2250, 1, 1)),
+    ),
+    min_size=1,
+    max_size=2 * _FEW_ROWS,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(moments)
+def test_date_parts_are_pandas_dt_parts_for_few_and_many(values: list[dt.datetime | None]) -> None:
+    """A request's few moments take Python's calendar, a batch's numpy's: both are
+    pandas' ``.dt`` parts of the moment floored to the second."""
+    series = pd.Series(pd.to_datetime(values)).dt.floor("s")
+    expected = np.vstack(
+        [
+            series.dt.year,
+            series.dt.month,
+            series.dt.day_of_week,
+            series.dt.hour,
+            (series - pd.Timestamp("2000-01-01")).dt.total_seconds() / 86400,
+        ]
+    ).astype(np.float64)
+    seconds = read("datetime", values).values
+    np.testing.assert_array_equal(date_parts(seconds), expected)  # few or many, as drawn
+    for index in range(len(values)):  # each alone: the few-values form
+        np.testing.assert_array_equal(date_parts(seconds[index : index + 1]), expected[:, [index]])
+
+
+numeric_text = st.one_of(
+    st.floats(allow_nan=False).map(repr),
+    st.integers(-(10**20), 10**20).map(str),
+    st.sampled_from(["", " 7 ", "1e3", "-0", "abc", "1,5", "nan", "NaN", "null", "None", "NA"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(numeric_text, min_size=1, max_size=20))
+def test_numeric_text_reads_as_pandas_to_numeric(texts: list[str]) -> None:
+    """Text that pandas reads as a number is that number; text pandas reads as
+    missing is missing; the rest is bad."""
+    reading = read("numeric", texts)
+    for index, text in enumerate(texts):
+        expected = pd.to_numeric(pd.Series([text.strip()], dtype=object), errors="coerce")[0]
+        bad = reading.bad is not None and reading.bad[index]
+        got = reading.values[index]
+        if text.strip().lower() in ("", "nan", "null", "none", "na"):
+            assert np.isnan(got) and not bad, text
+        elif pd.isna(expected):
+            assert bad and np.isnan(got), text
+        else:
+            assert not bad and got == float(expected), text
