@@ -16,6 +16,7 @@ from typing import Any
 from modelyard.serving._api import build_api
 from modelyard.serving._gateway import Gateway, GatewayOptions
 from modelyard.serving._http import InvocationHandler, invocation_route
+from modelyard.serving._origin import OriginGuard
 from modelyard.serving._transport import BodyDeadline
 from modelyard.settings import Settings
 
@@ -98,6 +99,8 @@ def create_app(source: Any, options: GatewayOptions | None = None) -> ASGIApp:
             allow_headers=["*"],
             expose_headers=["x-modelyard-variant", "x-modelyard-request-id"],
         )
+    hosts = (*workspace.settings.allowed_hosts, *options.allowed_hosts)
+    app = OriginGuard(app, hosts, options.cors_origins)
     return BodyDeadline(app, options.body_timeout)
 
 

@@ -64,7 +64,10 @@ class GatewayOptions:
         shadow_queue: shadow copies waiting at most (more are dropped and counted).
         shadow_drain_seconds: on shutdown, how long waiting shadow copies may take;
             those still waiting then are dropped and counted.
-        cors_origins: origins allowed by CORS (none: CORS off).
+        cors_origins: origins allowed by CORS (none: CORS off); they may also change
+            the management API from a browser.
+        allowed_hosts: ``Host`` names answered besides localhost, IP addresses and
+            the workspace's ``allowed_hosts`` (``serve`` adds the host it binds).
         access_log: write one structured log line per invocation.
         freeze_gc: after loading, exclude every existing object from garbage
             collection (``gc.freeze``); for a process that only serves, as
@@ -82,6 +85,7 @@ class GatewayOptions:
     shadow_queue: int = 10_000
     shadow_drain_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
     access_log: bool = True
     freeze_gc: bool = False
 

@@ -56,6 +56,7 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Serve the workspace's endpoints until interrupted (SIGINT/SIGTERM: graceful)."""
+    options = replace(options, allowed_hosts=(*options.allowed_hosts, host))
     if workers <= 1:
         _run(settings, options, host, port, None)
         return
