@@ -155,7 +155,16 @@ class RunStore:
             session.flush()
         return row
 
-    def _running(self, session: Session, run_id: str) -> RunRow:
+    def _running(self, session: Session, run_id: str, *, lock: bool = False) -> RunRow:
+        """The run's row, refusing an ended run.
+
+        ``lock``: for a write that reads first (a parameter set once, the list of
+        inputs, a tag or artifact replaced): writers of one run take turns
+        (:func:`~modelyard.metadata.lock_name`), so two threads of a run neither
+        hit a unique constraint nor lose each other's input.
+        """
+        if lock:
+            lock_name(session, "run", run_id)
         row = session.get(RunRow, run_id)
         if row is None:
             raise NotFoundError(f"run {run_id} not found")
@@ -173,7 +182,7 @@ class RunStore:
         """
         texts = {_check_key(key, "param"): str(value) for key, value in params.items()}
         with self._metadata.session() as session:
-            self._running(session, run_id)
+            self._running(session, run_id, lock=True)
             # one query for the values already set, not one per parameter
             existing = dict(
                 session.execute(
@@ -214,6 +223,7 @@ class RunStore:
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
         """Set tags, overwriting earlier values (allowed after the run ended)."""
         with self._metadata.session() as session:
+            lock_name(session, "run", run_id)
             if session.get(RunRow, run_id) is None:
                 raise NotFoundError(f"run {run_id} not found")
             for key, value in tags.items():
@@ -222,7 +232,7 @@ class RunStore:
     def add_input(self, run_id: str, record: dict[str, Any]) -> None:
         """Record a dataset (or other input) the run consumed, for lineage."""
         with self._metadata.session() as session:
-            row = self._running(session, run_id)
+            row = self._running(session, run_id, lock=True)
             row.inputs = [*row.inputs, record]
 
     def log_artifact(self, run_id: str, source: str | Path | bytes, name: str) -> ArtifactInfo:
@@ -242,7 +252,7 @@ class RunStore:
             digest = self._artifacts.put_file(path)
         size = self._artifacts.size(digest)
         with self._metadata.session() as session:
-            self._running(session, run_id)
+            self._running(session, run_id, lock=True)
             session.merge(RunArtifactRow(run_id=run_id, name=name, digest=digest, size_bytes=size))
         return ArtifactInfo(name=name, digest=digest, size_bytes=size)
 
