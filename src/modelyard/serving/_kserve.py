@@ -31,7 +31,7 @@ from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.serving._parse import Table, from_json, parse_json
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from modelyard.serving._gateway import EndpointState, Outcome
 
@@ -347,8 +347,11 @@ class KServeAnswer:
     binary: bytes
 
 
-def kserve_answer(outcome: Outcome, request: dict[str, Any], dumps: Any) -> KServeAnswer:
-    """The response to ``request``: the outputs it asked for, binary where it asked.
+def kserve_answer(
+    outcome: Outcome, request: dict[str, Any], dumps: Callable[[Any], bytes]
+) -> KServeAnswer:
+    """The response to ``request``: the outputs it asked for (all when it names
+    none), binary where it asked, ``dumps`` writing the JSON.
 
     Raises:
         InvalidInputError: ``probabilities`` requested from a model that has none.
@@ -356,34 +359,36 @@ def kserve_answer(outcome: Outcome, request: dict[str, Any], dumps: Any) -> KSer
     document = kserve_response(outcome)
     produced = {o["name"]: o for o in document["outputs"]}
     parameters = request.get("parameters")
-    default_binary = isinstance(parameters, dict) and parameters.get("binary_data_output") is True
-    wanted: list[tuple[str, bool]] = [(name, default_binary) for name in produced]
-    if isinstance(request.get("outputs"), list):
-        wanted = []
-        for output in request["outputs"]:
-            flags = output.get("parameters")
-            binary = flags.get("binary_data", default_binary) if isinstance(flags, dict) else None
-            wanted.append((output["name"], default_binary if binary is None else binary is True))
+    default = isinstance(parameters, dict) and parameters.get("binary_data_output") is True
+    requested = request.get("outputs") or [{"name": name} for name in produced]
     sent: list[dict[str, Any]] = []
     chunks: list[bytes] = []
-    for name, binary in wanted:
-        if name not in produced:
+    for wanted in requested:
+        output = produced.get(wanted["name"])
+        if output is None:
             raise InvalidInputError(
-                f"model {outcome.endpoint} has no output {name!r}", details={"output": name}
+                f"model {outcome.endpoint} has no output {wanted['name']!r}",
+                details={"output": wanted["name"]},
             )
-        output = produced[name]
-        if binary:
+        if _binary(wanted, default):
             raw = _encode(output["datatype"], output["data"])
             chunks.append(raw)
             output = {k: v for k, v in output.items() if k != "data"}
             output["parameters"] = {"binary_data_size": len(raw)}
         sent.append(output)
-    answer = {**document, "outputs": sent}
     return KServeAnswer(
-        {**document, "outputs": [produced[name] for name, _ in wanted]},
-        dumps(answer),
+        {**document, "outputs": [produced[o["name"]] for o in requested]},
+        dumps({**document, "outputs": sent}),
         b"".join(chunks),
     )
+
+
+def _binary(requested: dict[str, Any], default: bool) -> bool:
+    """Whether a requested output is answered in binary: its ``binary_data``
+    parameter, else the request's ``binary_data_output``."""
+    parameters = requested.get("parameters")
+    flag = parameters.get("binary_data") if isinstance(parameters, dict) else None
+    return default if flag is None else flag is True
 
 
 def _encode(datatype: str, values: list[Any]) -> bytes:
