@@ -268,6 +268,9 @@ class ModelRegistry:
                 "approve it before giving it an alias"
             )
         with self._metadata.session() as session:
+            # alias moves of a model take turns: no clash creating it, and each
+            # event's "from" is the version the previous move left
+            lock_name(session, "model", version.name)
             model = self._model(session, version.name)
             row = session.get(ModelAliasRow, (model.id, alias))
             previous = row.version if row is not None else None
