@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline
 
 from modelyard.errors import IntegrityError
 from modelyard.registry import ModelRegistry
+from modelyard.registry._archive import cached_package
 from modelyard.workspace import Workspace
 from tests.conftest import Cli
 from tests.registry._tamper import swap_pickle
@@ -156,3 +157,12 @@ def test_model_predict_refuses_a_tampered_warm_cache(tmp_path: Path) -> None:
     lines = [line for line in refused.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "does not match the registered digest" in lines[0], refused.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("digest", ["", "../../etc", "A" * 64, "0" * 63])
+def test_a_digest_that_is_not_a_sha256_names_no_cache_folder(
+    registered: tuple[Workspace, str], digest: str
+) -> None:
+    ws, _ = registered
+    with pytest.raises(IntegrityError, match="is not a sha256"):
+        cached_package(ws.artifacts, digest, ws.models.cache)

@@ -18,6 +18,7 @@ import getpass
 import hashlib
 import io
 import os
+import re
 import shutil
 import stat
 import tarfile
@@ -49,6 +50,7 @@ IDLE_DAYS = 7.0  # an unpacked package unused this long is removed from the cach
 _COMPLETE = ".complete"  # in a cached package's folder; not one of its files
 _STAGING = "unpack-"
 _EVICTING = "evicting-"
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def pack_files(files: Mapping[str, bytes]) -> bytes:
@@ -122,7 +124,8 @@ def private_directory(path: Path) -> Path:
 
     A cache of packages that another local user can write to lets them swap in a
     pickle the victim then loads; the digest check already refuses that, and this
-    keeps others from even placing or reading files there.
+    keeps others from placing anything there (a new cache is made readable by its
+    user only).
 
     Raises:
         IntegrityError: ``path`` is a link or not a folder, belongs to another
@@ -177,6 +180,8 @@ def cached_package(
             unpacking), the archive is tampered with, or the cache is not private.
         NotFoundError: no archive ``digest`` in the store.
     """
+    if not _DIGEST.fullmatch(digest):
+        raise IntegrityError(f"model package digest {digest!r} is not a sha256")
     private_directory(cache)
     target = cache / digest
     marker = target / _COMPLETE
