@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from modelyard.jobs import JobStatus, ProcessOwner
 from modelyard.workspace import Workspace
 from tests._killed import run_then_kill
+from tests.conftest import Cli
 
 # Starts a job, says its id, then blocks until it is killed: the job stays "running".
 _OWNER = textwrap.dedent(
@@ -43,6 +44,8 @@ def test_a_killed_jobs_process_is_seen_gone_and_collected(any_workspace: Workspa
     killed = jobs.get(job_id)
     assert killed.status is JobStatus.RUNNING and killed.process_gone
     assert killed.to_dict()["process_gone"] is True
+    listed = Cli(any_workspace.settings.workspace)("batch", "list").stdout
+    assert f"{job_id[:12]} │ running (process gone)" in listed
     assert [j.id for j in jobs.collect_stale()] == [job_id]
 
     failed = jobs.get(job_id)

@@ -202,7 +202,7 @@ def _print_result(result: BatchResult) -> None:
     manifest = result.manifest
     rows: list[list[Any]] = [
         ["job", job.id],
-        ["status", job.status.value],
+        ["status", _status(job)],
         ["model", f"{manifest['model_version']} ({manifest['flavor']} flavor)"],
         ["rows in", manifest["rows_in"]],
         ["rows out", manifest["rows_out"]],
@@ -240,7 +240,7 @@ def list_(
     rows = [
         [
             job.id[:12],
-            job.status.value,
+            _status(job),
             job.params.get("model_version"),
             f"{job.partitions_done}/{job.partitions_total}",
             job.rows_done,
@@ -288,7 +288,7 @@ def show(
         return
     rows: list[list[Any]] = [
         ["job", job.id],
-        ["status", job.status.value],
+        ["status", _status(job)],
         ["model", job.params.get("model_version")],
         ["inputs", job.params.get("inputs")],
         ["output", job.output],
@@ -321,3 +321,7 @@ def cancel(
         f"job {job.id} cancelled ({job.partitions_done} of {job.partitions_total} "
         "partitions committed; `batch resume` finishes it)"
     )
+
+
+def _status(job: Job) -> str:
+    return f"{job.status.value} (process gone)" if job.process_gone else job.status.value
