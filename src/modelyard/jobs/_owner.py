@@ -7,6 +7,10 @@ elsewhere the answer is "not known to be gone". A pid may be reused by a later
 process; where the operating system says when a process started (Linux
 ``/proc``), a process that started after the moment the owner was known to run is
 not the owner.
+
+The host is the host name, so processes in another PID namespace that share it
+(a container on the host's network) look gone from outside their namespace:
+collect stale records where their processes ran.
 """
 
 from __future__ import annotations
