@@ -186,3 +186,28 @@ def test_one_row_and_many_rows_predict_labels_of_the_same_type(
         assert one.predictions.dtype == many.predictions.dtype == np.int64, flavor
         assert columns.predictions.dtype == np.int64, flavor
         assert one.predictions[0] == many.predictions[0]
+
+
+@pytest.mark.parametrize("algorithm", ["xgboost", "lightgbm"])
+def test_boosting_reports_its_rounds(trained_workspace: Workspace, algorithm: str) -> None:
+    """A long fit is most of a job: each round is reported, early stopping's and
+    the final fit's, and the fitted model still pickles (no callback kept)."""
+    seen: list[TrainingProgress] = []
+    result = train(
+        trained_workspace,
+        TrainingSpec(dataset="churn", algorithm=algorithm),
+        progress=seen.append,
+    )
+    messages = [p.message for p in seen]
+    stopping = [m for m in messages if m.startswith(f"stopping {algorithm} early")]
+    final = [m for m in messages if m.startswith(f"fitting {algorithm}: round")]
+    rounds = result.spec.params["n_estimators"]
+    assert stopping and stopping[0].endswith("round 1 of 200")
+    assert final[-1] == f"fitting {algorithm}: round {rounds:,} of {rounds:,}"
+    assert len(final) == rounds
+    assert result.model is not None
+    loaded = trained_workspace.models.load(result.model.ref, prefer="pipeline")
+    assert (
+        loaded.predict(datasets.churn(5, seed=1).drop(columns=["churned"])).probabilities
+        is not None
+    )

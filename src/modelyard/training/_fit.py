@@ -83,9 +83,10 @@ def fit(
     train_matrix = recipe.transform(X["train"])
     has_validation = len(X["validation"]) > 0
     valid_matrix = recipe.transform(X["validation"]) if has_validation else None
+    rounds = _Rounds(algorithm.name, say, f"fitting {spec.algorithm}")
     if algorithm.early_stopping and valid_matrix is not None and "n_estimators" not in spec.params:
         best = _best_iterations(
-            algorithm.name,
+            rounds.named(f"stopping {spec.algorithm} early on the validation split"),
             clone(estimator),
             (train_matrix, y["train"]),
             (valid_matrix, y["validation"]),
@@ -95,7 +96,7 @@ def fit(
             task, {**spec.params, "n_estimators": best}, spec.seed, threads
         )
         pipeline.steps[-1] = ("model", estimator)
-    estimator.fit(train_matrix, y["train"])
+    rounds.fit(estimator, train_matrix, y["train"])
 
     threshold = None
     if task == "binary":
@@ -111,21 +112,75 @@ def fit(
         say("fitting", f"refitting on {len(rows[0]):,} training and validation rows")
         pipeline = clone(pipeline)
         pipeline[0].fit(*rows)
-        pipeline[-1].fit(pipeline[0].transform(rows[0]), rows[1])
+        rounds.named(f"refitting {spec.algorithm}").fit(
+            pipeline[-1], pipeline[0].transform(rows[0]), rows[1]
+        )
     test_matrix = pipeline[0].transform(X["test"])
     return Fitted(pipeline, params, threshold, rows, test_matrix, refitted)
 
 
+class _Rounds:
+    """Fits that report each boosting round as progress, through the libraries'
+    public callbacks (XGBoost's ``TrainingCallback``, LightGBM's ``callbacks``): a
+    long fit is the job's longest stage, and a bar that does not move for a minute
+    looks hung. Other algorithms fit without reports."""
+
+    def __init__(self, library: str, say: Any, label: str) -> None:
+        self.library, self.say, self.label = library, say, label
+
+    def named(self, label: str) -> _Rounds:
+        """The same reporter for another fit."""
+        return _Rounds(self.library, self.say, label)
+
+    def report(self, done: int, total: int) -> None:
+        self.say("fitting", f"{self.label}: round {done:,} of {total:,}")
+
+    def fit(self, estimator: Any, X: npt.NDArray[Any], y: npt.NDArray[Any], **kw: Any) -> None:
+        """``estimator.fit(X, y, **kw)`` with a report after each round."""
+        total = int(estimator.get_params().get("n_estimators") or 0)
+        if self.library == "lightgbm":
+            callbacks = [*kw.pop("callbacks", []), self._lightgbm(total)]
+            estimator.fit(X, y, callbacks=callbacks, **kw)
+        elif self.library == "xgboost":
+            # a fit parameter of XGBoost's estimator: set for this fit only, so the
+            # fitted model pickles without it
+            estimator.set_params(callbacks=[self._xgboost(total)])
+            try:
+                estimator.fit(X, y, **kw)
+            finally:
+                estimator.set_params(callbacks=None)
+        else:
+            estimator.fit(X, y, **kw)
+
+    def _lightgbm(self, total: int) -> Any:
+        def after_round(env: Any) -> None:
+            self.report(env.iteration + 1, total or env.end_iteration)
+
+        return after_round
+
+    def _xgboost(self, total: int) -> Any:
+        import xgboost as xgb
+
+        report = self.report
+
+        class AfterRound(xgb.callback.TrainingCallback):
+            def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+                report(epoch + 1, total)
+                return False  # never stops the fit
+
+        return AfterRound()
+
+
 def _best_iterations(
-    library: str,
+    rounds: _Rounds,
     estimator: Any,
     train: tuple[npt.NDArray[Any], npt.NDArray[Any]],
     validation: tuple[npt.NDArray[Any], npt.NDArray[Any]],
 ) -> int:
     """Rounds at which validation loss was best (the refit uses exactly that many)."""
-    if library == "xgboost":
+    if rounds.library == "xgboost":
         estimator.set_params(early_stopping_rounds=_EARLY_STOPPING_ROUNDS)
-        estimator.fit(*train, eval_set=[validation], verbose=False)
+        rounds.fit(estimator, *train, eval_set=[validation], verbose=False)
         return int(estimator.best_iteration) + 1
     import inspect
 
@@ -136,11 +191,8 @@ def _best_iterations(
         evaluation: dict[str, Any] = {"eval_X": (validation[0],), "eval_y": (validation[1],)}
     else:
         evaluation = {"eval_set": [validation]}
-    estimator.fit(
-        *train,
-        callbacks=[lgb.early_stopping(_EARLY_STOPPING_ROUNDS, verbose=False)],
-        **evaluation,
-    )
+    stopping = lgb.early_stopping(_EARLY_STOPPING_ROUNDS, verbose=False)
+    rounds.fit(estimator, *train, callbacks=[stopping], **evaluation)
     return max(int(estimator.best_iteration_ or estimator.n_estimators), 1)
 
 
