@@ -423,3 +423,47 @@ def test_staging_of_a_killed_ingest_is_swept_by_the_next(cli: Cli, tmp_path: Pat
     small.write_text("a,b\n1,2\n3,4\n")
     cli("data", "ingest", str(small), "--name", "small", "--no-split")
     assert list(staging.iterdir()) == []
+
+
+def test_the_sweep_spares_live_ingests_and_other_hosts(tmp_path: Path) -> None:
+    from modelyard.data._staging import Staging
+
+    staging = Staging(tmp_path / "staging")
+    with staging.folder() as live:
+        dead_process = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        dead_pid = int(dead_process.stdout)
+        host = live.name.split("-")[1]
+        dead = tmp_path / "staging" / f"ingest-{host}-{dead_pid}-abc"
+        other_host = tmp_path / "staging" / f"ingest-elsewhere-{dead_pid}-abc"
+        dead.mkdir()
+        other_host.mkdir()
+        assert staging.sweep() == [dead]
+        assert live.is_dir() and other_host.is_dir()
+    assert not live.exists()
+
+
+_floats = st.none() | st.floats(width=32).map(lambda v: v + 0.0)  # -0.0 is 0.0 here
+_integers = st.none() | st.integers(-3, 3) | st.integers(-(2**62), 2**62)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), floating=st.booleans(), chunks=st.integers(1, 3))
+def test_distinct_counts_by_sorting_agree_with_arrow(
+    data: st.DataObject, floating: bool, chunks: int
+) -> None:
+    import pyarrow.compute as pc
+
+    from modelyard.data._schema import _count_distinct
+
+    kind = pa.float64() if floating else pa.int64()
+    cells = data.draw(st.lists(_floats if floating else _integers, max_size=40))
+    size = max(1, len(cells) // chunks)
+    parts = [pa.array(cells[i : i + size], kind) for i in range(0, len(cells), size)]
+    column = pa.chunked_array(parts, kind)
+    expected = int(pc.count_distinct(column, mode="only_valid").as_py() or 0)
+    assert _count_distinct(column) == expected

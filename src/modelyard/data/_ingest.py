@@ -21,7 +21,7 @@ from modelyard.data._casts import BatchCaster
 from modelyard.data._schema import ColumnSchema, infer_columns
 from modelyard.data._source import BatchSource, ReadAgain
 from modelyard.data._types import conform_batch, storable_schema
-from modelyard.errors import IntegrityError, InvalidInputError, StorageError
+from modelyard.errors import IntegrityError, InvalidInputError
 
 __all__ = ["PARQUET_OPTIONS", "Staged", "stage"]
 
@@ -29,7 +29,7 @@ PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_statistics": Tr
 # A row group is written once this many rows (or bytes) are pending: large enough
 # for good compression and fast column reads, small enough to bound memory.
 _ROW_GROUP_ROWS = 256 * 1024
-_ROW_GROUP_BYTES = 64 << 20
+_ROW_GROUP_BYTES = 32 << 20
 # Columns whose statistics are computed at the same time (each is read whole).
 _INFERENCE_THREADS = 2
 
@@ -43,17 +43,24 @@ class Staged:
     schema: pa.Schema
 
     def read(self, columns: list[str]) -> pa.Table:
-        """Some columns of the staged rows (every row)."""
-        return pq.read_table(self.path, columns=columns)
+        """Some columns of the staged rows (every row).
+
+        Read a row group at a time without pre-buffering: the coalesced
+        pre-buffered read held about twice the column in I/O buffers.
+        """
+        parquet = pq.ParquetFile(self.path, pre_buffer=False)
+        return parquet.read(columns=columns, use_threads=False)
 
     def infer(self) -> list[ColumnSchema]:
         """Every column's inferred schema, computed a column or two at a time."""
-        return infer_columns(
+        columns = infer_columns(
             self.schema.names,
             lambda name: self.read([name]).column(0),
             self.n_rows,
             max_workers=_INFERENCE_THREADS,
         )
+        pa.default_memory_pool().release_unused()
+        return columns
 
 
 def stage(source: BatchSource, caster: BatchCaster, path: Path, label: str) -> Staged:
@@ -62,19 +69,12 @@ def stage(source: BatchSource, caster: BatchCaster, path: Path, label: str) -> S
     Raises:
         InvalidInputError: the source is malformed, has no rows or columns, a
             column has an unstorable type, or a declared type does not convert.
-        StorageError: the machine ran out of memory.
     """
-    try:
-        while True:
-            try:
-                return _write(source.batches(), caster, path, label)
-            except ReadAgain:
-                path.unlink(missing_ok=True)
-    except MemoryError as exc:
-        raise StorageError(
-            f"out of memory while ingesting {label}: {_first_line(exc)}",
-            details={"source": label},
-        ) from exc
+    while True:
+        try:
+            return _write(source.batches(), caster, path, label)
+        except ReadAgain:
+            path.unlink(missing_ok=True)
 
 
 def _write(
@@ -91,7 +91,9 @@ def _write(
                 caster.check_columns(batch.schema.names)
                 converted = caster(batch, rows)
                 schema = storable_schema(converted.schema, label)
-                writer = pq.ParquetWriter(path, schema, **PARQUET_OPTIONS)
+                writer = pq.ParquetWriter(
+                    path, schema, use_dictionary=_dictionary_columns(schema), **PARQUET_OPTIONS
+                )
             else:
                 converted = caster(batch, rows)
             converted = conform_batch(converted, schema, label)
@@ -109,6 +111,9 @@ def _write(
     finally:
         if writer is not None:
             writer.close()
+    # Arrow's allocator keeps freed blocks for reuse; hand them back before the
+    # column-by-column inference so the two phases' peaks do not add up.
+    pa.default_memory_pool().release_unused()
     if schema is None or rows == 0:
         raise InvalidInputError(f"{label} has no rows", details={"source": label})
     written = pq.read_metadata(path).num_rows
@@ -118,6 +123,14 @@ def _write(
             details={"source": label, "read": rows, "written": written},
         )
     return Staged(path=path, n_rows=rows, schema=schema)
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary-encoding: text (floats and ids rarely repeat, and the
+    writer would build a dictionary for each only to give it up)."""
+    return [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
 
 
 def check_columns(names: list[str], label: str) -> None:
@@ -140,8 +153,3 @@ def check_columns(names: list[str], label: str) -> None:
             f"{label} has duplicate column names: {', '.join(duplicates)}",
             details={"columns": duplicates},
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

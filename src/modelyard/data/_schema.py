@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -120,7 +121,7 @@ def _infer_column(name: str, column: pa.ChunkedArray, n_rows: int) -> ColumnSche
     if pa.types.is_floating(column.type):
         missing += int(pc.sum(pc.is_nan(column)).as_py() or 0)
     present = n_rows - missing
-    distinct = int(pc.count_distinct(column, mode="only_valid").as_py() or 0)
+    distinct = _count_distinct(column)
     logical = _logical_type(name, column, present, distinct)
     role = Role.IDENTIFIER if logical is LogicalType.IDENTIFIER else Role.FEATURE
     if present == 0 and n_rows > 0:
@@ -136,6 +137,32 @@ def _infer_column(name: str, column: pa.ChunkedArray, n_rows: int) -> ColumnSche
         distinct_count=distinct,
         examples=_examples(column),
     )
+
+
+def _count_distinct(column: pa.ChunkedArray) -> int:
+    """Distinct present values (NaN counts as one value, as Arrow counts it).
+
+    Numbers, dates and times are sorted in NumPy: a sorted copy is two bytes in
+    eight of Arrow's hash table for a column of unique values (115 MB for a
+    million floats), which made the schema the peak of a large ingest.
+    """
+    kind = column.type
+    temporal = pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_duration(kind)
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or temporal):
+        return int(pc.count_distinct(column, mode="only_valid").as_py() or 0)
+    present = column.drop_null()
+    if temporal:
+        present = present.cast(pa.int32() if pa.types.is_date32(kind) else pa.int64())
+    values = np.sort(present.to_numpy())
+    has_nan = 0
+    if pa.types.is_floating(kind):
+        # NaN sorts last; it is one distinct value however often it occurs.
+        n_nan = int(np.isnan(values).sum())
+        if n_nan:
+            values, has_nan = values[: values.size - n_nan], 1
+    if values.size == 0:
+        return has_nan
+    return int(np.count_nonzero(values[1:] != values[:-1])) + 1 + has_nan
 
 
 def _logical_type(name: str, column: pa.ChunkedArray, present: int, distinct: int) -> LogicalType:

@@ -44,7 +44,7 @@ from modelyard.data._splits import (
 )
 from modelyard.data._staging import Staging
 from modelyard.data._version import DatasetRef, DatasetVersion, check_name
-from modelyard.errors import InvalidInputError, NotFoundError
+from modelyard.errors import InvalidInputError, NotFoundError, StorageError
 from modelyard.metadata import MetadataStore, lock_name
 from modelyard.metadata._tables import DatasetVersionRow
 
@@ -160,6 +160,24 @@ class DatasetStore:
         source_format: str,
     ) -> tuple[DatasetVersion, bool]:
         """The common path of every source: stage, infer, split, store."""
+        try:
+            return self._stage_and_store(batches, name, options, source, source_format)
+        except MemoryError as exc:
+            # Arrow's allocator raises this (ArrowMemoryError) under a memory limit;
+            # a one-line error beats a traceback, and the staging folder is gone.
+            raise StorageError(
+                f"out of memory while ingesting {source}: {exc or 'allocation failed'}",
+                details={"source": source},
+            ) from exc
+
+    def _stage_and_store(
+        self,
+        batches: BatchSource,
+        name: str,
+        options: IngestOptions,
+        source: str,
+        source_format: str,
+    ) -> tuple[DatasetVersion, bool]:
         caster = BatchCaster(types=dict(options.types), date_formats=dict(options.date_formats))
         with self._staging.folder() as scratch:
             staged = stage(batches, caster, scratch / "data.parquet", source)
