@@ -64,6 +64,10 @@ class GatewayOptions:
         shadow_queue: shadow copies waiting at most (more are dropped and counted).
         shadow_drain_seconds: on shutdown, how long waiting shadow copies may take;
             those still waiting then are dropped and counted.
+        drain_quiet: on SIGTERM or Ctrl-C, ``modelyard serve`` stops accepting
+            connections and answers with ``Connection: close`` until no request has
+            started or ended for this many seconds (see ``_drain``).
+        drain_seconds: how long that drain may last at most.
         cors_origins: origins allowed by CORS (none: CORS off); they may also change
             the management API from a browser.
         allowed_hosts: ``Host`` names answered besides localhost, IP addresses and
@@ -84,6 +88,8 @@ class GatewayOptions:
     capture_queue_bytes: int = 64 * 1024 * 1024
     shadow_queue: int = 10_000
     shadow_drain_seconds: float = 10.0
+    drain_quiet: float = 1.0
+    drain_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
     access_log: bool = True

@@ -7,17 +7,20 @@ on a listening socket bound once here and shared.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
 import signal
 import socket
 import sys
+import threading
 from dataclasses import replace
 from typing import Any
 
 from modelyard.serving._accesslog import write_access_log_to
 from modelyard.serving._app import JsonLogFormatter, create_app
+from modelyard.serving._drain import Drain, drain
 from modelyard.serving._gateway import GatewayOptions
 from modelyard.serving._transport import default_http_protocol, guarded_protocol
 from modelyard.settings import Settings
@@ -73,6 +76,10 @@ def serve(
     ]
     for process in processes:
         process.start()
+    # Each worker holds its own copy now. Closing this one lets the listening socket
+    # close when the last worker stops accepting, rather than leave connections
+    # waiting in its queue for no one until this process exits (then reset).
+    sock.close()
 
     def forward(signum: int, frame: Any) -> None:
         # SIGTERM reaches only this process: pass it on so each worker shuts down
@@ -88,8 +95,6 @@ def serve(
     except KeyboardInterrupt:
         for process in processes:
             process.join()
-    finally:
-        sock.close()
 
 
 def _worker(
@@ -104,8 +109,9 @@ def _worker(
 def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock: Any) -> None:
     import uvicorn
 
+    guard = Drain(create_app(settings, replace(options, freeze_gc=True)))
     config = uvicorn.Config(
-        create_app(settings, replace(options, freeze_gc=True)),
+        guard,
         http=guarded_protocol(
             default_http_protocol(),
             head_timeout=options.head_timeout,
@@ -127,7 +133,35 @@ def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock
     # after uvicorn.Config: its dictConfig closes every handler that existed before
     configure_logging(options.access_log)
     server = uvicorn.Server(config)
-    server.run(sockets=[sock] if sock is not None else None)
+    # uvicorn runs in a thread of its own, where it leaves signals alone; this thread
+    # takes SIGTERM and Ctrl-C and drains the traffic before uvicorn stops (_drain).
+    thread = threading.Thread(
+        target=server.run,
+        kwargs={"sockets": [sock] if sock is not None else None},
+        name="modelyard-serve",
+    )
+    signals = 0
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal signals
+        signals += 1
+        loop = guard.loop
+        if signals > 1 or loop is None or not server.started:
+            server.should_exit = True  # a second signal, or none served yet: stop now
+            server.force_exit = signals > 2
+            return
+        coroutine = drain(server, guard, quiet=options.drain_quiet, limit=options.drain_seconds)
+        asyncio.run_coroutine_threadsafe(coroutine, loop)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        thread.start()
+        thread.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not server.started:
+        sys.exit(3)  # the lifespan failed (the reason is logged), as uvicorn exits
 
 
 def _connection_budget() -> int:
