@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import threadpoolctl
 from sklearn import metrics as skm
 from sklearn.datasets import make_classification
 
@@ -122,13 +123,24 @@ def test_a_useful_model_beats_its_baseline(trained_workspace: Workspace) -> None
 
 def test_threads_follow_the_max_threads_setting(tmp_path: Path) -> None:
     csv = _binary_csv(tmp_path / "generated.csv", rows=400)
+    pools: list[list[dict[str, object]]] = []
+
+    def look(progress: TrainingProgress) -> None:
+        if progress.message == "evaluating on the test split":
+            pools.append(threadpoolctl.threadpool_info())
+
     for setting, expected in ((1, 1), (0, len(os.sched_getaffinity(0)))):
         ws = Workspace.init(tmp_path / f"ws{setting}", max_threads=setting)
         try:
             ws.datasets.ingest(csv, "generated", IngestOptions(target="label"))
             for algorithm in ("xgboost", "lightgbm"):
-                result = train(ws, TrainingSpec(dataset="generated", algorithm=algorithm))
+                pools.clear()
+                spec = TrainingSpec(dataset="generated", algorithm=algorithm)
+                result = train(ws, spec, progress=look)
                 assert result.model is not None
+                # scikit-learn's OpenMP and BLAS pools are bounded too, during the job
+                assert len(pools) == 1 and pools[0]
+                assert all(pool["num_threads"] == expected for pool in pools[0])
                 pipeline = ws.models.load(result.model.ref, prefer="pipeline")._pipeline
                 assert pipeline is not None
                 assert pipeline[-1].get_params()["n_jobs"] == expected

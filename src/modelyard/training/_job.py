@@ -109,9 +109,17 @@ def train(
         X = {s: f[features] for s, f in frames.items()}
         run.log_metrics({f"rows_{s}": float(len(f)) for s, f in frames.items()})
 
-        started = time.perf_counter()
-        fitted = fit(problem, spec, X, y, threads, say)
-        fit_seconds = time.perf_counter() - started
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+        # XGBoost and LightGBM take n_jobs; scikit-learn's OpenMP (histogram
+        # boosting) and BLAS pools are bounded here, for the fit and the evaluation.
+        with threadpool_limits(limits=threads):
+            started = time.perf_counter()
+            fitted = fit(problem, spec, X, y, threads, say)
+            fit_seconds = time.perf_counter() - started
+            say("evaluating on the test split", "evaluating on the test split")
+            test = (X["test"], y["test"])
+            evaluation, outputs = _evaluate(problem, spec, fitted, test, classes)
         pipeline, params = fitted.pipeline, fitted.params
         preprocessing = spec.preprocessing.to_dict().items()
         run.log_params(
@@ -122,9 +130,6 @@ def train(
                 **{f"preprocessing.{k}": v for k, v in preprocessing},
             }
         )
-
-        say("evaluating on the test split", "evaluating on the test split")
-        evaluation, outputs = _evaluate(problem, spec, fitted, (X["test"], y["test"]), classes)
         evaluation.baselines = _trivial(problem, fitted.rows[1], y["test"], classes)
         run.log_metrics({**evaluation.metrics, "fit_seconds": fit_seconds})
         run.log_metrics(
