@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from modelyard.cli._context import state
-from modelyard.cli._render import console, print_json, table
+from modelyard.cli._render import (
+    WideOption,
+    console,
+    print_json,
+    print_records,
+    print_table,
+    table,
+)
 
 if TYPE_CHECKING:
     from modelyard.data import DatasetVersion
@@ -115,6 +122,7 @@ def list_(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Argument(help="Only this dataset's versions.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """List dataset versions."""
     versions = state(ctx).workspace().datasets.list_versions(name)
@@ -125,12 +133,12 @@ def list_(
         [v.ref, v.n_rows, v.n_columns, v.target, v.source_format, v.created_at, v.source]
         for v in versions
     ]
-    console.print(
-        table(
-            "Datasets",
-            ["dataset", "rows", "columns", "target", "format", "created", "source"],
-            rows,
-        )
+    print_table(
+        "Datasets",
+        ["dataset", "rows", "columns", "target", "format", "created", "source"],
+        rows,
+        optional=("source", "created", "format"),
+        wide=wide,
     )
 
 
@@ -158,15 +166,18 @@ def head(
     ref: Annotated[str, typer.Argument(help="NAME or NAME:VERSION.")],
     rows: Annotated[int, typer.Option("--rows", "-n", min=1, help="How many rows.")] = 10,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="One table however wide (default: fit the terminal).")
+    ] = False,
 ) -> None:
-    """Show the first rows of a version."""
+    """Show the first rows of a version (columns split into tables that fit the terminal)."""
     data = state(ctx).workspace().datasets.head(ref, rows)
     records = data.to_pylist()
     if json_output:
         print_json(records)
         return
     columns = data.column_names
-    console.print(table(ref, columns, [[r[c] for c in columns] for r in records]))
+    print_records(ref, columns, [[r[c] for c in columns] for r in records], wide=wide)
 
 
 @app.command("diff")

@@ -9,7 +9,8 @@ import typer
 from rich.text import Text
 
 from modelyard.cli._context import state
-from modelyard.cli._render import console, format_value, print_json, table
+from modelyard.cli._render import WideOption, console, format_value, print_json, print_table, table
+from modelyard.cli._runs import headline_metrics
 
 if TYPE_CHECKING:
     from modelyard.registry import ModelVersion
@@ -24,14 +25,14 @@ def list_(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Argument(help="Only this model's versions.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """List model versions, newest first."""
     versions = state(ctx).workspace().models.list_versions(name)
     if json_output:
         print_json([v.to_dict() for v in versions])
         return
-    keys = sorted({k for v in versions for k in v.metrics})
-    headline = [k for k in ("roc_auc", "f1", "r2", "rmse", "accuracy") if k in keys][:3]
+    headline = headline_metrics({k for v in versions for k in v.metrics})
     rows: list[list[Any]] = [
         [
             v.ref,
@@ -45,12 +46,12 @@ def list_(
         + [v.metrics.get(k) for k in headline]
         for v in versions
     ]
-    console.print(
-        table(
-            "Models",
-            ["model", "algorithm", "task", "status", "aliases", "flavors", "dataset", *headline],
-            rows,
-        )
+    print_table(
+        "Models",
+        ["model", "algorithm", "task", "status", "aliases", "flavors", "dataset", *headline],
+        rows,
+        optional=(*headline[:1], "dataset", "flavors", *headline[1:]),
+        wide=wide,
     )
 
 

@@ -7,12 +7,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from modelyard.cli._context import state
-from modelyard.cli._render import console, format_value, print_json, table
+from modelyard.cli._render import WideOption, console, format_value, print_json, print_table, table
 
 if TYPE_CHECKING:
     from modelyard.tracking import RunInfo
 
-__all__ = ["app"]
+__all__ = ["app", "headline_metrics"]
+
+# The metrics a reader looks for first, in this order; the trivial baselines' last.
+_HEADLINE = ("roc_auc", "f1", "accuracy", "r2", "rmse", "mae", "log_loss")
+
+
+def headline_metrics(keys: set[str]) -> list[str]:
+    """Metric columns for a listing: the usual headline metrics first, then the
+    rest by name, the trivial baselines' (``baseline_*``) last."""
+    first = [k for k in _HEADLINE if k in keys]
+    rest = sorted(keys - set(first), key=lambda k: (k.startswith("baseline_"), k))
+    return first + rest
+
 
 app = typer.Typer(help="Experiment runs.", no_args_is_help=True)
 
@@ -24,6 +36,7 @@ def list_(
     status: Annotated[str | None, typer.Option(help="running, finished, failed, killed.")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 50,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """List runs, newest first."""
     from modelyard.errors import InvalidInputError
@@ -39,17 +52,16 @@ def list_(
     if json_output:
         print_json([r.to_dict() for r in runs])
         return
-    metric_keys = sorted({k for r in runs for k in r.metrics})[:6]
+    metric_keys = headline_metrics({k for r in runs for k in r.metrics})
     rows: list[list[Any]] = [
         [r.id[:8], r.experiment, r.name, _status(r), r.start_time, r.duration_seconds]
         + [r.metrics.get(k) for k in metric_keys]
         for r in runs
     ]
-    console.print(
-        table(
-            "Runs", ["id", "experiment", "name", "status", "started", "seconds", *metric_keys], rows
-        )
-    )
+    columns = ["id", "experiment", "name", "status", "started", "seconds", *metric_keys]
+    # dropped from the end to fit the terminal: the headline metric stays longest
+    optional = [*metric_keys[:1], "started", "seconds", *metric_keys[1:]]
+    print_table("Runs", columns, rows, optional=optional, wide=wide)
 
 
 @app.command("show")
