@@ -9,15 +9,19 @@ from modelyard.tracking._records import (
     RunStatus,
 )
 from modelyard.tracking._run import Run
+from modelyard.tracking._search import Clause, RunPage, parse_filter
 from modelyard.tracking._store import RunStore
 
 __all__ = [
     "ArtifactInfo",
+    "Clause",
     "MetricPoint",
     "Run",
     "RunComparison",
     "RunInfo",
+    "RunPage",
     "RunStatus",
     "RunStore",
     "capture_environment",
+    "parse_filter",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -31,6 +31,9 @@ from modelyard.tracking._records import (
     RunInfo,
     RunStatus,
 )
+
+if TYPE_CHECKING:
+    from modelyard.tracking._search import RunPage
 
 __all__ = ["RunStore"]
 
@@ -297,6 +300,37 @@ class RunStore:
             if status is not None:
                 query = query.where(RunRow.status == status.value)
             return [self._info(session, row, full=False) for row in session.scalars(query)]
+
+    def search(
+        self,
+        experiment: str | None = None,
+        filter: str = "",
+        order: str = "start_time desc",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> RunPage:
+        """One page of the runs matching a filter expression, in the database.
+
+        ``filter``: clauses joined by ``and`` such as
+        ``metrics.roc_auc > 0.8 and params.algorithm = 'xgboost'`` (see
+        :func:`~modelyard.tracking.parse_filter`); ``order``: ``FIELD [asc|desc]``
+        with FIELD ``start_time``, ``name``, ``status``, ``metrics.KEY`` or
+        ``params.KEY`` (runs without the key last). The page holds each run's
+        params, tags and last metric values; ``total`` counts every match.
+
+        Raises:
+            InvalidInputError: a filter or order that does not parse, or a bad page.
+        """
+        from modelyard.tracking._search import parse_filter, search_runs
+
+        clauses = parse_filter(filter)
+        with self._metadata.session() as session:
+            return search_runs(session, experiment, clauses, order, offset, limit)
+
+    def experiments(self) -> list[str]:
+        """The names of every experiment, in order."""
+        with self._metadata.session() as session:
+            return list(session.scalars(select(ExperimentRow.name).order_by(ExperimentRow.name)))
 
     def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
         """Every logged value of one metric, in step then time order."""
