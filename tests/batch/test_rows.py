@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -195,3 +199,50 @@ def test_a_batch_row_is_refused_exactly_when_the_gateway_refuses_it(
             assert str(refused).startswith(checked.reasons[row]), (str(refused), value)
         else:
             assert checked.good[row], (value, checked.reasons[row])
+
+
+def test_a_byte_that_is_not_utf8_and_a_number_past_float32_are_rejected_rows(
+    model_workspace: Any, local_executor: Any, tmp_path: Path
+) -> None:
+    """Issue 16 finding 10: one byte that is not UTF-8 failed the whole job, and 1e999
+    was scored; each is now one row in ``_errors`` with its reason, as the gateway
+    refuses it."""
+    from modelyard.batch import batch_predict
+
+    customers = new_customers(300, seed=91)
+    lines = customers.to_csv(index=False).encode().splitlines(keepends=True)
+    header = lines[0].decode().rstrip().split(",")
+    contract, charges = header.index("contract"), header.index("monthly_charges")
+
+    def edit(row: int, column: int, value: bytes) -> None:
+        fields = lines[row + 1].rstrip(b"\n").split(b",")
+        fields[column] = value
+        lines[row + 1] = b",".join(fields) + b"\n"
+
+    edit(7, contract, b"month-to-month\xff")
+    edit(250, contract, b"\xc3")  # a UTF-8 sequence cut short
+    edit(12, charges, b"1e999")
+    source = tmp_path / "bytes.csv"
+    source.write_bytes(b"".join(lines))
+    out = tmp_path / "out"
+    result = batch_predict(
+        model_workspace,
+        "churn:production",
+        str(source),
+        str(out),
+        keep=["customer_id", "contract"],
+        executor=local_executor,
+    )
+    assert result.job.rows_rejected == 3
+    errors = pq.read_table(out / "_errors").to_pandas()
+    reasons = dict(zip(errors["customer_id"], errors["_reason"], strict=True))
+    ids = customers["customer_id"]
+    assert reasons == {
+        ids[7]: "column 'contract' must be categorical",
+        ids[250]: "column 'contract' must be categorical",
+        ids[12]: "column 'monthly_charges' must be a finite number between -3.4e38 and 3.4e38",
+    }
+    scored = pq.read_table(out, columns=["customer_id"]).column(0).to_pylist()
+    assert len(scored) == 297 and set(scored).isdisjoint(reasons)
+    schema = pq.read_schema(next(out.glob("part-*.parquet")))
+    assert schema.field("contract").type == pa.string()  # text, though read as bytes

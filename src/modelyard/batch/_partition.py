@@ -200,12 +200,15 @@ def _csv_readings(spec: dict[str, Any], inputs: list[dict[str, Any]]) -> dict[st
 
 
 def _as_read(rows: pa.RecordBatch, readings: dict[str, str]) -> pa.RecordBatch:
-    if not readings:
-        return rows
-    arrays = [
-        reading(rows.column(name), readings[name]) if name in readings else rows.column(name)
-        for name in rows.schema.names
-    ]
+    arrays = []
+    for name in rows.schema.names:
+        column = rows.column(name)
+        if name in readings:
+            column = reading(column, readings[name])
+        elif pa.types.is_binary(column.type):
+            # a model column read as bytes: the good rows' bytes are UTF-8 text
+            column = column.cast(pa.string())
+        arrays.append(column)
     return pa.RecordBatch.from_arrays(arrays, names=rows.schema.names)
 
 
@@ -300,7 +303,7 @@ def _coded(task: PartitionTask, inputs: list[dict[str, Any]]) -> list[str]:
 
     Parquet stores such columns dictionary-encoded; read so, they skip decoding
     every value to text, and the recipe looks up each distinct value once
-    (:meth:`~modelyard.batch._matrix.RecipeMatrix.build`). Only columns that go
+    (:func:`~modelyard.batch._rows.check_rows`). Only columns that go
     nowhere else: not kept in the output (whose schema stays the input's) and not
     captured.
     """
@@ -342,8 +345,9 @@ def _read_csv(
     import pyarrow.csv as pc
 
     schema = _schema(spec)
-    # the model's inputs as text, checked row by row; the rest as planned
-    types = {f.name: pa.string() if f.name in input_names else f.type for f in schema}
+    # the model's inputs as bytes, checked row by row (a value that is not UTF-8
+    # rejects its row, as any other unreadable value); the rest as planned
+    types = {f.name: pa.binary() if f.name in input_names else f.type for f in schema}
     ranged = "byte_range" in spec
     # a whole file: Arrow reads its header itself (past any empty lines before it)
     read = (
@@ -375,14 +379,16 @@ def _read_csv(
 
 
 def _retype(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """Give text-read columns their planned type back where every value allows it."""
+    """Give byte-read columns their planned type back where every value allows it."""
     arrays = []
     for field_ in schema:
         column = batch.column(field_.name)
         if column.type != field_.type:
-            # a bad value keeps the text: the row check rejects that row
+            # a bad value (or bytes that are not UTF-8) keeps the column as it was
+            # read: the row check rejects that row
             with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                column = column.cast(field_.type)
+                text = column.cast(pa.string()) if pa.types.is_binary(column.type) else column
+                column = text if field_.type == pa.string() else text.cast(field_.type)
         arrays.append(column)
     return pa.RecordBatch.from_arrays(arrays, names=schema.names)
 

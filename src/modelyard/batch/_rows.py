@@ -42,18 +42,6 @@ class CheckedRows:
     reasons: npt.NDArray[np.object_]
     adapted: dict[str, npt.NDArray[Any]]
 
-    # The two views below serve batch._matrix until the scorer applies the fitted
-    # recipe to ``adapted`` (the scorer is being moved onto the registry's loader).
-    @property
-    def numbers(self) -> dict[str, npt.NDArray[np.float64]]:
-        """The adapted float64 columns."""
-        return {name: v for name, v in self.adapted.items() if v.dtype != object}
-
-    @property
-    def categories(self) -> dict[str, npt.NDArray[np.object_]]:
-        """The adapted category columns."""
-        return {name: v for name, v in self.adapted.items() if v.dtype == object}
-
 
 def check_rows(
     batch: pa.RecordBatch, inputs: Sequence[Mapping[str, Any] | InputField]

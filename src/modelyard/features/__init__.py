@@ -24,6 +24,7 @@ from modelyard.features._adapter import (
 from modelyard.features._check import ColumnCheck, InputField, check_column, check_value
 from modelyard.features._fitted import FittedRecipe
 from modelyard.features._steps import (
+    FitData,
     Impute,
     MissingFlag,
     OneHot,
@@ -52,6 +53,7 @@ __all__ = [
     "AdaptedColumn",
     "ColumnCheck",
     "FeatureRecipe",
+    "FitData",
     "FittedRecipe",
     "Impute",
     "InputAdapter",

@@ -27,6 +27,7 @@ from modelyard.errors import InvalidInputError
 from modelyard.features._adapter import InputAdapter
 from modelyard.features._fitted import FittedRecipe
 from modelyard.features._steps import (
+    FitData,
     Impute,
     MissingFlag,
     OneHot,
@@ -160,11 +161,9 @@ def default_steps(
 ) -> list[Step]:
     """The schema-driven steps, fitted: numbers, their missing flags, then one
     encoding per categorical column."""
+    data = FitData(adapted, target, options)
     numeric = tuple(c.name for c in adapter.output_columns() if c.kind == "numeric")
-    steps: list[Step] = [
-        Impute.fit(numeric, adapted, target, options),
-        MissingFlag.fit(numeric, adapted, target, options),
-    ]
+    steps: list[Step] = [Impute.fit(numeric, data), MissingFlag.fit(numeric, data)]
     for name in adapter.categorical:
         n_levels = len(set(adapted[name].tolist()))
         if n_levels <= options.one_hot_max_categories:
@@ -173,7 +172,7 @@ def default_steps(
             kind = Ordinal
         else:
             kind = TargetMean
-        steps.append(kind.fit((name,), adapted, target, options))
+        steps.append(kind.fit((name,), data))
     return steps
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "FitData",
     "Impute",
     "MissingFlag",
     "OneHot",
@@ -56,14 +57,25 @@ class RecipeOptions:
     high_cardinality: str = "ordinal"
 
 
+@dataclass(frozen=True)
+class FitData:
+    """What a step learns from: the training rows' adapted columns, the target
+    (0/1 or numbers; ``None`` when the recipe was fitted without one), the options."""
+
+    table: Columns
+    target: npt.NDArray[np.float64] | None
+    options: RecipeOptions
+
+
 class Step(ABC):
     """One preprocessing step over adapted columns.
 
     Contract: a subclass is a frozen dataclass with a unique ``kind``; its fields
-    are JSON values (numbers, text, tuples of them). ``fit`` sees only training
-    rows. ``transform`` reads the columns named in ``columns`` and fills ``out``,
-    a zeroed float64 block of ``(n_rows, width)``; it works for any number of
-    rows, including none, and never changes its inputs.
+    are JSON values (numbers, text, tuples of them). ``fit(columns, data)`` sees
+    only training rows (:class:`FitData`) and returns the fitted step.
+    ``transform`` reads the columns named in ``columns`` and fills ``out``, a
+    zeroed float64 block of ``(n_rows, width)``; it works for any number of rows,
+    including none, and never changes its inputs.
     """
 
     kind: ClassVar[str]
@@ -77,13 +89,7 @@ class Step(ABC):
 
     @classmethod
     @abstractmethod
-    def fit(
-        cls,
-        columns: tuple[str, ...],
-        table: Columns,
-        target: npt.NDArray[np.float64] | None,
-        options: RecipeOptions,
-    ) -> Step:
+    def fit(cls, columns: tuple[str, ...], data: FitData) -> Step:
         """Learn the step from the training rows of ``columns``."""
 
     @abstractmethod
@@ -142,16 +148,11 @@ class Impute(Step):
     scales: tuple[float, ...]
 
     @classmethod
-    def fit(
-        cls,
-        columns: tuple[str, ...],
-        table: Columns,
-        target: npt.NDArray[np.float64] | None,
-        options: RecipeOptions,
-    ) -> Impute:
+    def fit(cls, columns: tuple[str, ...], data: FitData) -> Impute:
+        options = data.options
         fills, centers, scales = [], [], []
         for name in columns:
-            values = table[name]
+            values = data.table[name]
             present = values[~np.isnan(values)]
             if present.size == 0:
                 fill = 0.0
@@ -206,16 +207,10 @@ class MissingFlag(Step):
     columns: tuple[str, ...]
 
     @classmethod
-    def fit(
-        cls,
-        columns: tuple[str, ...],
-        table: Columns,
-        target: npt.NDArray[np.float64] | None,
-        options: RecipeOptions,
-    ) -> MissingFlag:
-        if not options.missing_indicators:
+    def fit(cls, columns: tuple[str, ...], data: FitData) -> MissingFlag:
+        if not data.options.missing_indicators:
             return cls(())
-        return cls(tuple(name for name in columns if np.isnan(table[name]).any()))
+        return cls(tuple(name for name in columns if np.isnan(data.table[name]).any()))
 
     def names(self) -> list[str]:
         return [f"{name}__missing" for name in self.columns]
@@ -229,6 +224,11 @@ class _Levels(Step):
     """A categorical step: one column, its training levels (sorted by code point)."""
 
     levels: tuple[str, ...]
+
+    @classmethod
+    def fit(cls, columns: tuple[str, ...], data: FitData) -> Step:
+        """The sorted distinct texts of the training rows."""
+        return cls(columns, _levels(data.table[columns[0]]))  # type: ignore[call-arg]
 
     @cached_property
     def _lookup(self) -> dict[str, int]:
@@ -252,16 +252,6 @@ class OneHot(_Levels):
     kind: ClassVar[str] = "one_hot"
     columns: tuple[str, ...]
     levels: tuple[str, ...]
-
-    @classmethod
-    def fit(
-        cls,
-        columns: tuple[str, ...],
-        table: Columns,
-        target: npt.NDArray[np.float64] | None,
-        options: RecipeOptions,
-    ) -> OneHot:
-        return cls(columns, _levels(table[columns[0]]))
 
     def names(self) -> list[str]:
         return [f"{self.columns[0]}={level}" for level in self.levels]
@@ -287,16 +277,6 @@ class Ordinal(_Levels):
     columns: tuple[str, ...]
     levels: tuple[str, ...]
 
-    @classmethod
-    def fit(
-        cls,
-        columns: tuple[str, ...],
-        table: Columns,
-        target: npt.NDArray[np.float64] | None,
-        options: RecipeOptions,
-    ) -> Ordinal:
-        return cls(columns, _levels(table[columns[0]]))
-
     def names(self) -> list[str]:
         return [f"{self.columns[0]}__ordinal"]
 
@@ -316,18 +296,13 @@ class TargetMean(_Levels):
     default: float
 
     @classmethod
-    def fit(
-        cls,
-        columns: tuple[str, ...],
-        table: Columns,
-        target: npt.NDArray[np.float64] | None,
-        options: RecipeOptions,
-    ) -> TargetMean:
+    def fit(cls, columns: tuple[str, ...], data: FitData) -> TargetMean:
+        target = data.target
         if target is None:
             from modelyard.errors import InvalidInputError
 
             raise InvalidInputError("target encoding needs the target values")
-        values = table[columns[0]]
+        values = data.table[columns[0]]
         levels = _levels(values)
         lookup = {level: code for code, level in enumerate(levels)}
         codes = np.fromiter((lookup[v] for v in values.tolist()), np.intp, len(values))
