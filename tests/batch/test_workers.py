@@ -117,6 +117,7 @@ def test_batch_predict_refuses_a_tampered_warm_cache(
     assert not (tmp_path / "out" / MANIFEST).exists()
 
 
+@pytest.mark.slow
 def test_without_fork_servers_a_jobs_workers_are_spawned_and_score_every_row(
     model_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

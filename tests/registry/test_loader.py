@@ -50,7 +50,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     broken=st.dictionaries(
         st.sampled_from(sorted(MANIFEST)) | st.text(max_size=8), json_values, max_size=8

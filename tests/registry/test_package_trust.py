@@ -139,6 +139,7 @@ def test_a_cache_folder_another_user_made_first_is_refused(
         registry.load(ref)
 
 
+@pytest.mark.slow
 def test_model_predict_refuses_a_tampered_warm_cache(tmp_path: Path) -> None:
     """Through the real face: ``modelyard model predict`` in a subprocess."""
     ws = Workspace.init(tmp_path / "ws")
