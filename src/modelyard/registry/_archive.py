@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelyard.errors import IntegrityError
 
@@ -38,6 +38,7 @@ __all__ = [
     "IDLE_DAYS",
     "cached_package",
     "evict_idle",
+    "files_digest",
     "pack_directory",
     "pack_files",
     "private_directory",
@@ -59,7 +60,19 @@ def pack_files(files: Mapping[str, bytes]) -> bytes:
     The same files give the same bytes, so the same package gets the same digest.
     """
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
+    _write_archive(files, buffer)
+    return buffer.getvalue()
+
+
+def files_digest(files: Mapping[str, bytes]) -> str:
+    """The sha256 of :func:`pack_files` ``(files)``, without holding the archive."""
+    sink = _HashingSink()
+    _write_archive(files, sink)
+    return sink.hash.hexdigest()
+
+
+def _write_archive(files: Mapping[str, bytes], sink: io.RawIOBase | io.BytesIO) -> None:
+    with tarfile.open(fileobj=sink, mode="w") as archive:
         for name in sorted(files):
             data = files[name]
             info = tarfile.TarInfo(name)
@@ -67,7 +80,26 @@ def pack_files(files: Mapping[str, bytes]) -> bytes:
             info.mtime = 0
             info.mode = 0o644
             archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+
+
+class _HashingSink(io.RawIOBase):
+    """A write-only file that keeps only the sha256 of what was written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hash = hashlib.sha256()
+        self._size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.hash.update(data)
+        self._size += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._size
 
 
 def pack_directory(directory: Path) -> bytes:
@@ -192,7 +224,7 @@ def cached_package(
         except FileNotFoundError:  # evicted by another process as it was read
             files = None
         if files is not None:
-            if hashlib.sha256(pack_files(files)).hexdigest() != digest:
+            if files_digest(files) != digest:
                 raise IntegrityError(
                     f"the unpacked model package in {target} does not match the registered "
                     f"digest {digest[:12]}: its files were changed after unpacking; "

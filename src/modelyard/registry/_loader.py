@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from modelyard.errors import IntegrityError, NotFoundError
-from modelyard.registry._archive import cached_package, pack_files, read_files
+from modelyard.registry._archive import cached_package, files_digest, read_files
 from modelyard.registry._manifest import MANIFEST, PackageManifest
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def open_directory(directory: Path, digest: str | None = None) -> VerifiedPackag
     if not directory.is_dir():
         raise NotFoundError(f"model package {directory} is not a folder")
     files = read_files(directory)
-    if digest is not None and hashlib.sha256(pack_files(files)).hexdigest() != digest:
+    if digest is not None and files_digest(files) != digest:
         raise IntegrityError(
             f"model package {directory} does not match the registered digest {digest[:12]}",
             details={"package": str(directory), "digest": digest},
