@@ -9,6 +9,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from modelyard.workspace import Workspace
+from tests._packages import register_stand_in, stand_in_package
 
 _TIMEOUT = 120
 
@@ -16,19 +17,8 @@ _TIMEOUT = 120
 def test_concurrent_moves_of_one_alias(any_workspace: Workspace, tmp_path: Path) -> None:
     count = 8
     for index in range(count):
-        package = tmp_path / f"package{index}"
-        package.mkdir()
-        (package / "model.json").write_text(f'{{"index": {index}}}')
-        any_workspace.models.register(
-            "m",
-            package,
-            task="binary",
-            algorithm="linear",
-            metrics={},
-            params={},
-            lineage={},
-            flavors=["pipeline"],
-        )
+        package = stand_in_package(tmp_path / f"p{index}", {"index": index})
+        register_stand_in(any_workspace.models, "m", package)
     barrier = threading.Barrier(count)
 
     def move(index: int) -> None:

@@ -17,6 +17,7 @@ from modelyard.artifacts import FsspecArtifactStore
 from modelyard.data import DatasetStore, DatasetVersion
 from modelyard.registry import ModelRegistry, ModelVersion
 from modelyard.workspace import Workspace
+from tests._packages import register_stand_in, stand_in_package
 
 _TIMEOUT = 60
 
@@ -68,9 +69,7 @@ def test_the_loser_of_an_ingest_race_keeps_the_winners_data(
 
 
 def test_registrations_of_one_package_keep_it(any_workspace: Workspace, tmp_path: Path) -> None:
-    package = tmp_path / "package"
-    package.mkdir()
-    (package / "model.json").write_text('{"content": "shared"}')
+    package = stand_in_package(tmp_path / "package", {"content": "shared"})
     writers = 4
     artifacts = _MeetBeforeStoring(
         any_workspace.settings.resolved_artifact_url, threading.Barrier(writers), "put_bytes"
@@ -78,16 +77,7 @@ def test_registrations_of_one_package_keep_it(any_workspace: Workspace, tmp_path
     registry = ModelRegistry(any_workspace.metadata, artifacts)
 
     def register(_: int) -> ModelVersion:
-        return registry.register(
-            "shared",
-            package,
-            task="binary",
-            algorithm="xgboost",
-            metrics={},
-            params={},
-            lineage={},
-            flavors=["pipeline"],
-        )
+        return register_stand_in(registry, "shared", package)
 
     with ThreadPoolExecutor(writers) as pool:
         versions = list(pool.map(register, range(writers)))

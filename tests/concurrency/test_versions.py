@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from modelyard import datasets
 from modelyard.data import IngestOptions
 from modelyard.workspace import Workspace
+from tests._packages import register_stand_in, stand_in_package
 
 T = TypeVar("T")
 
@@ -81,25 +82,11 @@ def test_concurrent_ingests_of_one_content_make_one_version(
 
 def test_twenty_concurrent_registrations(any_workspace: Workspace, tmp_path: Path) -> None:
     count = 20
-    packages = []
-    for index in range(count):
-        package = tmp_path / f"package{index}"
-        package.mkdir()
-        (package / "model.json").write_text(json.dumps({"index": index}))
-        packages.append(package)
+    packages = [stand_in_package(tmp_path / f"p{i}", {"index": i}) for i in range(count)]
 
     def register(index: int) -> int:
-        version = any_workspace.models.register(
-            "shared",
-            packages[index],
-            task="binary",
-            algorithm="xgboost",
-            metrics={"index": index},
-            params={},
-            lineage={},
-            flavors=["pipeline"],
-        )
-        return version.version
+        models = any_workspace.models
+        return register_stand_in(models, "shared", packages[index], index=index).version
 
     numbers = _all_at_once(count, register)
 

@@ -19,6 +19,7 @@ from modelyard.metadata._tables import DatasetVersionRow
 from modelyard.registry import ModelRef
 from modelyard.serving import parse_variant
 from modelyard.workspace import Workspace
+from tests._packages import register_stand_in, stand_in_package
 from tests.serving.conftest import start_gateway
 
 HUGE = "99999999999999999999"  # past 64 bits
@@ -100,19 +101,7 @@ def test_a_number_past_the_drivers_range_is_invalid_input(any_workspace: Workspa
 def test_rollback_past_the_newest_configuration_is_not_found(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    package = tmp_path / "package"
-    package.mkdir()
-    (package / "model.json").write_text("{}")
-    workspace.models.register(
-        "m",
-        package,
-        task="binary",
-        algorithm="linear",
-        metrics={},
-        params={},
-        lineage={},
-        flavors=["pipeline"],
-    )
+    register_stand_in(workspace.models, "m", stand_in_package(tmp_path / "package", {}))
     workspace.endpoints.create("e", [parse_variant("m:1")])
     result = _modelyard(workspace, "endpoint", "rollback", "e", "--to", HUGE)
     assert result.returncode == 3, result.stderr
