@@ -41,6 +41,7 @@ EXTRA_OF: dict[str, str] = {
     "onnxmltools": "onnx",
     "onnxruntime": "onnx",
     "plotly": "reports",
+    "jinja2": "ui",
     "psycopg": "postgres",
     "ray": "ray",
 }

@@ -25,6 +25,7 @@ from modelyard.cli import (
     _runs,
     _serve,
     _train,
+    _ui,
     _workspace,
 )
 from modelyard.cli._context import CliState, state
@@ -91,6 +92,7 @@ app.add_typer(_batch.app, name="batch")
 _train.register(app, _runs.app)
 _demo.register(app)
 _serve.register(app)
+_ui.register(app)
 app.add_typer(_endpoints.app, name="endpoint")
 app.add_typer(_endpoints.token_app, name="token")
 

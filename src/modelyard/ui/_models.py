@@ -1,0 +1,135 @@
+"""Models: every model, one model's versions, one version (lineage, flavors, parity),
+its evaluation report, and the admin's changes (approve, reject, move an alias)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.responses import HTMLResponse, Response
+
+from modelyard.errors import InvalidInputError, NotFoundError
+from modelyard.ui._context import PageRequest
+
+if TYPE_CHECKING:
+    from modelyard.registry import ModelRegistry
+
+__all__ = ["model_page", "models", "report", "set_alias", "set_status", "version_page"]
+
+
+def models(page: PageRequest) -> Response:
+    """Each model's newest version, its aliases and how many versions it has."""
+    versions = page.ui.workspace.models.list_versions()
+    latest: dict[str, object] = {}
+    counts: dict[str, int] = {}
+    aliases: dict[str, list[str]] = {}
+    for version in versions:  # newest first within a model
+        latest.setdefault(version.name, version)
+        counts[version.name] = counts.get(version.name, 0) + 1
+        aliases.setdefault(version.name, []).extend(
+            f"{alias} → {version.version}" for alias in version.aliases
+        )
+    return page.render(
+        "models.html",
+        title="Models",
+        cli="modelyard model list",
+        latest=latest,
+        counts=counts,
+        aliases=aliases,
+    )
+
+
+def model_page(page: PageRequest) -> Response:
+    """One model's versions with status, aliases and metrics, and its history."""
+    name = page.param("name")
+    registry = page.ui.workspace.models
+    versions = registry.list_versions(name)
+    if not versions:
+        raise NotFoundError(f"model {name!r} not found")
+    keys = sorted({key for v in versions for key, value in v.metrics.items() if _number(value)})
+    return page.render(
+        "model.html",
+        title=f"Model {name}",
+        cli=f"modelyard model list {name}",
+        name=name,
+        versions=versions,
+        keys=keys[:12],
+        history=registry.history(name)[-20:],
+    )
+
+
+def version_page(page: PageRequest) -> Response:
+    """One version: metrics, params, flavors and ONNX parity, lineage as a graph."""
+    workspace = page.ui.workspace
+    version = workspace.models.get(f"{page.param('name')}:{page.param('version')}")
+    document = dict(workspace.models.manifest(version).document)
+    serving = [
+        (endpoint.name, variant.name, variant.weight, variant.shadow)
+        for endpoint in workspace.endpoints.list()
+        for variant in endpoint.config.variants
+        if _resolves_to(workspace.models, variant.model, version.ref)
+    ]
+    lineage = version.lineage
+    graph = {
+        "dataset": lineage.get("dataset"),
+        "split": lineage.get("split"),
+        "run": version.run_id,
+        "model": version.ref,
+        "endpoints": [f"{name} ({variant})" for name, variant, _, _ in serving],
+    }
+    return page.render(
+        "version.html",
+        title=f"Model {version.ref}",
+        cli=f"modelyard model show {version.ref}",
+        version=version,
+        onnx=document.get("onnx") or {},
+        native=document.get("native") or {},
+        serving=serving,
+        graph=graph,
+        numbers={k: v for k, v in version.metrics.items() if _number(v)},
+    )
+
+
+def report(page: PageRequest) -> Response:
+    """The version's evaluation report, as its training run stored it."""
+    from modelyard.training._report import REPORT_ARTIFACT
+
+    workspace = page.ui.workspace
+    version = workspace.models.get(f"{page.param('name')}:{page.param('version')}")
+    if version.run_id is None:
+        raise NotFoundError(f"model {version.ref} was not trained by a run: it has no report")
+    html = workspace.runs.artifact_bytes(version.run_id, REPORT_ARTIFACT)
+    return HTMLResponse(html)
+
+
+def set_status(page: PageRequest) -> Response:
+    """Approve or reject the version (admin)."""
+    from modelyard.registry import ApprovalStatus
+
+    ref = f"{page.param('name')}:{page.param('version')}"
+    choice = page.form.get("status", "")
+    if choice not in ("approved", "rejected"):
+        raise InvalidInputError(f"status {choice!r}: use approved or rejected")
+    reason = page.form.get("reason") or None
+    page.ui.workspace.models.set_status(
+        ref, ApprovalStatus(choice), reason=reason, actor=page.actor, force=bool(reason)
+    )
+    return page.redirect(f"/models/{page.param('name')}/{page.param('version')}")
+
+
+def set_alias(page: PageRequest) -> Response:
+    """Point an alias at the version (admin)."""
+    ref = f"{page.param('name')}:{page.param('version')}"
+    page.ui.workspace.models.set_alias(ref, page.form.get("alias", "").strip(), actor=page.actor)
+    return page.redirect(f"/models/{page.param('name')}/{page.param('version')}")
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _resolves_to(registry: ModelRegistry, model: str, ref: str) -> bool:
+    """Whether a variant's model reference (``churn:production``) names version ``ref``."""
+    try:
+        return registry.get(model).ref == ref
+    except NotFoundError:
+        return False

@@ -1,0 +1,89 @@
+"""Runs: the table (filter, sort, pages on the server), one run, and a comparison."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from modelyard.errors import InvalidInputError
+from modelyard.ui._context import PageRequest
+
+__all__ = ["compare", "run_page", "runs_table"]
+
+_PAGE = 50
+_MAX_COMPARED = 10
+
+
+def runs_table(page: PageRequest) -> Response:
+    """One page of an experiment's runs; a filter that does not parse is shown under its box."""
+    from modelyard.tracking import RunPage
+
+    runs = page.ui.workspace.runs
+    experiments = runs.experiments()
+    experiment = page.query("experiment") or None
+    text = page.query("filter")
+    order = page.query("order", "start_time desc")
+    offset = page.query_int("offset", 0)
+    error = None
+    try:
+        found = runs.search(experiment, text, order, offset, _PAGE)
+    except InvalidInputError as problem:
+        error = problem.message
+        found = RunPage([], 0, offset, _PAGE)
+    cli = "modelyard runs list" + (f" --experiment {experiment}" if experiment else "")
+    return page.render(
+        "runs.html",
+        title="Runs",
+        cli=cli,
+        experiments=experiments,
+        experiment=experiment,
+        filter=text,
+        order=order,
+        found=found,
+        error=error,
+        status=200 if error is None else 400,
+    )
+
+
+def run_page(page: PageRequest) -> Response:
+    """One run: params, metrics, tags, artifacts, inputs."""
+    run = page.ui.workspace.runs.get(page.param("run_id"))
+    return page.render(
+        "run.html", title=f"Run {run.name}", cli=f"modelyard runs show {run.id[:8]}", run=run
+    )
+
+
+def compare(page: PageRequest) -> Response:
+    """Selected runs side by side: metric curves over steps, a param-vs-metric scatter,
+    parallel coordinates."""
+    ids = page.request.query_params.getlist("run")
+    if not 2 <= len(ids) <= _MAX_COMPARED:
+        raise InvalidInputError(f"select 2 to {_MAX_COMPARED} runs to compare (got {len(ids)})")
+    store = page.ui.workspace.runs
+    chosen = [store.get(run_id) for run_id in ids]
+    keys = sorted({key for run in chosen for key in run.metrics})
+    curves = {
+        key: [
+            {
+                "run": run.name,
+                "steps": [p.step for p in points],
+                "values": [p.value for p in points],
+            }
+            for run in chosen
+            if key in run.metrics
+            for points in [store.metric_history(run.id, key)]
+        ]
+        for key in keys
+    }
+    params = sorted({key for run in chosen for key in run.params})
+    charts = {
+        "curves": curves,
+        "runs": [
+            {"name": run.name, "params": run.params, "metrics": run.metrics} for run in chosen
+        ],
+        "params": params,
+        "metrics": keys,
+    }
+    cli = "modelyard runs compare " + " ".join(run.id[:8] for run in chosen[:2])
+    return page.render(
+        "compare.html", title="Compare runs", cli=cli, runs=chosen, charts=charts, keys=keys
+    )
