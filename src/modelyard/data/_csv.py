@@ -197,6 +197,8 @@ class CsvSource:
                         strings_can_be_null=True, column_types=self._widened
                     ),
                 )
+            except MemoryError:
+                raise
             except pa.ArrowException as exc:
                 raise self._unreadable(exc) from None
             names = reader.schema.names
@@ -206,6 +208,8 @@ class CsvSource:
                     batch = reader.read_next_batch()
                 except StopIteration:
                     break
+                except MemoryError:
+                    raise  # Arrow's ArrowMemoryError: the ingest reports it as such
                 except pa.ArrowInvalid as exc:
                     raise self._explain(exc, names) from None
                 except pa.ArrowException as exc:

@@ -31,7 +31,7 @@ PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_statistics": Tr
 _ROW_GROUP_ROWS = 256 * 1024
 _ROW_GROUP_BYTES = 32 << 20
 # Columns whose statistics are computed at the same time (each is read whole).
-_INFERENCE_THREADS = 2
+_INFERENCE_THREADS = 1
 
 
 @dataclass(frozen=True)

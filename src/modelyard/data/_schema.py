@@ -112,6 +112,8 @@ def infer_columns(
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    if max_workers == 1:
+        return [_infer_column(name, read_column(name), n_rows) for name in names]
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         return list(pool.map(lambda name: _infer_column(name, read_column(name), n_rows), names))
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import numpy.random
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,6 +21,11 @@ from modelyard.errors import InvalidInputError
 __all__ = ["SPLIT_CODES", "SplitSpec", "assign_splits", "decode_splits", "encode_splits"]
 
 SPLIT_CODES = {"train": 0, "validation": 1, "test": 2}
+
+# numpy.random is a set of shared libraries that numpy loads on first use. Loaded
+# at the end of a large ingest, under a memory limit, with Arrow's threads running,
+# glibc could not give the new libraries' thread-local storage to those threads and
+# aborted the process; loaded here, that happens before any data is read.
 
 
 @dataclass(frozen=True)
