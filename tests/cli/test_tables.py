@@ -82,3 +82,10 @@ def test_model_and_data_lists_fit(cli: Cli, churn: Path, width: int) -> None:
     assert "churn:1" in listed and " algorithm " in listed and " roc_auc " in listed
     _fits(_at(width, churn, "data", "list"), width)
     _fits(_at(width, churn, "data", "show", "churn"), width)
+    # the commands that change a model print it as JSON on request too
+    approved = json.loads(cli("model", "approve", "churn:1", "--json").stdout)
+    assert approved["ref"] == "churn:1" and approved["status"] == "approved"
+    aliased = json.loads(cli("model", "alias", "churn:1", "production", "--json").stdout)
+    assert aliased["aliases"] == ["production"]
+    removed = json.loads(cli("model", "alias", "churn", "production", "--remove", "--json").stdout)
+    assert removed == {"model": "churn", "alias": "production", "removed": True}

@@ -101,3 +101,17 @@ def test_info_shows_the_version_and_what_the_workspace_holds(
     shown = cli("info").stdout
     assert version("modelyard") in shown
     assert re.search(r"dataset_versions\s+│\s+2\b", shown)
+
+
+def test_init_and_db_current_print_json(tmp_path: Path) -> None:
+    root = tmp_path / "json-ws"
+    created = subprocess.run(
+        [sys.executable, "-m", "modelyard", "init", str(root), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["workspace"] == str(root.resolve())
+    current = json.loads(Cli(root)("db", "current", "--json").stdout)
+    assert current == {"current": head_revision(), "head": head_revision()}

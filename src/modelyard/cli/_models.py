@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.text import Text
 
 from modelyard.cli._context import state
@@ -147,13 +148,20 @@ def _set_status(
     status: str,
     reason: str | None,
     by: str | None,
+    json_output: bool,
     force: bool = False,
 ) -> None:
     from modelyard.registry import ApprovalStatus
 
     models = state(ctx).workspace().models
     version = models.set_status(ref, ApprovalStatus(status), reason, by, force=force)
-    console.print(f"{version.ref} is now [bold]{version.status.value}[/] (by {version.status_by})")
+    if json_output:
+        print_json(version.to_dict())
+        return
+    console.print(
+        f"{escape(version.ref)} is now [bold]{version.status.value}[/] "
+        f"(by {escape(str(version.status_by))})"
+    )
 
 
 @app.command("approve")
@@ -166,9 +174,10 @@ def approve(
         bool,
         typer.Option("--force", help="Approve a rejected version (needs --reason)."),
     ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Approve a version for deployment (a rejected one only with --force and --reason)."""
-    _set_status(ctx, ref, "approved", reason, by, force)
+    _set_status(ctx, ref, "approved", reason, by, json_output, force)
 
 
 @app.command("reject")
@@ -177,9 +186,10 @@ def reject(
     ref: Annotated[str, typer.Argument(help="NAME:VERSION.")],
     reason: Annotated[str | None, typer.Option(help="Why.")] = None,
     by: Annotated[str | None, typer.Option(help="Who (default: the current user).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Reject a version."""
-    _set_status(ctx, ref, "rejected", reason, by)
+    _set_status(ctx, ref, "rejected", reason, by, json_output)
 
 
 @app.command("alias")
@@ -188,15 +198,23 @@ def alias(
     ref: Annotated[str, typer.Argument(help="NAME:VERSION to point at (NAME with --remove).")],
     name: Annotated[str, typer.Argument(help="The alias, e.g. production.")],
     remove: Annotated[bool, typer.Option("--remove", help="Delete the alias.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Point an alias (production, staging, ...) at a version; moving it is recorded."""
     models = state(ctx).workspace().models
+    model = ref.partition(":")[0]
     if remove:
-        models.remove_alias(ref.partition(":")[0], name)
-        console.print(f"removed alias {name} of {ref.partition(':')[0]}")
+        models.remove_alias(model, name)
+        if json_output:
+            print_json({"model": model, "alias": name, "removed": True})
+        else:
+            console.print(f"removed alias {escape(name)} of {escape(model)}")
         return
     version = models.set_alias(ref, name)
-    console.print(f"{version.name}:{name} → {version.ref}")
+    if json_output:
+        print_json(version.to_dict())
+        return
+    console.print(f"{escape(version.name)}:{escape(name)} → {escape(version.ref)}")
 
 
 @app.command("history")

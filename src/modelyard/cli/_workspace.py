@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from modelyard.cli._context import state
 from modelyard.cli._render import console, print_json, table
@@ -30,13 +31,17 @@ def init(
     artifact_url: Annotated[
         str | None, typer.Option(help="Artifact root: a path or fsspec URL.")
     ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create a workspace: settings file, metadata database, artifact root."""
     from modelyard.workspace import Workspace
 
     with Workspace.init(directory, database_url=database_url, artifact_url=artifact_url) as ws:
         described = ws.describe()
-    console.print(f"Created workspace [bold]{described['workspace']}[/]")
+    if json_output:
+        print_json(described)
+        return
+    console.print(f"Created workspace [bold]{escape(described['workspace'])}[/]")
     console.print(f"  database:  {described['database']} (schema {described['schema_revision']})")
     console.print(f"  artifacts: {described['artifacts']}")
 
@@ -81,7 +86,10 @@ def db_upgrade(
 
 
 @db_app.command("current")
-def db_current(ctx: typer.Context) -> None:
+def db_current(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """Show the schema revision of the database and the newest one known."""
     from modelyard.metadata import MetadataStore, head_revision
     from modelyard.settings import load_settings
@@ -89,6 +97,10 @@ def db_current(ctx: typer.Context) -> None:
     settings = load_settings(state(ctx).workspace_path)
     store = MetadataStore(settings.resolved_database_url, auto_upgrade=False)
     try:
-        console.print(f"current: {store.revision() or 'empty'}  head: {head_revision()}")
+        current = store.revision()
     finally:
         store.dispose()
+    if json_output:
+        print_json({"current": current, "head": head_revision()})
+        return
+    console.print(f"current: {current or 'empty'}  head: {head_revision()}")
