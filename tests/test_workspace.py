@@ -124,3 +124,15 @@ def test_any_text_setting_reads_back_as_written(
     assert settings.database_url == database_url
     assert settings.artifact_url == artifact_url
     assert settings.ray_address == ray_address
+
+
+@given(hosts=st.lists(_TEXT, max_size=4), workers=st.integers(0, 64), open_api=st.booleans())
+def test_settings_of_every_kind_read_back_as_written(
+    tmp_path_factory: pytest.TempPathFactory, hosts: list[str], workers: int, open_api: bool
+) -> None:
+    root = tmp_path_factory.mktemp("settings")
+    values = {"allowed_hosts": hosts, "max_workers": workers, "open_management": open_api}
+    write_settings_file(root / "modelyard.toml", values)
+    settings = load_settings(root)
+    assert settings.allowed_hosts == hosts
+    assert settings.max_workers == workers and settings.open_management is open_api

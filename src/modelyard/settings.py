@@ -227,6 +227,8 @@ def _toml_value(key: str, value: Any) -> str:
         text = "true" if value else "false"
     elif isinstance(value, int):
         text = str(value)
+    elif isinstance(value, list):  # allowed_hosts
+        text = "[" + ", ".join(_toml_value(key, item) for item in value) + "]"
     else:
         # A JSON string is a TOML basic string, except that TOML also wants DEL
         # escaped; non-ASCII stays as it is (JSON would split it into surrogates).
