@@ -63,6 +63,8 @@ class Settings(BaseSettings):
         open_management: let the gateway's management API run without a token
             again after the last admin token was revoked (revoking it closes the
             API, so that revoking cannot open it by accident).
+        require_approval: a model version must be approved before an alias points
+            at it or an endpoint serves it (a rejected one never may, either way).
     """
 
     model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="forbid")
@@ -77,6 +79,7 @@ class Settings(BaseSettings):
     max_threads: int = Field(default=0, ge=0)
     allowed_hosts: list[str] = Field(default_factory=list)
     open_management: bool = False
+    require_approval: bool = False
 
     @property
     def state_dir(self) -> Path:

@@ -121,7 +121,12 @@ class Workspace:
         from modelyard.registry import ModelRegistry
 
         # unpacked packages under the workspace, not a shared /tmp (issue 16 finding 1)
-        return ModelRegistry(self.metadata, self.artifacts, self.settings.state_dir / "packages")
+        return ModelRegistry(
+            self.metadata,
+            self.artifacts,
+            self.settings.state_dir / "packages",
+            require_approval=self.settings.require_approval,
+        )
 
     @cached_property
     def jobs(self) -> JobStore:

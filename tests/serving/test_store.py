@@ -13,6 +13,7 @@ from modelyard.errors import AlreadyExistsError, ConflictError, InvalidInputErro
 from modelyard.serving import VariantConfig, parse_variant, parse_weights
 from modelyard.serving._router import VariantRouter
 from modelyard.workspace import Workspace
+from tests.serving.conftest import start_gateway
 
 
 def _register(ws: Workspace, tmp_path: Path, n: int) -> None:
@@ -141,3 +142,40 @@ def test_concurrent_changes_lose_nothing(any_workspace: Workspace, tmp_path: Pat
     assert [h.version for h in history] == list(range(1, len(history) + 1))
     # every applied change built on the one before it: no two from the same base
     assert store.get("api").config_version == len(history)
+
+
+def test_endpoints_and_aliases_follow_one_approval_policy(tmp_path: Path) -> None:
+    """Endpoints took pending and even rejected models while aliases refused them."""
+    from modelyard.registry import ApprovalStatus
+
+    with Workspace.init(tmp_path / "ws") as ws:
+        _register(ws, tmp_path, 3)  # m:1 pending, m:2 approved, m:3 rejected
+        ws.models.set_status("m:2", ApprovalStatus.APPROVED)
+        ws.models.set_status("m:3", ApprovalStatus.REJECTED, reason="worse than the baseline")
+        with pytest.raises(ConflictError, match=r"m:3 is rejected .*before deploying it"):
+            ws.endpoints.create("e", [VariantConfig("a", "m:3")])
+        with pytest.raises(ConflictError, match=r"m:3 is rejected .*before giving it an alias"):
+            ws.models.set_alias("m:3", "production")
+        ws.endpoints.create("e", [VariantConfig("a", "m:1")])  # pending: allowed by default
+        with pytest.raises(ConflictError, match="rejected"):
+            ws.endpoints.update("e", variants=[VariantConfig("b", "m:3")])
+    with Workspace.open(tmp_path / "ws", require_approval=True) as ws:
+        for attempt in (
+            lambda: ws.endpoints.create("f", [VariantConfig("a", "m:1")]),
+            lambda: ws.endpoints.update("e", variants=[VariantConfig("b", "m:1")]),
+            lambda: ws.models.set_alias("m:1", "staging"),
+        ):
+            with pytest.raises(ConflictError, match=r"m:1 is pending approval.*model approve m:1"):
+                attempt()
+        live = start_gateway(ws)  # the same answer over HTTP
+        try:
+            with live.client() as client:
+                for model in ("m:1", "m:3"):
+                    spec = {"name": "g", "variants": [{"model": model}]}
+                    refused = client.post("/api/endpoints", json=spec)
+                    assert refused.status_code == 409, refused.text
+                    assert f"model {model} is" in refused.json()["error"]["message"]
+        finally:
+            live.stop()
+        ws.endpoints.create("f", [VariantConfig("a", "m:2")])
+        assert ws.models.set_alias("m:2", "production").ref == "m:2"

@@ -49,11 +49,17 @@ class ModelRegistry:
     """
 
     def __init__(
-        self, metadata: MetadataStore, artifacts: ArtifactStore, cache: Path | None = None
+        self,
+        metadata: MetadataStore,
+        artifacts: ArtifactStore,
+        cache: Path | None = None,
+        *,
+        require_approval: bool = False,
     ) -> None:
         self._metadata = metadata
         self._artifacts = artifacts
         self.cache = cache if cache is not None else user_cache()
+        self.require_approval = require_approval
 
     # -- registering -----------------------------------------------------------
 
@@ -254,6 +260,33 @@ class ModelRegistry:
             session.flush()
             return self._to_version(session, version.name, row)
 
+    def servable(self, ref: str, purpose: str = "serving it") -> ModelVersion:
+        """The version ``ref`` names, if the workspace's approval policy lets it be
+        served: the one rule for aliases and endpoints.
+
+        A rejected version never is; a pending one is unless the workspace sets
+        ``require_approval``.
+
+        Raises:
+            NotFoundError: no such model version.
+            ConflictError: the policy refuses it (the message says why and what to do).
+        """
+        version = self.get(ref)
+        if version.status is ApprovalStatus.REJECTED:
+            raise ConflictError(
+                f"model {version.ref} is rejected ({version.status_reason or 'no reason given'}); "
+                f"approve it before {purpose}",
+                details={"model": version.ref, "status": version.status.value},
+            )
+        if version.status is ApprovalStatus.PENDING and self.require_approval:
+            raise ConflictError(
+                f"model {version.ref} is pending approval, and this workspace requires "
+                f"approval before {purpose} (modelyard model approve {version.ref}, or set "
+                "require_approval = false in modelyard.toml)",
+                details={"model": version.ref, "status": version.status.value},
+            )
+        return version
+
     def set_alias(self, ref: str, alias: str, actor: str | None = None) -> ModelVersion:
         """Point ``alias`` at a version (moving it if it pointed elsewhere).
 
@@ -261,12 +294,7 @@ class ModelRegistry:
             ConflictError: the version is rejected (it may not be given an alias).
         """
         check_alias(alias)
-        version = self.get(ref)
-        if version.status is ApprovalStatus.REJECTED:
-            raise ConflictError(
-                f"model {version.ref} is rejected ({version.status_reason or 'no reason given'}); "
-                "approve it before giving it an alias"
-            )
+        version = self.servable(ref, "giving it an alias")
         with self._metadata.session() as session:
             # alias moves of a model take turns: no clash creating it, and each
             # event's "from" is the version the previous move left

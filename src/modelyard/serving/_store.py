@@ -217,7 +217,11 @@ class EndpointStore:
     # -- helpers ---------------------------------------------------------------
 
     def _resolve(self, config: EndpointConfig) -> EndpointConfig:
-        variants = tuple(replace(v, model=self._models.get(v.model).ref) for v in config.variants)
+        # the registry's approval policy, the same one its aliases follow
+        variants = tuple(
+            replace(v, model=self._models.servable(v.model, "deploying it").ref)
+            for v in config.variants
+        )
         return replace(config, variants=variants)
 
     def _append(
