@@ -59,7 +59,10 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Serve the workspace's endpoints until interrupted (SIGINT/SIGTERM: graceful)."""
-    options = replace(options, allowed_hosts=(*options.allowed_hosts, host))
+    names = (host,)
+    if host in ("0.0.0.0", "::", ""):  # every interface: the machine's own names too
+        names += (socket.gethostname(), socket.getfqdn())
+    options = replace(options, allowed_hosts=(*options.allowed_hosts, *names))
     if workers <= 1:
         _run(settings, options, host, port, None)
         return
