@@ -44,6 +44,7 @@ EXTRA_OF: dict[str, str] = {
     "jinja2": "ui",
     "psycopg": "postgres",
     "ray": "ray",
+    "duckdb": "profiling",
 }
 
 
