@@ -59,7 +59,7 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Serve the workspace's endpoints until interrupted (SIGINT/SIGTERM: graceful)."""
-    names = (host,)
+    names: tuple[str, ...] = (host,)
     if host in ("0.0.0.0", "::", ""):  # every interface: the machine's own names too
         names += (socket.gethostname(), socket.getfqdn())
     options = replace(options, allowed_hosts=(*options.allowed_hosts, *names))
