@@ -120,6 +120,9 @@ def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock
             head_timeout=options.head_timeout,
             max_connections=options.max_connections or _connection_budget(),
         ),
+        # no WebSocket routes; and an upgraded connection would leave the guard's
+        # protocol (set_protocol), which then never sees it close
+        ws="none",
         host=host,
         port=port,
         access_log=False,
