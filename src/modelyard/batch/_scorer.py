@@ -25,13 +25,14 @@ import numpy as np
 import pyarrow as pa
 
 from modelyard.batch._rows import CheckedRows
-from modelyard.features import FittedRecipe
-from modelyard.registry._loader import decision_indices, open_cached
 
 if TYPE_CHECKING:
     from modelyard.artifacts import ArtifactStore
     from modelyard.registry._loader import VerifiedPackage
     from modelyard.registry._manifest import PackageManifest
+
+# The registry's loader and the recipe are imported where a model is loaded: the
+# driver's `batch list` and `batch show` reach this module and load none.
 
 __all__ = ["ModelSource", "Scorer", "load_count", "output_columns", "scorer_for"]
 
@@ -66,6 +67,7 @@ def load_count(source: ModelSource) -> int:
 
 def _open(source: ModelSource) -> VerifiedPackage:
     from modelyard.registry._archive import user_cache
+    from modelyard.registry._loader import open_cached
 
     def store() -> ArtifactStore:
         from modelyard.artifacts import FsspecArtifactStore
@@ -94,6 +96,10 @@ class Scorer:
     package has it). Every path skips DataFrames: Arrow columns in, arrays out."""
 
     def __init__(self, package: VerifiedPackage, prefer: str, ref: str) -> None:
+        from modelyard.features import FittedRecipe
+        from modelyard.registry._loader import decision_indices
+
+        self._decide = decision_indices
         manifest = package.manifest
         self.ref = ref
         self.flavor = manifest.choose_flavor(prefer)
@@ -133,7 +139,7 @@ class Scorer:
         if self.task == "regression":
             columns["prediction"] = np.asarray(output, dtype=np.float64).reshape(-1)
         else:
-            indices = decision_indices(output, self.task, self.threshold)
+            indices = self._decide(output, self.task, self.threshold)
             columns["prediction"] = self._class_array.take(pa.array(indices))
             for index, label in enumerate(self.classes):
                 columns[f"proba_{label}"] = output[:, index]
