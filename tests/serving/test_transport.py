@@ -135,6 +135,19 @@ def test_a_head_sent_too_slowly_is_answered_408_and_a_silent_connection_closed(
         assert _read_all(sock).startswith(b"HTTP/1.1 408 ")
 
 
+def test_a_body_after_100_continue_is_not_taken_for_a_slow_head(guarded: str) -> None:
+    """The interim "100 Continue" is no answer: the body then has the body deadline."""
+    with _connect(guarded) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\nexpect: 100-continue\r\n\r\n"
+        )
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 ")
+        sock.sendall(b"{}")
+        time.sleep(0.8)  # past the 0.5 s head deadline, within the 1 s body deadline
+        sock.sendall(b"{}")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
 def test_a_body_sent_too_slowly_is_answered_408_with_connection_close(guarded: str) -> None:
     with _connect(guarded) as sock:
         sock.sendall(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n" + b"x" * 10)

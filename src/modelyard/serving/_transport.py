@@ -131,8 +131,9 @@ def guarded_protocol(
                     transport.write(_HEAD_TIMEOUT_RESPONSE)
                 transport.close()
 
-        def responded(self) -> None:
-            if self._state != _RESPONDED:
+        def responded(self, data: bytes | bytearray | memoryview) -> None:
+            # "100 Continue" is an interim answer: the body is still to come
+            if self._state != _RESPONDED and data[:10] != b"HTTP/1.1 1":
                 self._stop_waiting(_RESPONDED)
 
         def data_received(self, data: bytes) -> None:
@@ -178,11 +179,12 @@ class _WatchedTransport:
         self._guard = guard
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._guard.responded()
+        self._guard.responded(data)
         self._transport.write(data)
 
     def writelines(self, lines: Any) -> None:
-        self._guard.responded()
+        lines = list(lines)
+        self._guard.responded(lines[0] if lines else b"")
         self._transport.writelines(lines)
 
     def __getattr__(self, name: str) -> Any:
