@@ -9,6 +9,9 @@ import modelyard
 
 EXPECTED = {
     "ColumnSchema",
+    "Comparison",
+    "Profile",
+    "ProfileWarning",
     "DatasetRef",
     "DatasetVersion",
     "Endpoint",

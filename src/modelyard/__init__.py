@@ -33,6 +33,9 @@ _EXPORTS: dict[str, str] = {
     "Role": "modelyard.data",
     "SplitSpec": "modelyard.data",
     "ModelyardError": "modelyard.errors",
+    "Comparison": "modelyard.profiling",
+    "Profile": "modelyard.profiling",
+    "ProfileWarning": "modelyard.profiling",
     "Endpoint": "modelyard.serving",
     "EndpointStore": "modelyard.serving",
     "GatewayOptions": "modelyard.serving",
@@ -53,6 +56,7 @@ _SUBMODULES = {"datasets", "errors"}
 
 __all__ = [
     "ColumnSchema",
+    "Comparison",
     "DatasetRef",
     "DatasetVersion",
     "Endpoint",
@@ -64,6 +68,8 @@ __all__ = [
     "JobStatus",
     "LogicalType",
     "ModelyardError",
+    "Profile",
+    "ProfileWarning",
     "Role",
     "Run",
     "RunInfo",
@@ -96,6 +102,7 @@ if TYPE_CHECKING:
     from modelyard.errors import ModelyardError
     from modelyard.execution import Executor
     from modelyard.jobs import Job, JobStatus
+    from modelyard.profiling import Comparison, Profile, ProfileWarning
     from modelyard.serving import Endpoint, EndpointStore, GatewayOptions, VariantConfig
     from modelyard.settings import Settings, load_settings
     from modelyard.tracking import Run, RunInfo, RunStatus

@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +47,9 @@ from modelyard.data._version import DatasetRef, DatasetVersion, check_name
 from modelyard.errors import InvalidInputError, NotFoundError, StorageError
 from modelyard.metadata import MetadataStore, lock_name
 from modelyard.metadata._tables import DatasetVersionRow
+
+if TYPE_CHECKING:
+    from modelyard.profiling import Comparison, Profile
 
 __all__ = ["DatasetStore", "IngestOptions"]
 
@@ -91,6 +94,8 @@ class DatasetStore:
         self._metadata = metadata
         self._artifacts = artifacts
         self._staging = Staging(staging)
+        # Profiles' pointers and readable HTML copies sit beside the staging folder.
+        self._profiles = staging.parent / "profiles" if staging is not None else None
 
     # -- writing ---------------------------------------------------------------
 
@@ -378,6 +383,30 @@ class DatasetStore:
     def diff(self, old: str, new: str) -> DatasetDiff:
         """Compare two versions."""
         return diff_versions(self.get(old), self.get(new))
+
+    def profile(self, ref: str | DatasetVersion, *, refresh: bool = False) -> Profile:
+        """The profile of a version (:mod:`modelyard.profiling`): stored, or computed now.
+
+        Raises:
+            NotFoundError: no such version.
+            MissingDependencyError: the ``profiling`` extra is not installed.
+        """
+        from modelyard.profiling import profile_version
+
+        version = self.get(ref) if isinstance(ref, str) else ref
+        return profile_version(version, self._artifacts, self._profiles, refresh=refresh)
+
+    def compare(self, reference: str, current: str) -> Comparison:
+        """Two versions (or datasets) side by side with a shift measure per column."""
+        from modelyard.profiling import compare_profiles
+
+        old, new = self.get(reference), self.get(current)
+        return compare_profiles(
+            self.profile(old),
+            self.profile(new),
+            self._artifacts.local_path(old.data_digest),
+            self._artifacts.local_path(new.data_digest),
+        )
 
     def _find_by_fingerprint(self, name: str, fingerprint: str) -> DatasetVersion | None:
         with self._metadata.session() as session:

@@ -1,0 +1,170 @@
+"""How columns relate: correlations, association with the target, missing patterns.
+
+Pearson correlations and missing-value patterns are exact (DuckDB over every
+row). Spearman, Cramér's V and the correlation ratio need ranks or contingency
+tables, so they run on a uniform sample of rows (reservoir, fixed seed) that the
+profile records; on a table smaller than the sample they are exact too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from modelyard.profiling._engine import Engine, quote
+
+__all__ = [
+    "MAX_CATEGORIES",
+    "MAX_CORRELATED_COLUMNS",
+    "correlation_ratio",
+    "cramers_v",
+    "missing_patterns",
+    "pearson",
+    "rank_correlations",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+# Columns with more categories than this get no Cramér's V or correlation ratio:
+# their contingency tables are mostly empty cells and the figure means little.
+MAX_CATEGORIES = 200
+# Correlation matrices cover at most this many columns of a kind (the first ones);
+# the profile says which were left out.
+MAX_CORRELATED_COLUMNS = 100
+_PAIRS_PER_QUERY = 400
+_MAX_PATTERN_COLUMNS = 64
+
+
+def pearson(engine: Engine, columns: Sequence[str]) -> FloatArray:
+    """Exact Pearson correlation matrix of numeric columns (pairwise complete rows)."""
+    size = len(columns)
+    matrix = np.eye(size)
+    pairs = list(itertools.combinations(range(size), 2))
+    for start in range(0, len(pairs), _PAIRS_PER_QUERY):
+        part = pairs[start : start + _PAIRS_PER_QUERY]
+        exprs = []
+        for i, j in part:
+            a, b = _finite(columns[i]), _finite(columns[j])
+            exprs.append(f"corr({a}, {b})")
+        row = engine.row("SELECT " + ", ".join(exprs) + " FROM t")
+        for (i, j), value in zip(part, row, strict=True):
+            number = float(value) if value is not None else math.nan
+            matrix[i, j] = matrix[j, i] = number if math.isfinite(number) else math.nan
+    for i in range(size):
+        if np.all(np.isnan(np.delete(matrix[i], i))) and size > 1:
+            matrix[i, i] = math.nan
+    return matrix
+
+
+def rank_correlations(values: FloatArray) -> FloatArray:
+    """Spearman correlations of a sample's columns (NaN: missing), pairwise complete.
+
+    Each column is ranked once over its own non-missing values, then the ranks are
+    correlated over the rows where both are present.
+    """
+    ranks = np.full(values.shape, np.nan)
+    for k in range(values.shape[1]):
+        column = values[:, k]
+        present = np.isfinite(column)
+        ranks[present, k] = _average_ranks(column[present])
+    return _pairwise_pearson(ranks)
+
+
+def cramers_v(a: IntArray, b: IntArray) -> float:
+    """Bias-corrected Cramér's V (Bergsma 2013) of two category-code arrays (-1: missing)."""
+    keep = (a >= 0) & (b >= 0)
+    a, b = a[keep], b[keep]
+    n = a.size
+    if n < 2:
+        return math.nan
+    _, a = np.unique(a, return_inverse=True)
+    _, b = np.unique(b, return_inverse=True)
+    r, k = int(a.max()) + 1, int(b.max()) + 1
+    if r < 2 or k < 2:
+        return math.nan
+    table = np.bincount(a * k + b, minlength=r * k).reshape(r, k).astype(np.float64)
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    chi2 = float(np.sum((table - expected) ** 2 / expected))
+    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
+    r_corr = r - (r - 1) ** 2 / (n - 1)
+    k_corr = k - (k - 1) ** 2 / (n - 1)
+    denominator = min(k_corr - 1, r_corr - 1)
+    return math.sqrt(phi2 / denominator) if denominator > 0 else math.nan
+
+
+def correlation_ratio(categories: IntArray, values: FloatArray) -> float:
+    """Correlation ratio (eta) of numbers grouped by category codes (-1: missing)."""
+    keep = (categories >= 0) & np.isfinite(values)
+    codes, x = categories[keep], values[keep]
+    if x.size < 2:
+        return math.nan
+    _, codes = np.unique(codes, return_inverse=True)
+    counts = np.bincount(codes).astype(np.float64)
+    sums = np.bincount(codes, weights=x)
+    total = float(np.sum((x - x.mean()) ** 2))
+    if total <= 0 or counts.size < 2:
+        return math.nan
+    between = float(np.sum(sums**2 / counts) - x.sum() ** 2 / x.size)
+    return math.sqrt(min(max(between / total, 0.0), 1.0))
+
+
+def missing_patterns(
+    engine: Engine, columns: Sequence[str], n_rows: int, limit: int = 10
+) -> dict[str, Any]:
+    """The most frequent combinations of missing columns, exact over every row.
+
+    ``columns``: those with at least one missing value, most missing first.
+    """
+    used = list(columns[:_MAX_PATTERN_COLUMNS])
+    if not used:
+        return {"columns": [], "patterns": [], "left_out": []}
+    flags = ", ".join(f"{quote(c)} IS NULL" for c in used)
+    rows = engine.rows(
+        f"SELECT [{flags}] AS p, count(*) AS n FROM t GROUP BY p ORDER BY n DESC LIMIT {limit}"
+    )
+    patterns = [
+        {
+            "missing": [c for c, flag in zip(used, p, strict=True) if flag],
+            "rows": int(n),
+            "share": int(n) / n_rows if n_rows else 0.0,
+        }
+        for p, n in rows
+    ]
+    return {"columns": used, "patterns": patterns, "left_out": list(columns[len(used) :])}
+
+
+def _finite(name: str) -> str:
+    x = f"CAST({quote(name)} AS DOUBLE)"
+    return f"CASE WHEN isfinite({x}) THEN {x} END"
+
+
+def _average_ranks(values: FloatArray) -> FloatArray:
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    boundaries = np.concatenate([[True], ordered[1:] != ordered[:-1], [True]])
+    starts = np.flatnonzero(boundaries)
+    average = (starts[:-1] + starts[1:] - 1) / 2.0 + 1.0
+    ranks = np.empty(values.size)
+    ranks[order] = np.repeat(average, np.diff(starts))
+    return ranks
+
+
+def _pairwise_pearson(values: FloatArray) -> FloatArray:
+    present = np.isfinite(values).astype(np.float64)
+    x = np.where(present > 0, values, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = present.T @ present
+        sum_i = x.T @ present  # [i, j]: sum of column i over rows where j is present
+        sum_sq = (x * x).T @ present
+        products = x.T @ x
+        covariance = products - sum_i * sum_i.T / n
+        var_i = sum_sq - sum_i**2 / n
+        matrix = covariance / np.sqrt(var_i * var_i.T)
+    matrix[~np.isfinite(matrix)] = np.nan
+    return np.clip(matrix, -1.0, 1.0)

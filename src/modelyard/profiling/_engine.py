@@ -1,0 +1,93 @@
+"""DuckDB over one Parquet file: the columnar engine every profile query runs on.
+
+The profile never loads a table into pandas: DuckDB scans the Parquet file
+column by column, in parallel, and hands back aggregates. A query that fails on
+odd data (an overflow in a moment, a value DuckDB cannot cast) is retried column
+by column, so one bad column costs its own figure, not the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from modelyard._imports import optional_dependency
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+__all__ = ["Engine", "quote"]
+
+T = TypeVar("T")
+
+
+def quote(name: str) -> str:
+    """A column name as a DuckDB identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Engine:
+    """A DuckDB connection with the version's Parquet file as the view ``t``."""
+
+    def __init__(self, path: Path, threads: int | None = None) -> None:
+        with optional_dependency("data profiles"):
+            import duckdb
+        self._duckdb = duckdb
+        self.connection: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
+        if threads:
+            self.connection.execute(f"SET threads = {int(threads)}")
+        # Row order never matters to an aggregate; without it DuckDB buffers less.
+        self.connection.execute("SET preserve_insertion_order = false")
+        literal = "'" + str(path).replace("'", "''") + "'"
+        self.connection.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet({literal})")
+
+    @property
+    def error(self) -> type[Exception]:
+        """DuckDB's base error class (what a failed query raises)."""
+        error: type[Exception] = self._duckdb.Error
+        return error
+
+    def row(self, sql: str) -> tuple[Any, ...]:
+        """The one row of an aggregate query."""
+        result = self.connection.execute(sql).fetchall()
+        return tuple(result[0]) if result else ()
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Every row of a query."""
+        return [tuple(r) for r in self.connection.execute(sql).fetchall()]
+
+    def arrow(self, sql: str) -> pa.Table:
+        """A query's result as an Arrow table."""
+        return self.connection.sql(sql).to_arrow_table()
+
+    def per_column(
+        self,
+        names: Sequence[str],
+        run: Callable[[Sequence[str]], dict[str, T]],
+        failed: Callable[[str, str], None],
+        chunk: int = 64,
+    ) -> dict[str, T]:
+        """``run`` over chunks of columns; a chunk that fails is retried one by one.
+
+        ``failed(column, reason)`` records a column whose own query failed.
+        """
+        results: dict[str, T] = {}
+        for start in range(0, len(names), chunk):
+            part = names[start : start + chunk]
+            try:
+                results.update(run(part))
+                continue
+            except self.error:
+                pass
+            for name in part:
+                try:
+                    results.update(run([name]))
+                except self.error as exc:
+                    failed(name, str(exc).splitlines()[0])
+        return results
+
+    def close(self) -> None:
+        """Release DuckDB's memory."""
+        self.connection.close()

@@ -1,0 +1,522 @@
+"""A dataset version's profile: what the data holds, computed over its Parquet.
+
+:func:`profile_parquet` is the whole computation; the store
+(:mod:`modelyard.profiling._store`) keeps its result as artifacts of the version.
+Anything that could not be computed (a failed query, a column left out of a
+matrix) is listed in ``not_computed`` with the reason, never raised.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from modelyard.data import ColumnSchema, LogicalType
+from modelyard.profiling import _associations as assoc
+from modelyard.profiling._columns import ColumnSpec, column_stats
+from modelyard.profiling._engine import Engine, quote
+from modelyard.profiling._warnings import ProfileWarning, find_warnings, personal_data
+
+__all__ = ["FORMAT", "Profile", "profile_parquet"]
+
+FORMAT = 1
+"""The profile layout's version: a stored profile of another layout is recomputed."""
+
+SAMPLE_ROWS = 100_000
+# A sample keeps at most this many cells, so 2,000 columns sample fewer rows.
+_SAMPLE_CELLS = 5_000_000
+_PERSONAL_SAMPLE = 1_000
+_MAX_PERSONAL_COLUMNS = 200
+_CLASS_TARGET_MAX = 20
+
+
+@dataclass
+class Profile:
+    """The profile of one dataset version (``to_dict`` is the JSON report).
+
+    Attributes:
+        dataset: ``name:version``.
+        n_rows, n_columns: the table's size.
+        table: table-level figures (duplicate rows, memory, file size).
+        columns: per-column statistics, in the table's order.
+        correlations: ``pearson`` / ``spearman`` / ``cramers_v`` matrices
+            (``{"columns", "matrix"}``) and ``correlation_ratio`` pairs.
+        missing: most frequent missing-value patterns and columns missing together.
+        target: the target's distribution and each feature's association with it.
+        warnings: findings with evidence and suggestions, most serious first.
+        sampling: where a sample stood in for every row, and how large.
+        not_computed: what could not be computed, and why.
+        seconds: how long the computation took.
+        report_path: the stored HTML report, once stored.
+    """
+
+    dataset: str
+    n_rows: int
+    n_columns: int
+    table: dict[str, Any]
+    columns: list[dict[str, Any]]
+    correlations: dict[str, Any]
+    missing: dict[str, Any]
+    target: dict[str, Any] | None
+    warnings: list[ProfileWarning]
+    sampling: list[dict[str, Any]]
+    not_computed: list[dict[str, Any]]
+    seconds: float
+    report_path: Path | None = field(default=None, compare=False)
+
+    def column(self, name: str) -> dict[str, Any]:
+        """One column's statistics.
+
+        Raises:
+            KeyError: no such column.
+        """
+        for column in self.columns:
+            if column["name"] == name:
+                return column
+        raise KeyError(name)
+
+    def warnings_of(self, kind: str) -> list[ProfileWarning]:
+        """The warnings of one kind."""
+        return [w for w in self.warnings if w.kind == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report: every figure, warning and note."""
+        return {
+            "format": FORMAT,
+            "dataset": self.dataset,
+            "n_rows": self.n_rows,
+            "n_columns": self.n_columns,
+            "table": self.table,
+            "columns": self.columns,
+            "correlations": self.correlations,
+            "missing": self.missing,
+            "target": self.target,
+            "warnings": [w.to_dict() for w in self.warnings],
+            "sampling": self.sampling,
+            "not_computed": self.not_computed,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            dataset=data["dataset"],
+            n_rows=int(data["n_rows"]),
+            n_columns=int(data["n_columns"]),
+            table=data["table"],
+            columns=data["columns"],
+            correlations=data["correlations"],
+            missing=data["missing"],
+            target=data["target"],
+            warnings=[ProfileWarning.from_dict(w) for w in data["warnings"]],
+            sampling=data["sampling"],
+            not_computed=data["not_computed"],
+            seconds=float(data["seconds"]),
+        )
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the overview and warnings (the plots are in the report)."""
+        from modelyard.profiling._report import summary_html
+
+        return summary_html(self)
+
+
+def profile_parquet(
+    path: Path,
+    schema: Sequence[ColumnSchema],
+    dataset: str,
+    threads: int | None = None,
+) -> Profile:
+    """Profile the Parquet file at ``path`` whose columns ``schema`` describes."""
+    started = time.perf_counter()
+    notes: list[dict[str, Any]] = []
+
+    def failed(column: str, reason: str) -> None:
+        notes.append({"what": "statistics", "columns": [column], "reason": reason})
+
+    physical = pq.read_schema(path)
+    specs = [_spec(c, physical.field(c.name).type) for c in schema if c.name in physical.names]
+    engine = Engine(path, threads)
+    try:
+        n_rows = int(engine.row("SELECT count(*) FROM t")[0])
+        stats = column_stats(engine, specs, failed)
+        columns = [_column(spec, stats.get(spec.name), n_rows) for spec in specs]
+        sampling: list[dict[str, Any]] = []
+        sample = _sample(engine, specs, n_rows, sampling)
+        target_spec = next((s for s in specs if s.role == "target"), None)
+        correlations = _correlations(engine, specs, columns, sample, notes)
+        missing = _missing(engine, columns, sample, n_rows, notes)
+        target = _target(target_spec, specs, columns, sample) if target_spec else None
+        personal = _personal(engine, specs, notes, sampling)
+        table = _table(engine, path, specs, n_rows, notes)
+    finally:
+        engine.close()
+    warnings = find_warnings(columns, n_rows, correlations, target, personal)
+    if n_rows == 0:
+        notes.append({"what": "everything but the schema", "columns": [], "reason": "no rows"})
+    return Profile(
+        dataset=dataset,
+        n_rows=n_rows,
+        n_columns=len(specs),
+        table=table,
+        columns=columns,
+        correlations=correlations,
+        missing=missing,
+        target=target,
+        warnings=warnings,
+        sampling=sampling,
+        not_computed=notes,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _spec(column: ColumnSchema, physical: pa.DataType) -> ColumnSpec:
+    logical = column.logical_type
+    if pa.types.is_boolean(physical):
+        kind = "boolean"
+    elif pa.types.is_temporal(physical):
+        kind = "datetime"
+    elif (pa.types.is_integer(physical) or pa.types.is_floating(physical)) and logical in {
+        LogicalType.NUMERIC,
+        LogicalType.INTEGER,
+    }:
+        kind = "numeric"
+    elif (
+        pa.types.is_string(physical)
+        or pa.types.is_large_string(physical)
+        or pa.types.is_integer(physical)
+        or pa.types.is_dictionary(physical)
+    ):
+        kind = "string"
+    else:
+        kind = "other"
+    return ColumnSpec(
+        name=column.name,
+        kind=kind,
+        logical_type=logical.value,
+        role=column.role.value,
+        physical_type=str(physical),
+        distinct=column.distinct_count,
+    )
+
+
+def _column(spec: ColumnSpec, stats: dict[str, Any] | None, n_rows: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": spec.name,
+        "kind": spec.kind,
+        "logical_type": spec.logical_type,
+        "role": spec.role,
+        "physical_type": spec.physical_type,
+        "distinct": spec.distinct,
+    }
+    if stats is None:
+        return out
+    count = int(stats.get("count") or 0)
+    out.update(stats)
+    out["count"] = count
+    out["missing"] = n_rows - count
+    out["missing_share"] = (n_rows - count) / n_rows if n_rows else 0.0
+    out["distinct_share"] = spec.distinct / count if count else 0.0
+    if spec.kind == "boolean" and count:
+        true = int(stats.get("true") or 0)
+        out.setdefault(
+            "top", [{"value": "true", "count": true}, {"value": "false", "count": count - true}]
+        )
+        out["top"] = sorted(out["top"], key=lambda t: -int(t["count"]))
+    return out
+
+
+def _sample(
+    engine: Engine, specs: Sequence[ColumnSpec], n_rows: int, sampling: list[dict[str, Any]]
+) -> pa.Table:
+    wanted = [s for s in specs if s.kind in {"numeric", "string", "boolean"}]
+    wanted = [s for s in wanted if s.kind == "numeric" or s.distinct <= assoc.MAX_CATEGORIES]
+    size = min(SAMPLE_ROWS, max(2_000, _SAMPLE_CELLS // max(len(wanted), 1)))
+    if not wanted:
+        return pa.table({})
+    select = ", ".join(quote(s.name) for s in wanted)
+    if n_rows <= size:
+        return engine.arrow(f"SELECT {select} FROM t")
+    sampling.append(
+        {
+            "what": "Spearman, Cramér's V, correlation ratio, target association, "
+            "columns missing together",
+            "rows": size,
+            "of": n_rows,
+            "method": "uniform reservoir sample, seed 0",
+        }
+    )
+    return engine.arrow(
+        f"SELECT {select} FROM t USING SAMPLE reservoir({size} ROWS) REPEATABLE (0)"
+    )
+
+
+def _floats(sample: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    column = sample.column(name)
+    return np.asarray(
+        pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+    )
+
+
+def _codes(sample: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.int64]]:
+    column = sample.column(name).combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    indices = column.dictionary_encode().indices
+    return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _matrix(names: list[str], matrix: np.ndarray[Any, Any]) -> dict[str, Any]:
+    rows = [[None if not math.isfinite(v) else round(float(v), 6) for v in row] for row in matrix]
+    return {"columns": names, "matrix": rows}
+
+
+def _correlations(
+    engine: Engine,
+    specs: Sequence[ColumnSpec],
+    columns: Sequence[dict[str, Any]],
+    sample: pa.Table,
+    notes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    usable = {
+        c["name"] for c in columns if (c.get("count") or 0) > 1 and (c.get("distinct") or 0) > 1
+    }
+    numeric = [
+        s.name for s in specs if s.kind == "numeric" and s.name in usable and s.role != "identifier"
+    ]
+    categorical = [
+        s.name
+        for s in specs
+        if s.kind in {"string", "boolean"}
+        and s.name in usable
+        and s.role != "identifier"
+        and s.logical_type not in {"identifier", "text"}
+        and s.distinct <= assoc.MAX_CATEGORIES
+    ]
+    cap = assoc.MAX_CORRELATED_COLUMNS
+    for kind, names in (("numeric", numeric), ("categorical", categorical)):
+        if len(names) > cap:
+            notes.append(
+                {
+                    "what": f"correlations of {kind} columns",
+                    "columns": names[cap:],
+                    "reason": f"more than {cap} {kind} columns: the first {cap} are correlated",
+                }
+            )
+    numeric, categorical = numeric[:cap], categorical[:cap]
+    out: dict[str, Any] = {}
+    if len(numeric) >= 2:
+        try:
+            out["pearson"] = _matrix(numeric, assoc.pearson(engine, numeric))
+        except engine.error as exc:
+            notes.append(
+                {"what": "Pearson", "columns": numeric, "reason": str(exc).splitlines()[0]}
+            )
+        if sample.num_rows >= 3:
+            values = np.column_stack([_floats(sample, n) for n in numeric])
+            out["spearman"] = _matrix(numeric, assoc.rank_correlations(values))
+    if sample.num_rows >= 3 and categorical:
+        codes = {n: _codes(sample, n) for n in categorical}
+        if len(categorical) >= 2:
+            size = len(categorical)
+            matrix = np.eye(size)
+            for i in range(size):
+                for j in range(i + 1, size):
+                    matrix[i, j] = matrix[j, i] = assoc.cramers_v(
+                        codes[categorical[i]], codes[categorical[j]]
+                    )
+            out["cramers_v"] = _matrix(categorical, matrix)
+        ratios = []
+        for c in categorical:
+            for n in numeric:
+                value = assoc.correlation_ratio(codes[c], _floats(sample, n))
+                if math.isfinite(value):
+                    ratios.append({"categorical": c, "numeric": n, "value": round(value, 6)})
+        out["correlation_ratio"] = ratios
+    return out
+
+
+def _missing(
+    engine: Engine,
+    columns: Sequence[dict[str, Any]],
+    sample: pa.Table,
+    n_rows: int,
+    notes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    with_missing = sorted(
+        (c for c in columns if (c.get("missing") or 0) > 0), key=lambda c: -c["missing"]
+    )
+    names = [c["name"] for c in with_missing]
+    try:
+        out = assoc.missing_patterns(engine, names, n_rows)
+    except engine.error as exc:
+        notes.append(
+            {"what": "missing patterns", "columns": names, "reason": str(exc).splitlines()[0]}
+        )
+        out = {"columns": names, "patterns": [], "left_out": []}
+    in_sample = [n for n in names if n in sample.column_names][: assoc.MAX_CORRELATED_COLUMNS]
+    together = []
+    if len(in_sample) >= 2 and sample.num_rows >= 3:
+        flags = np.column_stack(
+            [
+                np.asarray(
+                    sample.column(n).is_null().to_numpy(zero_copy_only=False), dtype=np.float64
+                )
+                for n in in_sample
+            ]
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            matrix = np.atleast_2d(np.corrcoef(flags, rowvar=False))
+        for i in range(len(in_sample)):
+            for j in range(i + 1, len(in_sample)):
+                value = float(matrix[i, j])
+                if math.isfinite(value) and value >= 0.9:
+                    together.append(
+                        {"columns": [in_sample[i], in_sample[j]], "correlation": round(value, 4)}
+                    )
+    out["together"] = together
+    return out
+
+
+def _target(
+    target: ColumnSpec,
+    specs: Sequence[ColumnSpec],
+    columns: Sequence[dict[str, Any]],
+    sample: pa.Table,
+) -> dict[str, Any]:
+    stats = next(c for c in columns if c["name"] == target.name)
+    classify = target.kind in {"string", "boolean"} or (
+        target.logical_type == "integer" and target.distinct <= _CLASS_TARGET_MAX
+    )
+    out: dict[str, Any] = {
+        "column": target.name,
+        "task": "classification" if classify else "regression",
+    }
+    if classify:
+        out["classes"] = _classes(target, stats)
+    else:
+        out["histogram"] = stats.get("histogram")
+    associations: list[dict[str, Any]] = []
+    if target.name in sample.column_names and sample.num_rows >= 3:
+        codes = _codes(sample, target.name) if classify else None
+        y = None if classify else _floats(sample, target.name)
+        for spec in specs:
+            if spec.name == target.name or spec.name not in sample.column_names:
+                continue
+            if spec.role == "identifier" or spec.logical_type in {"identifier", "text"}:
+                continue
+            numeric = spec.kind == "numeric"
+            if codes is not None:
+                method = "correlation ratio" if numeric else "Cramér's V"
+                value = (
+                    assoc.correlation_ratio(codes, _floats(sample, spec.name))
+                    if numeric
+                    else assoc.cramers_v(codes, _codes(sample, spec.name))
+                )
+            elif y is not None and numeric:
+                method = "Spearman"
+                pair = np.column_stack([_floats(sample, spec.name), y])
+                value = float(assoc.rank_correlations(pair)[0, 1])
+            elif y is not None:
+                method = "correlation ratio"
+                value = assoc.correlation_ratio(_codes(sample, spec.name), y)
+            if math.isfinite(value):
+                associations.append(
+                    {"column": spec.name, "method": method, "value": round(value, 6)}
+                )
+    out["associations"] = sorted(associations, key=lambda a: -abs(a["value"]))
+    return out
+
+
+def _classes(target: ColumnSpec, stats: dict[str, Any]) -> list[dict[str, Any]]:
+    if stats.get("top") is not None:
+        return list(stats["top"])
+    histogram = stats.get("histogram") or {}
+    edges, counts = histogram.get("edges") or [], histogram.get("counts") or []
+    return [{"value": str(e), "count": c} for e, c in zip(edges, counts, strict=False) if c]
+
+
+def _personal(
+    engine: Engine,
+    specs: Sequence[ColumnSpec],
+    notes: list[dict[str, Any]],
+    sampling: list[dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    strings = [s for s in specs if s.kind == "string" and "string" in s.physical_type]
+    if len(strings) > _MAX_PERSONAL_COLUMNS:
+        notes.append(
+            {
+                "what": "personal-data patterns",
+                "columns": [s.name for s in strings[_MAX_PERSONAL_COLUMNS:]],
+                "reason": f"more than {_MAX_PERSONAL_COLUMNS} text columns",
+            }
+        )
+    found: dict[str, dict[str, Any]] = {}
+    for spec in strings[:_MAX_PERSONAL_COLUMNS]:
+        q = quote(spec.name)
+        try:
+            values = [
+                r[0]
+                for r in engine.rows(
+                    f"SELECT {q} FROM t WHERE {q} IS NOT NULL LIMIT {_PERSONAL_SAMPLE}"
+                )
+            ]
+        except engine.error as exc:
+            notes.append(
+                {
+                    "what": "personal-data patterns",
+                    "columns": [spec.name],
+                    "reason": str(exc).splitlines()[0],
+                }
+            )
+            continue
+        evidence = personal_data(spec.name, values)
+        if evidence is not None:
+            found[spec.name] = evidence
+    if strings:
+        sampling.append(
+            {
+                "what": "personal-data patterns",
+                "rows": _PERSONAL_SAMPLE,
+                "of": "the non-missing values of each text column",
+                "method": "the first values in storage order",
+            }
+        )
+    return found
+
+
+def _table(
+    engine: Engine,
+    path: Path,
+    specs: Sequence[ColumnSpec],
+    n_rows: int,
+    notes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    metadata = pq.ParquetFile(path).metadata
+    memory = sum(
+        metadata.row_group(g).column(c).total_uncompressed_size
+        for g in range(metadata.num_row_groups)
+        for c in range(metadata.num_columns)
+    )
+    out: dict[str, Any] = {"file_bytes": path.stat().st_size, "memory_bytes": memory}
+    if n_rows == 0 or not specs:
+        return out
+    hashed = ", ".join(quote(s.name) for s in specs)
+    try:
+        distinct = int(engine.row(f"SELECT count(DISTINCT hash({hashed})) FROM t")[0])
+        out["duplicate_rows"] = n_rows - distinct
+        out["duplicate_share"] = (n_rows - distinct) / n_rows
+        out["duplicates_by"] = "64-bit hash of every column"
+    except engine.error as exc:
+        notes.append({"what": "duplicate rows", "columns": [], "reason": str(exc).splitlines()[0]})
+    return out
