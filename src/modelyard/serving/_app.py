@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from importlib.util import find_spec
 from typing import Any
 
 from modelyard.serving._api import build_api
@@ -35,6 +36,11 @@ class GatewayApp:
     def __init__(self, gateway: Gateway, owns_workspace: bool) -> None:
         self.gateway = gateway
         self.api = build_api(gateway)
+        if find_spec("jinja2") is not None:  # the dashboard (modelyard[ui]) at /ui
+            from modelyard.ui import MOUNT_PATH, create_ui_app
+
+            dashboard = create_ui_app(gateway.workspace, metrics=gateway.metrics.registry)
+            self.api.mount(MOUNT_PATH, dashboard)
         self._invoke = InvocationHandler(gateway)
         self._owns_workspace = owns_workspace
 

@@ -38,8 +38,9 @@ def endpoint_page(page: PageRequest) -> Response:
 def live(page: PageRequest) -> Response:
     """Cumulative request, error and latency totals per variant (the page turns two
     readings into rates); an empty list outside the gateway."""
-    name = page.ui.workspace.endpoints.get(page.param("name")).name
-    return JSONResponse({"variants": traffic(page.ui.metrics, name)})
+    endpoint = page.ui.workspace.endpoints.get(page.param("name"))
+    names = [variant.name for variant in endpoint.config.variants]
+    return JSONResponse({"variants": traffic(page.ui.metrics, endpoint.name, names)})
 
 
 def rollback(page: PageRequest) -> Response:

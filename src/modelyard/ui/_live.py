@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -11,9 +12,12 @@ if TYPE_CHECKING:
 __all__ = ["traffic"]
 
 
-def traffic(registry: CollectorRegistry | None, endpoint: str) -> list[dict[str, Any]]:
+def traffic(
+    registry: CollectorRegistry | None, endpoint: str, names: Iterable[str] = ()
+) -> list[dict[str, Any]]:
     """Per variant of ``endpoint``: requests, error answers (status 4xx/5xx), and
-    the latency histogram's sum and count, all cumulative since the gateway started."""
+    the latency histogram's sum and count, all cumulative since the gateway started;
+    zeros for the variants ``names`` that no request reached yet."""
     if registry is None:
         return []
     variants: dict[str, dict[str, Any]] = {}
@@ -30,6 +34,8 @@ def traffic(registry: CollectorRegistry | None, endpoint: str) -> list[dict[str,
             },
         )
 
+    for name in names:
+        entry(name)
     for family in registry.collect():
         for sample in family.samples:
             labels = sample.labels
