@@ -46,6 +46,9 @@ def demo(
         typer.Option("--dir", help="Workspace directory (default: a new temporary one)."),
     ] = None,
     rows: Annotated[int, typer.Option(min=200, help="Rows of generated data.")] = 5000,
+    ui: Annotated[
+        bool, typer.Option("--ui", help="Then serve the web dashboard of the workspace.")
+    ] = False,
 ) -> None:
     """Walk through the lifecycle on built-in data in a temporary workspace."""
     from modelyard.workspace import Workspace
@@ -70,6 +73,10 @@ def demo(
         workspace.close()
     console.rule(f"[bold green]done in {time.perf_counter() - started:.1f} s")
     _next_steps(root, tour)
+    if ui:
+        from modelyard.cli._ui import serve_dashboard
+
+        serve_dashboard(root)
 
 
 @contextmanager
@@ -255,5 +262,6 @@ def _next_steps(root: Path, tour: _Tour) -> None:
         f"modelyard -w {root} batch list",
         f"modelyard -w {root} endpoint list",
         f"modelyard -w {root} serve --port 8080   # then POST to /endpoints/churn-api/invocations",
+        f"modelyard -w {root} ui   # the dashboard: http://127.0.0.1:8090/ui/",
     ):
         console.print(f"  [green]{command}[/]")

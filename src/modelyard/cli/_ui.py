@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from modelyard.cli._context import state
 from modelyard.cli._render import console
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from modelyard.workspace import Workspace
+
+__all__ = ["register", "serve_dashboard"]
 
 
 def register(app: typer.Typer) -> None:
@@ -25,12 +29,24 @@ def ui(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port.")] = 8090,
 ) -> None:
     """Serve the web dashboard (runs, models, datasets, endpoints, jobs) until Ctrl-C."""
+    _serve(state(ctx).workspace(), host, port)
+
+
+def serve_dashboard(root: Path, host: str = "127.0.0.1", port: int = 8090) -> None:
+    """Open the workspace at ``root`` and serve its dashboard (``modelyard demo --ui``)."""
+    from modelyard.workspace import Workspace
+
+    with Workspace.open(root) as workspace:
+        _serve(workspace, host, port)
+
+
+def _serve(workspace: Workspace, host: str, port: int) -> None:
+    """Print the dashboard's URL, then serve it until Ctrl-C."""
     from modelyard._imports import require
 
     require("the dashboard", "jinja2", "uvicorn", "starlette", "plotly")
     from modelyard.ui import MOUNT_PATH, serve_ui
 
-    workspace = state(ctx).workspace()
     console.print(
         f"dashboard for [bold]{workspace.settings.workspace}[/] on "
         f"http://{host}:{port}{MOUNT_PATH}/ (Ctrl-C to stop)",
