@@ -11,12 +11,15 @@ BENCH_VENV := .venv-bench
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The extras the demo's stages use: every one but ray (the demo runs on the local
-# executor, and Ray is the largest extra). `pip install modelyard` is the lean core.
-DEMO_EXTRAS := serve,xgboost,lightgbm,onnx,reports,postgres
+# The extras the demo's stages use, and the dashboard it offers (--ui): not ray (the
+# demo runs on the local executor, and Ray is the largest extra), postgres (its
+# workspace is SQLite) nor profiling. `pip install modelyard` is the lean core.
+# --no-compile: Python writes the bytecode of the modules the demo imports as it
+# imports them, not of every module installed (200 MB).
+DEMO_EXTRAS := serve,xgboost,lightgbm,onnx,reports,ui
 
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[$(DEMO_EXTRAS)]'
+	$(BIN)/pip install --quiet --no-compile -e '.[$(DEMO_EXTRAS)]'
 	touch $@
 
 # dev holds every extra (modelyard[all]) and the test tools
