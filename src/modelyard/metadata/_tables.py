@@ -34,6 +34,8 @@ __all__ = [
     "ModelEventRow",
     "ModelRow",
     "ModelVersionRow",
+    "MonitorRow",
+    "MonitorWindowRow",
     "ParamRow",
     "RunArtifactRow",
     "RunRow",
@@ -305,3 +307,31 @@ class JobPartitionRow(Base):
     checksum: Mapped[str | None] = mapped_column(String(64), nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MonitorRow(Base):
+    """A monitor: which endpoint it watches, its rules, and its open violation episodes."""
+
+    __tablename__ = "monitors"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MonitorWindowRow(Base):
+    """One checked window of a monitor: recorded once, so a window is never checked twice."""
+
+    __tablename__ = "monitor_windows"
+
+    monitor: Mapped[str] = mapped_column(
+        ForeignKey("monitors.name", ondelete="CASCADE"), primary_key=True
+    )
+    window: Mapped[str] = mapped_column(String(40), primary_key=True)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    violations: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
