@@ -181,10 +181,10 @@ class InputAdapter:
             if kind == "datetime":
                 out.update(zip(self._date_names[name], date_parts(column), strict=True))
             elif kind == "categorical":
-                missing = np.asarray(column == None, dtype=bool)  # noqa: E711  (elementwise)
-                if missing.any():
-                    column = column.copy()
-                    column[missing] = MISSING_CATEGORY
+                labels = column.tolist()
+                if None in labels:  # missing is a level of its own
+                    column = np.empty(len(labels), dtype=object)
+                    column[:] = [MISSING_CATEGORY if v is None else v for v in labels]
                 out[name] = column
             else:
                 out[name] = column

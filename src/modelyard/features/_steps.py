@@ -183,6 +183,20 @@ class Impute(Step):
     def transform(self, table: Columns, out: npt.NDArray[np.float64]) -> None:
         if not self.columns:
             return
+        if len(out) <= _FEW_ROWS:  # a request: Python floats are IEEE doubles too
+            if not len(out):
+                return
+            rows = zip(*(table[name].tolist() for name in self.columns), strict=True)
+            out[:] = [
+                [
+                    ((value if value == value else fill) - center) / scale
+                    for value, fill, center, scale in zip(
+                        row, self.fills, self.centers, self.scales, strict=True
+                    )
+                ]
+                for row in rows
+            ]
+            return
         fills, centers, scales = self._arrays
         raw = np.empty(out.shape)
         for index, name in enumerate(self.columns):
