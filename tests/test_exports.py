@@ -24,6 +24,8 @@ EXPECTED = {
     "JobStatus",
     "LogicalType",
     "ModelyardError",
+    "Monitor",
+    "MonitorStore",
     "Role",
     "Run",
     "RunInfo",

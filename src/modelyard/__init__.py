@@ -33,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     "Role": "modelyard.data",
     "SplitSpec": "modelyard.data",
     "ModelyardError": "modelyard.errors",
+    "Monitor": "modelyard.monitoring",
+    "MonitorStore": "modelyard.monitoring",
     "Comparison": "modelyard.profiling",
     "Profile": "modelyard.profiling",
     "ProfileWarning": "modelyard.profiling",
@@ -68,6 +70,8 @@ __all__ = [
     "JobStatus",
     "LogicalType",
     "ModelyardError",
+    "Monitor",
+    "MonitorStore",
     "Profile",
     "ProfileWarning",
     "Role",
@@ -102,6 +106,7 @@ if TYPE_CHECKING:
     from modelyard.errors import ModelyardError
     from modelyard.execution import Executor
     from modelyard.jobs import Job, JobStatus
+    from modelyard.monitoring import Monitor, MonitorStore
     from modelyard.profiling import Comparison, Profile, ProfileWarning
     from modelyard.serving import Endpoint, EndpointStore, GatewayOptions, VariantConfig
     from modelyard.settings import Settings, load_settings

@@ -25,6 +25,7 @@ from modelyard.settings import (
 if TYPE_CHECKING:
     from modelyard.data import DatasetStore
     from modelyard.jobs import JobStore
+    from modelyard.monitoring import MonitorStore
     from modelyard.registry import ModelRegistry
     from modelyard.serving import EndpointStore
     from modelyard.tracking import Run, RunStore
@@ -141,6 +142,13 @@ class Workspace:
         from modelyard.serving import EndpointStore
 
         return EndpointStore(self.metadata, self.models)
+
+    @cached_property
+    def monitors(self) -> MonitorStore:
+        """Monitors of endpoints' captured traffic, and their labels."""
+        from modelyard.monitoring import MonitorStore
+
+        return MonitorStore(self)
 
     def start_run(
         self,

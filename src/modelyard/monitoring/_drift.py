@@ -1,0 +1,251 @@
+"""Drift of one window against a baseline kept as bins, and data quality.
+
+The model package's baseline (``training/_baseline.py``) keeps each numeric
+column's decile edges and bin shares, each categorical column's level shares:
+not the rows. So every measure here compares the window's counts over the
+baseline's bins with the baseline's shares. PSI and Jensen-Shannon come from
+:mod:`modelyard.profiling._shift` (the one home of those formulas, shared with
+``data compare``); what needs the binned form lives here:
+
+- chi-square goodness of fit of the window's counts against the baseline shares
+  (every kind; its p-value is what the multiple-testing correction adjusts),
+- Kolmogorov-Smirnov statistic at the baseline's bin edges (the largest CDF gap
+  at those points: a lower bound of the exact statistic) and a binned
+  Wasserstein distance in units of the baseline's standard deviation (numeric).
+
+Drift is decided by effect size (PSI, by default above 0.2): at large windows a
+p-value flags differences too small to matter. Holm-adjusted p-values are
+reported beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["FeatureDrift", "QualityIssue", "drift_of", "holm", "numeric_values", "quality_of"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass
+class FeatureDrift:
+    """How far one feature (or the prediction score) moved in one window."""
+
+    feature: str
+    kind: str
+    psi: float
+    js_distance: float
+    chi2_pvalue: float
+    ks: float | None
+    wasserstein: float | None
+    rows: int
+    pvalue_adjusted: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {k: _finite(v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class QualityIssue:
+    """A data-quality finding of a window, in SageMaker's violation vocabulary."""
+
+    feature: str
+    check: str
+    value: float
+    expected: float
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def numeric_values(values: list[Any], kind: str) -> tuple[FloatArray, int]:
+    """A column's values as floats (NaN for missing) and how many had the wrong type.
+
+    Booleans become 0/1 and dates days since 1970-01-01, as the baseline counts them.
+    """
+    out = np.full(len(values), np.nan)
+    wrong = 0
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        try:
+            out[i] = _number(value, kind)
+        except (TypeError, ValueError):
+            wrong += 1
+    return out, wrong
+
+
+def _number(value: Any, kind: str) -> float:
+    if kind == "datetime":
+        moment = np.datetime64(str(value).replace("Z", "").split("+")[0], "us")
+        return float((moment - _EPOCH) / np.timedelta64(1, "D"))
+    if isinstance(value, bool):
+        return float(value)
+    if kind == "boolean" and isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return 1.0 if text in _TRUE else 0.0
+        raise ValueError(value)
+    if isinstance(value, str) and not value.strip():
+        return math.nan
+    return float(value)
+
+
+def drift_of(feature: str, stats: dict[str, Any], values: list[Any]) -> FeatureDrift | None:
+    """Drift of one column against its baseline statistics; ``None`` without data."""
+    from modelyard.profiling._shift import jensen_shannon, psi
+
+    if stats.get("kind") == "categorical":
+        levels = dict(stats.get("levels") or {})
+        labels = list(levels)
+        expected = np.array([levels[k] for k in labels] + [stats.get("other_share", 0.0)])
+        index = {label: i for i, label in enumerate(labels)}
+        actual = np.zeros(len(labels) + 1)
+        for value in values:
+            key = "__missing__" if value is None else str(value)
+            actual[index.get(key, len(labels))] += 1
+        ks = wasserstein = None
+    else:
+        edges = np.asarray(stats.get("bin_edges") or [], dtype=np.float64)
+        shares = np.asarray(stats.get("bin_shares") or [], dtype=np.float64)
+        if edges.size < 2 or shares.size != edges.size - 1:
+            return None
+        numbers, _ = numeric_values(values, str(stats.get("kind")))
+        present = numbers[np.isfinite(numbers)]
+        bins = np.searchsorted(edges[1:-1], present, side="right")
+        actual = np.bincount(bins, minlength=shares.size).astype(np.float64)
+        expected = shares
+        ks, wasserstein = _cdf_gaps(expected, actual, edges, float(stats.get("std") or 0.0))
+    total = actual.sum()
+    if total == 0 or expected.sum() <= 0:
+        return None
+    return FeatureDrift(
+        feature,
+        "categorical" if stats.get("kind") == "categorical" else "numeric",
+        psi(expected, actual),
+        jensen_shannon(expected, actual),
+        _chi2_pvalue(expected, actual),
+        ks,
+        wasserstein,
+        int(total),
+    )
+
+
+def _cdf_gaps(
+    expected: FloatArray, actual: FloatArray, edges: FloatArray, std: float
+) -> tuple[float, float]:
+    p = np.cumsum(expected / expected.sum())
+    q = np.cumsum(actual / max(actual.sum(), 1.0))
+    gaps = np.abs(p - q)[:-1]
+    ks = float(gaps.max()) if gaps.size else 0.0
+    widths = np.diff(edges)[:-1]
+    distance = float(np.sum(gaps * widths))
+    return ks, distance / std if std > 0 else distance
+
+
+def _chi2_pvalue(expected: FloatArray, actual: FloatArray) -> float:
+    from scipy.stats import chi2
+
+    n = actual.sum()
+    shares = np.clip(expected / expected.sum(), 1e-6, None)
+    wanted = shares / shares.sum() * n
+    keep = wanted > 0
+    statistic = float(np.sum((actual[keep] - wanted[keep]) ** 2 / wanted[keep]))
+    dof = max(int(keep.sum()) - 1, 1)
+    return float(chi2.sf(statistic, dof))
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (same order): a family-wise correction."""
+    m = len(pvalues)
+    order = np.argsort(pvalues)
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        adjusted[i] = running
+    return [float(v) for v in adjusted]
+
+
+def quality_of(
+    feature: str, stats: dict[str, Any], values: list[Any], limits: dict[str, float]
+) -> list[QualityIssue]:
+    """Data-quality findings of one column against its baseline statistics."""
+    issues: list[QualityIssue] = []
+    n = len(values)
+    if n == 0:
+        return issues
+    kind = str(stats.get("kind"))
+    if kind == "categorical":
+        missing = sum(1 for v in values if v is None or v == "") / n
+        levels = set(stats.get("levels") or {})
+        if float(stats.get("other_share") or 0.0) == 0.0:
+            new = [v for v in values if v is not None and v != "" and str(v) not in levels]
+            if len(new) / n > limits["new_category_share"]:
+                shown = ", ".join(sorted({str(v) for v in new})[:5])
+                issues.append(
+                    QualityIssue(
+                        feature,
+                        "categorical_values_check",
+                        len(new) / n,
+                        limits["new_category_share"],
+                        f"{len(new):,} of {n:,} values are categories the baseline never saw"
+                        f" ({shown})",
+                    )
+                )
+    else:
+        numbers, wrong = numeric_values(values, kind)
+        missing = (float(np.isnan(numbers).sum()) - wrong) / n
+        if wrong:
+            issues.append(
+                QualityIssue(
+                    feature,
+                    "data_type_check",
+                    wrong / n,
+                    0.0,
+                    f"{wrong:,} of {n:,} values are not {kind}",
+                )
+            )
+        low, high = stats.get("min"), stats.get("max")
+        if low is not None and high is not None:
+            outside = int(np.sum((numbers < low) | (numbers > high)))
+            if outside / n > limits["out_of_range_share"]:
+                issues.append(
+                    QualityIssue(
+                        feature,
+                        "out_of_range_check",
+                        outside / n,
+                        limits["out_of_range_share"],
+                        f"{outside:,} of {n:,} values outside the baseline's [{low:g}, {high:g}]",
+                    )
+                )
+    baseline_missing = float(stats.get("missing_share") or 0.0)
+    if missing > baseline_missing + limits["completeness_drop"]:
+        issues.append(
+            QualityIssue(
+                feature,
+                "completeness_check",
+                1.0 - missing,
+                1.0 - baseline_missing,
+                f"{missing:.1%} missing against {baseline_missing:.1%} in the baseline",
+            )
+        )
+    return issues
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
