@@ -193,8 +193,9 @@ class CsvSource:
                     stream,
                     read_options=pacsv.ReadOptions(block_size=_BLOCK_SIZE),
                     parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                    # The text was checked as UTF-8 on its way in: Arrow need not again.
                     convert_options=pacsv.ConvertOptions(
-                        strings_can_be_null=True, column_types=self._widened
+                        strings_can_be_null=True, column_types=self._widened, check_utf8=False
                     ),
                 )
             except MemoryError:
