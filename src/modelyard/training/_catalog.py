@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from modelyard._imports import optional_dependency
 from modelyard.errors import InvalidInputError
 
 __all__ = ["ALGORITHMS", "Algorithm", "SearchSpace", "Task", "available_threads", "get_algorithm"]
@@ -212,7 +213,8 @@ def _hgb_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
 
 
 def _xgboost(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
-    import xgboost as xgb
+    with optional_dependency("the xgboost algorithm"):
+        import xgboost as xgb
 
     cls = xgb.XGBRegressor if task == "regression" else xgb.XGBClassifier
     return cls(random_state=seed, tree_method="hist", **{"n_jobs": threads, **params})
@@ -235,7 +237,8 @@ def _xgboost_space(trial: SearchSpace, task: Task) -> dict[str, Any]:
 
 
 def _lightgbm(task: Task, params: dict[str, Any], seed: int, threads: int) -> Any:
-    import lightgbm as lgb
+    with optional_dependency("the lightgbm algorithm"):
+        import lightgbm as lgb
 
     cls = lgb.LGBMRegressor if task == "regression" else lgb.LGBMClassifier
     # deterministic + row-wise histograms: the same data and seed give the same trees
