@@ -45,6 +45,7 @@ EXTRA_OF: dict[str, str] = {
     "psycopg": "postgres",
     "ray": "ray",
     "duckdb": "profiling",
+    "optuna": "automl",
 }
 
 
