@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -123,6 +124,8 @@ class MetricRow(Base):
     """One logged metric value at a step and a time."""
 
     __tablename__ = "run_metrics"
+    # a run's last value of one metric (the dashboard sorts and filters by it)
+    __table_args__ = (Index("ix_run_metrics_lookup", "run_id", "key", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from modelyard.errors import InvalidInputError
 from modelyard.metadata._tables import ExperimentRow, MetricRow, ParamRow, RunRow, TagRow
@@ -187,17 +187,13 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
 
 
 def _last_metric(key: str) -> Any:
-    """The last logged value of metric ``key`` of the run of the outer query."""
-    inner = aliased(MetricRow)
+    """The last logged value of metric ``key`` of the outer query's run: one probe of
+    the ``(run_id, key, id)`` index per run."""
     return (
         select(MetricRow.value)
-        .where(
-            MetricRow.id
-            == select(func.max(inner.id))
-            .where(inner.run_id == RunRow.id, inner.key == key)
-            .correlate(RunRow)
-            .scalar_subquery()
-        )
+        .where(MetricRow.run_id == RunRow.id, MetricRow.key == key)
+        .order_by(MetricRow.id.desc())
+        .limit(1)
         .correlate(RunRow)
         .scalar_subquery()
     )
