@@ -46,13 +46,13 @@ def pearson(engine: Engine, columns: Sequence[str]) -> FloatArray:
     size = len(columns)
     matrix = np.eye(size)
     pairs = list(itertools.combinations(range(size), 2))
+    source = engine.view(columns)
     for start in range(0, len(pairs), _PAIRS_PER_QUERY):
         part = pairs[start : start + _PAIRS_PER_QUERY]
         exprs = []
         for i, j in part:
-            a, b = _finite(columns[i]), _finite(columns[j])
-            exprs.append(f"corr({a}, {b})")
-        row = engine.row("SELECT " + ", ".join(exprs) + " FROM t")
+            exprs.append(f"corr({engine.finite(columns[i])}, {engine.finite(columns[j])})")
+        row = engine.row(f"SELECT {', '.join(exprs)} FROM {source}")
         for (i, j), value in zip(part, row, strict=True):
             number = float(value) if value is not None else math.nan
             matrix[i, j] = matrix[j, i] = number if math.isfinite(number) else math.nan
@@ -137,11 +137,6 @@ def missing_patterns(
         for p, n in rows
     ]
     return {"columns": used, "patterns": patterns, "left_out": list(columns[len(used) :])}
-
-
-def _finite(name: str) -> str:
-    x = f"CAST({quote(name)} AS DOUBLE)"
-    return f"CASE WHEN isfinite({x}) THEN {x} END"
 
 
 def _average_ranks(values: FloatArray) -> FloatArray:

@@ -56,10 +56,11 @@ def column_stats(
         selects: list[str] = []
         layout: list[tuple[str, list[str]]] = []
         for name in part:
-            fields, exprs = _first_exprs(by_name[name])
+            fields, exprs = _first_exprs(engine, by_name[name])
             selects.extend(exprs)
             layout.append((name, fields))
-        return _unpack(engine.row("SELECT " + ", ".join(selects) + " FROM t"), layout)
+        source = engine.view([n for n in part if by_name[n].kind == "numeric"])
+        return _unpack(engine.row(f"SELECT {', '.join(selects)} FROM {source}"), layout)
 
     stats = engine.per_column(names, first, failed)
     for name, values in stats.items():
@@ -69,12 +70,13 @@ def column_stats(
         selects: list[str] = []
         layout: list[tuple[str, list[str]]] = []
         for name in part:
-            fields, exprs = _second_exprs(by_name[name], stats[name])
+            fields, exprs = _second_exprs(engine, by_name[name], stats[name])
             selects.extend(exprs)
             layout.append((name, fields))
         if not selects:
             return {name: {} for name in part}
-        return _unpack(engine.row("SELECT " + ", ".join(selects) + " FROM t"), layout)
+        source = engine.view([n for n in part if by_name[n].kind == "numeric"])
+        return _unpack(engine.row(f"SELECT {', '.join(selects)} FROM {source}"), layout)
 
     done = [n for n in names if n in stats]
     for name, values in engine.per_column(done, second, failed).items():
@@ -88,24 +90,23 @@ def column_stats(
     return stats
 
 
-def _first_exprs(spec: ColumnSpec) -> tuple[list[str], list[str]]:
+def _first_exprs(engine: Engine, spec: ColumnSpec) -> tuple[list[str], list[str]]:
     q = quote(spec.name)
     if spec.kind == "numeric":
-        x = f"CAST({q} AS DOUBLE)"
-        ok = f"FILTER (WHERE isfinite({x}))"
+        x = engine.finite(spec.name)
         listed = ", ".join(str(p) for p in QUANTILES)
         return (
-            ["count", "non_finite", "mean", "std", "min", "max", "skew", "zeros", "quantiles"],
+            ["count", "finite", "mean", "std", "min", "max", "skew", "zeros", "quantiles"],
             [
                 f"count({q})",
-                f"count_if(NOT isfinite({x}))",
-                f"avg({x}) {ok}",
-                f"stddev_samp({x}) {ok}",
-                f"min({x}) {ok}",
-                f"max({x}) {ok}",
-                f"skewness({x}) {ok}",
+                f"count({x})",
+                f"avg({x})",
+                f"stddev_samp({x})",
+                f"min({x})",
+                f"max({x})",
+                f"skewness({x})",
                 f"count_if({x} = 0)",
-                f"quantile_cont({x}, [{listed}]) {ok}",
+                f"quantile_cont({x}, [{listed}])",
             ],
         )
     if spec.kind == "boolean":
@@ -127,10 +128,12 @@ def _first_exprs(spec: ColumnSpec) -> tuple[list[str], list[str]]:
     return ["count"], [f"count({q})"]
 
 
-def _second_exprs(spec: ColumnSpec, first: dict[str, Any]) -> tuple[list[str], list[str]]:
+def _second_exprs(
+    engine: Engine, spec: ColumnSpec, first: dict[str, Any]
+) -> tuple[list[str], list[str]]:
     q = quote(spec.name)
     if spec.kind == "numeric" and first.get("min") is not None:
-        x = f"CAST({q} AS DOUBLE)"
+        x = engine.finite(spec.name)
         low, high = float(first["min"]), float(first["max"])
         width = (high - low) / _BINS if high > low and math.isfinite(high - low) else 0.0
         binned = (
@@ -139,7 +142,7 @@ def _second_exprs(spec: ColumnSpec, first: dict[str, Any]) -> tuple[list[str], l
             else "0"
         )
         fields = ["histogram"]
-        exprs = [f"histogram({binned}) FILTER (WHERE isfinite({x}))"]
+        exprs = [f"histogram({binned})" if width > 0 else f"count({x})"]
         quantiles = first.get("quantiles") or {}
         q1, q3 = quantiles.get("p25"), quantiles.get("p75")
         if q1 is not None and q3 is not None:
@@ -182,6 +185,7 @@ def _tidy_first(spec: ColumnSpec, values: dict[str, Any]) -> None:
         if key in values:
             values[key] = _number(values[key])
     if spec.kind == "numeric":
+        values["non_finite"] = int(values.get("count") or 0) - int(values.pop("finite", 0) or 0)
         quantiles = values.pop("quantiles", None) or []
         values["quantiles"] = {
             f"p{round(p * 100)}": _number(v) for p, v in zip(QUANTILES, quantiles, strict=False)
@@ -194,7 +198,8 @@ def _tidy_first(spec: ColumnSpec, values: dict[str, Any]) -> None:
 def _tidy_second(spec: ColumnSpec, stats: dict[str, Any], values: dict[str, Any]) -> None:
     if spec.kind == "numeric" and "histogram" in values:
         counts = [0] * _BINS
-        for index, count in (values.pop("histogram") or {}).items():
+        binned = values.pop("histogram")
+        for index, count in (binned if isinstance(binned, dict) else {0: binned or 0}).items():
             counts[min(max(int(index), 0), _BINS - 1)] += int(count)
         low, high = stats["min"], stats["max"]
         if low is not None and high is not None and high > low:

@@ -35,8 +35,9 @@ SAMPLE_ROWS = 100_000
 # A sample keeps at most this many cells, so 2,000 columns sample fewer rows.
 _SAMPLE_CELLS = 5_000_000
 _PERSONAL_SAMPLE = 1_000
-_MAX_PERSONAL_COLUMNS = 200
+_PERSONAL_CHUNK = 200
 _CLASS_TARGET_MAX = 20
+_MAX_RATIO_PAIRS = 2_000
 
 
 @dataclass
@@ -337,11 +338,21 @@ def _correlations(
                     )
             out["cramers_v"] = _matrix(categorical, matrix)
         ratios = []
-        for c in categorical:
-            for n in numeric:
-                value = assoc.correlation_ratio(codes[c], _floats(sample, n))
-                if math.isfinite(value):
-                    ratios.append({"categorical": c, "numeric": n, "value": round(value, 6)})
+        pairs = [(c, n) for c in categorical for n in numeric]
+        if len(pairs) > _MAX_RATIO_PAIRS:
+            notes.append(
+                {
+                    "what": "correlation ratios",
+                    "columns": [],
+                    "reason": f"{len(pairs)} categorical-numeric pairs: the first "
+                    f"{_MAX_RATIO_PAIRS} are computed",
+                }
+            )
+        floats = {n: _floats(sample, n) for n in numeric}
+        for c, n in pairs[:_MAX_RATIO_PAIRS]:
+            value = assoc.correlation_ratio(codes[c], floats[n])
+            if math.isfinite(value):
+                ratios.append({"categorical": c, "numeric": n, "value": round(value, 6)})
         out["correlation_ratio"] = ratios
     return out
 
@@ -452,44 +463,34 @@ def _personal(
     notes: list[dict[str, Any]],
     sampling: list[dict[str, Any]],
 ) -> dict[str, dict[str, Any]]:
-    strings = [s for s in specs if s.kind == "string" and "string" in s.physical_type]
-    if len(strings) > _MAX_PERSONAL_COLUMNS:
-        notes.append(
-            {
-                "what": "personal-data patterns",
-                "columns": [s.name for s in strings[_MAX_PERSONAL_COLUMNS:]],
-                "reason": f"more than {_MAX_PERSONAL_COLUMNS} text columns",
-            }
-        )
+    strings = [s.name for s in specs if s.kind == "string" and "string" in s.physical_type]
     found: dict[str, dict[str, Any]] = {}
-    for spec in strings[:_MAX_PERSONAL_COLUMNS]:
-        q = quote(spec.name)
+    for start in range(0, len(strings), _PERSONAL_CHUNK):
+        part = strings[start : start + _PERSONAL_CHUNK]
         try:
-            values = [
-                r[0]
-                for r in engine.rows(
-                    f"SELECT {q} FROM t WHERE {q} IS NOT NULL LIMIT {_PERSONAL_SAMPLE}"
-                )
-            ]
+            table = engine.arrow(
+                f"SELECT {', '.join(quote(n) for n in part)} FROM t LIMIT {_PERSONAL_SAMPLE}"
+            )
         except engine.error as exc:
             notes.append(
                 {
                     "what": "personal-data patterns",
-                    "columns": [spec.name],
+                    "columns": part,
                     "reason": str(exc).splitlines()[0],
                 }
             )
             continue
-        evidence = personal_data(spec.name, values)
-        if evidence is not None:
-            found[spec.name] = evidence
+        for name in part:
+            evidence = personal_data(name, table.column(name).drop_null().to_pylist())
+            if evidence is not None:
+                found[name] = evidence
     if strings:
         sampling.append(
             {
                 "what": "personal-data patterns",
                 "rows": _PERSONAL_SAMPLE,
-                "of": "the non-missing values of each text column",
-                "method": "the first values in storage order",
+                "of": "the rows, per text column",
+                "method": "the first rows in storage order",
             }
         )
     return found

@@ -299,6 +299,9 @@ def _correlation_warnings(
 ) -> list[ProfileWarning]:
     roles = {c["name"]: c.get("role") for c in columns}
     seen: set[tuple[str, str]] = set()
+    # A column already suggested for dropping is not reported again with a third
+    # one: 100 copies of one signal make 99 warnings, not 4,950.
+    dropped: set[str] = set()
     out: list[ProfileWarning] = []
     for method in ("pearson", "spearman", "cramers_v"):
         block = correlations.get(method) or {}
@@ -309,9 +312,12 @@ def _correlation_warnings(
             a, b = names[i], names[j]
             if value is None or abs(value) < HIGH_CORRELATION or (a, b) in seen:
                 continue
+            if a in dropped or b in dropped:
+                continue
             if "target" in (roles.get(a), roles.get(b)):
                 continue
             seen.add((a, b))
+            dropped.add(b)
             out.append(
                 ProfileWarning(
                     "high_correlation",
