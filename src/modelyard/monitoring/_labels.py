@@ -41,7 +41,9 @@ class LabelIngest:
         """One line: how many labels were used and why others were not."""
         parts = [f"{self.matched:,} of {self.rows_read:,} labels joined to {self.endpoint}"]
         if self.unknown_ids:
-            parts.append(f"{self.unknown_ids:,} match no captured request")
+            parts.append(
+                f"{self.unknown_ids:,} of {self.rows_read:,} labels match no captured request"
+            )
         if self.duplicate_ids:
             parts.append(f"{self.duplicate_ids:,} repeat an id (first kept)")
         if self.bad_labels:
