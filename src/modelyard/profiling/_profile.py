@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -148,37 +148,96 @@ def profile_parquet(
     physical = pq.read_schema(path)
     specs = [_spec(c, physical.field(c.name).type) for c in schema if c.name in physical.names]
     engine = Engine(path, threads)
+    sampling: list[dict[str, Any]] = []
     try:
         n_rows = int(engine.row("SELECT count(*) FROM t")[0])
         stats = column_stats(engine, specs, failed)
         columns = [_column(spec, stats.get(spec.name), n_rows) for spec in specs]
-        sampling: list[dict[str, Any]] = []
-        sample = _sample(engine, specs, n_rows, sampling)
-        target_spec = next((s for s in specs if s.role == "target"), None)
-        correlations = _correlations(engine, specs, columns, sample, notes)
-        missing = _missing(engine, columns, sample, n_rows, notes)
-        target = _target(target_spec, specs, columns, sample) if target_spec else None
-        personal = _personal(engine, specs, notes, sampling)
-        table = _table(engine, path, specs, n_rows, notes)
+        # A column DuckDB could not read (text that is not UTF-8, ...) stays out of
+        # every later query; its failure is already noted.
+        readable = [s for s in specs if s.name in stats]
+        attempt = _Attempt(engine.error, notes)
+        sample = attempt("the sample", lambda: _sample(engine, readable, n_rows, sampling))
+        sample = sample if sample is not None else pa.table({})
+        target_spec = next((s for s in readable if s.role == "target"), None)
+        correlations = attempt(
+            "correlations", lambda: _correlations(engine, readable, columns, sample, notes)
+        )
+        missing = attempt(
+            "missing patterns", lambda: _missing(engine, columns, sample, n_rows, notes)
+        )
+        target = (
+            attempt("target analysis", lambda: _target(target_spec, readable, columns, sample))
+            if target_spec
+            else None
+        )
+        personal = attempt(
+            "personal-data patterns", lambda: _personal(engine, readable, notes, sampling)
+        )
+        table = attempt("table figures", lambda: _table(engine, path, readable, n_rows, notes))
     finally:
         engine.close()
-    warnings = find_warnings(columns, n_rows, correlations, target, personal)
-    if n_rows == 0:
-        notes.append({"what": "everything but the schema", "columns": [], "reason": "no rows"})
+    warnings = find_warnings(columns, n_rows, correlations or {}, target, personal or {})
+    _note_gaps(columns, n_rows, notes)
     return Profile(
         dataset=dataset,
         n_rows=n_rows,
         n_columns=len(specs),
-        table=table,
+        table=table or {},
         columns=columns,
-        correlations=correlations,
-        missing=missing,
+        correlations=correlations or {},
+        missing=missing or {"columns": [], "patterns": [], "left_out": [], "together": []},
         target=target,
         warnings=warnings,
         sampling=sampling,
         not_computed=notes,
         seconds=time.perf_counter() - started,
     )
+
+
+T = TypeVar("T")
+
+
+class _Attempt:
+    """Runs one part of the profile; a failure is noted, and the part is None."""
+
+    def __init__(self, error: type[Exception], notes: list[dict[str, Any]]) -> None:
+        self._errors: tuple[type[Exception], ...] = (error, pa.ArrowException)
+        self._notes = notes
+
+    def __call__(self, what: str, part: Callable[[], T]) -> T | None:
+        try:
+            return part()
+        except self._errors as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._notes.append({"what": what, "columns": [], "reason": reason})
+            return None
+
+
+def _note_gaps(columns: Sequence[dict[str, Any]], n_rows: int, notes: list[dict[str, Any]]) -> None:
+    """Say what small or empty data leaves uncomputed."""
+    if n_rows == 0:
+        notes.append(
+            {"what": "statistics, correlations, warnings", "columns": [], "reason": "no rows"}
+        )
+        return
+    empty = [c["name"] for c in columns if "count" in c and c["count"] == 0]
+    if empty:
+        notes.append(
+            {
+                "what": "statistics, correlations",
+                "columns": empty,
+                "reason": "no values (all missing)",
+            }
+        )
+    if n_rows < 3:
+        notes.append(
+            {
+                "what": "spread, skewness, correlations, target association",
+                "columns": [],
+                "reason": f"only {n_rows} row{'s' if n_rows > 1 else ''}",
+            }
+        )
 
 
 def _spec(column: ColumnSchema, physical: pa.DataType) -> ColumnSpec:
