@@ -17,6 +17,7 @@ from rich.text import Text
 
 from modelyard import __version__
 from modelyard.cli import (
+    _automl,
     _batch,
     _data,
     _demo,
@@ -93,6 +94,7 @@ _train.register(app, _runs.app)
 _demo.register(app)
 _serve.register(app)
 _ui.register(app)
+_automl.register(app)
 app.add_typer(_endpoints.app, name="endpoint")
 app.add_typer(_endpoints.token_app, name="token")
 

@@ -1,0 +1,13 @@
+"""AutoML: spot-check algorithms, tune hyperparameters, and ``auto`` (both, then a
+training job and registration).
+
+Every search cross-validates the training and validation rows only (the test split
+stays for the final training job's evaluation) and runs its folds and trials on
+the workspace's Executor.
+"""
+
+from modelyard.automl._fold import FoldScore
+from modelyard.automl._leaderboard import Entry, Leaderboard
+from modelyard.automl._spotcheck import spotcheck
+
+__all__ = ["Entry", "FoldScore", "Leaderboard", "spotcheck"]

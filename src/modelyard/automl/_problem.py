@@ -1,0 +1,143 @@
+"""The rows a search learns from: one dataset version's labelled train + validation rows.
+
+The search never sees the test split: it is kept for the final training job's
+evaluation, so the score a registered model reports was not used to choose it.
+Input checks (target, task, classes) are the training job's own, so a dataset
+the search accepts is one the final fit accepts too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from modelyard.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from modelyard.data import ColumnSchema
+    from modelyard.training import Task
+    from modelyard.workspace import Workspace
+
+__all__ = ["Problem", "load_problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What every fold of a search needs (picklable: it travels to workers).
+
+    Attributes:
+        dataset: the version's ``name:version``.
+        target: the target column.
+        task: binary, multiclass or regression.
+        columns: the version's schema, the target marked as such (the recipe reads it).
+        X: the feature rows (a sample when the data is larger than asked).
+        y: encoded targets (class indices, or floats for regression).
+        time_ordered: the split is ordered by time, so folds must be too.
+        rows_total: labelled train + validation rows before sampling.
+    """
+
+    dataset: str
+    target: str
+    task: Task
+    columns: list[ColumnSchema]
+    X: pd.DataFrame
+    y: npt.NDArray[Any]
+    time_ordered: bool
+    rows_total: int
+
+
+def load_problem(
+    workspace: Workspace,
+    dataset: str,
+    *,
+    target: str | None = None,
+    task: str | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+) -> Problem:
+    """The checked search rows of ``dataset`` (at most ``sample`` of them).
+
+    A sample keeps the class shares (stratified) or, for a time-ordered split, the
+    most recent rows in order.
+
+    Raises:
+        NotFoundError: no such dataset.
+        InvalidInputError: what the training job would refuse, or ``sample`` below 20.
+    """
+    from modelyard.training import TrainingSpec
+    from modelyard.training._job import _check, _label_encoding, _load
+
+    if sample is not None and sample < 20:
+        raise InvalidInputError(f"--sample {sample} is too small: use at least 20 rows")
+    # "linear" supports every task: the check is about the data, not the algorithm
+    problem = _check(workspace, TrainingSpec(dataset, target=target, algorithm="linear", task=task))
+    frames = _load(workspace, problem)
+    rows = pd.concat([frames["train"], frames["validation"]], ignore_index=True)
+    split = problem.version.split_spec or {}
+    ordered_by = split.get("ordered_by") if split.get("method") == "time" else None
+    if ordered_by is not None and ordered_by in rows.columns:
+        rows = rows.sort_values(ordered_by, kind="stable").reset_index(drop=True)
+    total = len(rows)
+    if sample is not None and total > sample:
+        rows = _sample(rows, problem.target, problem.task, sample, seed, ordered_by is not None)
+    _, encode = _label_encoding(problem, frames["train"][problem.target])
+    features = [c for c in rows.columns if c != problem.target]
+    return Problem(
+        dataset=problem.version.ref,
+        target=problem.target,
+        task=problem.task,
+        columns=list(problem.version.columns),
+        X=rows[features].reset_index(drop=True),
+        y=encode(rows[problem.target]),
+        time_ordered=ordered_by is not None,
+        rows_total=total,
+    )
+
+
+def _sample(
+    rows: pd.DataFrame, target: str, task: str, size: int, seed: int, ordered: bool
+) -> pd.DataFrame:
+    if ordered:
+        return rows.iloc[len(rows) - size :].reset_index(drop=True)
+    if task == "regression":
+        return rows.sample(n=size, random_state=seed).reset_index(drop=True)
+    from sklearn.model_selection import train_test_split
+
+    kept: pd.DataFrame
+    kept, _ = train_test_split(rows, train_size=size, stratify=rows[target], random_state=seed)
+    return kept.reset_index(drop=True)
+
+
+def fold_indices(
+    problem: Problem, folds: int, seed: int
+) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """``(train, test)`` row indices of each fold: stratified K-fold for classes,
+    K-fold for regression, a forward-chaining time-series split for ordered rows.
+
+    Raises:
+        InvalidInputError: fewer than 2 folds, or more folds than a class has rows.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
+
+    if folds < 2:
+        raise InvalidInputError(f"--folds {folds}: cross-validation needs at least 2 folds")
+    n = len(problem.y)
+    if problem.time_ordered:
+        splitter: Any = TimeSeriesSplit(n_splits=folds)
+        return [(a, b) for a, b in splitter.split(np.zeros(n))]
+    if problem.task == "regression":
+        splitter = KFold(folds, shuffle=True, random_state=seed)
+        return [(a, b) for a, b in splitter.split(np.zeros(n))]
+    smallest = int(np.bincount(problem.y).min())
+    if smallest < folds:
+        raise InvalidInputError(
+            f"--folds {folds}: the rarest class of {problem.target!r} has {smallest} row(s) "
+            "in the search rows; use fewer folds or a larger --sample",
+            details={"column": problem.target, "folds": folds, "rows": smallest},
+        )
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return [(a, b) for a, b in splitter.split(np.zeros(n), problem.y)]
