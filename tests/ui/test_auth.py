@@ -140,7 +140,7 @@ def test_reading_needs_a_login_once_the_workspace_has_tokens(
 def test_bad_input_is_a_4xx_page(live_ui: LiveUi, seeded: Seeded) -> None:
     with logged_in(live_ui, seeded.admin_token) as client:
         for path, says in [
-            ("/ui/models/nope", "model 'nope' not found"),
+            ("/ui/models/nope", "model nope not found"),
             ("/ui/models/churn/99", "not found"),
             ("/ui/datasets/nope", "dataset 'nope' not found"),
             ("/ui/runs/ffffffff", "run ffffffff not found"),

@@ -197,5 +197,5 @@ def test_an_unknown_model_is_a_404_page_with_a_way_back(
 
     open_page(browser, f"{live_ui.url}/ui/models/no-such-model", screenshots, "not-found")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Not found"
-    assert "model 'no-such-model' not found" in browser.find_element(By.ID, "message").text
+    assert "model no-such-model not found" in browser.find_element(By.ID, "message").text
     assert browser.find_element(By.ID, "back").get_attribute("href").endswith("/ui/models")

@@ -170,6 +170,46 @@ class ModelRegistry:
                 query = query.where(ModelRow.name == name)
             return [self._to_version(session, n, row) for n, row in session.execute(query).all()]
 
+    def page(
+        self, name: str | None = None, offset: int = 0, limit: int = 50
+    ) -> tuple[list[ModelVersion], int]:
+        """One page of versions, newest registered first, and how many there are in all.
+
+        ``name``: one model's versions, else every model's. For a dashboard over a
+        model with 1,000 versions, which reads the 50 it shows.
+
+        Raises:
+            NotFoundError: ``name`` is given and no such model exists.
+            InvalidInputError: a negative offset, or a page of fewer than 1 or more
+                than 500 versions.
+        """
+        if offset < 0 or not 1 <= limit <= 500:
+            raise InvalidInputError("a page holds 1 to 500 versions from an offset of 0 or more")
+        with self._metadata.session() as session:
+            query = select(ModelRow.name, ModelVersionRow).join(
+                ModelRow, ModelRow.id == ModelVersionRow.model_id
+            )
+            counting = select(func.count()).select_from(ModelVersionRow)
+            if name is not None:
+                model = self._model(session, name)
+                query = query.where(ModelVersionRow.model_id == model.id)
+                counting = counting.where(ModelVersionRow.model_id == model.id)
+            query = query.order_by(ModelVersionRow.id.desc()).offset(offset).limit(limit)
+            rows = session.execute(query).all()
+            total = session.scalar(counting) or 0
+            return [self._to_version(session, n, row) for n, row in rows], total
+
+    def names(self) -> dict[str, int]:
+        """Every model's name and its number of versions, by name."""
+        with self._metadata.session() as session:
+            counts = session.execute(
+                select(ModelRow.name, func.count(ModelVersionRow.id))
+                .join(ModelVersionRow, ModelVersionRow.model_id == ModelRow.id, isouter=True)
+                .group_by(ModelRow.name)
+                .order_by(ModelRow.name)
+            ).all()
+            return {model: int(n) for model, n in counts}
+
     def history(self, name: str) -> list[ModelEvent]:
         """Everything that happened to a model, oldest first."""
         with self._metadata.session() as session:

@@ -116,8 +116,10 @@ def _error_page(page_request: PageRequest, error: ModelyardError) -> Response:
         heading, status = "Not found", 404
     elif isinstance(error, InvalidInputError):
         heading, status = "Bad request", 400
+    elif error.http_status < 500:
+        heading, status = "Refused", error.http_status
     else:
-        heading, status = "Refused", error.http_status if error.http_status < 500 else 500
+        heading, status = "Error", error.http_status
     back = page_request.base + "/" + page_request.page.path.strip("/").split("/")[0]
     return page_request.render(
         "error.html",

@@ -17,34 +17,25 @@ __all__ = ["model_page", "models", "report", "set_alias", "set_status", "version
 
 
 def models(page: PageRequest) -> Response:
-    """Each model's newest version, its aliases and how many versions it has."""
-    versions = page.ui.workspace.models.list_versions()
-    latest: dict[str, object] = {}
-    counts: dict[str, int] = {}
-    aliases: dict[str, list[str]] = {}
-    for version in versions:  # newest first within a model
-        latest.setdefault(version.name, version)
-        counts[version.name] = counts.get(version.name, 0) + 1
-        aliases.setdefault(version.name, []).extend(
-            f"{alias} → {version.version}" for alias in version.aliases
-        )
+    """Each model with its number of versions and its newest version."""
+    registry = page.ui.workspace.models
+    counts = registry.names()
+    latest = {name: registry.get(name) for name, n in counts.items() if n}
     return page.render(
-        "models.html",
-        title="Models",
-        cli="modelyard model list",
-        latest=latest,
-        counts=counts,
-        aliases=aliases,
+        "models.html", title="Models", cli="modelyard model list", latest=latest, counts=counts
     )
 
 
+_PAGE = 50
+
+
 def model_page(page: PageRequest) -> Response:
-    """One model's versions with status, aliases and metrics, and its history."""
+    """One model's versions (a page of them) with status, aliases and metrics, and
+    its recent history."""
     name = page.param("name")
     registry = page.ui.workspace.models
-    versions = registry.list_versions(name)
-    if not versions:
-        raise NotFoundError(f"model {name!r} not found")
+    offset = page.query_int("offset", 0)
+    versions, total = registry.page(name, offset, _PAGE)
     keys = sorted({key for v in versions for key, value in v.metrics.items() if _number(value)})
     return page.render(
         "model.html",
@@ -52,6 +43,9 @@ def model_page(page: PageRequest) -> Response:
         cli=f"modelyard model list {name}",
         name=name,
         versions=versions,
+        total=total,
+        offset=offset,
+        limit=_PAGE,
         keys=keys[:12],
         history=registry.history(name)[-20:],
     )

@@ -16,14 +16,15 @@ def overview(page: PageRequest) -> Response:
     workspace = page.ui.workspace
     runs = workspace.runs.search(limit=8)
     datasets = workspace.datasets.list_versions()
-    models = workspace.models.list_versions()
+    models = workspace.models.names()
+    recent_models, model_versions = workspace.models.page(limit=8)
     endpoints = workspace.endpoints.list()
     jobs = workspace.jobs.list_jobs(status=JobStatus.RUNNING, limit=20)
     changes = sorted(
         [("run", r.start_time, r.name, f"/runs/{r.id}", r.status.value) for r in runs.runs]
         + [
             ("model", m.created_at, m.ref, f"/models/{m.name}/{m.version}", m.status.value)
-            for m in sorted(models, key=lambda m: m.created_at, reverse=True)[:8]
+            for m in recent_models
         ]
         + [
             ("dataset", d.created_at, d.ref, f"/datasets/{d.name}/{d.version}", f"{d.n_rows} rows")
@@ -36,8 +37,8 @@ def overview(page: PageRequest) -> Response:
         "datasets": len({d.name for d in datasets}),
         "dataset versions": len(datasets),
         "runs": runs.total,
-        "models": len({m.name for m in models}),
-        "model versions": len(models),
+        "models": len(models),
+        "model versions": model_versions,
         "endpoints": len(endpoints),
     }
     return page.render(
