@@ -17,17 +17,18 @@ TARGET = "churned"
 DROPPED = ("customer_id", "signup_date")
 
 
-def standard_pipeline(frame: pd.DataFrame, trees: int, seed: int = 0) -> Any:
-    """A fitted standard pipeline on ``frame`` (the churn table with its target)."""
+def unfitted_pipeline(
+    frame: pd.DataFrame, trees: int, seed: int = 0, n_jobs: int | None = None
+) -> Any:
+    """The standard pipeline for ``frame``'s columns, not yet fitted."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline, make_pipeline
     from sklearn.preprocessing import OneHotEncoder
     from xgboost import XGBClassifier
 
-    features = frame.drop(columns=[TARGET, *DROPPED])
-    categorical = [c for c in features.columns if features[c].dtype.kind in "OUT" or
-                   str(features[c].dtype) in ("string", "str", "category")]  # fmt: skip
+    features = as_features(frame)
+    categorical = [c for c in features.columns if features[c].dtype == object]
     numeric = [c for c in features.columns if c not in categorical]
     preprocess = ColumnTransformer(
         [
@@ -49,9 +50,15 @@ def standard_pipeline(frame: pd.DataFrame, trees: int, seed: int = 0) -> Any:
         subsample=0.9,
         tree_method="hist",
         random_state=seed,
+        n_jobs=n_jobs,
     )
-    pipeline = Pipeline([("preprocess", preprocess), ("model", model)])
-    pipeline.fit(features.astype({c: object for c in categorical}), frame[TARGET])
+    return Pipeline([("preprocess", preprocess), ("model", model)])
+
+
+def standard_pipeline(frame: pd.DataFrame, trees: int, seed: int = 0) -> Any:
+    """A fitted standard pipeline on ``frame`` (the churn table with its target)."""
+    pipeline = unfitted_pipeline(frame, trees, seed)
+    pipeline.fit(as_features(frame), frame[TARGET].astype(int))
     return pipeline
 
 

@@ -3,20 +3,20 @@
 Prints one JSON line:
 - a modelyard training job (XGBoost, 200 trees, on the training split of 200,000
   generated churn rows) including evaluation, the HTML report, packaging, the ONNX
-  compile with its parity check and registration, against the same scikit-learn
-  pipeline (feature recipe + the same XGBoost) fitted directly on the same rows, in
-  the same run, as an overhead ratio (goal: at most 1.25). ``overhead_ratio`` is
+  compile with its parity check and registration, against what a user would
+  otherwise run: the standard scikit-learn pipeline (``benchmarks/_standard.py``:
+  imputers, one-hot encoder, the same XGBoost parameters) fitted directly on the same
+  rows, in the same run, as an overhead ratio (goal: at most 1.25). ``overhead_ratio`` is
   the ratio of each side's median over alternating rounds, with a bootstrap 90 %
   interval over the rounds; the best-of ratio and the job's wall time over its own
   fit are printed beside it (see ``_overhead_figures``);
-- single-row predict latency of the registered model's ONNX flavor (through
-  ``LoadedModel.predict`` on a one-row DataFrame, and ``predict_columns`` on the
-  columns the gateway has after parsing and checking a JSON request) against
-  ``pipeline.predict_proba`` of the joblib pipeline on a one-row DataFrame (goal:
-  ONNX at least 20x faster). ``onnx_speedup`` compares the same input (a one-row
-  DataFrame) with the caches warm, each call repeated as a model answering a
-  stream of requests repeats it; the strictly interleaved figures (cold caches,
-  see ``_latencies_us``) are printed beside it.
+- single-row predict latency of the registered model's ONNX flavor through the
+  served path (a JSON request's body parsed into column lists, which
+  ``LoadedModel.predict_columns`` checks, encodes and scores) and through
+  ``LoadedModel.predict`` on a one-row DataFrame, against ``predict_proba`` of the
+  standard pipeline on a one-row DataFrame (goal: the served path at least 15x
+  faster). ``onnx_speedup``, the headline, is strictly interleaved (cold caches, see
+  ``_latencies_us``); the warm figures (blocks of 100) are printed beside it.
 
 Usage: python benchmarks/train.py [--rows N] [--trees N] [--rounds N]
 """
@@ -77,8 +77,8 @@ def _latencies_us(
 
 
 def _speedup(latencies: dict[str, dict[str, float]], onnx_call: str) -> float:
-    """How many times faster than the joblib pipeline an ONNX call is, by medians."""
-    return round(latencies["joblib_pipeline_dataframe"]["p50"] / latencies[onnx_call]["p50"], 1)
+    """How many times faster than the standard pipeline a modelyard call is, by medians."""
+    return round(latencies["sklearn_pipeline_dataframe"]["p50"] / latencies[onnx_call]["p50"], 1)
 
 
 def _ratio_of_medians(modelyard: list[float], direct: list[float]) -> float:
@@ -139,14 +139,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
 
-    import xgboost as xgb
-    from sklearn.base import clone
-
+    from _standard import as_features, unfitted_pipeline
     from modelyard import datasets
     from modelyard.data import IngestOptions, SplitSpec
-    from modelyard.features import build_pipeline
-    from modelyard.serving._parse import parse_body
-    from modelyard.serving._schema import Signature
     from modelyard.training import TrainingSpec, available_threads, train
     from modelyard.workspace import Workspace
 
@@ -161,19 +156,12 @@ def main() -> None:
             IngestOptions(target="churned", split=SplitSpec(0.7, 0.15, 0.15, seed=42)),
         )
 
-        # The obvious alternative: the same pipeline, fitted directly on the same rows.
+        # What a user would otherwise run: the standard scikit-learn pipeline with the
+        # same boosting parameters, fitted directly on the same rows, with the threads
+        # a job's fit gets (max_threads=0).
         train_rows = ws.datasets.read(version, split="train").to_pandas()
-        features = train_rows.drop(columns=["churned"])
+        features = as_features(train_rows)
         target = train_rows["churned"].astype(int).to_numpy()
-        estimator = xgb.XGBClassifier(
-            n_estimators=args.trees,
-            learning_rate=0.08,
-            max_depth=5,
-            subsample=0.9,
-            random_state=0,
-            tree_method="hist",
-            n_jobs=available_threads(),  # the threads a job's fit gets (max_threads=0)
-        )
         # Alternating rounds, so a neighbour's burst or a slower spell of the machine
         # falls on both sides alike. The first modelyard round also pays its one-time
         # imports (ONNX converters, Plotly); the median is a warm job's, as the
@@ -183,7 +171,7 @@ def main() -> None:
             dataset="churn", algorithm="xgboost", params={"n_estimators": args.trees}
         )
         for _ in range(args.rounds):
-            direct = build_pipeline(version.columns, clone(estimator), needs_scaling=False)
+            direct = unfitted_pipeline(train_rows, args.trees, n_jobs=available_threads())
             started = time.perf_counter()
             direct.fit(features, target)
             direct_times.append(time.perf_counter() - started)
@@ -194,18 +182,24 @@ def main() -> None:
         assert result.model is not None and "onnx" in result.model.flavors, result.onnx.reason
 
         onnx_model = ws.models.load(result.model.ref, prefer="onnx")
-        pipeline_model = ws.models.load(result.model.ref, prefer="pipeline")
-        one_row = features.iloc[[0]].reset_index(drop=True)
-        # What the gateway hands the model for a JSON request of this row: the body
-        # parsed and checked against the signature, as column lists of JSON values.
-        body = one_row.to_json(orient="records", date_format="iso").encode()
-        table = parse_body(body, "application/json", onnx_model.input_columns)
-        request = Signature.from_manifest(onnx_model.manifest).check(table, reject_unexpected=False)
-        pipeline = pipeline_model._pipeline  # the fitted scikit-learn pipeline itself
+        # The last round's fitted standard pipeline, predicting on one thread: one
+        # row gains nothing from more, and OpenMP's hand-off on a busy machine would
+        # flatter modelyard by slowing the baseline down.
+        standard = direct.set_params(model__n_jobs=1)
+        raw_row = train_rows.drop(columns=["churned"]).iloc[[0]].reset_index(drop=True)
+        standard_row = features.iloc[[0]].reset_index(drop=True)
+        # The served path: a JSON request's body parsed into column lists, which
+        # predict_columns checks and encodes (what the gateway hands the model).
+        body = raw_row.to_json(orient="records", date_format="iso")[1:-1].encode()
+
+        def served() -> Any:
+            row = json.loads(body)
+            return onnx_model.predict_columns({name: [value] for name, value in row.items()})
+
         calls = {
-            "onnx_dataframe": lambda: onnx_model.predict(one_row),
-            "onnx_request_columns": lambda: onnx_model.predict_columns(request),
-            "joblib_pipeline_dataframe": lambda: pipeline.predict_proba(one_row),
+            "onnx_dataframe": lambda: onnx_model.predict(raw_row),
+            "onnx_request_columns": served,
+            "sklearn_pipeline_dataframe": lambda: standard.predict_proba(standard_row),
         }
         latencies = _latencies_us(calls, args.repeats)
         in_blocks = _latencies_us(calls, args.repeats, block=100)
@@ -222,20 +216,19 @@ def main() -> None:
                 **_overhead_figures(modelyard_times, direct_times, modelyard_fits),
                 "roc_auc": round(result.evaluation.metrics["roc_auc"], 4),
                 "onnx_parity_max_abs_difference": result.onnx.max_difference,
-                # The same input on both sides (a one-row DataFrame), caches warm: the
-                # calls take turns in blocks of 100 (see _latencies_us).
-                "onnx_speedup": _speedup(in_blocks, "onnx_dataframe"),
-                "speedup_goal": 20,
+                # Headline: the served path (a JSON request's columns) against the
+                # standard pipeline on a one-row DataFrame, strictly interleaved (each
+                # call right after the other's, caches cold: the less flattering).
+                "onnx_speedup": _speedup(latencies, "onnx_request_columns"),
+                "speedup_goal": 15,
+                "predict_one_row_us_interleaved": latencies,
+                "onnx_speedup_dataframe_interleaved": _speedup(latencies, "onnx_dataframe"),
+                # Caches warm: the calls take turns in blocks of 100 (see _latencies_us).
                 "predict_one_row_us_in_blocks_of_100": in_blocks,
                 "onnx_speedup_request_columns_in_blocks": _speedup(
                     in_blocks, "onnx_request_columns"
                 ),
-                # Strictly interleaved: each call right after the other's, caches cold.
-                "predict_one_row_us_interleaved": latencies,
-                "onnx_speedup_dataframe_interleaved": _speedup(latencies, "onnx_dataframe"),
-                "onnx_speedup_request_columns_interleaved": _speedup(
-                    latencies, "onnx_request_columns"
-                ),
+                "onnx_speedup_dataframe_in_blocks": _speedup(in_blocks, "onnx_dataframe"),
             }
         )
     )
