@@ -6,7 +6,8 @@ unread) got no answer and the request was never processed: 7 such requests with 
 worker under load, 21 with two. So on SIGTERM or Ctrl-C the gateway drains first:
 
 1. it stops accepting connections (a client connecting now is refused: its
-   request was never sent);
+   request was never sent); several workers wait for each other here, see
+   :func:`drain`;
 2. every response from then on carries ``Connection: close``, so each client
    learns with its next answer that the connection ends, and reconnecting is refused;
 3. once no request has started or ended for ``quiet`` seconds (or after ``limit``
@@ -22,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["Drain", "drain"]
+__all__ = ["Drain", "Peers", "drain"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -66,7 +67,9 @@ class Drain:
             self.last_activity = time.monotonic()
 
 
-async def drain(server: Any, guard: Drain, *, quiet: float, limit: float) -> None:
+async def drain(
+    server: Any, guard: Drain, *, quiet: float, limit: float, peers: Peers | None = None
+) -> None:
     """Drain ``guard``'s traffic, then ask uvicorn's ``server`` to stop.
 
     Args:
@@ -75,13 +78,44 @@ async def drain(server: Any, guard: Drain, *, quiet: float, limit: float) -> Non
         guard: the app's :class:`Drain`.
         quiet: seconds without a request starting or ending that end the drain.
         limit: seconds the drain may take at most.
+        peers: the other workers sharing the listening socket, if any.
     """
-    guard.draining = True
     for listener in getattr(server, "servers", ()):  # asyncio.Server objects: stop accepting
         listener.close()
     deadline = time.monotonic() + limit
+    if peers is not None:
+        # Workers share one listening socket. A client told Connection: close by one
+        # worker reconnects at once and lands in the queue of a worker still
+        # listening, and if that worker then stops before accepting it, the request
+        # is reset unanswered. So no worker says close before every worker has
+        # stopped accepting: a reconnect is then refused by the kernel.
+        peers.arrive()
+        while not peers.all_arrived() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+    guard.draining = True
     while time.monotonic() < deadline:
         if guard.inflight == 0 and time.monotonic() - guard.last_activity >= quiet:
             break
         await asyncio.sleep(0.05)
     server.should_exit = True
+
+
+class Peers:
+    """How many of ``workers`` processes have stopped accepting (a shared counter).
+
+    Made by the parent process with its multiprocessing context and given to each
+    worker.
+    """
+
+    def __init__(self, context: Any, workers: int) -> None:
+        self._count = context.Value("i", 0)
+        self._workers = workers
+
+    def arrive(self) -> None:
+        """This worker has stopped accepting."""
+        with self._count.get_lock():
+            self._count.value += 1
+
+    def all_arrived(self) -> bool:
+        """Whether every worker has stopped accepting."""
+        return bool(self._count.value >= self._workers)

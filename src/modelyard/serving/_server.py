@@ -20,7 +20,7 @@ from typing import Any
 
 from modelyard.serving._accesslog import write_access_log_to
 from modelyard.serving._app import JsonLogFormatter, create_app
-from modelyard.serving._drain import Drain, drain
+from modelyard.serving._drain import Drain, Peers, drain
 from modelyard.serving._gateway import GatewayOptions
 from modelyard.serving._transport import default_http_protocol, guarded_protocol
 from modelyard.settings import Settings
@@ -64,7 +64,7 @@ def serve(
         names += (socket.gethostname(), socket.getfqdn())
     options = replace(options, allowed_hosts=(*options.allowed_hosts, *names))
     if workers <= 1:
-        _run(settings, options, host, port, None)
+        _run(settings, options, host, port, None, None)
         return
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -73,8 +73,11 @@ def serve(
     context = multiprocessing.get_context("spawn")
     # Settings classes are made per workspace (not picklable): send the values instead
     values = settings.model_dump(mode="json", exclude_unset=True)
+    peers = Peers(context, workers)
     processes = [
-        context.Process(target=_worker, args=(values, options, host, port, sock), daemon=False)
+        context.Process(
+            target=_worker, args=(values, options, host, port, sock, peers), daemon=False
+        )
         for _ in range(workers)
     ]
     for process in processes:
@@ -101,15 +104,27 @@ def serve(
 
 
 def _worker(
-    values: dict[str, Any], options: GatewayOptions, host: str, port: int, sock: Any
+    values: dict[str, Any],
+    options: GatewayOptions,
+    host: str,
+    port: int,
+    sock: Any,
+    peers: Peers,
 ) -> None:
     from modelyard.settings import load_settings
 
     workspace = values.pop("workspace")
-    _run(load_settings(workspace, **values), options, host, port, sock)
+    _run(load_settings(workspace, **values), options, host, port, sock, peers)
 
 
-def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock: Any) -> None:
+def _run(
+    settings: Settings,
+    options: GatewayOptions,
+    host: str,
+    port: int,
+    sock: Any,
+    peers: Peers | None,
+) -> None:
     import uvicorn
 
     guard = Drain(create_app(settings, replace(options, freeze_gc=True)))
@@ -156,7 +171,9 @@ def _run(settings: Settings, options: GatewayOptions, host: str, port: int, sock
             server.should_exit = True  # a second signal, or none served yet: stop now
             server.force_exit = signals > 2
             return
-        coroutine = drain(server, guard, quiet=options.drain_quiet, limit=options.drain_seconds)
+        coroutine = drain(
+            server, guard, quiet=options.drain_quiet, limit=options.drain_seconds, peers=peers
+        )
         asyncio.run_coroutine_threadsafe(coroutine, loop)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
