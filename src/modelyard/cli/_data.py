@@ -1,15 +1,18 @@
-"""``modelyard data``: ingest, list, show, head and diff datasets."""
+"""``modelyard data``: ingest, list, show, head, diff, profile and compare datasets."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from modelyard.cli._context import state
 from modelyard.cli._render import (
     WideOption,
     console,
+    format_value,
     print_json,
     print_records,
     print_table,
@@ -18,6 +21,7 @@ from modelyard.cli._render import (
 
 if TYPE_CHECKING:
     from modelyard.data import DatasetVersion
+    from modelyard.profiling import Comparison, Profile
 
 __all__ = ["app"]
 
@@ -207,6 +211,127 @@ def diff(
         console.print(table("Column changes", ["column", "change", "old", "new"], rows))
     else:
         console.print("same columns and types; the values differ")
+
+
+@app.command("profile")
+def profile(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME or NAME:VERSION.")],
+    open_report: Annotated[
+        bool, typer.Option("--open", help="Open the HTML report in a browser.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the HTML report here.")
+    ] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Compute again instead of reusing the stored one.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Warnings to list.")] = 20,
+) -> None:
+    """Profile a version: statistics, correlations, warnings, an HTML report (stored)."""
+    result = state(ctx).workspace().datasets.profile(ref, refresh=refresh)
+    report = result.report_path
+    if output is not None and report is not None:
+        output.write_bytes(report.read_bytes())
+        report = output
+    if json_output:
+        print_json({**result.to_dict(), "report_path": str(report) if report else None})
+    else:
+        _print_profile(result, limit)
+        if report is not None:
+            console.print(f"report: {escape(str(report))}")
+    if open_report and report is not None:
+        import webbrowser
+
+        webbrowser.open(report.resolve().as_uri())
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="NAME[:VERSION] to compare from.")],
+    current: Annotated[str, typer.Argument(help="NAME[:VERSION] to compare to.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    wide: WideOption = False,
+) -> None:
+    """Two versions (or datasets) side by side, with a shift measure (PSI, KS, JS) per column."""
+    result = state(ctx).workspace().datasets.compare(reference, current)
+    if json_output:
+        print_json(result.to_dict())
+        return
+    _print_comparison(result, wide)
+
+
+def _print_profile(result: Profile, limit: int) -> None:
+    console.print(
+        f"[bold]{escape(result.dataset)}[/]  {result.n_rows:,} rows, {result.n_columns:,} "
+        f"columns  profiled in {result.seconds:.1f} s"
+    )
+    for note in result.sampling:
+        console.print(
+            escape(f"sampled for {note['what']}: {note['rows']:,} rows of {note['of']}"),
+            style="dim",
+        )
+    for note in result.not_computed:
+        named = ", ".join(map(str, note["columns"][:5]))
+        more = f" and {len(note['columns']) - 5} more" if len(note["columns"]) > 5 else ""
+        where = f" ({named}{more})" if named else ""
+        console.print(escape(f"not computed: {note['what']}{where}: {note['reason']}"), style="dim")
+    if not result.warnings:
+        console.print("no warnings")
+        return
+    rows = [
+        [w.kind, ", ".join(w.columns), w.message, w.suggestion.get("step", "")]
+        for w in result.warnings[:limit]
+    ]
+    hidden = len(result.warnings) - len(rows)
+    title = f"Warnings ({len(result.warnings)}" + (f", {hidden} not listed)" if hidden else ")")
+    print_table(title, ["warning", "columns", "evidence", "suggestion"], rows)
+
+
+def _print_comparison(result: Comparison, wide: bool) -> None:
+    console.print(
+        f"[bold]{escape(result.reference)}[/] ({result.rows[0]:,} rows) → "
+        f"[bold]{escape(result.current)}[/] ({result.rows[1]:,} rows)"
+    )
+    rows: list[list[Any]] = []
+    for column in result.columns:
+        shift = column.get("shift") or {}
+        rows.append(
+            [
+                column["name"],
+                _side(column["reference"]),
+                _side(column["current"]),
+                shift.get("psi"),
+                shift.get("ks"),
+                shift.get("js_distance"),
+                shift.get("level") or column.get("not_compared") or column["status"],
+            ]
+        )
+    print_table(
+        None,
+        ["column", "reference", "current", "PSI", "KS", "JS", "shift"],
+        rows,
+        optional=("JS", "KS"),
+        wide=wide,
+    )
+    shifted = result.shifted()
+    console.print(
+        escape(f"major shift: {', '.join(shifted)}") if shifted else "no major shift (PSI < 0.25)"
+    )
+
+
+def _side(side: dict[str, Any] | None) -> str:
+    if side is None:
+        return "absent"
+    missing = f"{float(side.get('missing_share') or 0):.1%} missing"
+    if side.get("mean") is not None:
+        return f"mean {format_value(side['mean'])}, {missing}"
+    top = side.get("top")
+    if top:
+        return f"top {top['value']} ({top['count']:,}), {missing}"
+    return missing
 
 
 def _print_schema(version: DatasetVersion) -> None:

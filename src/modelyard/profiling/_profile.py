@@ -548,7 +548,7 @@ def _personal(
             {
                 "what": "personal-data patterns",
                 "rows": _PERSONAL_SAMPLE,
-                "of": "the rows, per text column",
+                "of": "each text column",
                 "method": "the first rows in storage order",
             }
         )
