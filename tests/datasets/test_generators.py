@@ -98,7 +98,7 @@ def test_drift_keeps_the_same_customers_and_changes_their_behaviour() -> None:
 
 
 def test_package_exports_exactly_the_generators() -> None:
-    assert datasets.__all__ == ["churn", "houses"]
+    assert datasets.__all__ == ["churn", "houses", "reviews"]
 
 
 # --- churn: shape of the table ------------------------------------------------

@@ -12,9 +12,13 @@ feature-target relation, to exercise drift monitoring and retraining::
     reference = datasets.churn(10_000, seed=1)          # classification, target "churned"
     next_month = datasets.churn(10_000, seed=2, drift=0.6)
     listings = datasets.houses(5_000)                    # regression, target "price"
+    opinions = datasets.reviews(2_000)                   # text, target "positive"
+
+(``reviews`` takes no ``drift``: it is the text example of feature recipes.)
 """
 
 from modelyard.datasets._churn import churn
 from modelyard.datasets._houses import houses
+from modelyard.datasets._reviews import reviews
 
-__all__ = ["churn", "houses"]
+__all__ = ["churn", "houses", "reviews"]

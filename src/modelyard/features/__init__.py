@@ -33,6 +33,7 @@ from modelyard.features._steps import (
     Step,
     TargetMean,
 )
+from modelyard.features._user import Recipe, RecipeStep
 
 if TYPE_CHECKING:
     from modelyard.features._preprocess import PreprocessOptions, build_pipeline, make_adapter
@@ -62,7 +63,9 @@ __all__ = [
     "OneHot",
     "Ordinal",
     "PreprocessOptions",
+    "Recipe",
     "RecipeOptions",
+    "RecipeStep",
     "Step",
     "TargetMean",
     "build_pipeline",

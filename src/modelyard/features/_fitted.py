@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from modelyard.features._adapter import InputAdapter
+from modelyard.features._derive import Derive, RowFilter
 from modelyard.features._steps import Impute, MissingFlag, OneHot, Ordinal, Step, TargetMean
 
 __all__ = ["FittedRecipe"]
@@ -40,9 +41,13 @@ class FittedRecipe:
         self.output_dtype = output_dtype
         self.feature_names = [name for step in self.steps for name in step.names()]
         self._blocks: list[tuple[Step, int, int]] = []
+        # a user recipe's column steps (``Derive``) rewrite the adapted table, in
+        # order, before the output steps read it; they write no matrix columns
+        self._rewrites = [step for step in self.steps if isinstance(step, Derive)]
         start = 0
         for step in self.steps:
-            self._blocks.append((step, start, start + step.width))
+            if step.width:
+                self._blocks.append((step, start, start + step.width))
             start += step.width
 
     def transform(self, columns: Mapping[str, Any] | Any) -> npt.NDArray[Any]:
@@ -58,21 +63,44 @@ class FittedRecipe:
     def apply(self, adapted: Mapping[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
         """The model's input matrix for adapted columns (see :class:`InputAdapter`)."""
         n_rows = len(next(iter(adapted.values()))) if adapted else 0
+        if self._rewrites:
+            table = dict(adapted)
+            for derive in self._rewrites:
+                derive.rewrite(table)
+            adapted = table
         matrix = np.zeros((n_rows, len(self.feature_names)), dtype=np.float64)
         for step, start, end in self._blocks:
-            if end > start:
-                step.transform(adapted, matrix[:, start:end])
+            step.transform(adapted, matrix[:, start:end])
         return matrix.astype(self.output_dtype, copy=False)
 
     def feature_sources(self) -> list[str]:
         """The raw input column each output feature comes from, in feature order.
 
-        Every feature depends on exactly one raw column, so shuffling a raw column
-        is the same as shuffling its features' rows: permutation importance uses
-        this to transform once instead of once per shuffle.
+        Every feature of the schema-driven steps depends on exactly one raw column,
+        so shuffling a raw column is the same as shuffling its features' rows:
+        permutation importance uses this to transform once instead of once per
+        shuffle. A column a user's recipe derives from several (a ratio) is
+        counted under its first input.
         """
         raw = self.adapter.sources()
+        for derive in self._rewrites:
+            derive.trace(raw)
         return [raw[source] for step in self.steps for source in step.sources()]
+
+    def filters(self) -> list[RowFilter]:
+        """The training-only row filters the recipe recorded (never applied here)."""
+        return [step for step in self.steps if isinstance(step, RowFilter)]
+
+    def describe(self) -> list[str]:
+        """One line per step: its kind, its columns and what it learned (for
+        ``model show``)."""
+        lines = []
+        for step in self.steps:
+            data = step.to_dict()
+            kind, columns = data.pop("kind"), data.pop("columns")
+            learned = ", ".join(f"{k}={_short(v)}" for k, v in data.items())
+            lines.append(f"{kind}({', '.join(columns)}{'; ' + learned if learned else ''})")
+        return lines
 
     def category_levels(self) -> dict[str, list[str]]:
         """The training levels of each categorical column that has them."""
@@ -101,6 +129,12 @@ class FittedRecipe:
         else:
             steps = _steps_of_kinds(data)
         return cls(adapter, steps, str(data.get("output_dtype", "float32")))
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list) and len(value) > 4:
+        return f"[{len(value)} values]"
+    return repr(value)
 
 
 def _steps_of_kinds(data: Mapping[str, Any]) -> list[Step]:

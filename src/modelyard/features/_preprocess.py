@@ -7,13 +7,14 @@ columns are dropped; the user can override each choice with :class:`PreprocessOp
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from modelyard.data import ColumnSchema, LogicalType, Role
 from modelyard.errors import InvalidInputError
 from modelyard.features._adapter import InputAdapter
 from modelyard.features._recipe import FeatureRecipe
+from modelyard.features._user import Recipe
 
 __all__ = ["PreprocessOptions", "build_pipeline", "make_adapter"]
 
@@ -30,6 +31,9 @@ class PreprocessOptions:
         high_cardinality: ``ordinal`` or ``target`` for the others (default: target
             encoding for models that need scaling, ordinal codes for trees).
         drop_columns: feature columns to leave out.
+        recipe: the user's feature recipe (:class:`~modelyard.features.Recipe`):
+            its steps decide the columns read and their features; the other
+            options apply to the columns it leaves unencoded.
     """
 
     numeric_imputation: str = "median"
@@ -38,16 +42,24 @@ class PreprocessOptions:
     one_hot_max_categories: int = 20
     high_cardinality: str | None = None
     drop_columns: tuple[str, ...] = ()
+    recipe: Recipe | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (recorded with the run)."""
-        return asdict(self)
+        data = asdict(replace(self, recipe=None))
+        if self.recipe is not None:
+            data["recipe"] = self.recipe.to_dict()
+        else:
+            del data["recipe"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PreprocessOptions:
         """Inverse of :meth:`to_dict`."""
         values = dict(data)
         values["drop_columns"] = tuple(values.get("drop_columns", ()))
+        if values.get("recipe") is not None:
+            values["recipe"] = Recipe.from_dict(values["recipe"])
         return cls(**values)
 
 
@@ -104,12 +116,18 @@ def build_pipeline(
     from sklearn.pipeline import Pipeline
 
     options = options or PreprocessOptions()
+    if options.recipe is not None:
+        kept = [c for c in columns if c.name not in set(options.drop_columns)]
+        adapter = options.recipe.plan(kept)
+    else:
+        adapter = make_adapter(columns, options)
     recipe = FeatureRecipe(
-        adapter=make_adapter(columns, options),
+        adapter=adapter,
         numeric_imputation=options.numeric_imputation,
         missing_indicators=options.missing_indicators,
         scale=needs_scaling if options.scale is None else options.scale,
         one_hot_max_categories=options.one_hot_max_categories,
         high_cardinality=options.high_cardinality or ("target" if needs_scaling else "ordinal"),
+        recipe=options.recipe,
     )
     return Pipeline([("recipe", recipe), ("model", estimator)])

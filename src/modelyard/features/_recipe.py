@@ -36,6 +36,7 @@ from modelyard.features._steps import (
     Step,
     TargetMean,
 )
+from modelyard.features._user import Recipe
 
 __all__ = ["FeatureRecipe"]
 
@@ -51,6 +52,8 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         one_hot_max_categories: the most levels a categorical may have for one-hot.
         high_cardinality: ``ordinal`` or ``target`` for categoricals with more levels.
         output_dtype: ``float32`` (what models are trained and served on) or ``float64``.
+        recipe: the user's steps (:class:`~modelyard.features.Recipe`), fitted before
+            the default steps of the columns it leaves unencoded.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         one_hot_max_categories: int = 20,
         high_cardinality: str = "ordinal",
         output_dtype: str = "float32",
+        recipe: Recipe | None = None,
     ) -> None:
         self.adapter = adapter
         self.numeric_imputation = numeric_imputation
@@ -70,6 +74,7 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.one_hot_max_categories = one_hot_max_categories
         self.high_cardinality = high_cardinality
         self.output_dtype = output_dtype
+        self.recipe = recipe
 
     def fit(self, X: Any, y: Any = None) -> FeatureRecipe:
         """Learn the steps' numbers from training rows."""
@@ -92,8 +97,12 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             high_cardinality=self.high_cardinality,
         )
         adapted = self.adapter.adapt(X)
-        target = _target_values(y) if self.high_cardinality == "target" else None
-        steps = default_steps(self.adapter, adapted, target, options)
+        wants_target = self.high_cardinality == "target" or self.recipe is not None
+        target = _target_values(y) if wants_target else None
+        if self.recipe is not None:
+            steps = self.recipe.fit(self.adapter, adapted, target, options)
+        else:
+            steps = default_steps(self.adapter, adapted, target, options)
         self.fitted_ = FittedRecipe(self.adapter, steps, self.output_dtype)
         self.feature_names_out_ = list(self.fitted_.feature_names)
         self.n_features_in_ = len(self.adapter.raw_columns)

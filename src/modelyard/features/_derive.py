@@ -1,0 +1,355 @@
+"""Fitted steps of a user's recipe: column steps that rewrite the adapted table, and
+output steps that write a block of the matrix (bucket, TF-IDF).
+
+A column step (:class:`Derive`) writes no matrix columns: :meth:`Derive.rewrite`
+replaces, adds or removes columns of the adapted table before the output steps
+(``Impute``, ``OneHot``, ``TargetMean``... of :mod:`._steps`) read it. Like every
+step, each one is a frozen dataclass of JSON values fitted from the training rows
+(by :mod:`._user`), and the same methods run for one request row and for a
+million batch rows. A value a step cannot take at inference (a negative number
+under a log) raises :class:`~modelyard.errors.SchemaMismatchError` naming the
+column, which the gateway answers as a 4xx.
+
+This module imports numpy and the standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from modelyard.features._expr import Expression
+from modelyard.features._read import MISSING_CATEGORY
+from modelyard.features._steps import Columns, FitData, Step
+
+__all__ = [
+    "Bucket",
+    "Cast",
+    "Clip",
+    "DateParts",
+    "Derive",
+    "Derived",
+    "Drop",
+    "Fill",
+    "Function",
+    "Rename",
+    "RowFilter",
+    "Tfidf",
+]
+
+SECONDS_PER_DAY = 86_400.0
+# the domain each function accepts (a value outside is refused at inference)
+FUNCTIONS = {"log1p": -1.0, "log": 0.0, "sqrt": 0.0}
+_INCLUSIVE = {"sqrt"}  # sqrt takes 0; log needs > 0, log1p > -1
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # scikit-learn's default token_pattern
+
+
+class Derive(Step):
+    """A column step: rewrites the adapted table, writes no matrix columns."""
+
+    def names(self) -> list[str]:
+        return []
+
+    def sources(self) -> list[str]:
+        return []
+
+    @classmethod
+    def fit(cls, columns: tuple[str, ...], data: FitData) -> Step:
+        raise TypeError(f"a {cls.kind} step is fitted from a recipe (modelyard.features.Recipe)")
+
+    def transform(self, table: Columns, out: npt.NDArray[np.float64]) -> None:
+        return None
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        """Replace, add or remove columns of ``table`` (in place)."""
+
+    def trace(self, sources: dict[str, str]) -> None:
+        """Record the raw column each new column comes from (the first input's)."""
+
+
+def _rows(table: Mapping[str, npt.NDArray[Any]]) -> int:
+    return len(next(iter(table.values()))) if table else 0
+
+
+@dataclass(frozen=True)
+class Drop(Derive):
+    """Remove columns (a datetime column's parts with it)."""
+
+    kind: ClassVar[str] = "drop"
+    columns: tuple[str, ...]
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        for name in self.columns:
+            table.pop(name, None)
+
+
+@dataclass(frozen=True)
+class Rename(Derive):
+    """Give a column a new name."""
+
+    kind: ClassVar[str] = "rename"
+    columns: tuple[str, ...]
+    to: str
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        table[self.to] = table.pop(self.columns[0])
+
+    def trace(self, sources: dict[str, str]) -> None:
+        sources[self.to] = sources[self.columns[0]]
+
+
+@dataclass(frozen=True)
+class Cast(Derive):
+    """Read a column as the other kind: numbers as category labels (``3.0`` reads
+    ``"3"``), or labels as numbers (a label that is not a number is refused)."""
+
+    kind: ClassVar[str] = "cast"
+    columns: tuple[str, ...]
+    to: str
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        name = self.columns[0]
+        table[name] = cast(name, table[name], self.to)
+
+
+def cast(name: str, values: npt.NDArray[Any], to: str) -> npt.NDArray[Any]:
+    """``values`` as ``numeric`` (float64) or ``categorical`` (text) columns."""
+    if to == "categorical":
+        labels = np.empty(len(values), dtype=object)
+        labels[:] = [_label(v) for v in values.tolist()]
+        return labels
+    numbers = np.empty(len(values), dtype=np.float64)
+    for row, value in enumerate(values.tolist()):
+        if value == MISSING_CATEGORY:
+            numbers[row] = np.nan
+            continue
+        try:
+            numbers[row] = float(value)
+        except ValueError:
+            from modelyard.errors import SchemaMismatchError
+
+            raise SchemaMismatchError(
+                f"column {name!r} must be a number (the recipe casts it), got {value!r:.60}",
+                details={"column": name, "row": row},
+            ) from None
+    return numbers
+
+
+def _label(value: float) -> str:
+    if value != value:
+        return MISSING_CATEGORY
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+@dataclass(frozen=True)
+class Fill(Derive):
+    """Fill a column's missing values with a learned or given value."""
+
+    kind: ClassVar[str] = "fill"
+    columns: tuple[str, ...]
+    value: float | str
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        name = self.columns[0]
+        values = table[name]
+        if values.dtype == object:
+            filled = values.copy()
+            filled[values == MISSING_CATEGORY] = self.value
+            table[name] = filled
+        else:
+            table[name] = np.where(np.isnan(values), float(self.value), values)
+
+
+@dataclass(frozen=True)
+class Clip(Derive):
+    """Limit a column to ``[low, high]`` (winsorising at learned quantiles, or
+    given bounds); missing values stay missing."""
+
+    kind: ClassVar[str] = "clip"
+    columns: tuple[str, ...]
+    low: float | None
+    high: float | None
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        name = self.columns[0]
+        low = -np.inf if self.low is None else self.low
+        high = np.inf if self.high is None else self.high
+        table[name] = np.clip(table[name], low, high)
+
+
+@dataclass(frozen=True)
+class Function(Derive):
+    """``log1p``, ``log`` or ``sqrt`` of columns, in place."""
+
+    kind: ClassVar[str] = "function"
+    columns: tuple[str, ...]
+    function: str
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        for name in self.columns:
+            values = table[name]
+            bad = outside_domain(self.function, values)
+            if bad.any():
+                from modelyard.errors import SchemaMismatchError
+
+                row = int(np.flatnonzero(bad)[0])
+                raise SchemaMismatchError(
+                    f"column {name!r} must be {domain_words(self.function)} "
+                    f"(the recipe takes its {self.function}), got {values[row]!r}",
+                    details={"column": name, "row": row},
+                )
+            table[name] = getattr(np, self.function)(values)
+
+
+def outside_domain(function: str, values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Which values ``function`` cannot take (missing values pass: they stay missing)."""
+    bound = FUNCTIONS[function]
+    with np.errstate(invalid="ignore"):
+        if function in _INCLUSIVE:
+            return values < bound
+        return values <= bound
+
+
+def domain_words(function: str) -> str:
+    """The domain of ``function`` in words (for error messages)."""
+    bound = FUNCTIONS[function]
+    return f"{'at least' if function in _INCLUSIVE else 'greater than'} {bound:g}"
+
+
+@dataclass(frozen=True)
+class Derived(Derive):
+    """A new numeric column computed by an expression of numeric columns (a ratio
+    is ``numerator / denominator``); division by zero gives a missing value."""
+
+    kind: ClassVar[str] = "derived"
+    columns: tuple[str, ...]
+    name: str
+    expression: str
+
+    @cached_property
+    def _parsed(self) -> Expression:
+        return Expression(self.expression)
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        table[self.name] = self._parsed.evaluate(table, _rows(table))
+
+    def trace(self, sources: dict[str, str]) -> None:
+        sources[self.name] = sources[self.columns[0]] if self.columns else self.name
+
+
+@dataclass(frozen=True)
+class DateParts(Derive):
+    """Keep the chosen parts of a datetime column (``year``, ``month``,
+    ``dayofweek``, ``hour``), and with ``reference`` (days since 2000-01-01) add
+    ``<column>__days_since``: the days from that reference to the value."""
+
+    kind: ClassVar[str] = "date_parts"
+    columns: tuple[str, ...]
+    parts: tuple[str, ...]
+    reference: float | None
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        name = self.columns[0]
+        days = table.get(f"{name}__days_since_ref")
+        for part in ("year", "month", "dayofweek", "hour", "days_since_ref"):
+            if part not in self.parts:
+                table.pop(f"{name}__{part}", None)
+        if self.reference is not None and days is not None:
+            table[f"{name}__days_since"] = days - self.reference
+
+    def trace(self, sources: dict[str, str]) -> None:
+        sources[f"{self.columns[0]}__days_since"] = self.columns[0]
+
+
+@dataclass(frozen=True)
+class RowFilter(Derive):
+    """A training-only row filter: recorded with the recipe, never applied to a
+    request or a batch row (:meth:`keep` is what training applies)."""
+
+    kind: ClassVar[str] = "filter"
+    columns: tuple[str, ...]
+    expression: str
+
+    def keep(self, table: Mapping[str, npt.NDArray[Any]]) -> npt.NDArray[np.bool_]:
+        """Which rows the filter keeps."""
+        kept: npt.NDArray[np.bool_] = Expression(self.expression, condition=True).evaluate(
+            table, _rows(table)
+        )
+        return kept
+
+
+@dataclass(frozen=True)
+class Bucket(Step):
+    """The bin a number falls in: ``0`` below the first edge, ``len(edges)`` at or
+    above the last; missing values give -1."""
+
+    kind: ClassVar[str] = "bucket"
+    columns: tuple[str, ...]
+    edges: tuple[float, ...]
+
+    @classmethod
+    def fit(cls, columns: tuple[str, ...], data: FitData) -> Step:
+        raise TypeError("a bucket step is fitted from a recipe (modelyard.features.Recipe)")
+
+    def names(self) -> list[str]:
+        return [f"{self.columns[0]}__bucket"]
+
+    def transform(self, table: Columns, out: npt.NDArray[np.float64]) -> None:
+        values = table[self.columns[0]]
+        bins = np.searchsorted(np.asarray(self.edges), values, side="right").astype(np.float64)
+        out[:, 0] = np.where(np.isnan(values), -1.0, bins)
+
+
+@dataclass(frozen=True)
+class Tfidf(Step):
+    """TF-IDF of a text column's words and word n-grams: what scikit-learn's
+    ``TfidfVectorizer`` (default analyzer, lowercase, l2 norm, smooth idf) computes,
+    replayed from its vocabulary and idf weights stored as data. A missing text is
+    an empty one (all zeros)."""
+
+    kind: ClassVar[str] = "tfidf"
+    columns: tuple[str, ...]
+    vocabulary: tuple[str, ...]
+    idf: tuple[float, ...]
+    ngrams: tuple[int, ...]
+
+    @classmethod
+    def fit(cls, columns: tuple[str, ...], data: FitData) -> Step:
+        raise TypeError("a tfidf step is fitted from a recipe (modelyard.features.Recipe)")
+
+    def names(self) -> list[str]:
+        return [f"{self.columns[0]}__tfidf[{term}]" for term in self.vocabulary]
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {term: position for position, term in enumerate(self.vocabulary)}
+
+    @cached_property
+    def _weights(self) -> npt.NDArray[np.float64]:
+        return np.asarray(self.idf, dtype=np.float64)
+
+    def transform(self, table: Columns, out: npt.NDArray[np.float64]) -> None:
+        index, weights = self._index, self._weights
+        low, high = self.ngrams
+        pattern = re.compile(TOKEN_PATTERN)
+        for row, text in enumerate(table[self.columns[0]].tolist()):
+            if text == MISSING_CATEGORY:
+                continue
+            words = pattern.findall(str(text).lower())
+            counts: dict[int, int] = {}
+            for n in range(low, high + 1):
+                for start in range(len(words) - n + 1):
+                    position = index.get(" ".join(words[start : start + n]))
+                    if position is not None:
+                        counts[position] = counts.get(position, 0) + 1
+            if not counts:
+                continue
+            positions = np.fromiter(counts.keys(), np.intp, len(counts))
+            values = np.fromiter(counts.values(), np.float64, len(counts)) * weights[positions]
+            out[row, positions] = values / np.sqrt(np.dot(values, values))
