@@ -38,6 +38,8 @@ __all__ = [
     "MonitorRow",
     "MonitorWindowRow",
     "ParamRow",
+    "PipelineCacheRow",
+    "PipelineRow",
     "RunArtifactRow",
     "RunRow",
     "TagRow",
@@ -338,3 +340,27 @@ class MonitorWindowRow(Base):
     violations: Mapped[int] = mapped_column(Integer, default=0)
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PipelineRow(Base):
+    """A saved pipeline definition (its steps as JSON), by name."""
+
+    __tablename__ = "pipelines"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PipelineCacheRow(Base):
+    """A step's outputs under its cache key, for later runs with the same key."""
+
+    __tablename__ = "pipeline_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pipeline: Mapped[str] = mapped_column(String(200))
+    step: Mapped[str] = mapped_column(String(200))
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
