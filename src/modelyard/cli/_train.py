@@ -85,6 +85,9 @@ def train(
     drop: Annotated[
         list[str] | None, typer.Option("--drop", help="Feature column to leave out.")
     ] = None,
+    recipe: Annotated[
+        str | None, typer.Option("--recipe", help="Feature recipe (features.yaml).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     experiment: Annotated[str | None, typer.Option(help="Experiment of the run.")] = None,
     refit: Annotated[
@@ -101,7 +104,7 @@ def train(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Train on the training split, evaluate on the test split, check criteria, register."""
-    from modelyard.features import PreprocessOptions
+    from modelyard.features import PreprocessOptions, Recipe
     from modelyard.training import TrainingSpec
     from modelyard.training import train as run_training
 
@@ -122,6 +125,7 @@ def train(
             one_hot_max_categories=one_hot_max,
             high_cardinality=high_cardinality,
             drop_columns=tuple(drop or ()),
+            recipe=Recipe.from_file(recipe) if recipe is not None else None,
         ),
         seed=seed,
         experiment=experiment,

@@ -93,6 +93,8 @@ def train(
     say = reporter(progress)
     spec = _resolve_params(workspace, spec)
     problem = _check(workspace, spec)
+    if spec.preprocessing.recipe is not None:  # a bad recipe fails before a run starts
+        spec.preprocessing.recipe.plan(problem.version.columns)
     threads = available_threads(workspace.settings.max_threads)
     experiment = spec.experiment or spec.model_name or problem.version.name
     with workspace.start_run(experiment, name=f"{spec.algorithm}-{problem.version.ref}") as run:
@@ -103,6 +105,11 @@ def train(
         run.set_tags({"task": problem.task, "algorithm": spec.algorithm})
         say("loading", f"loading {problem.version.ref}")
         frames = _load(workspace, problem)
+        if spec.preprocessing.recipe is not None:  # its training-only row filters
+            recipe = spec.preprocessing.recipe
+            for split in ("train", "validation"):
+                kept = recipe.training_rows(frames[split])
+                frames[split] = frames[split][kept].reset_index(drop=True)
         features = [c for c in frames["train"].columns if c != problem.target]
         classes, encode = _label_encoding(problem, frames["train"][problem.target])
         y = {s: encode(f[problem.target]) for s, f in frames.items()}
