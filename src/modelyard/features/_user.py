@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -118,6 +119,23 @@ class Recipe:
         except yaml.YAMLError as error:
             raise InvalidInputError(f"recipe is not valid YAML: {error}") from None
         return cls.from_dict(data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Recipe:
+        """A recipe from a YAML file.
+
+        Raises:
+            InvalidInputError: the file cannot be read, or its recipe is malformed
+                (the message names the file).
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InvalidInputError(f"cannot read recipe {str(path)!r}: {error}") from None
+        try:
+            return cls.from_yaml(text)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"{path}: {error.message}", details=error.details) from None
 
     @classmethod
     def from_dict(cls, data: Any) -> Recipe:

@@ -1,0 +1,317 @@
+"""User recipes: each step kind fitted and applied, the checks before fitting, and
+the same features from training, the stored JSON, one row and many rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from modelyard import datasets
+from modelyard.data import ColumnSchema
+from modelyard.data._schema import infer_schema
+from modelyard.errors import InvalidInputError, SchemaMismatchError
+from modelyard.features import FittedRecipe, PreprocessOptions, Recipe, RecipeStep, build_pipeline
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    """Churn rows with a review text, a negative-capable column and missing values."""
+    frame = datasets.churn(n, seed=seed)
+    frame["review"] = datasets.reviews(n, seed=seed)["review"]
+    frame.loc[frame.index % 7 == 0, "review"] = None
+    frame.loc[frame.index % 5 == 0, "monthly_charges"] = np.nan
+    frame["balance"] = np.linspace(-5, 5, n)
+    return frame
+
+
+def _columns(frame: pd.DataFrame) -> list[ColumnSchema]:
+    return infer_schema(pa.Table.from_pandas(frame.drop(columns=["churned"]), preserve_index=False))
+
+
+def _fit(frame: pd.DataFrame, steps: list[Any]) -> tuple[Any, FittedRecipe]:
+    from sklearn.linear_model import LogisticRegression
+
+    recipe = Recipe(steps)
+    options = PreprocessOptions(recipe=recipe)
+    pipeline = build_pipeline(
+        _columns(frame), LogisticRegression(), needs_scaling=False, options=options
+    )
+    features = pipeline[0].fit(frame.drop(columns=["churned"]), frame["churned"].to_numpy())
+    return features, features.fitted_
+
+
+def _feature(fitted: FittedRecipe, frame: pd.DataFrame, name: str) -> np.ndarray:
+    matrix = fitted.transform(frame)
+    return np.asarray(matrix[:, fitted.feature_names.index(name)], dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def train() -> pd.DataFrame:
+    return _frame(1500, seed=1)
+
+
+def test_yaml_and_sdk_objects_are_the_same_recipe() -> None:
+    text = """
+steps:
+  - drop: [customer_id]
+  - log1p: [total_charges]
+  - ratio: {name: per_month, numerator: total_charges, denominator: tenure_months}
+  - filter: "tenure_months >= 0"
+"""
+    sdk = Recipe(
+        [
+            RecipeStep("drop", ["customer_id"]),
+            RecipeStep("log1p", ["total_charges"]),
+            RecipeStep(
+                "ratio",
+                {"name": "per_month", "numerator": "total_charges", "denominator": "tenure_months"},
+            ),
+            RecipeStep("filter", "tenure_months >= 0"),
+        ]
+    )
+    assert Recipe.from_yaml(text) == sdk
+    assert Recipe.from_yaml(sdk.to_yaml()) == sdk
+    assert PreprocessOptions.from_dict(PreprocessOptions(recipe=sdk).to_dict()).recipe == sdk
+
+
+def test_numeric_column_steps(train: pd.DataFrame) -> None:
+    test = _frame(300, seed=2)
+    steps = [
+        {"impute": {"column": "monthly_charges", "strategy": "median"}},
+        {"clip": {"column": "total_charges", "quantiles": [0.05, 0.95]}},
+        {"log1p": "total_charges"},
+        {"sqrt": ["data_usage_gb"]},
+        {"ratio": {"name": "per_line", "numerator": "support_calls", "denominator": "num_lines"}},
+        {"arithmetic": {"name": "mix", "expression": "-(support_calls + 1) * 2 / num_lines"}},
+        {"scale": ["avg_call_minutes"]},
+        {"bucket": {"column": "tenure_months", "edges": [12, 24, 48]}},
+    ]
+    _, fitted = _fit(train, steps)
+    median = float(np.nanmedian(train["monthly_charges"]))
+    filled = test["monthly_charges"].fillna(median).to_numpy()
+    np.testing.assert_allclose(_feature(fitted, test, "monthly_charges"), filled, rtol=1e-6)
+    low, high = np.nanquantile(train["total_charges"], [0.05, 0.95])
+    clipped = np.log1p(np.clip(test["total_charges"].to_numpy(), low, high))
+    present = ~np.isnan(clipped)
+    got = _feature(fitted, test, "total_charges")
+    np.testing.assert_allclose(got[present], clipped[present], rtol=1e-6)
+    assert "total_charges__missing" in fitted.feature_names  # missing stayed missing, flagged
+    np.testing.assert_allclose(
+        _feature(fitted, test, "data_usage_gb"), np.sqrt(test["data_usage_gb"]), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        _feature(fitted, test, "per_line"), test["support_calls"] / test["num_lines"], rtol=1e-6
+    )
+    expected = -(test["support_calls"] + 1) * 2 / test["num_lines"]
+    np.testing.assert_allclose(_feature(fitted, test, "mix"), expected, rtol=1e-6)
+    minutes = train["avg_call_minutes"].fillna(train["avg_call_minutes"].median())
+    scaled = test["avg_call_minutes"].fillna(train["avg_call_minutes"].median()) - minutes.mean()
+    np.testing.assert_allclose(
+        _feature(fitted, test, "avg_call_minutes"), scaled / minutes.std(ddof=0), atol=1e-5
+    )
+    bins = np.searchsorted([12, 24, 48], test["tenure_months"], side="right")
+    np.testing.assert_array_equal(_feature(fitted, test, "tenure_months__bucket"), bins)
+
+
+def test_quantile_bucket_and_date_parts(train: pd.DataFrame) -> None:
+    steps = [
+        {"bucket": {"column": "monthly_charges", "quantiles": 4}},
+        {
+            "date_parts": {
+                "column": "signup_date",
+                "parts": ["month", "weekday"],
+                "days_since": True,
+            }
+        },
+    ]
+    _, fitted = _fit(train, steps)
+    buckets = _feature(fitted, train, "monthly_charges__bucket")
+    assert set(np.unique(buckets)) == {-1.0, 0.0, 1.0, 2.0, 3.0}  # -1: missing
+    counts = np.bincount(buckets[buckets >= 0].astype(int))
+    assert counts.min() > 0.2 * counts.sum()  # quartiles: about a quarter each
+    dates = pd.to_datetime(train["signup_date"])
+    np.testing.assert_array_equal(_feature(fitted, train, "signup_date__month"), dates.dt.month)
+    weekday = _feature(fitted, train, "signup_date__dayofweek")
+    np.testing.assert_array_equal(weekday, dates.dt.day_of_week)
+    since = _feature(fitted, train, "signup_date__days_since")
+    np.testing.assert_allclose(since, (dates - dates.max()).dt.days, atol=1e-3)
+    assert "signup_date__year" not in fitted.feature_names  # a part not asked for
+
+
+def test_categorical_steps_with_missing_and_unseen_levels(train: pd.DataFrame) -> None:
+    steps = [
+        {"impute": {"column": "payment_method", "strategy": "mode"}},
+        {"impute": {"column": "internet_service", "strategy": "constant", "value": "unknown"}},
+        {"rename": {"region": "area"}},
+        {"one_hot": ["area", "internet_service"]},
+        {"ordinal": "contract"},
+        {"target": "plan_code"},
+        {"cast": {"column": "num_lines", "to": "categorical"}},
+        {"drop": ["customer_id", "signup_date"]},
+    ]
+    _, fitted = _fit(train, steps)
+    test = _frame(5, seed=3)
+    test.loc[0, "region"] = "atlantis"  # unseen: all zeros
+    test.loc[1, "plan_code"] = "PL999"  # unseen: the overall mean
+    test.loc[2, "internet_service"] = None  # missing: the constant
+    test.loc[3, "payment_method"] = None  # missing: the mode
+    matrix = fitted.transform(test)
+    names = fitted.feature_names
+    area = [i for i, n in enumerate(names) if n.startswith("area=")]
+    assert matrix[0, area].sum() == 0 and matrix[1:, area].sum(axis=1).tolist() == [1, 1, 1, 1]
+    assert matrix[2, names.index("internet_service=unknown")] == 1
+    mode = train["payment_method"].mode()[0]
+    assert matrix[3, names.index(f"payment_method={mode}")] == 1
+    mean = float(train["churned"].mean())
+    assert matrix[1, names.index("plan_code__target")] == pytest.approx(mean, rel=1e-6)
+    assert "signup_date__year" not in names and "customer_id" not in fitted.adapter.raw_columns
+    assert any(n.startswith("num_lines=") for n in names)  # cast, then one-hot by default
+
+
+def test_tfidf_replays_scikit_learn(train: pd.DataFrame) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    steps = [{"text": {"column": "review", "max_features": 300, "ngrams": [1, 2]}}]
+    _, fitted = _fit(train, steps)
+    test = _frame(400, seed=5)
+    texts = train["review"].fillna("").tolist()
+    vectorizer = TfidfVectorizer(max_features=300, ngram_range=(1, 2)).fit(texts)
+    expected = vectorizer.transform(test["review"].fillna("").tolist()).toarray()
+    columns = [i for i, n in enumerate(fitted.feature_names) if n.startswith("review__tfidf")]
+    got = fitted.transform(test)[:, columns]
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert not got[test["review"].isna().to_numpy()].any()  # missing text: no words
+
+
+def test_training_filter_is_recorded_and_never_applied(train: pd.DataFrame) -> None:
+    recipe = Recipe([{"filter": "balance >= 0 and tenure_months > 3"}])
+    kept = recipe.training_rows(train)
+    assert kept.tolist() == ((train["balance"] >= 0) & (train["tenure_months"] > 3)).tolist()
+    _, fitted = _fit(train, list(recipe.to_dict()["steps"]))
+    assert [f.expression for f in fitted.filters()] == ["balance >= 0 and tenure_months > 3"]
+    assert len(fitted.transform(train)) == len(train)  # every row still predicted
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ([{"log1p": ["no_such"]}], "recipe step 1 (log1p): no column 'no_such'"),
+        (
+            [{"drop": "customer_id"}, {"clip": {"column": "tenure_months", "quantile": [0, 1]}}],
+            "recipe step 2 (clip): unknown argument(s) quantile",
+        ),
+        (
+            [{"arithmetic": {"name": "x", "expression": "tenure_months +* 2"}}],
+            "recipe step 1 (arithmetic): expression 'tenure_months +* 2' does not parse",
+        ),
+        (
+            [{"arithmetic": {"name": "x", "expression": "__import__('os')"}}],
+            "recipe step 1 (arithmetic): expression \"__import__('os')\": Call is not allowed",
+        ),
+        (
+            [{"arithmetic": {"name": "x", "expression": "tenure_months * bogus"}}],
+            "recipe step 1 (arithmetic): no column 'bogus'",
+        ),
+        (
+            [
+                {"arithmetic": {"name": "a", "expression": "b + 1"}},
+                {"arithmetic": {"name": "b", "expression": "a + 1"}},
+            ],
+            "recipe step 1 (arithmetic): column 'b' is made by step 2, not before this one "
+            "(a cycle or steps out of order)",
+        ),
+        ([{"log": "contract"}], "recipe step 1 (log): column 'contract' is categorical"),
+        ([{"bucket": {"column": "tenure_months"}}], "recipe step 1 (bucket): needs edges"),
+        ([{"explode": "x"}], "recipe step 1 (explode): unknown kind"),
+        ([{"filter": "tenure_months"}], "recipe step 1 (filter): filter 'tenure_months' must be"),
+    ],
+)
+def test_bad_recipes_name_the_step_before_fitting(
+    train: pd.DataFrame, steps: list[Any], message: str
+) -> None:
+    with pytest.raises(InvalidInputError) as error:
+        Recipe(steps).plan(_columns(train))
+    assert str(error.value).startswith(message), str(error.value)
+
+
+def test_log_of_negative_training_values_is_refused(train: pd.DataFrame) -> None:
+    with pytest.raises(InvalidInputError, match=r"recipe step 2 \(log\): column 'balance' has"):
+        _fit(train, [{"drop": "customer_id"}, {"log": "balance"}])
+
+
+def test_a_value_a_step_cannot_take_names_its_column(train: pd.DataFrame) -> None:
+    _, fitted = _fit(train, [{"log": "total_charges"}])
+    row = _frame(3, seed=9)
+    row.loc[1, "total_charges"] = -4.0
+    with pytest.raises(SchemaMismatchError, match="column 'total_charges' must be greater"):
+        fitted.transform(row)
+    with pytest.raises(SchemaMismatchError, match="column 'total_charges'"):
+        fitted.transform(row.iloc[[1]])
+
+
+ACCEPTANCE = [
+    {"drop": ["customer_id"]},
+    {"clip": {"column": "monthly_charges", "quantiles": [0.01, 0.99]}},
+    {"log1p": ["total_charges"]},
+    {
+        "ratio": {
+            "name": "charge_per_month",
+            "numerator": "total_charges",
+            "denominator": "tenure_months",
+        }
+    },
+    {"date_parts": {"column": "signup_date", "parts": ["month", "weekday"], "days_since": True}},
+    {"bucket": {"column": "tenure_months", "quantiles": 5}},
+    {"target": "plan_code"},
+    {"text": {"column": "review", "method": "tfidf", "max_features": 200, "ngrams": [1, 2]}},
+    {"filter": "tenure_months >= 0"},
+]
+
+
+@pytest.fixture(scope="module")
+def acceptance(train: pd.DataFrame) -> Any:
+    return _fit(train, ACCEPTANCE)
+
+
+def test_training_features_equal_the_stored_recipe(train: pd.DataFrame, acceptance: Any) -> None:
+    features, fitted = acceptance
+    stored = FittedRecipe.from_dict(json.loads(json.dumps(fitted.to_dict())))
+    np.testing.assert_array_equal(stored.transform(train), features.transform(train))
+    described = "\n".join(stored.describe())
+    for kind in ("clip(", "function(", "derived(", "date_parts(", "bucket(", "target(", "tfidf("):
+        assert kind in described
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 40),
+    negative_gaps=st.booleans(),
+    unseen=st.text(min_size=1, max_size=8),
+)
+def test_one_row_and_many_rows_give_the_same_features(
+    acceptance: Any, seed: int, n: int, negative_gaps: bool, unseen: str
+) -> None:
+    _, fitted = acceptance
+    stored = FittedRecipe.from_dict(json.loads(json.dumps(fitted.to_dict())))
+    frame = _frame(n, seed=seed)
+    frame.loc[0, "plan_code"] = unseen
+    frame.loc[0, "review"] = f"{unseen} the plot was good not boring"
+    if negative_gaps:
+        frame.loc[frame.index % 3 == 0, "tenure_months"] = 0  # a ratio over zero: missing
+        frame.loc[frame.index % 2 == 0, "total_charges"] = np.nan
+    many = stored.transform(frame)
+    one_by_one = np.vstack([stored.transform(frame.iloc[[i]]) for i in range(n)])
+    np.testing.assert_array_equal(many, one_by_one)
+    as_columns = stored.transform({c: frame[c].tolist() for c in frame.columns})
+    np.testing.assert_array_equal(many, as_columns)
+    large = stored.transform(pd.concat([frame] * (1 + 40 // n), ignore_index=True))
+    np.testing.assert_array_equal(large[:n], many)  # the vectorised (many-row) forms
