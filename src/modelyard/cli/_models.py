@@ -96,6 +96,8 @@ def _print_version(version: ModelVersion) -> None:
             str(version.run_id or "")[:8],
         )
     )
+    for number, step in enumerate(lineage.get("recipe") or [], 1):
+        console.print(Text(f"recipe step {number}: {step}"), soft_wrap=True)
     git = (lineage.get("environment") or {}).get("git") or {}
     if git:
         console.print(

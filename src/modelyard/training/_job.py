@@ -549,6 +549,8 @@ def _register(
         "run_id": run_id,
         "environment": workspace.runs.get(run_id).environment,
     }
+    if spec.preprocessing.recipe is not None:  # the user's recipe, as fitted
+        lineage["recipe"] = recipe.fitted_.describe()
     manifest = {
         "name": name,
         "task": problem.task,
