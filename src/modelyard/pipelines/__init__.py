@@ -1,0 +1,35 @@
+"""Pipelines: typed, cached, conditional steps over the lifecycle, run as jobs.
+
+::
+
+    from modelyard.pipelines import Pipeline, PipelineStore, steps
+
+    p = Pipeline("churn-weekly", params={"min_auc": 0.8})
+    data = p.add(steps.Ingest("churn.csv", target="churned"))
+    model = p.add(steps.Train(data, algorithm="linear"))
+    gate = p.add(steps.Condition(model.metric("roc_auc") >= p.param("min_auc")))
+    p.add(steps.Fail("model too weak", when=gate.output().eq(False)))
+    run = PipelineStore(ws).run(p)
+"""
+
+from modelyard.pipelines import steps
+from modelyard.pipelines._kinds import StepFailedError
+from modelyard.pipelines._pipeline import Pipeline, validate
+from modelyard.pipelines._records import CacheChange, CacheExplanation, PipelineRun, StepRecord
+from modelyard.pipelines._refs import Comparison, Output, Param
+from modelyard.pipelines._store import PipelineStore
+
+__all__ = [
+    "CacheChange",
+    "CacheExplanation",
+    "Comparison",
+    "Output",
+    "Param",
+    "Pipeline",
+    "PipelineRun",
+    "PipelineStore",
+    "StepFailedError",
+    "StepRecord",
+    "steps",
+    "validate",
+]

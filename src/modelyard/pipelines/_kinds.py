@@ -1,0 +1,178 @@
+"""What each built-in step kind does, and what its cache key is made of.
+
+Every kind takes its resolved arguments (JSON) and returns its outputs (JSON). The
+values that flow between steps carry content ids: a dataset is ``{"ref",
+"fingerprint"}``, a model ``{"ref", "package"}``; cache keys are built from those,
+never from timestamps, run ids or names chosen by the system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelyard import __version__
+from modelyard.errors import InvalidInputError, ModelyardError
+from modelyard.pipelines._steps import import_function
+
+if TYPE_CHECKING:
+    from modelyard.workspace import Workspace
+
+__all__ = [
+    "StepFailedError",
+    "call_function",
+    "code_version",
+    "file_digest",
+    "key_of",
+    "run_builtin",
+    "uncacheable_reason",
+]
+
+
+class StepFailedError(ModelyardError):
+    """A ``Fail`` step ran: the pipeline stops with its message."""
+
+
+def code_version(kind: str, fn: Callable[..., Any] | None) -> str:
+    """modelyard's version, and for a function step the hash of the function's source."""
+    version = f"modelyard {__version__}"
+    if kind != "function" or fn is None:
+        return version
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):  # no source (built in, or typed at a prompt): its name
+        source = getattr(fn, "__qualname__", repr(fn))
+    return f"{version}; source sha256 {hashlib.sha256(source.encode()).hexdigest()[:16]}"
+
+
+def uncacheable_reason(kind: str, args: dict[str, Any]) -> str | None:
+    """Why a step of this kind never reuses a result, or ``None``."""
+    if kind == "ingest" and args.get("sql") is not None:
+        return "a SQL ingest reads a database that may have changed"
+    if kind in ("fail", "deploy"):
+        return f"a {kind} step acts on the world each run"
+    return None
+
+
+def file_digest(path: str) -> str:
+    """sha256 of a file's bytes: an ingest's content id before it is read."""
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        raise InvalidInputError(f"file {path} does not exist") from None
+    return digest.hexdigest()
+
+
+def key_of(parts: dict[str, Any]) -> str:
+    """The cache key: sha256 of the parts as canonical JSON."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_builtin(workspace: Workspace, kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Run one step of a built-in kind with its resolved arguments; returns its outputs."""
+    if kind == "ingest":
+        return _ingest(workspace, args)
+    if kind == "train":
+        return _train(workspace, args)
+    if kind == "condition":
+        return {"value": bool(args["check"])}
+    if kind == "fail":
+        raise StepFailedError(str(args["message"]))
+    if kind == "deploy":
+        return _deploy(workspace, args)
+    raise InvalidInputError(f"unknown step kind {kind!r}")
+
+
+def call_function(
+    fn: Callable[..., Any] | str, inputs: list[Any], kwargs: dict[str, Any]
+) -> tuple[Any, float, float]:
+    """Call a function step (``fn`` or its ``module:qualname``) where it runs.
+
+    Returns its value with the wall-clock start and end measured here, so the
+    recorded timings are the step's own, wherever it ran.
+    """
+    started = time.time()
+    function = import_function(fn) if isinstance(fn, str) else fn
+    value = function(*inputs, **kwargs)
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"a function step must return JSON (numbers, text, lists, dicts), not {value!r}"
+        ) from None
+    return value, started, time.time()
+
+
+def _dataset_value(version: Any) -> dict[str, Any]:
+    return {"ref": version.ref, "fingerprint": version.fingerprint}
+
+
+def _ingest(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    from modelyard.data import IngestOptions
+
+    options = IngestOptions(target=args.get("target"))
+    if args.get("path") is not None:
+        path = str(args["path"])
+        name = args.get("dataset") or Path(path).stem
+        version, _ = workspace.datasets.ingest(path, name, options)
+    else:
+        name = args.get("dataset")
+        if not name:
+            raise InvalidInputError("a SQL ingest needs dataset= (the dataset's name)")
+        version, _ = workspace.datasets.ingest_sql(args["sql"], args["source"], name, options)
+    return {"dataset": _dataset_value(version)}
+
+
+def _dataset_ref(value: Any) -> str:
+    if isinstance(value, dict) and "ref" in value:
+        return str(value["ref"])
+    if isinstance(value, str):
+        return value
+    raise InvalidInputError(f"expected a dataset, got {value!r}")
+
+
+def _train(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    from modelyard.training import TrainingSpec, train
+
+    spec = dict(args.get("spec") or {})
+    if "requirements" in spec:
+        spec["requirements"] = tuple(spec["requirements"])
+    try:
+        training = TrainingSpec(dataset=_dataset_ref(args["data"]), **spec)
+    except TypeError as exc:
+        raise InvalidInputError(f"bad training argument: {exc}") from None
+    result = train(workspace, training)
+    metrics = {k: float(v) for k, v in result.evaluation.metrics.items()}
+    model = result.model
+    return {
+        "model": None if model is None else {"ref": model.ref, "package": model.package_digest},
+        "metrics": metrics,
+        "run_id": result.run_id,
+        "passed": result.passed,
+    }
+
+
+def _deploy(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    from modelyard.errors import NotFoundError
+    from modelyard.serving import VariantConfig
+
+    model = args["model"]
+    ref = model["ref"] if isinstance(model, dict) else str(model)
+    variants = [VariantConfig(name=str(args.get("variant") or "main"), model=ref)]
+    name = str(args["endpoint"])
+    try:
+        workspace.endpoints.get(name)
+    except NotFoundError:
+        endpoint = workspace.endpoints.create(name, variants)
+    else:
+        endpoint = workspace.endpoints.update(name, variants=variants)
+    return {"endpoint": endpoint.name, "revision": endpoint.config_version}

@@ -1,0 +1,5 @@
+"""The step kinds of a pipeline: ``from modelyard.pipelines import steps``."""
+
+from modelyard.pipelines._steps import Condition, Deploy, Fail, Function, Ingest, Step, Train
+
+__all__ = ["Condition", "Deploy", "Fail", "Function", "Ingest", "Step", "Train"]
