@@ -190,6 +190,30 @@ class MonitorStore:
             ).all()
             return [{**row.result, "job_id": row.job_id} for row in rows]
 
+    def summary(self, name: str) -> dict[str, Any]:
+        """What ``monitor show`` prints: the monitor, each window in brief, quality, A/B."""
+        monitor = self.get(name)
+        windows = []
+        for result in self.history(name):
+            drifts = result.get("drift") or []
+            top = max(drifts, key=lambda d: d.get("psi") or 0.0, default=None)
+            windows.append(
+                {
+                    "window": result["window"],
+                    "rows": result["rows"],
+                    "violations": len(result["violations"]),
+                    "top_feature": top["feature"] if top else None,
+                    "top_psi": top["psi"] if top else None,
+                }
+            )
+        comparison = self.compare_variants(name)
+        return {
+            "monitor": monitor.to_dict(),
+            "windows": windows,
+            "quality": self.quality(name),
+            "comparison": comparison.to_dict() if comparison is not None else None,
+        }
+
     # -- labels and quality ----------------------------------------------------
 
     def ingest_labels(

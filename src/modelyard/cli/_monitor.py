@@ -1,0 +1,198 @@
+"""``modelyard monitor`` and ``modelyard labels``: watch endpoints' captured traffic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelyard.cli._context import state
+from modelyard.cli._render import console, print_json, print_table
+
+__all__ = ["app", "labels_app"]
+
+app = typer.Typer(
+    help="Monitors: drift, data quality and model quality of an endpoint's traffic.",
+    no_args_is_help=True,
+)
+labels_app = typer.Typer(help="Ground truth that arrives after the predictions.")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    endpoint: Annotated[str, typer.Argument(help="The endpoint to watch.")],
+    name: Annotated[str | None, typer.Option(help="Monitor name (default: endpoint).")] = None,
+    every: Annotated[str, typer.Option(help="Schedule for the worker: 30m, 1h, 1d.")] = "1h",
+    drift: Annotated[
+        list[str] | None, typer.Option(help="Drift rule, e.g. 'psi>0.2' (repeatable).")
+    ] = None,
+    quality: Annotated[
+        list[str] | None, typer.Option(help="Quality rule, e.g. 'roc_auc<0.75' (repeatable).")
+    ] = None,
+    alert: Annotated[
+        list[str] | None, typer.Option(help="'log' or 'webhook:URL' (repeatable).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model whose baseline is used (default: the endpoint's).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Create a monitor of ENDPOINT against its model's training statistics."""
+    monitor = (
+        state(ctx)
+        .workspace()
+        .monitors.create(
+            endpoint,
+            name=name,
+            every=every,
+            drift=drift,
+            quality=quality,
+            alerts=alert,
+            model=model,
+        )
+    )
+    if json_output:
+        print_json(monitor.to_dict())
+        return
+    console.print(
+        f"monitor {monitor.name} watches {monitor.endpoint} "
+        f"(baseline {monitor.spec['model']}, drift {', '.join(monitor.spec['drift'])})",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Monitor name.")],
+    include_current: Annotated[
+        bool, typer.Option("--include-current", help="Check the hour still being written too.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Check the windows of captured traffic not checked yet."""
+    outcome = state(ctx).workspace().monitors.run(name, include_current=include_current)
+    if json_output:
+        print_json(outcome.to_dict())
+        return
+    console.print(outcome.message, markup=False, soft_wrap=True)
+    for alert in outcome.alerts:
+        console.print(f"  {alert['status']}: {alert['description']}", markup=False, soft_wrap=True)
+
+
+@app.command("list")
+def list_monitors(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Every monitor."""
+    monitors = state(ctx).workspace().monitors.list()
+    if json_output:
+        print_json([m.to_dict() for m in monitors])
+        return
+    rows = [
+        [m.name, m.endpoint, m.spec["model"], len(m.open_episodes), m.last_run_at] for m in monitors
+    ]
+    print_table("Monitors", ["monitor", "endpoint", "baseline", "open", "last run"], rows)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Monitor name.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Open violations, drift per feature over time, and quality per variant."""
+    summary = state(ctx).workspace().monitors.summary(name)
+    if json_output:
+        print_json(summary)
+        return
+    monitor = summary["monitor"]
+    console.print(
+        f"monitor {monitor['name']} on {monitor['endpoint']}: "
+        f"{len(summary['windows'])} window(s) checked",
+        markup=False,
+        soft_wrap=True,
+    )
+    episodes = [[k, v["since"], v["description"]] for k, v in monitor["open_episodes"].items()]
+    print_table("Open violations", ["key", "since", "description"], episodes)
+    drift_rows = [
+        [w["window"], w["rows"], w["violations"], w["top_feature"], w["top_psi"]]
+        for w in summary["windows"]
+    ]
+    print_table("Windows", ["window", "rows", "violations", "top drift", "psi"], drift_rows)
+    quality_rows = [
+        [
+            q["window"],
+            q["variant"],
+            q["rows"],
+            (q.get("realised") or {}).get("labelled"),
+            (q.get("realised") or {}).get("roc_auc"),
+            (q.get("estimated") or {}).get("roc_auc"),
+        ]
+        for q in summary["quality"]
+    ]
+    print_table(
+        "Quality",
+        ["window", "variant", "rows", "labelled", "roc_auc", "estimated roc_auc"],
+        quality_rows,
+    )
+    if summary["comparison"]:
+        console.print(summary["comparison"]["verdict"], markup=False, soft_wrap=True)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Monitor name.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Every checked window with its violations."""
+    windows = state(ctx).workspace().monitors.history(name)
+    if json_output:
+        print_json(windows)
+        return
+    rows = [
+        [w["window"], w["rows"], w["failed_requests"], "; ".join(v["key"] for v in w["violations"])]
+        for w in windows
+    ]
+    print_table(f"History of {name}", ["window", "rows", "failed", "violations"], rows)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Monitor name.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Delete a monitor and its checked windows (traffic and labels stay)."""
+    state(ctx).workspace().monitors.delete(name)
+    if json_output:
+        print_json({"deleted": name})
+        return
+    console.print(f"monitor {name} deleted", markup=False, soft_wrap=True)
+
+
+@labels_app.command("ingest")
+def ingest(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON lines (SageMaker too).")],
+    endpoint: Annotated[str, typer.Option("--endpoint", "-e", help="The endpoint labelled.")],
+    id_column: Annotated[
+        str | None, typer.Option(help="Id column (default: inference_id).")
+    ] = None,
+    label_column: Annotated[str | None, typer.Option(help="Label column (default: label).")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Join ground truth to captured requests by inference id."""
+    result = (
+        state(ctx)
+        .workspace()
+        .monitors.ingest_labels(file, endpoint, id_column=id_column, label_column=label_column)
+    )
+    if json_output:
+        print_json(result.to_dict())
+        return
+    console.print(result.message, markup=False, soft_wrap=True)
