@@ -1,0 +1,158 @@
+"""``modelyard pipeline``: run saved pipelines, show their runs, explain their cache."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.tree import Tree
+
+from modelyard.cli._context import state
+from modelyard.cli._render import console, err_console, print_json, print_table
+from modelyard.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from modelyard.pipelines import PipelineRun, PipelineStore, StepRecord
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Pipelines: cached, conditional steps run as jobs.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _store(ctx: typer.Context) -> PipelineStore:
+    from modelyard.pipelines import PipelineStore
+
+    return PipelineStore(state(ctx).workspace())
+
+
+def _parse_params(pairs: list[str] | None) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"--param {pair!r}: write it as name=value")
+        params[key.strip()] = value
+    return params
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A saved pipeline.")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run pipeline NAME; exits non-zero when a step fails."""
+    result = _store(ctx).run(name, _parse_params(param))
+    _render_run(result, json_output)
+
+
+@app.command("resume")
+def resume(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="A failed run (id or prefix).")],
+    json_output: JsonOption = False,
+) -> None:
+    """Carry on a failed run from its failed step (finished steps are kept)."""
+    _render_run(_store(ctx).resume(run_id), json_output)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="A run (id or prefix).")],
+    json_output: JsonOption = False,
+) -> None:
+    """The run's steps as a tree: status, cache hit or miss, timings."""
+    result = _store(ctx).get_run(run_id)
+    if json_output:
+        print_json(result.to_dict())
+        return
+    console.print(_tree(result))
+
+
+@app.command("explain-cache")
+def explain_cache(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="A run (id or prefix).")],
+    step: Annotated[str, typer.Argument(help="The step's name.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Why STEP did or did not reuse a result: what changed since the previous run."""
+    why = _store(ctx).explain_cache(run_id, step)
+    if json_output:
+        print_json(why.to_dict())
+        return
+    say = console.print
+    say(f"step {why.step}: cache {why.cache or '-'}", markup=False)
+    if why.reason:
+        say(f"  {why.reason}", markup=False)
+    if why.previous_run is None:
+        return
+    say(f"  previous run {why.previous_run[:12]}", markup=False)
+    if not why.changes:
+        say("  key unchanged", markup=False)
+    for change in why.changes:
+        before, after = _short(change.before), _short(change.after)
+        say(f"  changed {change.part}: {before} -> {after}", markup=False, soft_wrap=True)
+
+
+@app.command("list")
+def list_pipelines(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Saved pipelines."""
+    saved = _store(ctx).list()
+    if json_output:
+        print_json(saved)
+        return
+    print_table(
+        "Pipelines",
+        ["name", "steps", "params", "updated"],
+        [[p["name"], p["steps"], json.dumps(p["params"]), p["updated_at"]] for p in saved],
+    )
+
+
+def _render_run(result: PipelineRun, json_output: bool) -> None:
+    if json_output:
+        print_json(result.to_dict())
+    else:
+        console.print(f"run {result.id} of {result.pipeline}: {result.status.value}", markup=False)
+        console.print(_tree(result))
+    if result.error is not None:
+        err_console.print(f"error: {result.error}", markup=False, soft_wrap=True)
+        raise typer.Exit(code=1)
+
+
+def _tree(result: PipelineRun) -> Tree:
+    """Each step under the last of its inputs (the others named), roots at the top."""
+    root = Tree(f"{result.pipeline} ({result.status.value})")
+    nodes: dict[str, Tree] = {}
+    for step in result.steps:
+        parent = nodes[step.depends[-1]] if step.depends else root
+        nodes[step.name] = parent.add(_label(step))
+    return root
+
+
+def _label(step: StepRecord) -> str:
+    parts = [f"{step.name} [{step.kind}]", step.status]
+    if step.cache is not None:
+        parts.append(f"cache {step.cache}")
+    if step.seconds is not None and step.cache != "hit" and step.status != "skipped":
+        parts.append(f"{step.seconds:.2f}s")
+    if len(step.depends) > 1:
+        parts.append(f"after {', '.join(step.depends)}")
+    if step.reason and step.status == "skipped":
+        parts.append(step.reason)
+    if step.error:
+        parts.append(f"error: {step.error}")
+    return " · ".join(parts).replace("[", "\\[")
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict) and "ref" in value:
+        return str(value["ref"])
+    return json.dumps(value, default=str)
