@@ -23,6 +23,7 @@ from modelyard.cli import (
     _demo,
     _endpoints,
     _models,
+    _monitor,
     _pipelines,
     _runs,
     _serve,
@@ -99,6 +100,8 @@ _automl.register(app)
 app.add_typer(_endpoints.app, name="endpoint")
 app.add_typer(_endpoints.token_app, name="token")
 app.add_typer(_pipelines.app, name="pipeline")
+app.add_typer(_monitor.app, name="monitor")
+app.add_typer(_monitor.labels_app, name="labels")
 
 
 def main(argv: list[str] | None = None) -> int:
