@@ -9,5 +9,17 @@ the workspace's Executor.
 from modelyard.automl._fold import FoldScore
 from modelyard.automl._leaderboard import Entry, Leaderboard
 from modelyard.automl._spotcheck import spotcheck
+from modelyard.automl._study import SAMPLERS
+from modelyard.automl._tune import TrialResult, TuneResult, resume, tune
 
-__all__ = ["Entry", "FoldScore", "Leaderboard", "spotcheck"]
+__all__ = [
+    "SAMPLERS",
+    "Entry",
+    "FoldScore",
+    "Leaderboard",
+    "TrialResult",
+    "TuneResult",
+    "resume",
+    "spotcheck",
+    "tune",
+]

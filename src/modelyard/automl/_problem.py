@@ -77,10 +77,9 @@ def load_problem(
     problem = _check(workspace, TrainingSpec(dataset, target=target, algorithm="linear", task=task))
     frames = _load(workspace, problem)
     rows = pd.concat([frames["train"], frames["validation"]], ignore_index=True)
-    split = problem.version.split_spec or {}
-    ordered_by = split.get("ordered_by") if split.get("method") == "time" else None
-    if ordered_by is not None and ordered_by in rows.columns:
-        rows = rows.sort_values(ordered_by, kind="stable").reset_index(drop=True)
+    ordered_by = (problem.version.split_spec or {}).get("time_column")
+    if ordered_by is not None:
+        rows = rows.iloc[_time_order(workspace, problem, ordered_by)].reset_index(drop=True)
     total = len(rows)
     if sample is not None and total > sample:
         rows = _sample(rows, problem.target, problem.task, sample, seed, ordered_by is not None)
@@ -96,6 +95,23 @@ def load_problem(
         time_ordered=ordered_by is not None,
         rows_total=total,
     )
+
+
+def _time_order(workspace: Workspace, problem: Any, column: str) -> npt.NDArray[np.int64]:
+    """The order of the train + validation rows (as the training job's loader gives
+    them: labelled training rows, then labelled validation rows) by ``column``, which
+    the recipe may leave out of the features, so it is read on its own."""
+    from modelyard.data._splits import SPLIT_CODES
+
+    table = workspace.datasets.read(problem.version, columns=[column, problem.target])
+    codes = workspace.datasets.split_codes(problem.version)
+    frame = table.to_pandas()
+    labelled = frame[problem.target].notna().to_numpy()
+    when = [
+        frame[column].to_numpy()[(codes == SPLIT_CODES[split]) & labelled]
+        for split in ("train", "validation")
+    ]
+    return np.argsort(np.concatenate(when), kind="stable").astype(np.int64)
 
 
 def _sample(

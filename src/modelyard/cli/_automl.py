@@ -14,7 +14,7 @@ from modelyard.cli._render import console, err_console, print_json, table
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from modelyard.automl import Leaderboard
+    from modelyard.automl import Leaderboard, TrialResult, TuneResult
 
 __all__ = ["register"]
 
@@ -22,6 +22,7 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Add the AutoML commands."""
     app.command("spotcheck")(spotcheck)
+    app.command("tune")(tune)
 
 
 TargetOption = Annotated[str | None, typer.Option(help="Target column (default: the dataset's).")]
@@ -116,3 +117,128 @@ def leaderboard_table(board: Leaderboard) -> Table:
         cells,
         optional=shown,
     )
+
+
+def parse_duration(text: str | None) -> float | None:
+    """Seconds in ``90``, ``90s``, ``5m`` or ``1h`` (``None`` stays ``None``)."""
+    from modelyard.errors import InvalidInputError
+
+    if text is None:
+        return None
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise InvalidInputError(f"bad duration {text!r}: use e.g. 90s, 5m or 1h") from None
+    return seconds
+
+
+def tune(
+    ctx: typer.Context,
+    dataset: Annotated[
+        str | None, typer.Argument(help="Dataset NAME[:VERSION] (not with --resume).")
+    ] = None,
+    algorithm: Annotated[
+        str, typer.Option("--algorithm", "-a", help="See `modelyard algorithms`.")
+    ] = "lightgbm",
+    target: TargetOption = None,
+    task: TaskOption = None,
+    metric: MetricOption = None,
+    trials: Annotated[
+        int | None, typer.Option("--trials", help="Finished trials to reach (default 20).")
+    ] = None,
+    budget: Annotated[
+        str | None, typer.Option("--budget", help="Wall-time budget: 90s, 5m, 1h.")
+    ] = None,
+    sampler: Annotated[str, typer.Option(help="tpe, random, grid or cmaes.")] = "tpe",
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Trials at once (default: the executor's).")
+    ] = None,
+    sample: SampleOption = 10_000,
+    folds: FoldsOption = 3,
+    seed: Annotated[int, typer.Option(help="Random seed (sampler, folds, models).")] = 0,
+    resume_study: Annotated[
+        str | None, typer.Option("--resume", help="Continue this study (its name).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Tune one algorithm's hyperparameters: a resumable Optuna study in the workspace."""
+    from modelyard import automl
+    from modelyard.errors import InvalidInputError
+
+    workspace = state(ctx).workspace()
+    seconds = parse_duration(budget)
+    with _executor(workspace, workers) as executor, _trial_lines(json_output) as show:
+        if resume_study is not None:
+            if dataset is not None:
+                raise InvalidInputError("give a dataset or --resume STUDY, not both")
+            result = automl.resume(
+                workspace,
+                resume_study,
+                trials=trials,
+                budget_seconds=seconds,
+                executor=executor,
+                progress=show,
+            )
+        else:
+            if dataset is None:
+                raise InvalidInputError("give a dataset to tune, or --resume STUDY")
+            result = automl.tune(
+                workspace,
+                dataset,
+                algorithm=algorithm,
+                target=target,
+                task=task,
+                metric=metric,
+                trials=trials if trials is not None or seconds is not None else 20,
+                budget_seconds=seconds,
+                sampler=sampler,
+                folds=folds,
+                sample=sample or None,
+                seed=seed,
+                executor=executor,
+                progress=show,
+            )
+    if json_output:
+        print_json(result.to_dict())
+        return
+    _print_tuning(result)
+
+
+@contextmanager
+def _executor(workspace: Any, workers: int | None) -> Iterator[Any]:
+    """The workspace's executor, ``workers`` wide when given."""
+    from modelyard.execution import executor_from_settings
+
+    settings = workspace.settings
+    if workers is not None:
+        settings = settings.model_copy(update={"max_workers": workers})
+    with executor_from_settings(settings) as executor:
+        yield executor
+
+
+@contextmanager
+def _trial_lines(quiet: bool) -> Iterator[Callable[[TrialResult], None]]:
+    """One line per told trial on stderr, with the best so far (nothing with --json)."""
+    if quiet:
+        yield lambda trial: None
+        return
+    def show(trial: TrialResult) -> None:
+        if trial.value is None:
+            err_console.print(f"trial {trial.number}: failed ({trial.error})", markup=False)
+            return
+        err_console.print(f"trial {trial.number}: {trial.value:.4f}  {trial.params}", markup=False)
+
+    yield show
+
+
+def _print_tuning(result: TuneResult) -> None:
+    rows = [[k, v] for k, v in result.best_params.items()]
+    console.print(table(f"Best parameters ({result.algorithm})", ["parameter", "value"], rows))
+    best = "-" if result.best_value is None else f"{result.best_value:.4f}"
+    console.print(
+        f"study [bold]{result.study}[/]: {result.finished} finished, {result.failed} failed "
+        f"trials; best {result.metric} {best}; stopped by {result.stopped}"
+    )
+    console.print(f"continue it with: modelyard tune --resume {result.study}")

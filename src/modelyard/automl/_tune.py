@@ -1,0 +1,352 @@
+"""Tune: an Optuna study over one algorithm's catalog search space, driven by ask/tell.
+
+Trials are asked in batches as wide as the Executor, scored by cross-validation on
+its workers, then told in trial order. Telling a batch only once all of it is
+back keeps the study deterministic: the same seed and trial count give the same
+trials on a local pool and on Ray. The study lives in the workspace's database,
+so ``resume`` continues one after a kill: trials the dead process left running
+are marked failed, finished ones are kept, and numbering continues.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from modelyard.automl._fold import score_folds
+from modelyard.automl._leaderboard import Entry, primary_metric
+from modelyard.automl._problem import Problem, fold_indices, load_problem
+from modelyard.automl._runs import record_entry
+from modelyard.automl._spotcheck import DEFAULT_SAMPLE
+from modelyard.automl._study import load_study_info, make_sampler, storage
+from modelyard.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from modelyard.execution import Executor
+    from modelyard.workspace import Workspace
+
+__all__ = ["TrialResult", "TuneResult", "resume", "tune"]
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """One told trial: its number, parameters, score (``None`` when it failed) and why not."""
+
+    number: int
+    params: dict[str, Any]
+    value: float | None
+    error: str | None = None
+
+
+@dataclass
+class TuneResult:
+    """What a tuning session left in its study.
+
+    Attributes:
+        study: the study's name (``tune --resume`` takes it).
+        dataset / algorithm / task: what was tuned.
+        metric / greater_is_better: the objective.
+        best_params / best_value: the best finished trial of the whole study.
+        finished: finished trials in the study; ``failed``: failed ones.
+        trials: the trials this session told.
+        stopped: why it stopped: ``trials`` (the count reached) or ``time``.
+        run_id: this session's parent run.
+    """
+
+    study: str
+    dataset: str
+    algorithm: str
+    task: str
+    metric: str
+    greater_is_better: bool
+    best_params: dict[str, Any] = field(default_factory=dict)
+    best_value: float | None = None
+    finished: int = 0
+    failed: int = 0
+    trials: list[TrialResult] = field(default_factory=list)
+    stopped: str = "trials"
+    run_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "study": self.study,
+            "dataset": self.dataset,
+            "algorithm": self.algorithm,
+            "task": self.task,
+            "metric": self.metric,
+            "greater_is_better": self.greater_is_better,
+            "best_params": self.best_params,
+            "best_value": self.best_value,
+            "finished": self.finished,
+            "failed": self.failed,
+            "stopped": self.stopped,
+            "run_id": self.run_id,
+            "trials": [t.__dict__ for t in self.trials],
+        }
+
+
+def tune(
+    workspace: Workspace,
+    dataset: str,
+    *,
+    algorithm: str = "lightgbm",
+    target: str | None = None,
+    task: str | None = None,
+    metric: str | None = None,
+    trials: int | None = 20,
+    budget_seconds: float | None = None,
+    sampler: str = "tpe",
+    folds: int = 3,
+    sample: int | None = DEFAULT_SAMPLE,
+    seed: int = 0,
+    executor: Executor | None = None,
+    progress: Callable[[TrialResult], None] | None = None,
+    problem: Problem | None = None,
+) -> TuneResult:
+    """Start a study tuning ``algorithm`` on ``dataset`` and run it to its budget.
+
+    The budget is ``trials`` finished trials and/or ``budget_seconds`` of wall time,
+    whichever comes first (at least one is needed). ``progress`` receives each
+    trial as it is told.
+
+    Raises:
+        NotFoundError: no such dataset.
+        InvalidInputError: bad data, algorithm, metric, sampler, folds or budget.
+    """
+    import optuna
+
+    from modelyard.training import get_algorithm
+
+    _check_budget(trials, budget_seconds)
+    entry = get_algorithm(algorithm)
+    if problem is None:
+        problem = load_problem(
+            workspace, dataset, target=target, task=task, sample=sample, seed=seed
+        )
+    if not entry.supports(problem.task):
+        raise InvalidInputError(
+            f"algorithm {algorithm!r} does not support {problem.task} tasks",
+            details={"algorithm": algorithm},
+        )
+    name, greater = primary_metric(problem.task, metric)
+    fold_indices(problem, folds, seed)  # refuses bad folds before a study exists
+    sampler_object = make_sampler(sampler, entry, problem.task, seed)
+    import uuid
+
+    study_name = uuid.uuid4().hex
+    info = {
+        "dataset": problem.dataset,
+        "target": problem.target,
+        "task": problem.task,
+        "algorithm": algorithm,
+        "metric": name,
+        "folds": folds,
+        "sample": sample,
+        "seed": seed,
+        "sampler": sampler,
+        "trials": trials,
+    }
+    study = optuna.create_study(
+        storage=storage(workspace),
+        sampler=sampler_object,
+        study_name=study_name,
+        direction="maximize" if greater else "minimize",
+    )
+    study.set_user_attr("modelyard", info)
+    return _run(workspace, study, info, problem, trials, budget_seconds, executor, progress)
+
+
+def resume(
+    workspace: Workspace,
+    study: str,
+    *,
+    trials: int | None = None,
+    budget_seconds: float | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[TrialResult], None] | None = None,
+) -> TuneResult:
+    """Continue the study called ``study`` (after a kill, or with a larger budget).
+
+    Trials it had finished are kept; trials a dead process left running are marked
+    failed; numbering continues. ``trials`` (default: the study's own) is the
+    total of finished trials to reach.
+
+    Raises:
+        NotFoundError: no such study.
+        InvalidInputError: the study already has its trials and no time budget was given.
+    """
+    from optuna.trial import TrialState
+
+    loaded, info = load_study_info(workspace, study)
+    for trial in loaded.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        loaded.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+    total = trials if trials is not None else info.get("trials")
+    done = len(loaded.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    if budget_seconds is None and (total is None or done >= total):
+        raise InvalidInputError(
+            f"study {study} is finished: {done} of {total} trials; give a larger --trials "
+            "or a --budget to continue it",
+            details={"study": study, "finished": done},
+        )
+    problem = load_problem(
+        workspace,
+        info["dataset"],
+        target=info["target"],
+        task=info["task"],
+        sample=info["sample"],
+        seed=info["seed"],
+    )
+    # a new seed for each session: a seeded sampler must not repeat the first one's points
+    sampler = make_sampler(
+        info["sampler"],
+        _algorithm(info["algorithm"]),
+        problem.task,
+        info["seed"] + len(loaded.trials),
+    )
+    import optuna
+
+    again = optuna.load_study(study_name=study, storage=storage(workspace), sampler=sampler)
+    return _run(workspace, again, info, problem, total, budget_seconds, executor, progress)
+
+
+def _algorithm(name: str) -> Any:
+    from modelyard.training import get_algorithm
+
+    return get_algorithm(name)
+
+
+def _check_budget(trials: int | None, seconds: float | None) -> None:
+    if trials is None and seconds is None:
+        raise InvalidInputError("give a budget: --trials N and/or --budget DURATION")
+    if trials is not None and trials < 1:
+        raise InvalidInputError(f"--trials {trials}: at least one trial is needed")
+    if seconds is not None and seconds <= 0:
+        raise InvalidInputError(f"--budget {seconds:g}s: the budget must be positive")
+
+
+def _run(
+    workspace: Workspace,
+    study: Any,
+    info: dict[str, Any],
+    problem: Problem,
+    trials: int | None,
+    budget_seconds: float | None,
+    executor: Executor | None,
+    progress: Callable[[TrialResult], None] | None,
+) -> TuneResult:
+    """Ask, score on the executor, tell, until the budget is spent."""
+    from optuna.trial import TrialState
+
+    from modelyard.execution import executor_from_settings
+    from modelyard.training import available_threads
+
+    deadline = None if budget_seconds is None else time.time() + budget_seconds
+    entry = _algorithm(info["algorithm"])
+    splits = fold_indices(problem, info["folds"], info["seed"])
+    result = TuneResult(
+        study.study_name,
+        problem.dataset,
+        info["algorithm"],
+        problem.task,
+        info["metric"],
+        study.direction.name == "MAXIMIZE",
+    )
+    experiment = f"tune-{problem.dataset.split(':')[0]}"
+    with ExitStack() as stack:
+        parent = stack.enter_context(
+            workspace.start_run(experiment, name=f"tune-{info['algorithm']}-{problem.dataset}")
+        )
+        parent.set_tags({"automl": "tune", "study": study.study_name, "task": problem.task})
+        parent.log_params({k: v for k, v in info.items() if v is not None})
+        result.run_id = parent.id
+        if executor is None:
+            executor = stack.enter_context(executor_from_settings(workspace.settings))
+        threads = max(1, available_threads(workspace.settings.max_threads) // executor.workers)
+        while True:
+            done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+            if trials is not None and done >= trials:
+                result.stopped = "trials"
+                break
+            if deadline is not None and time.time() >= deadline:
+                result.stopped = "time"
+                break
+            width = executor.workers if trials is None else min(executor.workers, trials - done)
+            asked = [study.ask() for _ in range(width)]
+            params = [entry.space(trial, problem.task) for trial in asked]
+            items = [
+                (problem, info["algorithm"], p, splits, 0, info["seed"], threads, deadline)
+                for p in params
+            ]
+            scored = executor.map(score_folds, items)
+            for trial, trial_params, folds in zip(asked, params, scored, strict=True):
+                told = _tell(study, trial, trial_params, folds, info["metric"])
+                _record(workspace, experiment, parent.id, study, trial, trial_params, folds)
+                result.trials.append(told)
+                if progress is not None:
+                    progress(told)
+        _summarise(study, result)
+        if result.best_value is not None:
+            parent.log_metrics({f"best_{result.metric}": result.best_value})
+        parent.log_metrics({"finished_trials": float(result.finished)})
+    return result
+
+
+def _tell(
+    study: Any, trial: Any, params: dict[str, Any], folds: list[Any], metric: str
+) -> TrialResult:
+    from optuna.trial import TrialState
+
+    errors = [f"fold {f.fold}: {f.error}" for f in folds if f.error is not None]
+    values = [f.metrics[metric] for f in folds if f.error is None and metric in f.metrics]
+    if errors or len(values) != len(folds):
+        reason = "; ".join(errors) or f"{metric} undefined on a fold"
+        trial.set_user_attr("error", reason)
+        study.tell(trial, state=TrialState.FAIL)
+        return TrialResult(trial.number, params, None, reason)
+    value = sum(values) / len(values)
+    study.tell(trial, value)
+    return TrialResult(trial.number, params, value)
+
+
+def _record(
+    workspace: Workspace,
+    experiment: str,
+    parent: str,
+    study: Any,
+    trial: Any,
+    params: dict[str, Any],
+    folds: list[Any],
+) -> None:
+    """The trial as a child run of this session's run."""
+    entry = Entry(study.user_attrs["modelyard"]["algorithm"], params, len(folds))
+    for fold in folds:
+        if fold.error is not None:
+            entry.errors[fold.fold] = fold.error
+        else:
+            entry.scores[fold.fold] = fold.metrics
+            entry.fit_seconds += fold.fit_seconds
+            entry.predict_seconds += fold.predict_seconds
+    record_entry(
+        workspace,
+        experiment,
+        parent,
+        entry,
+        "trial",
+        {"study": study.study_name, "trial": trial.number},
+    )
+
+
+def _summarise(study: Any, result: TuneResult) -> None:
+    from optuna.trial import TrialState
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    result.finished = len(complete)
+    result.failed = len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
+    if complete:
+        best = study.best_trial
+        result.best_params = dict(best.params)
+        result.best_value = best.value
