@@ -97,3 +97,24 @@ def test_new_categories_and_missing_values_are_data_quality_violations(
     checks = {(v["check"], v["feature"]) for v in window["violations"]}
     assert ("categorical_values_check", "internet_service") in checks
     assert ("completeness_check", "monthly_charges") in checks
+
+
+def test_a_broken_correlation_is_flagged_by_the_multivariate_check_only(
+    ws: Workspace, endpoint: str
+) -> None:
+    capture(ws, endpoint, datasets.churn(1000, seed=70), FIRST_HOUR)
+    frame = datasets.churn(1000, seed=71)
+    # each column keeps its values (its marginal); total_charges no longer follows
+    # tenure x monthly charges
+    frame["total_charges"] = frame["total_charges"].sample(frac=1.0, random_state=0).to_numpy()
+    capture(ws, endpoint, frame, FIRST_HOUR + timedelta(hours=1))
+    monitor = ws.monitors.create(endpoint)
+    assert monitor.spec["multivariate"] is not None
+    ws.monitors.run(endpoint)
+    before, after = ws.monitors.history(endpoint)
+    assert before["violations"] == [] and not before["multivariate"]["drifted"]
+    assert [v["key"] for v in after["violations"]] == ["multivariate_drift"]
+    assert (
+        after["multivariate"]["reconstruction_error"]
+        > before["multivariate"]["reconstruction_error"]
+    )

@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from modelyard.monitoring._drift import FeatureDrift, drift_of, holm, quality_of
+from modelyard.monitoring._drift import (
+    FeatureDrift,
+    drift_of,
+    holm,
+    numeric_values,
+    quality_of,
+)
+from modelyard.monitoring._multivariate import window_error
 from modelyard.monitoring._quality import estimate_binary
 from modelyard.monitoring._rules import Rule
 from modelyard.monitoring._window import WindowRows
@@ -38,6 +45,7 @@ class Baseline:
     task: str
     positive: str | None
     threshold: float
+    reference: dict[str, Any] | None = None
 
 
 def check_window(
@@ -94,6 +102,24 @@ def check_window(
                 "description": f"requests carry column {extra!r}, which the model does not read",
             }
         )
+    multivariate = None
+    if baseline.reference is not None and rows.rows:
+        numbers = {
+            name: numeric_values(rows.columns.get(name, []), "numeric")[0]
+            for name in baseline.reference["names"]
+        }
+        multivariate = window_error(baseline.reference, numbers)
+        if multivariate is not None and multivariate["drifted"]:
+            violations.append(
+                {
+                    "key": "multivariate_drift",
+                    "check": "multivariate_drift_check",
+                    "feature": None,
+                    "description": "the features no longer move together as in training "
+                    f"(PCA reconstruction error {multivariate['reconstruction_error']:.3f} "
+                    f"against {multivariate['reference_error']:.3f})",
+                }
+            )
     failed_share = rows.failed_requests / rows.requests if rows.requests else 0.0
     if failed_share > limits["failed_share"]:
         violations.append(
@@ -117,6 +143,7 @@ def check_window(
         "baseline_columns_not_in_model": missing,
         "drift": [d.to_dict() for d in drifts],
         "prediction_drift": prediction.to_dict() if prediction is not None else None,
+        "multivariate": multivariate,
         "data_quality": [i.to_dict() for i in issues],
         "estimated": estimated,
         "violations": violations,

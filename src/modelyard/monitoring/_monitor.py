@@ -142,6 +142,7 @@ class MonitorStore:
         drift_rules = [str(parse_rule(r, DRIFT_METRICS)) for r in (drift or ["psi>0.2"])]
         quality_rules = [str(parse_rule(r, QUALITY_METRICS)) for r in (quality or [])]
         spec = {
+            "multivariate": self._reference(model),
             "every_seconds": _seconds(every),
             "drift": drift_rules,
             "quality": quality_rules,
@@ -546,7 +547,35 @@ class MonitorStore:
             manifest.task,
             positive,
             manifest.threshold if manifest.threshold is not None else 0.5,
+            monitor.spec.get("multivariate"),
         )
+
+    def _reference(self, model: str) -> dict[str, Any] | None:
+        """The multivariate check's PCA model, fitted on the model's training split;
+        ``None`` when that split cannot be read (the check is then left out)."""
+        import numpy as np
+
+        from modelyard.errors import ModelyardError
+        from modelyard.monitoring._multivariate import fit_reference
+
+        manifest = self._ws.models.manifest(model)
+        dataset = (manifest.document.get("lineage") or {}).get("dataset")
+        path = self._ws.models.package_path(model) / "baseline.json"
+        try:
+            columns = json.loads(path.read_text()).get("columns") or {}
+            numeric = [
+                n for n in manifest.input_names if (columns.get(n) or {}).get("kind") == "numeric"
+            ]
+            if dataset is None or len(numeric) < 2:
+                return None
+            table = self._ws.datasets.read(str(dataset), split="train", columns=numeric)
+        except (ModelyardError, OSError, ValueError):
+            return None
+        arrays = {
+            name: table.column(name).cast("float64").to_numpy(zero_copy_only=False)
+            for name in numeric
+        }
+        return fit_reference({k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()})
 
     def _touch(self, name: str) -> None:
         with self._metadata.session() as session:
