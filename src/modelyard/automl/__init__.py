@@ -6,6 +6,7 @@ stays for the final training job's evaluation) and runs its folds and trials on
 the workspace's Executor.
 """
 
+from modelyard.automl._auto import AutoResult, auto
 from modelyard.automl._fold import FoldScore
 from modelyard.automl._leaderboard import Entry, Leaderboard
 from modelyard.automl._spotcheck import spotcheck
@@ -14,11 +15,13 @@ from modelyard.automl._tune import TrialResult, TuneResult, resume, tune
 
 __all__ = [
     "SAMPLERS",
+    "AutoResult",
     "Entry",
     "FoldScore",
     "Leaderboard",
     "TrialResult",
     "TuneResult",
+    "auto",
     "resume",
     "spotcheck",
     "tune",

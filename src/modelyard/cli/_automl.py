@@ -14,7 +14,7 @@ from modelyard.cli._render import console, err_console, print_json, table
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from modelyard.automl import Leaderboard, TrialResult, TuneResult
+    from modelyard.automl import AutoResult, Leaderboard, TrialResult, TuneResult
 
 __all__ = ["register"]
 
@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
     """Add the AutoML commands."""
     app.command("spotcheck")(spotcheck)
     app.command("tune")(tune)
+    app.command("auto")(auto)
 
 
 TargetOption = Annotated[str | None, typer.Option(help="Target column (default: the dataset's).")]
@@ -224,6 +225,7 @@ def _trial_lines(quiet: bool) -> Iterator[Callable[[TrialResult], None]]:
     if quiet:
         yield lambda trial: None
         return
+
     def show(trial: TrialResult) -> None:
         if trial.value is None:
             err_console.print(f"trial {trial.number}: failed ({trial.error})", markup=False)
@@ -242,3 +244,87 @@ def _print_tuning(result: TuneResult) -> None:
         f"trials; best {result.metric} {best}; stopped by {result.stopped}"
     )
     console.print(f"continue it with: modelyard tune --resume {result.study}")
+
+
+def auto(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="Dataset NAME[:VERSION] (with splits).")],
+    budget: Annotated[str, typer.Option("--budget", help="Wall-time budget: 90s, 5m, 1h.")] = "5m",
+    require: Annotated[
+        list[str] | None, typer.Option("--require", help='Success criterion, e.g. "roc_auc>=0.8".')
+    ] = None,
+    target: TargetOption = None,
+    task: TaskOption = None,
+    metric: MetricOption = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Model name (default: dataset).")
+    ] = None,
+    sample: SampleOption = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    json_output: JsonOption = False,
+) -> None:
+    """Spot-check, tune the best candidates, train the winner, evaluate, register."""
+    from rich.text import Text
+
+    from modelyard.automl import auto as run_auto
+
+    workspace = state(ctx).workspace()
+    seconds = parse_duration(budget) or 0.0
+    say = (lambda message: None) if json_output else _say
+    result = run_auto(
+        workspace,
+        dataset,
+        budget_seconds=seconds,
+        requirements=tuple(require or ()),
+        target=target,
+        task=task,
+        metric=metric,
+        model_name=name,
+        sample=sample or None,
+        seed=seed,
+        say=say,
+    )
+    if json_output:
+        print_json(result.to_dict())
+    else:
+        _print_auto(result)
+    if not result.passed:
+        training = result.training
+        failed = "; ".join(m for _, ok, m in (training.messages if training else []) if not ok)
+        ref = training.model.ref if training and training.model else "the model"
+        err_console.print(
+            Text(f"error: {ref} failed its success criteria: {failed}"), soft_wrap=True
+        )
+        raise typer.Exit(code=10)
+
+
+def _say(message: str) -> None:
+    err_console.print(f"{message}…", markup=False)
+
+
+def _print_auto(result: AutoResult) -> None:
+    console.print(leaderboard_table(result.leaderboard))
+    for study in result.studies:
+        best = "-" if study.best_value is None else f"{study.best_value:.4f}"
+        console.print(
+            f"tuned {study.algorithm}: {study.finished} trials, best {study.metric} {best} "
+            f"(study {study.study})"
+        )
+    training = result.training
+    if training is None:
+        return
+    model = training.model
+    score = "-" if result.cv_score is None else f"{result.cv_score:.4f}"
+    console.print(
+        f"winner [bold]{result.algorithm}[/] (cross-validated {result.leaderboard.metric} {score})"
+    )
+    if model is not None:
+        console.print(
+            f"Registered [bold]{model.ref}[/] status [bold]{model.status.value}[/]  "
+            f"run {training.run_id[:8]}  in {result.seconds:.0f}s"
+        )
+    rows = [[k, v] for k, v in training.evaluation.metrics.items()]
+    console.print(table("Test metrics", ["metric", "value"], rows))
+    for criterion, ok, message in training.messages:
+        mark = "[green]pass[/]" if ok else "[red]FAIL[/]"
+        console.print(f"  {mark} {criterion}: {message}")

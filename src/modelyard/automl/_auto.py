@@ -1,0 +1,221 @@
+"""Auto: spot-check, tune the best candidates, then one ordinary training job.
+
+The wall-time budget is split: a share for the spot-check, a share for tuning the
+top candidates, and the rest kept for the final training job (fit on the full
+training split, evaluation on the test split, ONNX, registration), which the
+search never sees. Each stage stops at its own deadline, so the whole command
+ends close to its budget. A budget that cannot fit one model says so before
+anything is registered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from modelyard.automl._problem import load_problem
+from modelyard.automl._spotcheck import DEFAULT_SAMPLE, _algorithms, run_spotcheck
+from modelyard.automl._tune import tune
+from modelyard.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from modelyard.automl._leaderboard import Leaderboard
+    from modelyard.automl._tune import TuneResult
+    from modelyard.execution import Executor
+    from modelyard.training import TrainingResult
+    from modelyard.workspace import Workspace
+
+__all__ = ["AutoResult", "auto"]
+
+MIN_BUDGET_SECONDS = 10.0
+_SPOTCHECK_SHARE = 0.3
+_TUNE_SHARE = 0.3
+_SMALL_DATA = 2_000
+
+
+@dataclass
+class AutoResult:
+    """What ``auto`` did.
+
+    Attributes:
+        leaderboard: the spot-check.
+        studies: the tuning of each top candidate.
+        algorithm / params: the winner given to the training job.
+        cv_score: its cross-validated score.
+        training: the final training job (model, evaluation, criteria).
+        run_id: the search's parent run.
+        seconds: wall time of the whole command.
+    """
+
+    leaderboard: Leaderboard
+    studies: list[TuneResult] = field(default_factory=list)
+    algorithm: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    cv_score: float | None = None
+    training: TrainingResult | None = None
+    run_id: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """The final model beat the trivial baseline and met every ``--require``."""
+        return self.training is not None and self.training.passed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        training = self.training
+        return {
+            "algorithm": self.algorithm,
+            "params": self.params,
+            "metric": self.leaderboard.metric,
+            "cv_score": self.cv_score,
+            "passed": self.passed,
+            "model": training.model.to_dict() if training and training.model else None,
+            "test_metrics": training.evaluation.metrics if training else None,
+            "criteria": [
+                {"criterion": c, "passed": ok, "message": m}
+                for c, ok, m in (training.messages if training else [])
+            ],
+            "leaderboard": self.leaderboard.to_dict()["leaderboard"],
+            "studies": [s.study for s in self.studies],
+            "run_id": self.run_id,
+            "seconds": self.seconds,
+        }
+
+
+def auto(
+    workspace: Workspace,
+    dataset: str,
+    *,
+    budget_seconds: float,
+    requirements: tuple[str, ...] = (),
+    target: str | None = None,
+    task: str | None = None,
+    metric: str | None = None,
+    model_name: str | None = None,
+    candidates: int = 2,
+    sample: int | None = DEFAULT_SAMPLE,
+    seed: int = 0,
+    executor: Executor | None = None,
+    say: Callable[[str], None] | None = None,
+) -> AutoResult:
+    """Find, train, evaluate and register a model for ``dataset`` within the budget.
+
+    Raises:
+        NotFoundError: no such dataset.
+        InvalidInputError: bad data or criteria, or a budget too small for one fit
+            (then nothing is registered).
+    """
+    from modelyard.evaluation import Criterion
+    from modelyard.execution import executor_from_settings
+
+    started = time.time()
+    report = say or (lambda message: None)
+    if budget_seconds < MIN_BUDGET_SECONDS:
+        raise InvalidInputError(
+            f"--budget {budget_seconds:g}s is too small for even one fit, evaluation and "
+            f"registration: give at least {MIN_BUDGET_SECONDS:g}s",
+            details={"budget_seconds": budget_seconds},
+        )
+    problem = load_problem(workspace, dataset, target=target, task=task, sample=sample, seed=seed)
+    for text in requirements:  # refuse a bad criterion before the search spends the budget
+        Criterion.parse(text, problem.task)
+    folds = 5 if len(problem.y) <= _SMALL_DATA else 3
+    names = _algorithms(problem, None)
+    owned = executor is None
+    runner = executor if executor is not None else executor_from_settings(workspace.settings)
+    try:
+        report(f"spot-checking {len(names)} algorithms on {len(problem.y):,} rows, {folds} folds")
+        board = run_spotcheck(
+            workspace,
+            problem,
+            names,
+            folds=folds,
+            metric=metric,
+            seed=seed,
+            executor=runner,
+            deadline=started + _SPOTCHECK_SHARE * budget_seconds,
+            experiment=f"auto-{problem.dataset.split(':')[0]}",
+            progress=None,
+        )
+        result = AutoResult(board, run_id=board.run_id)
+        finished = [e for e in board.ranked() if e.status == "finished"]
+        if not finished:
+            raise InvalidInputError(
+                f"--budget {budget_seconds:g}s is too small for even one fit: no algorithm "
+                "finished its cross-validation in time; nothing was registered",
+                details={"budget_seconds": budget_seconds},
+            )
+        best = finished[0]
+        result.algorithm, result.cv_score = best.algorithm, best.mean(board.metric)
+        tune_end = started + (_SPOTCHECK_SHARE + _TUNE_SHARE) * budget_seconds
+        top = finished[:candidates]
+        for index, entry in enumerate(top):
+            left = (tune_end - time.time()) / (len(top) - index)
+            if left < 1:
+                break
+            report(f"tuning {entry.algorithm} for {left:.0f}s")
+            study = tune(
+                workspace,
+                problem.dataset,
+                algorithm=entry.algorithm,
+                metric=board.metric,
+                trials=None,
+                budget_seconds=left,
+                folds=folds,
+                sample=sample,
+                seed=seed,
+                executor=runner,
+                problem=problem,
+            )
+            result.studies.append(study)
+            if study.best_value is not None and _better(
+                study.best_value, result.cv_score, board.greater_is_better
+            ):
+                result.algorithm, result.params = entry.algorithm, study.best_params
+                result.cv_score = study.best_value
+    finally:
+        if owned:
+            runner.shutdown(cancel_pending=True)
+    report(f"training {result.algorithm} on the full training split")
+    result.training = _final_fit(
+        workspace, problem.dataset, problem, result, requirements, model_name, seed
+    )
+    lineage = {"automl_run": board.run_id, "studies": ",".join(s.study for s in result.studies)}
+    workspace.runs.set_tags(result.training.run_id, lineage)
+    result.seconds = time.time() - started
+    return result
+
+
+def _better(value: float, than: float | None, greater: bool) -> bool:
+    if than is None:
+        return True
+    return value > than if greater else value < than
+
+
+def _final_fit(
+    workspace: Workspace,
+    dataset: str,
+    problem: Any,
+    result: AutoResult,
+    requirements: tuple[str, ...],
+    model_name: str | None,
+    seed: int,
+) -> TrainingResult:
+    """The winner through the ordinary training job, its run in the search's experiment."""
+    from modelyard.training import TrainingSpec, train
+
+    spec = TrainingSpec(
+        dataset=dataset,
+        target=problem.target,
+        algorithm=result.algorithm,
+        params=result.params,
+        requirements=requirements,
+        model_name=model_name,
+        task=problem.task,
+        seed=seed,
+        experiment=f"auto-{dataset.split(':')[0]}",
+    )
+    return train(workspace, spec)
