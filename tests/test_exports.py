@@ -26,6 +26,8 @@ EXPECTED = {
     "ModelyardError",
     "Monitor",
     "MonitorStore",
+    "Pipeline",
+    "PipelineStore",
     "Role",
     "Run",
     "RunInfo",

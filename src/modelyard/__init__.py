@@ -35,6 +35,8 @@ _EXPORTS: dict[str, str] = {
     "ModelyardError": "modelyard.errors",
     "Monitor": "modelyard.monitoring",
     "MonitorStore": "modelyard.monitoring",
+    "Pipeline": "modelyard.pipelines",
+    "PipelineStore": "modelyard.pipelines",
     "Comparison": "modelyard.profiling",
     "Profile": "modelyard.profiling",
     "ProfileWarning": "modelyard.profiling",
@@ -72,6 +74,8 @@ __all__ = [
     "ModelyardError",
     "Monitor",
     "MonitorStore",
+    "Pipeline",
+    "PipelineStore",
     "Profile",
     "ProfileWarning",
     "Role",
@@ -107,6 +111,7 @@ if TYPE_CHECKING:
     from modelyard.execution import Executor
     from modelyard.jobs import Job, JobStatus
     from modelyard.monitoring import Monitor, MonitorStore
+    from modelyard.pipelines import Pipeline, PipelineStore
     from modelyard.profiling import Comparison, Profile, ProfileWarning
     from modelyard.serving import Endpoint, EndpointStore, GatewayOptions, VariantConfig
     from modelyard.settings import Settings, load_settings
