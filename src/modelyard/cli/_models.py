@@ -97,7 +97,7 @@ def _print_version(version: ModelVersion) -> None:
         )
     )
     for number, step in enumerate(lineage.get("recipe") or [], 1):
-        console.print(Text(f"recipe step {number}: {step}"), soft_wrap=True)
+        console.print(Text(f"fitted recipe step {number}: {step}"), soft_wrap=True)
     git = (lineage.get("environment") or {}).get("git") or {}
     if git:
         console.print(
