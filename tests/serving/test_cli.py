@@ -53,7 +53,10 @@ def test_endpoint_lifecycle(churn_workspace: Path, endpoint_name: str) -> None:
     assert zero.exit_code == 2 and "all zero" in zero.stderr
     missing = cli("endpoint", "create", "other", "--variant", "churn:99", check=False)
     assert missing.exit_code == 3 and "churn:99" in missing.stderr
-    cli("endpoint", "delete", endpoint_name)
+    unconfirmed = cli("endpoint", "delete", endpoint_name, check=False)
+    assert unconfirmed.exit_code == 2 and "--yes" in unconfirmed.stderr
+    assert "churn-1" in cli("endpoint", "show", endpoint_name).stdout  # still there
+    cli("endpoint", "delete", endpoint_name, "--yes")
     gone = cli("endpoint", "show", endpoint_name, check=False)
     assert gone.exit_code == 3 and endpoint_name in gone.stderr
 
