@@ -22,6 +22,7 @@ from modelyard.cli import (
     _data,
     _demo,
     _endpoints,
+    _features,
     _models,
     _monitor,
     _pipelines,
@@ -92,6 +93,7 @@ app.add_typer(_data.app, name="data")
 app.add_typer(_runs.app, name="runs")
 app.add_typer(_models.app, name="model")
 app.add_typer(_batch.app, name="batch")
+app.add_typer(_features.app, name="features")
 _train.register(app, _runs.app)
 _demo.register(app)
 _serve.register(app)

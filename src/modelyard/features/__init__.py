@@ -33,6 +33,7 @@ from modelyard.features._steps import (
     Step,
     TargetMean,
 )
+from modelyard.features._suggest import Preview, SuggestedRecipe, preview_recipe, suggest_recipe
 from modelyard.features._user import Recipe, RecipeStep
 
 if TYPE_CHECKING:
@@ -63,15 +64,19 @@ __all__ = [
     "OneHot",
     "Ordinal",
     "PreprocessOptions",
+    "Preview",
     "Recipe",
     "RecipeOptions",
     "RecipeStep",
     "Step",
+    "SuggestedRecipe",
     "TargetMean",
     "build_pipeline",
     "check_column",
     "check_value",
     "make_adapter",
+    "preview_recipe",
+    "suggest_recipe",
 ]
 
 __getattr__, __dir__ = lazy_names(__name__, globals(), _EXPORTS, __all__)
