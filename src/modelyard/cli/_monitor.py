@@ -39,21 +39,23 @@ def create(
     model: Annotated[
         str | None, typer.Option(help="Model whose baseline is used (default: the endpoint's).")
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Folder with SageMaker's statistics.json and constraints.json."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Create a monitor of ENDPOINT against its model's training statistics."""
-    monitor = (
-        state(ctx)
-        .workspace()
-        .monitors.create(
-            endpoint,
-            name=name,
-            every=every,
-            drift=drift,
-            quality=quality,
-            alerts=alert,
-            model=model,
-        )
+    monitors = state(ctx).workspace().monitors
+    monitor = monitors.create(
+        endpoint,
+        name=name,
+        every=every,
+        drift=drift,
+        quality=quality,
+        alerts=alert,
+        model=model,
+        baseline=baseline,
     )
     if json_output:
         print_json(monitor.to_dict())
@@ -173,6 +175,22 @@ def delete(
         print_json({"deleted": name})
         return
     console.print(f"monitor {name} deleted", markup=False, soft_wrap=True)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Monitor name.")],
+    directory: Annotated[Path, typer.Argument(help="Folder to write into.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Write SageMaker Model Monitor's statistics, constraints and violations files."""
+    written = state(ctx).workspace().monitors.export_sagemaker(name, directory)
+    if json_output:
+        print_json([str(p) for p in written])
+        return
+    for path in written:
+        console.print(str(path), markup=False, soft_wrap=True)
 
 
 @labels_app.command("ingest")

@@ -118,6 +118,7 @@ class MonitorStore:
         quality: list[str] | None = None,
         alerts: list[str] | None = None,
         model: str | None = None,
+        baseline: str | Path | None = None,
     ) -> Monitor:
         """Watch ``endpoint`` against its model's training statistics.
 
@@ -129,6 +130,8 @@ class MonitorStore:
             alerts: ``log`` and/or ``webhook:URL`` (default ``log``).
             model: the model whose baseline is used (default: the endpoint's first
                 production variant's).
+            baseline: a folder with SageMaker Model Monitor's ``statistics.json``
+                (and ``constraints.json``), used instead of the model's statistics.
 
         Raises:
             NotFoundError: no such endpoint or model.
@@ -141,7 +144,7 @@ class MonitorStore:
         self._ws.models.get(model)
         drift_rules = [str(parse_rule(r, DRIFT_METRICS)) for r in (drift or ["psi>0.2"])]
         quality_rules = [str(parse_rule(r, QUALITY_METRICS)) for r in (quality or [])]
-        spec = {
+        spec: dict[str, Any] = {
             "multivariate": self._reference(model),
             "every_seconds": _seconds(every),
             "drift": drift_rules,
@@ -149,6 +152,10 @@ class MonitorStore:
             "alerts": [parse_alert(a) for a in (alerts or ["log"])],
             "model": model,
         }
+        if baseline is not None:
+            from modelyard.monitoring._sagemaker import baseline_from_sagemaker
+
+            spec["statistics"] = baseline_from_sagemaker(Path(baseline))
         name = name or endpoint
         with self._metadata.session() as session:
             if session.get(MonitorRow, name) is not None:
@@ -214,6 +221,29 @@ class MonitorStore:
             "quality": self.quality(name),
             "comparison": comparison.to_dict() if comparison is not None else None,
         }
+
+    def export_sagemaker(self, name: str, directory: str | Path) -> builtins.list[Path]:
+        """Write SageMaker Model Monitor's files for ``name``: ``statistics.json`` and
+        ``constraints.json`` of its baseline, ``constraint_violations.json`` of its
+        newest checked window."""
+        from modelyard.monitoring._sagemaker import baseline_to_sagemaker, violations_document
+
+        baseline = self._baseline(self.get(name))
+        statistics, constraints = baseline_to_sagemaker(baseline.statistics)
+        history = self.history(name)
+        violations = violations_document(history[-1]["violations"] if history else [])
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for file, document in (
+            ("statistics.json", statistics),
+            ("constraints.json", constraints),
+            ("constraint_violations.json", violations),
+        ):
+            path = target / file
+            path.write_text(json.dumps(document, indent=2, default=str))
+            written.append(path)
+        return written
 
     # -- labels and quality ----------------------------------------------------
 
@@ -534,7 +564,7 @@ class MonitorStore:
         manifest = self._ws.models.manifest(model)
         path = self._ws.models.package_path(model) / "baseline.json"
         try:
-            statistics = json.loads(path.read_text())
+            statistics = monitor.spec.get("statistics") or json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise InvalidInputError(
                 f"model {model} has no readable baseline ({path}): {exc}"

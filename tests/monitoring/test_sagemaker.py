@@ -1,0 +1,116 @@
+"""SageMaker Model Monitor's files: a hand-written baseline is read, violations written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from modelyard import datasets
+from modelyard.workspace import Workspace
+from tests.monitoring.conftest import FIRST_HOUR, capture
+
+# Written to the shape of AWS's documentation of statistics.json and constraints.json.
+STATISTICS = {
+    "version": 0,
+    "dataset": {"item_count": 1000},
+    "features": [
+        {
+            "name": "monthly_charges",
+            "inferred_type": "Fractional",
+            "numerical_statistics": {
+                "common": {"num_present": 1000, "num_missing": 0},
+                "mean": 65.0,
+                "sum": 65000.0,
+                "std_dev": 25.0,
+                "min": 18.0,
+                "max": 120.0,
+                "distribution": {
+                    "kll": {
+                        "buckets": [
+                            {"lower_bound": 18.0, "upper_bound": 45.0, "count": 250},
+                            {"lower_bound": 45.0, "upper_bound": 70.0, "count": 250},
+                            {"lower_bound": 70.0, "upper_bound": 90.0, "count": 250},
+                            {"lower_bound": 90.0, "upper_bound": 120.0, "count": 250},
+                        ],
+                        "sketch": {"parameters": {"c": 0.64, "k": 2048.0}, "data": []},
+                    }
+                },
+            },
+        },
+        {
+            "name": "contract",
+            "inferred_type": "String",
+            "string_statistics": {
+                "common": {"num_present": 1000, "num_missing": 0},
+                "distinct_count": 3.0,
+                "distribution": {
+                    "categorical": {
+                        "buckets": [
+                            {"value": "month-to-month", "count": 550},
+                            {"value": "one-year", "count": 210},
+                            {"value": "two-year", "count": 240},
+                        ]
+                    }
+                },
+            },
+        },
+    ],
+}
+CONSTRAINTS = {
+    "version": 0,
+    "features": [
+        {"name": "monthly_charges", "inferred_type": "Fractional", "completeness": 1.0},
+        {
+            "name": "contract",
+            "inferred_type": "String",
+            "completeness": 1.0,
+            "string_constraints": {"domains": ["month-to-month", "one-year", "two-year"]},
+        },
+    ],
+    "monitoring_config": {
+        "evaluate_constraints": "Enabled",
+        "emit_metrics": "Enabled",
+        "datatype_check_threshold": 0.1,
+        "domain_content_threshold": 0.1,
+        "distribution_constraints": {
+            "perform_comparison": "Enabled",
+            "comparison_threshold": 0.1,
+            "comparison_method": "Robust",
+        },
+    },
+}
+
+
+def test_a_sagemaker_baseline_is_monitored_and_violations_written_in_its_shape(
+    ws: Workspace, endpoint: str, tmp_path: Path
+) -> None:
+    baseline = tmp_path / "baseline"
+    baseline.mkdir()
+    (baseline / "statistics.json").write_text(json.dumps(STATISTICS))
+    (baseline / "constraints.json").write_text(json.dumps(CONSTRAINTS))
+    frame = datasets.churn(600, seed=90)
+    frame["monthly_charges"] = frame["monthly_charges"] + 40
+    frame.loc[:200, "contract"] = "weekly"
+    capture(ws, endpoint, frame, FIRST_HOUR)
+    ws.monitors.create(endpoint, baseline=baseline)
+    ws.monitors.run(endpoint)
+    written = ws.monitors.export_sagemaker(endpoint, tmp_path / "out")
+    assert [p.name for p in written] == [
+        "statistics.json",
+        "constraints.json",
+        "constraint_violations.json",
+    ]
+    document = json.loads((tmp_path / "out" / "constraint_violations.json").read_text())
+    assert set(document) == {"violations"}
+    found = {(v["feature_name"], v["constraint_check_type"]) for v in document["violations"]}
+    assert ("contract", "categorical_values_check") in found
+    assert ("monthly_charges", "baseline_drift_check") in found
+    assert all(set(v) == {"feature_name", "constraint_check_type", "description"}
+               for v in document["violations"])  # fmt: skip
+    # only the baseline's features are checked
+    assert {f for f, _ in found} <= {"contract", "monthly_charges", ""}
+    statistics = json.loads((tmp_path / "out" / "statistics.json").read_text())
+    names = {f["name"] for f in statistics["features"]}
+    assert names == {"monthly_charges", "contract"}
+    exported = next(f for f in statistics["features"] if f["name"] == "monthly_charges")
+    assert len(exported["numerical_statistics"]["distribution"]["kll"]["buckets"]) == 4
