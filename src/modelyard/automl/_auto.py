@@ -33,6 +33,21 @@ MIN_BUDGET_SECONDS = 10.0
 _SPOTCHECK_SHARE = 0.3
 _TUNE_SHARE = 0.3
 _SMALL_DATA = 2_000
+_FIVE_FOLD_BUDGET = 300.0
+# rough fit cost on the same rows, cheapest first (kernel and neighbour methods grow
+# fastest with rows; ensembles of many deep trees next)
+_COST_ORDER = (
+    "linear",
+    "naive_bayes",
+    "decision_tree",
+    "lightgbm",
+    "hist_gradient_boosting",
+    "xgboost",
+    "extra_trees",
+    "random_forest",
+    "knn",
+    "svm",
+)
 
 
 @dataclass
@@ -122,8 +137,11 @@ def auto(
     problem = load_problem(workspace, dataset, target=target, task=task, sample=sample, seed=seed)
     for text in requirements:  # refuse a bad criterion before the search spends the budget
         Criterion.parse(text, problem.task)
-    folds = 5 if len(problem.y) <= _SMALL_DATA else 3
-    names = _algorithms(problem, None)
+    # more folds steady a small data set's scores, when the budget can pay for them
+    small = len(problem.y) <= _SMALL_DATA and budget_seconds >= _FIVE_FOLD_BUDGET
+    folds = 5 if small else 3
+    # cheapest first: the pool runs items in order, so a short budget still scores some
+    names = sorted(_algorithms(problem, None), key=_cost_rank)
     owned = executor is None
     runner = executor if executor is not None else executor_from_settings(workspace.settings)
     try:
@@ -139,6 +157,7 @@ def auto(
             deadline=started + _SPOTCHECK_SHARE * budget_seconds,
             experiment=f"auto-{problem.dataset.split(':')[0]}",
             progress=None,
+            exempt=1,  # the cheapest always finishes: auto must end with a model
         )
         result = AutoResult(board, run_id=board.run_id)
         finished = [e for e in board.ranked() if e.status == "finished"]
@@ -187,6 +206,10 @@ def auto(
     workspace.runs.set_tags(result.training.run_id, lineage)
     result.seconds = time.time() - started
     return result
+
+
+def _cost_rank(name: str) -> int:
+    return _COST_ORDER.index(name) if name in _COST_ORDER else len(_COST_ORDER)
 
 
 def _better(value: float, than: float | None, greater: bool) -> bool:

@@ -82,8 +82,13 @@ def run_spotcheck(
     deadline: float | None,
     experiment: str | None,
     progress: Callable[[Leaderboard], None] | None,
+    exempt: int = 0,
 ) -> Leaderboard:
-    """:func:`spotcheck` on rows already loaded (``auto`` shares them with tuning)."""
+    """:func:`spotcheck` on rows already loaded (``auto`` shares them with tuning).
+
+    The first ``exempt`` algorithms run all their folds whatever the deadline, so a
+    search that must end with a model always has one candidate.
+    """
     from modelyard.execution import executor_from_settings
     from modelyard.training import available_threads
 
@@ -106,8 +111,17 @@ def run_spotcheck(
             executor = stack.enter_context(executor_from_settings(workspace.settings))
         threads = max(1, available_threads(workspace.settings.max_threads) // executor.workers)
         items: list[tuple[Any, ...]] = [
-            (problem, entry.algorithm, {}, [splits[f]], f, seed, threads, deadline)
-            for entry in entries
+            (
+                problem,
+                entry.algorithm,
+                {},
+                [splits[f]],
+                f,
+                seed,
+                threads,
+                None if i < exempt else deadline,
+            )
+            for i, entry in enumerate(entries)
             for f in range(len(splits))
         ]
         owners = [entry for entry in entries for _ in splits]

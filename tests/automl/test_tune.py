@@ -1,0 +1,103 @@
+"""Tuning through the SDK: budgets, samplers, runs, resume, bad input."""
+
+from __future__ import annotations
+
+import time
+
+import optuna
+import pytest
+
+from modelyard.automl import resume, tune
+from modelyard.automl._study import storage
+from modelyard.errors import InvalidInputError, NotFoundError
+from modelyard.execution import LocalExecutor
+from modelyard.workspace import Workspace
+
+
+def test_trials_are_child_runs_and_resume_continues(search_workspace: Workspace) -> None:
+    told: list[int] = []
+    with LocalExecutor(1) as executor:
+        first = tune(
+            search_workspace,
+            "churn",
+            algorithm="decision_tree",
+            trials=3,
+            folds=2,
+            sampler="random",
+            executor=executor,
+            progress=lambda t: told.append(t.number),
+        )
+        assert told == [0, 1, 2] and first.finished == 3 and first.stopped == "trials"
+        assert first.best_value == max(t.value for t in first.trials if t.value is not None)
+        assert set(first.best_params) == {"max_depth", "min_samples_leaf"}
+        children = [
+            r
+            for r in search_workspace.runs.search(limit=500).runs
+            if r.tags.get("parent_run") == first.run_id
+        ]
+        assert sorted(int(r.tags["trial"]) for r in children) == [0, 1, 2]
+        assert all(r.tags["study"] == first.study for r in children)
+        with pytest.raises(InvalidInputError, match="is finished: 3 of 3 trials"):
+            resume(search_workspace, first.study, executor=executor)
+        again = resume(search_workspace, first.study, trials=5, executor=executor)
+    assert [t.number for t in again.trials] == [3, 4] and again.finished == 5
+    study = optuna.load_study(study_name=first.study, storage=storage(search_workspace))
+    kept = {t.number: t.value for t in study.trials[:3]}
+    assert kept == {t.number: t.value for t in first.trials}  # nothing lost or redone
+
+
+def test_a_time_budget_stops_the_study(search_workspace: Workspace) -> None:
+    started = time.monotonic()
+    with LocalExecutor(1) as executor:
+        result = tune(
+            search_workspace,
+            "houses",
+            algorithm="linear",
+            trials=None,
+            budget_seconds=4,
+            folds=2,
+            executor=executor,
+        )
+    elapsed = time.monotonic() - started
+    assert result.stopped == "time" and result.finished >= 1
+    assert result.metric == "rmse" and not result.greater_is_better
+    assert elapsed < 4 + 30  # one fold past the deadline at most (and a loaded machine)
+
+
+@pytest.mark.parametrize("sampler", ["grid", "cmaes"])
+def test_every_sampler_runs(search_workspace: Workspace, sampler: str) -> None:
+    with LocalExecutor(1) as executor:
+        result = tune(
+            search_workspace,
+            "churn",
+            algorithm="decision_tree",
+            trials=2,
+            folds=2,
+            sampler=sampler,
+            executor=executor,
+        )
+    assert result.finished == 2 and result.best_value is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"trials": 0}, InvalidInputError, "at least one trial"),
+        ({"trials": None}, InvalidInputError, "give a budget"),
+        ({"sampler": "annealing"}, InvalidInputError, "unknown sampler 'annealing'"),
+        ({"algorithm": "naive_bayes", "dataset": "houses"}, InvalidInputError, "does not support"),
+        ({"dataset": "nope"}, NotFoundError, "nope"),
+    ],
+)
+def test_bad_input_names_the_problem(
+    search_workspace: Workspace, kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    arguments: dict[str, object] = {"dataset": "churn", "algorithm": "linear", **kwargs}
+    dataset = str(arguments.pop("dataset"))
+    with pytest.raises(error, match=message):
+        tune(search_workspace, dataset, **arguments)  # type: ignore[arg-type]
+
+
+def test_resume_of_an_unknown_study_says_so(search_workspace: Workspace) -> None:
+    with pytest.raises(NotFoundError, match="no tuning study 'f00d'"):
+        resume(search_workspace, "f00d", trials=3)
