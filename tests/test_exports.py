@@ -8,6 +8,9 @@ import sys
 import modelyard
 
 EXPECTED = {
+    "AutoResult",
+    "Leaderboard",
+    "TuneResult",
     "ColumnSchema",
     "Comparison",
     "Profile",

@@ -25,6 +25,9 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
+    "AutoResult": "modelyard.automl",
+    "Leaderboard": "modelyard.automl",
+    "TuneResult": "modelyard.automl",
     "ColumnSchema": "modelyard.data",
     "DatasetRef": "modelyard.data",
     "DatasetVersion": "modelyard.data",
@@ -59,6 +62,7 @@ _EXPORTS: dict[str, str] = {
 _SUBMODULES = {"datasets", "errors"}
 
 __all__ = [
+    "AutoResult",
     "ColumnSchema",
     "Comparison",
     "DatasetRef",
@@ -70,6 +74,7 @@ __all__ = [
     "IngestOptions",
     "Job",
     "JobStatus",
+    "Leaderboard",
     "LogicalType",
     "ModelyardError",
     "Monitor",
@@ -84,6 +89,7 @@ __all__ = [
     "RunStatus",
     "Settings",
     "SplitSpec",
+    "TuneResult",
     "VariantConfig",
     "Workspace",
     "__version__",
@@ -97,6 +103,7 @@ __all__ = [
 if TYPE_CHECKING:
     from modelyard import datasets, errors
     from modelyard._start import start_run
+    from modelyard.automl import AutoResult, Leaderboard, TuneResult
     from modelyard.batch import batch_predict
     from modelyard.data import (
         ColumnSchema,
