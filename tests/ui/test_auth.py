@@ -199,3 +199,21 @@ def test_status_change_through_http_is_recorded(live_ui: LiveUi, seeded: Seeded)
         answer = client.post("/ui/models/churn/2/status", data={"csrf": csrf, "status": "maybe"})
         assert answer.status_code == 400 and "use approved or rejected" in answer.text
     assert seeded.workspace.models.get("churn:2").status is not ApprovalStatus.REJECTED
+
+
+def test_the_jobs_table_refreshes_and_an_admin_cancels(live_ui: LiveUi, seeded: Seeded) -> None:
+    jobs = seeded.workspace.jobs
+    extra = jobs.create("batch-transform", {"model": "churn:1"}, [("p0", {}), ("p1", {})])
+    with logged_in(live_ui, seeded.admin_token) as client:
+        page = client.get("/ui/jobs")
+        assert 'data-poll="/ui/jobs/live"' in page.text and extra.id[:8] in page.text
+        live = client.get("/ui/jobs/live")
+        assert live.status_code == 200 and "<html" not in live.text
+        assert f'{extra.id[:8]}</a></td><td>batch-transform</td><td class="status-pending">' in (
+            live.text
+        )
+        csrf = csrf_of(client, f"/ui/jobs/{extra.id}")
+        answer = client.post(f"/ui/jobs/{extra.id}/cancel", data={"csrf": csrf})
+        assert answer.status_code == 303
+        assert jobs.get(extra.id).status.value == "cancelled"
+        assert 'class="status-cancelled">cancelled' in client.get("/ui/jobs/live").text
