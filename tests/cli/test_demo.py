@@ -28,6 +28,8 @@ def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) ->
     for stage in ("1. Workspace", "2. Acquire", "3. Track"):
         assert stage in out
     assert "same content, same version" in out
+    assert "2b. Explore" in out and "identifier" in out and "customer_id" in out
+    assert "report (HTML, works offline): " in out and "major shift in " in out
     assert f"Everything is in the workspace {root}" in out
     assert f"modelyard -w {root} data list" in out
     with Workspace.open(root) as ws:

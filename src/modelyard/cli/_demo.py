@@ -122,6 +122,19 @@ def _acquire(tour: _Tour) -> None:
     tour.facts["churn"] = version.ref
 
 
+def _explore(tour: _Tour) -> None:
+    from modelyard.cli._data import _print_profile
+
+    profile = tour.workspace.datasets.profile(tour.facts["churn"])
+    _print_profile(profile, limit=5)
+    console.print(f"report (HTML, works offline): {profile.report_path}")
+    later = tour.workspace.datasets.list_versions("churn")[0].ref
+    shifted = tour.workspace.datasets.compare(tour.facts["churn"], later).shifted()
+    console.print(
+        f"{tour.facts['churn']} → {later}: major shift in {', '.join(shifted) or 'no column'}"
+    )
+
+
 def _track(tour: _Tour) -> None:
     import numpy as np
 
@@ -237,6 +250,7 @@ def _predict(tour: _Tour) -> None:
 
 _STAGES: list[tuple[str, Callable[[_Tour], None]]] = [
     ("2. Acquire: ingest versioned datasets", _acquire),
+    ("2b. Explore: profile churn, compare it with next month's data", _explore),
     ("3. Track: record a run", _track),
     ("4. Train and evaluate against success criteria", _train),
     ("5. Register: approve and alias", _register),
@@ -252,6 +266,8 @@ def _next_steps(root: Path, tour: _Tour) -> None:
         f"modelyard -w {root} data list",
         f"modelyard -w {root} data show churn:1",
         f"modelyard -w {root} data diff churn:1 churn:2",
+        f"modelyard -w {root} data profile churn:1 --open",
+        f"modelyard -w {root} data compare churn:1 churn:2",
         f"modelyard -w {root} runs list",
         f"modelyard -w {root} runs show {tour.facts.get('run', '')[:8]}",
         f"modelyard -w {root} model list",
