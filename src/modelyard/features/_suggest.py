@@ -72,7 +72,11 @@ def suggest_recipe(datasets: DatasetStore, ref: str) -> SuggestedRecipe:
         step = _step_of(warning.suggestion, version)
         reason = f"{warning.kind}: {warning.message}"
         candidates.append((step, reason))
-    candidates += [(s, r) for s, r in _from_schema(version) if s is not None and s.kind == "text"]
+    candidates += [
+        (s, r)
+        for s, r in _from_schema(version)
+        if s is not None and s.kind in ("text", "date_parts")
+    ]
     return _checked(version, candidates, "profile")
 
 
