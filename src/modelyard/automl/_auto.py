@@ -34,6 +34,7 @@ _SPOTCHECK_SHARE = 0.3
 _TUNE_SHARE = 0.3
 _SMALL_DATA = 2_000
 _FIVE_FOLD_BUDGET = 300.0
+_PACKAGING_SECONDS = 3.0
 # rough fit cost on the same rows, cheapest first (kernel and neighbour methods grow
 # fastest with rows; ensembles of many deep trees next)
 _COST_ORDER = (
@@ -169,7 +170,13 @@ def auto(
             )
         best = finished[0]
         result.algorithm, result.cv_score = best.algorithm, best.mean(board.metric)
-        tune_end = started + (_SPOTCHECK_SHARE + _TUNE_SHARE) * budget_seconds
+        # the final job fits on every training row: keep what the winner's folds
+        # suggest that costs, when that is more than the budget's last share
+        final = _final_estimate(best.fit_seconds / best.folds, len(problem.y), problem.rows_total)
+        tune_end = min(
+            started + (_SPOTCHECK_SHARE + _TUNE_SHARE) * budget_seconds,
+            started + budget_seconds - final,
+        )
         top = finished[:candidates]
         for index, entry in enumerate(top):
             left = (tune_end - time.time()) / (len(top) - index)
@@ -206,6 +213,13 @@ def auto(
     workspace.runs.set_tags(result.training.run_id, lineage)
     result.seconds = time.time() - started
     return result
+
+
+def _final_estimate(fold_seconds: float, searched: int, total: int) -> float:
+    """Seconds the final training job may take: its fit on all rows (from one fold's
+    fit on a share of the searched rows), the early-stopping and threshold fits beside
+    it, evaluation and packaging (a fixed allowance)."""
+    return 3.0 * fold_seconds * max(total / max(searched, 1), 1.0) + _PACKAGING_SECONDS
 
 
 def _cost_rank(name: str) -> int:

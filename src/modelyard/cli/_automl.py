@@ -328,3 +328,19 @@ def _print_auto(result: AutoResult) -> None:
     for criterion, ok, message in training.messages:
         mark = "[green]pass[/]" if ok else "[red]FAIL[/]"
         console.print(f"  {mark} {criterion}: {message}")
+
+
+def demo_stage(tour: Any) -> None:
+    """The demo's AutoML stage: a short ``auto`` on churn, its leaderboard and model."""
+    from modelyard.automl import auto as run_auto
+
+    with console.status("auto: spot-check, tune, train, register (20 s budget)…") as status:
+        result = run_auto(
+            tour.workspace,
+            tour.facts["churn"],
+            budget_seconds=20,
+            requirements=("roc_auc>=0.75",),
+            model_name="churn-auto",
+            say=lambda message: status.update(f"{message}…"),
+        )
+    _print_auto(result)

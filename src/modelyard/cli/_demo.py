@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from modelyard.cli._automl import demo_stage as automl_stage
 from modelyard.cli._demo_batch import batch_stage
 from modelyard.cli._demo_serving import serve_stage
 from modelyard.cli._render import console, table
@@ -257,6 +258,7 @@ _STAGES: list[tuple[str, Callable[[_Tour], None]]] = [
     ("6. Predict locally with the production model", _predict),
     ("7. Batch transform: score a file of new customers", batch_stage),
     ("8. Deploy: an endpoint with a challenger, a shadow and data capture", serve_stage),
+    ("9. AutoML: spot-check, tune and register within a budget", automl_stage),
 ]
 
 
