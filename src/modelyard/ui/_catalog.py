@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from modelyard.ui import _datasets, _endpoints, _jobs, _login, _models, _overview, _runs
+from modelyard.ui import (
+    _datasets,
+    _endpoints,
+    _jobs,
+    _login,
+    _models,
+    _overview,
+    _profiles,
+    _runs,
+)
 from modelyard.ui._pages import Page
 
 _POST = ("POST",)
@@ -24,6 +33,7 @@ PAGES: tuple[Page, ...] = (
     Page("dataset-diff", "/datasets/{name}/diff", _datasets.diff),
     Page("dataset", "/datasets/{name}", _datasets.dataset_page),
     Page("dataset-version", "/datasets/{name}/{version:int}", _datasets.version_page),
+    Page("dataset-profile", "/datasets/{name}/{version:int}/profile", _profiles.profile),
     Page("endpoints", "/endpoints", _endpoints.endpoints, "Endpoints"),
     Page("endpoint", "/endpoints/{name}", _endpoints.endpoint_page),
     Page("endpoint-live", "/endpoints/{name}/live", _endpoints.live),
