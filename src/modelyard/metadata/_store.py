@@ -30,7 +30,7 @@ class MetadataStore:
     def __init__(self, url: str, *, busy_timeout_ms: int = 60_000, auto_upgrade: bool = True):
         self.url = url
         self.engine: Engine = connect_engine(url, busy_timeout_ms=busy_timeout_ms)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._session_factory = sessionmaker(self.engine, expire_on_commit=False)
         if auto_upgrade and self.revision() is None:
             self.upgrade()
 
@@ -67,7 +67,7 @@ class MetadataStore:
         Raises:
             StorageError: the database failed (locked past the timeout, gone away).
         """
-        session = self._sessions()
+        session = self._session_factory()
         try:
             yield session
             session.commit()
