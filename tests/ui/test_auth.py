@@ -217,3 +217,10 @@ def test_the_jobs_table_refreshes_and_an_admin_cancels(live_ui: LiveUi, seeded: 
         assert answer.status_code == 303
         assert jobs.get(extra.id).status.value == "cancelled"
         assert 'class="status-cancelled">cancelled' in client.get("/ui/jobs/live").text
+
+
+def test_a_rebound_host_name_is_refused(live_ui: LiveUi) -> None:
+    with live_ui.client() as client:
+        answer = client.get("/ui/login", headers={"host": "attacker.example"})
+        assert answer.status_code == 400
+        assert client.get("/ui/login", headers={"host": "localhost"}).status_code == 200

@@ -66,15 +66,21 @@ def create_ui_app(
     return Starlette(routes=routes)
 
 
-def standalone_app(workspace: Workspace) -> Starlette:
-    """``modelyard ui``: the dashboard at ``/ui``, and ``/`` sending the browser there."""
+def standalone_app(workspace: Workspace) -> Any:
+    """``modelyard ui``: the dashboard at ``/ui``, and ``/`` sending the browser there.
+
+    Behind the gateway's ``Host`` check, as in the gateway: a page of another site
+    re-pointing its name at this machine (DNS rebinding) cannot read the dashboard.
+    """
+    from modelyard.serving._origin import OriginGuard
 
     async def home(_: Request) -> Response:
         return RedirectResponse(MOUNT_PATH + "/", status_code=307)
 
-    return Starlette(
+    app = Starlette(
         routes=[Route("/", home), Mount(MOUNT_PATH, app=create_ui_app(workspace))],
     )
+    return OriginGuard(app, workspace.settings.allowed_hosts, ())
 
 
 def _endpoint(page: Page, ui: UiContext) -> Any:
