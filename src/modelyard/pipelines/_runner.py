@@ -53,7 +53,6 @@ def start_job(store: PipelineStore, definition: dict[str, Any], params: dict[str
             "params": params,
             "steps": states,
         },
-        [(step["name"], {"kind": step["kind"]}) for step in definition["steps"]],
     )
     return job.id
 
@@ -120,6 +119,7 @@ class _Runner:
         self.own_executor: Executor | None = None
         self.in_flight: dict[Future[Any], str] = {}
         self.failure: str | None = None
+        self.to_remember: list[tuple[str, str, dict[str, Any]]] = []
 
     # -- the loop --------------------------------------------------------------
 
@@ -143,15 +143,18 @@ class _Runner:
         return PipelineRun.from_job(job)
 
     def _schedule(self, threads: ThreadPoolExecutor) -> None:
+        # Ready steps start before the records of the steps that made them ready
+        # are written, so the writes overlap the next steps' work instead of
+        # delaying it; they are written before waiting for anything else.
         while True:
             while self.failure is None and self._start_ready(threads):
                 pass
+            self._flush()
             if not self.in_flight:
                 return
             done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 self._finish(self.in_flight.pop(future), future)
-            self._save()
 
     def _start_ready(self, threads: ThreadPoolExecutor) -> bool:
         """Start every step whose inputs are ready; whether any step changed state."""
@@ -168,7 +171,6 @@ class _Runner:
                 self._start(name, threads)
             except Exception as exc:  # a bad input of this step fails the run here
                 self._fail(name, exc, time.time())
-            self._save()
             if self.failure is not None:
                 break
         return changed
@@ -202,7 +204,6 @@ class _Runner:
                 now = time.time()
                 state.update(status="succeeded", cache="hit", outputs=cached)
                 state.update(started_at=now, finished_at=now)
-                self._commit(name)
                 return
             state["cache"] = "miss"
         state["status"] = "running"
@@ -274,8 +275,7 @@ class _Runner:
             outputs = value
         state.update(status="succeeded", outputs=outputs, started_at=started, finished_at=finished)
         if state["cache"] == "miss":
-            self.store.remember(state["key"], self.definition["name"], name, outputs, self.job_id)
-        self._commit(name)
+            self.to_remember.append((state["key"], name, outputs))
 
     def _fail(self, name: str, exc: BaseException, when: float) -> None:
         state = self.states[name]
@@ -287,12 +287,13 @@ class _Runner:
     def _skip(self, name: str, reason: str) -> None:
         now = time.time()
         self.states[name].update(status="skipped", reason=reason, started_at=now, finished_at=now)
-        self._commit(name)
 
-    def _commit(self, name: str) -> None:
-        self.jobs.commit_partition(
-            self.job_id, name, rows_in=0, rows_out=0, rows_rejected=0, output=None, checksum=None
-        )
+    def _flush(self) -> None:
+        """Write the cache entries of finished steps, then every step's state."""
+        for key, name, outputs in self.to_remember:
+            self.store.remember(key, self.definition["name"], name, outputs, self.job_id)
+        self.to_remember = []
+        self._save()
 
     def _save(self) -> None:
         self.jobs.update_params(self.job_id, steps=self.states)
