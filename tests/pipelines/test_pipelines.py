@@ -14,7 +14,7 @@ def _write_csv(path: Path, rows: int) -> None:
     lines = ["age,plan,spend,churned"]
     for i in range(rows):
         lines.append(
-            f"{20 + i % 50},{['basic', 'plus', 'pro'][i % 3]},{i % 17 * 1.5},{i % 4 == 0:d}"
+            f"{20 + i % 50},{['basic', 'plus', 'pro'][i % 3]},{i % 17 * 1.5},{20 + i % 50 > 45:d}"
         )
     path.write_text("\n".join(lines) + "\n")
 
@@ -188,16 +188,29 @@ def test_train_registers_a_model_and_its_metric_feeds_a_condition(
     p = Pipeline("churn", params={"min_auc": 0.0})
     data = p.add(steps.Ingest(str(tmp_path / "churn.csv"), dataset="churn", target="churned"))
     model = p.add(steps.Train(data, algorithm="linear"))
-    p.add(steps.Condition(model.metric("roc_auc") >= p.param("min_auc"), name="gate"))
+    gate = p.add(steps.Condition(model.metric("roc_auc") >= p.param("min_auc"), name="gate"))
+    p.add(steps.Deploy(model, endpoint="churn-api", when=gate))
     run = store.run(p)
     assert run.status == JobStatus.SUCCEEDED, run.error
     trained = run.step("train").outputs
     assert trained is not None and trained["model"]["ref"] == "churn:1"
     assert workspace.models.get("churn:1").run_id == trained["run_id"]
     assert run.step("gate").outputs == {"value": True}
+    endpoint = workspace.endpoints.get("churn-api")
+    assert [(v.name, v.model) for v in endpoint.config.variants] == [("main", "churn:1")]
+    assert run.step("deploy").outputs == {
+        "endpoint": "churn-api",
+        "revision": endpoint.config_version,
+    }
     again = store.run(p)
-    assert [s.cache for s in again.steps] == ["hit", "hit", "hit"]
+    assert [s.cache for s in again.steps] == ["hit", "hit", "hit", "off"]
     assert len(workspace.models.list_versions("churn")) == 1
+    assert again.step("deploy").reason == "a deploy step acts on the world each run"
+    assert workspace.endpoints.get("churn-api").config.variants == endpoint.config.variants
+
+    strict = store.run(p, {"min_auc": 1.01})  # the gate is false: nothing deployed
+    assert strict.step("gate").outputs == {"value": False}
+    assert strict.step("deploy").status == "skipped"
 
 
 def test_a_saved_pipeline_runs_by_name(workspace: Workspace) -> None:
