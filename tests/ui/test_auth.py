@@ -224,3 +224,17 @@ def test_a_rebound_host_name_is_refused(live_ui: LiveUi) -> None:
         answer = client.get("/ui/login", headers={"host": "attacker.example"})
         assert answer.status_code == 400
         assert client.get("/ui/login", headers={"host": "localhost"}).status_code == 200
+
+
+def test_a_revoked_token_logs_out_at_its_next_request(live_ui: LiveUi, seeded: Seeded) -> None:
+    from modelyard.serving import TokenStore
+
+    tokens = TokenStore(seeded.workspace.metadata)
+    info, secret = tokens.create("short-lived", "admin")
+    with logged_in(live_ui, secret) as client:
+        csrf = csrf_of(client, "/ui/models/churn/2")
+        assert "short-lived" in client.get("/ui/").text
+        tokens.revoke(info.id)
+        answer = client.post("/ui/models/churn/2/alias", data={"csrf": csrf, "alias": "late"})
+        assert answer.status_code == 401
+    assert "late" not in seeded.workspace.models.get("churn:2").aliases

@@ -6,8 +6,11 @@ roll back, cancel) always needs a login with an **admin** token of the gateway's
 :class:`~modelyard.serving.TokenStore`, checked against the stored hashes at each
 change (a revoked token stops working at once), and the form's CSRF token.
 
-The login is kept server-side: the browser holds a random session id in an
-HttpOnly, SameSite=Strict cookie, never the token. The CSRF token is a double
+The login cookie holds the token itself, HttpOnly (no script reads it),
+SameSite=Strict (no other site's page sends it) and scoped to the dashboard's
+path: nothing is kept in the server's memory, so a gateway with several worker
+processes answers a logged-in browser from any of them, and a revoked token
+stops working at its next request. The CSRF token is a double
 submit: a random value in a cookie that the page also renders into each form; a
 page of another site can make the browser send the cookie but cannot read it to
 fill the form field.
@@ -16,8 +19,6 @@ fill the form field.
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,6 @@ __all__ = [
 
 SESSION_COOKIE = "modelyard_session"
 CSRF_COOKIE = "modelyard_csrf"
-_MAX_SESSIONS = 1000
 
 
 class LoginRequiredError(ModelyardError):
@@ -73,47 +73,41 @@ class Session:
 
 
 class UiAuth:
-    """Logins of one dashboard process (kept in memory: a restart logs everyone out)."""
+    """Logins, checked against the workspace's tokens at every request."""
 
     def __init__(self, tokens: TokenStore) -> None:
         self._tokens = tokens
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
-        self._lock = threading.Lock()
 
     def login(self, token: str) -> tuple[str, Session]:
-        """Open a session for ``token``: its id (for the cookie) and record.
+        """Check ``token``: the value of the login cookie, and the login it opens.
 
         Raises:
             LoginRequiredError: the workspace knows no such token.
         """
-        digest = hash_token(token.strip())
-        if digest not in self._tokens.scopes():
+        token = token.strip()
+        session = self._session(token)
+        if session is None:
             raise LoginRequiredError(
                 "unknown API token: paste a token from `modelyard token create`"
             )
-        prefix = token.strip()[:10]
-        names = [info.name for info in self._tokens.list() if info.prefix == prefix]
-        session = Session(digest, names[0] if names else "token")
-        session_id = secrets.token_urlsafe(32)
-        with self._lock:
-            self._sessions[session_id] = session
-            while len(self._sessions) > _MAX_SESSIONS:
-                self._sessions.popitem(last=False)
-        return session_id, session
+        return token, session[0]
 
     def logout(self, request: Request) -> None:
-        """Forget the request's session."""
-        with self._lock:
-            self._sessions.pop(request.cookies.get(SESSION_COOKIE, ""), None)
+        """Nothing to forget on the server: the page deletes the login cookie."""
 
     def current(self, request: Request) -> tuple[Session, str] | None:
-        """The request's login and its token's scope, if it has one still valid."""
-        with self._lock:
-            session = self._sessions.get(request.cookies.get(SESSION_COOKIE, ""))
-        if session is None:
+        """The request's login and its token's scope, if its token is still valid."""
+        return self._session(request.cookies.get(SESSION_COOKIE, ""))
+
+    def _session(self, token: str) -> tuple[Session, str] | None:
+        if not token:
             return None
-        scope = self._tokens.scopes().get(session.token_hash)
-        return None if scope is None else (session, scope)
+        digest = hash_token(token)
+        scope = self._tokens.scopes().get(digest)
+        if scope is None:
+            return None
+        names = [info.name for info in self._tokens.list() if info.prefix == token[:10]]
+        return Session(digest, names[0] if names else "token"), scope
 
     def reading_needs_login(self) -> bool:
         """Whether the workspace has any token (then every page needs a login)."""
