@@ -193,6 +193,26 @@ def export(
         console.print(str(path), markup=False, soft_wrap=True)
 
 
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Monitor name.")],
+    output: Annotated[Path | None, typer.Option(help="Folder for report.html and .json.")] = None,
+    open_page: Annotated[bool, typer.Option("--open", help="Open it in a browser.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Write the HTML report (and its JSON) and print its path."""
+    page = state(ctx).workspace().monitors.write_report(name, output)
+    if json_output:
+        print_json({"html": str(page), "json": str(page.with_suffix(".json"))})
+    else:
+        console.print(str(page), markup=False, soft_wrap=True)
+    if open_page:
+        import webbrowser
+
+        webbrowser.open(page.as_uri())
+
+
 @labels_app.command("ingest")
 def ingest(
     ctx: typer.Context,

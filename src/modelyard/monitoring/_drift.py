@@ -20,6 +20,7 @@ reported beside it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -49,6 +50,9 @@ class FeatureDrift:
     wasserstein: float | None
     rows: int
     pvalue_adjusted: float = 1.0
+    bins: list[str] | None = None
+    baseline_shares: list[float] | None = None
+    window_shares: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -117,6 +121,7 @@ def drift_of(feature: str, stats: dict[str, Any], values: list[Any]) -> FeatureD
             key = "__missing__" if value is None else str(value)
             actual[index.get(key, len(labels))] += 1
         ks = wasserstein = None
+        bins: list[str] = [*labels, "other"]
     else:
         edges = np.asarray(stats.get("bin_edges") or [], dtype=np.float64)
         shares = np.asarray(stats.get("bin_shares") or [], dtype=np.float64)
@@ -124,10 +129,11 @@ def drift_of(feature: str, stats: dict[str, Any], values: list[Any]) -> FeatureD
             return None
         numbers, _ = numeric_values(values, str(stats.get("kind")))
         present = numbers[np.isfinite(numbers)]
-        bins = np.searchsorted(edges[1:-1], present, side="right")
-        actual = np.bincount(bins, minlength=shares.size).astype(np.float64)
+        positions = np.searchsorted(edges[1:-1], present, side="right")
+        actual = np.bincount(positions, minlength=shares.size).astype(np.float64)
         expected = shares
         ks, wasserstein = _cdf_gaps(expected, actual, edges, float(stats.get("std") or 0.0))
+        bins = [f"{lo:.4g}-{hi:.4g}" for lo, hi in itertools.pairwise(edges.tolist())]
     total = actual.sum()
     if total == 0 or expected.sum() <= 0:
         return None
@@ -140,6 +146,9 @@ def drift_of(feature: str, stats: dict[str, Any], values: list[Any]) -> FeatureD
         ks,
         wasserstein,
         int(total),
+        bins=bins,
+        baseline_shares=(expected / expected.sum()).round(5).tolist(),
+        window_shares=(actual / total).round(5).tolist(),
     )
 
 

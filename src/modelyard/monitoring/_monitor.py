@@ -245,6 +245,26 @@ class MonitorStore:
             written.append(path)
         return written
 
+    def report(self, name: str) -> dict[str, Any]:
+        """The report's content as JSON: the summary and every window's result."""
+        return {**self.summary(name), "history": self.history(name)}
+
+    def write_report(self, name: str, directory: str | Path | None = None) -> Path:
+        """Write ``report.html`` and ``report.json`` of ``name``; the HTML's path."""
+        from modelyard.monitoring._report import render_report
+
+        document = self.report(name)
+        target = (
+            Path(directory)
+            if directory is not None
+            else self._ws.settings.state_dir / "monitoring" / "reports" / name
+        )
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "report.json").write_text(json.dumps(document, indent=1, default=str))
+        page = target / "report.html"
+        page.write_text(render_report(document))
+        return page
+
     # -- labels and quality ----------------------------------------------------
 
     def ingest_labels(
