@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -36,6 +37,20 @@ def _parse_params(pairs: list[str] | None) -> dict[str, str]:
             raise InvalidInputError(f"--param {pair!r}: write it as name=value")
         params[key.strip()] = value
     return params
+
+
+@app.command("save")
+def save(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A pipeline written as YAML.")],
+) -> None:
+    """Check and store the pipeline in FILE (replacing a saved one of its name)."""
+    from modelyard.pipelines import definition_from_yaml
+
+    definition = _store(ctx).save(definition_from_yaml(file))
+    console.print(
+        f"saved pipeline {definition['name']} ({len(definition['steps'])} steps)", markup=False
+    )
 
 
 @app.command("run")

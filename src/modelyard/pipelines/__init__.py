@@ -18,6 +18,7 @@ from modelyard.pipelines._pipeline import Pipeline, validate
 from modelyard.pipelines._records import CacheChange, CacheExplanation, PipelineRun, StepRecord
 from modelyard.pipelines._refs import Comparison, Output, Param
 from modelyard.pipelines._store import PipelineStore
+from modelyard.pipelines._yaml import definition_from_yaml
 
 __all__ = [
     "CacheChange",
@@ -30,6 +31,7 @@ __all__ = [
     "PipelineStore",
     "StepFailedError",
     "StepRecord",
+    "definition_from_yaml",
     "steps",
     "validate",
 ]

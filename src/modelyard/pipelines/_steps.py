@@ -148,7 +148,7 @@ class Fail(Step):
     main_output = "message"
 
     def __init__(self, message: object, *, name: str | None = None, when: object = None) -> None:
-        super().__init__(name=name, when=when, cache=False)
+        super().__init__(name=name, when=when)
         self.args = {"message": message}
 
 
@@ -196,7 +196,7 @@ class Deploy(Step):
         name: str | None = None,
         when: object = None,
     ) -> None:
-        super().__init__(name=name, when=when, cache=False)
+        super().__init__(name=name, when=when)
         self.args = {"model": model, "endpoint": endpoint, "variant": variant}
 
 
