@@ -255,7 +255,7 @@ def test_a_value_a_step_cannot_take_names_its_column(train: pd.DataFrame) -> Non
         fitted.transform(row.iloc[[1]])
 
 
-ACCEPTANCE = [
+ACCEPTANCE: list[dict[str, Any]] = [
     {"drop": ["customer_id"]},
     {"clip": {"column": "monthly_charges", "quantiles": [0.01, 0.99]}},
     {"log1p": ["total_charges"]},
