@@ -37,3 +37,10 @@ def work(seconds: float, index: int) -> int:
     """Busy for ``seconds`` of wall-clock time (the benchmark's unit of work)."""
     time.sleep(seconds)
     return index
+
+
+def needs_file(path: str, value: float) -> float:
+    """Fails until ``path`` exists: a step whose cause of failure can be fixed."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path} is not there yet")
+    return value * 10

@@ -94,3 +94,29 @@ def test_a_failing_run_and_bad_input_are_one_line_and_non_zero(
 def failed_run_id(cli: Cli) -> str:
     runs = json.loads(cli("pipeline", "run", "weekly", "--json").stdout)
     return str(runs["id"])
+
+
+def test_resume_through_the_cli_carries_on_from_the_failed_step(
+    cli: Cli, workspace: Workspace, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ready"
+    p = Pipeline("fixable")
+    first = p.add(steps.Function(fns.add, 1, 2, name="first"))
+    fixable = p.add(steps.Function(fns.needs_file, str(marker), first, name="fixable"))
+    p.add(steps.Function(fns.add, fixable, 1, name="last"))
+    p.save(workspace)
+    failed = cli("pipeline", "run", "fixable", check=False)
+    assert failed.exit_code == 1
+    assert failed.stderr.strip() == (
+        f"error: step fixable failed: FileNotFoundError: {marker} is not there yet"
+    )
+    run_id = failed.stdout.split()[1]
+    before = json.loads(cli("pipeline", "show", run_id, "--json").stdout)
+    assert [s["status"] for s in before["steps"]] == ["succeeded", "failed", "pending"]
+    marker.touch()
+    resumed = json.loads(cli("pipeline", "resume", run_id[:10], "--json").stdout)
+    assert resumed["id"] == run_id and resumed["status"] == "succeeded"
+    assert resumed["steps"][0]["started_at"] == before["steps"][0]["started_at"]  # not rerun
+    assert [s["outputs"]["value"] for s in resumed["steps"]] == [3, 30, 31]
+    again = cli("pipeline", "resume", run_id, check=False)
+    assert again.exit_code != 0 and "already succeeded" in again.stderr

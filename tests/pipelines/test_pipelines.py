@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from modelyard.execution import Executor, RayExecutor
 from modelyard.jobs import JobStatus
 from modelyard.pipelines import Pipeline, PipelineStore, steps
 from modelyard.workspace import Workspace
@@ -142,15 +145,22 @@ def test_resume_runs_only_the_failed_step_and_after(workspace: Workspace, tmp_pa
     assert resumed.step("last").outputs == {"value": 31.0}
 
 
-def test_independent_steps_overlap_in_time_on_the_local_executor(
-    workspace: Workspace, tmp_path: Path
+@pytest.mark.parametrize("kind", ["local", "ray"])
+def test_independent_steps_overlap_in_time_on_the_executor(
+    workspace: Workspace, tmp_path: Path, kind: str, request: pytest.FixtureRequest
 ) -> None:
+    executor: Executor | None = None  # local: the workspace's default executor
+    if kind == "ray":
+        request.getfixturevalue("ray_session")
+        executor = RayExecutor()
     store = PipelineStore(workspace)
     p = Pipeline("parallel")
     folder = str(tmp_path)
     p.add(steps.Function(fns.rendezvous, folder, "a", "b", name="a", cache=False))
     p.add(steps.Function(fns.rendezvous, folder, "b", "a", name="b", cache=False))
-    run = store.run(p)
+    run = store.run(p, executor=executor)
+    if executor is not None:
+        executor.shutdown()
     assert run.status == JobStatus.SUCCEEDED, run.error
     a, b = run.step("a"), run.step("b")
     assert a.started_at is not None and b.started_at is not None
