@@ -45,13 +45,14 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-# benchmarks/serve.py compares with `mlflow models serve`: MLflow is not a modelyard
-# dependency, so it lives in its own virtualenv (with modelyard, to unpickle the pipeline).
+# benchmarks/serve.py compares with `mlflow models serve`, benchmarks/profile.py with
+# ydata-profiling and skrub: not modelyard dependencies, so they live in their own
+# virtualenv (with modelyard, to unpickle the pipeline).
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet mlflow -e '.[xgboost,lightgbm]'
+	$(BENCH_VENV)/bin/pip install --quiet mlflow ydata-profiling skrub -e '.[xgboost,lightgbm]'
 	touch $@
 
 ## bench: run every benchmark; each prints one JSON line
