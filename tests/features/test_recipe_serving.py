@@ -4,6 +4,7 @@ live gateway, one row and many; a value a step cannot take is a 422 naming it.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from modelyard.features import PreprocessOptions, Recipe
 from modelyard.serving import GatewayOptions, VariantConfig
 from modelyard.training import TrainingSpec, train
 from modelyard.workspace import Workspace
+from tests.conftest import Cli
 from tests.features.test_user_recipe import ACCEPTANCE
 from tests.serving.conftest import LiveGateway, _plain, start_gateway, wait_served
 
@@ -90,3 +92,18 @@ def test_a_value_the_recipe_cannot_take_is_a_422(served: Any) -> None:
     error = response.json()["error"]
     assert error["details"]["column"] == "total_charges"
     assert "column 'total_charges' must be greater than -1" in error["message"]
+
+
+def test_batch_replays_the_recipe(served: Any, tmp_path: Path) -> None:
+    ws, ref, _ = served
+    rows = _rows(60, seed=11)
+    rows.loc[3, "plan_code"] = "PL-new"
+    source = tmp_path / "rows.csv"
+    rows.to_csv(source, index=False)
+    out = tmp_path / "scored"
+    cli = Cli(ws.settings.workspace)
+    cli("batch", "predict", "-m", ref, "-i", str(source), "-o", str(out), "--keep", "customer_id")
+    scored = pd.concat(pd.read_parquet(part) for part in sorted(out.glob("*.parquet")))
+    scored = scored.set_index("customer_id").loc[rows["customer_id"]]
+    expected = ws.models.load(ref, prefer="onnx").predict(rows).probabilities[:, 1]
+    np.testing.assert_allclose(scored["proba_1"].to_numpy(), expected, atol=1e-6)
