@@ -103,3 +103,29 @@ def test_bad_input_names_the_problem(
 def test_resume_of_an_unknown_study_says_so(search_workspace: Workspace) -> None:
     with pytest.raises(NotFoundError, match="no tuning study 'f00d'"):
         resume(search_workspace, "f00d", trials=3)
+
+
+def test_median_pruning_stops_poor_trials_after_a_fold(search_workspace: Workspace) -> None:
+    with LocalExecutor(1) as executor:
+        result = tune(
+            search_workspace,
+            "churn",
+            algorithm="decision_tree",
+            trials=12,
+            folds=3,
+            sampler="random",
+            pruner="median",
+            seed=3,
+            executor=executor,
+        )
+    pruned = [t for t in result.trials if t.error and t.error.startswith("pruned")]
+    assert result.pruned == len(pruned) >= 1
+    assert result.finished + result.pruned + result.failed == 12
+    study = optuna.load_study(study_name=result.study, storage=storage(search_workspace))
+    for trial in study.trials:
+        if trial.state.name == "PRUNED":  # stopped before its last fold
+            assert max(trial.intermediate_values) < 2
+        else:
+            assert sorted(trial.intermediate_values) == [0, 1, 2]
+    with pytest.raises(InvalidInputError, match="unknown pruner 'never'"):
+        tune(search_workspace, "churn", algorithm="linear", trials=1, pruner="never")

@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from modelyard.training import Algorithm, Task
     from modelyard.workspace import Workspace
 
-__all__ = ["SAMPLERS", "load_study_info", "make_sampler", "storage"]
+__all__ = ["PRUNERS", "SAMPLERS", "load_study_info", "make_pruner", "make_sampler", "storage"]
 
 SAMPLERS = ("tpe", "random", "grid", "cmaes")
+PRUNERS = ("median", "hyperband", "none")
 _GRID_POINTS = 4
 
 
@@ -87,6 +88,26 @@ def make_sampler(name: str, algorithm: Algorithm, task: Task, seed: int) -> Base
         )
     raise InvalidInputError(
         f"unknown sampler {name!r}: use {', '.join(SAMPLERS)}", details={"sampler": name}
+    )
+
+
+def make_pruner(name: str, folds: int) -> Any:
+    """The pruner called ``name``; its steps are folds (a trial's running mean).
+
+    Raises:
+        InvalidInputError: an unknown pruner name.
+    """
+    import optuna
+
+    if name == "median":
+        # a few trials first, so the median means something
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=folds)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise InvalidInputError(
+        f"unknown pruner {name!r}: use {', '.join(PRUNERS)}", details={"pruner": name}
     )
 
 

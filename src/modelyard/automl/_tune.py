@@ -21,7 +21,7 @@ from modelyard.automl._leaderboard import Entry, primary_metric
 from modelyard.automl._problem import Problem, fold_indices, load_problem
 from modelyard.automl._runs import record_entry
 from modelyard.automl._spotcheck import DEFAULT_SAMPLE
-from modelyard.automl._study import load_study_info, make_sampler, storage
+from modelyard.automl._study import load_study_info, make_pruner, make_sampler, storage
 from modelyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class TuneResult:
         dataset / algorithm / task: what was tuned.
         metric / greater_is_better: the objective.
         best_params / best_value: the best finished trial of the whole study.
-        finished: finished trials in the study; ``failed``: failed ones.
+        finished: finished trials in the study; ``pruned`` and ``failed``: the others.
         trials: the trials this session told.
         stopped: why it stopped: ``trials`` (the count reached) or ``time``.
         run_id: this session's parent run.
@@ -65,6 +65,7 @@ class TuneResult:
     best_params: dict[str, Any] = field(default_factory=dict)
     best_value: float | None = None
     finished: int = 0
+    pruned: int = 0
     failed: int = 0
     trials: list[TrialResult] = field(default_factory=list)
     stopped: str = "trials"
@@ -82,6 +83,7 @@ class TuneResult:
             "best_params": self.best_params,
             "best_value": self.best_value,
             "finished": self.finished,
+            "pruned": self.pruned,
             "failed": self.failed,
             "stopped": self.stopped,
             "run_id": self.run_id,
@@ -100,6 +102,7 @@ def tune(
     trials: int | None = 20,
     budget_seconds: float | None = None,
     sampler: str = "tpe",
+    pruner: str = "median",
     folds: int = 3,
     sample: int | None = DEFAULT_SAMPLE,
     seed: int = 0,
@@ -109,9 +112,10 @@ def tune(
 ) -> TuneResult:
     """Start a study tuning ``algorithm`` on ``dataset`` and run it to its budget.
 
-    The budget is ``trials`` finished trials and/or ``budget_seconds`` of wall time,
-    whichever comes first (at least one is needed). ``progress`` receives each
-    trial as it is told.
+    ``pruner`` (``median``, ``hyperband`` or ``none``) stops a trial whose running
+    mean over its first folds is poor. The budget is ``trials`` trials (finished,
+    pruned or failed) and/or ``budget_seconds`` of wall time, whichever comes first
+    (at least one is needed). ``progress`` receives each trial as it is told.
 
     Raises:
         NotFoundError: no such dataset.
@@ -148,11 +152,13 @@ def tune(
         "sample": sample,
         "seed": seed,
         "sampler": sampler,
+        "pruner": pruner,
         "trials": trials,
     }
     study = optuna.create_study(
         storage=storage(workspace),
         sampler=sampler_object,
+        pruner=make_pruner(pruner, folds),
         study_name=study_name,
         direction="maximize" if greater else "minimize",
     )
@@ -185,7 +191,7 @@ def resume(
     for trial in loaded.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         loaded.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
     total = trials if trials is not None else info.get("trials")
-    done = len(loaded.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    done = _spent(loaded)
     if budget_seconds is None and (total is None or done >= total):
         raise InvalidInputError(
             f"study {study} is finished: {done} of {total} trials; give a larger --trials "
@@ -209,7 +215,12 @@ def resume(
     )
     import optuna
 
-    again = optuna.load_study(study_name=study, storage=storage(workspace), sampler=sampler)
+    again = optuna.load_study(
+        study_name=study,
+        storage=storage(workspace),
+        sampler=sampler,
+        pruner=make_pruner(info.get("pruner", "median"), info["folds"]),
+    )
     return _run(workspace, again, info, problem, total, budget_seconds, executor, progress)
 
 
@@ -239,7 +250,6 @@ def _run(
     progress: Callable[[TrialResult], None] | None,
 ) -> TuneResult:
     """Ask, score on the executor, tell, until the budget is spent."""
-    from optuna.trial import TrialState
 
     from modelyard.execution import executor_from_settings
     from modelyard.training import available_threads
@@ -267,7 +277,7 @@ def _run(
             executor = stack.enter_context(executor_from_settings(workspace.settings))
         threads = max(1, available_threads(workspace.settings.max_threads) // executor.workers)
         while True:
-            done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+            done = _spent(study)
             if trials is not None and done >= trials:
                 result.stopped = "trials"
                 break
@@ -277,13 +287,9 @@ def _run(
             width = executor.workers if trials is None else min(executor.workers, trials - done)
             asked = [study.ask() for _ in range(width)]
             params = [entry.space(trial, problem.task) for trial in asked]
-            items = [
-                (problem, info["algorithm"], p, splits, 0, info["seed"], threads, deadline)
-                for p in params
-            ]
-            scored = executor.map(score_folds, items)
-            for trial, trial_params, folds in zip(asked, params, scored, strict=True):
-                told = _tell(study, trial, trial_params, folds, info["metric"])
+            scored = _score_batch(executor, problem, info, asked, params, splits, threads, deadline)
+            for trial, trial_params, (folds, pruned) in zip(asked, params, scored, strict=True):
+                told = _tell(study, trial, trial_params, folds, info["metric"], pruned, len(splits))
                 _record(workspace, experiment, parent.id, study, trial, trial_params, folds)
                 result.trials.append(told)
                 if progress is not None:
@@ -295,14 +301,65 @@ def _run(
     return result
 
 
+def _score_batch(
+    executor: Executor,
+    problem: Problem,
+    info: dict[str, Any],
+    asked: list[Any],
+    params: list[dict[str, Any]],
+    splits: list[Any],
+    threads: int,
+    deadline: float | None,
+) -> list[tuple[list[Any], bool]]:
+    """Each trial's fold scores, and whether it was pruned.
+
+    Fold by fold, the batch's trials still alive run in parallel; after each fold a
+    trial reports its running mean and the study's pruner may stop it, so a poor
+    trial does not spend the budget on its remaining folds.
+    """
+    metric = info["metric"]
+    folds: list[list[Any]] = [[] for _ in asked]
+    pruned = [False] * len(asked)
+    alive = list(range(len(asked)))
+    for index, split in enumerate(splits):
+        if not alive:
+            break
+        items = [
+            (problem, info["algorithm"], params[i], [split], index, info["seed"], threads, deadline)
+            for i in alive
+        ]
+        still = []
+        for i, out in zip(alive, executor.map(score_folds, items), strict=True):
+            folds[i].extend(out)
+            if out[0].error is not None or metric not in out[0].metrics:
+                continue  # a failed fold fails the trial: no more folds for it
+            values = [f.metrics[metric] for f in folds[i]]
+            asked[i].report(sum(values) / len(values), index)
+            if index + 1 < len(splits) and asked[i].should_prune():
+                pruned[i] = True
+                continue
+            still.append(i)
+        alive = still
+    return list(zip(folds, pruned, strict=True))
+
+
 def _tell(
-    study: Any, trial: Any, params: dict[str, Any], folds: list[Any], metric: str
+    study: Any,
+    trial: Any,
+    params: dict[str, Any],
+    folds: list[Any],
+    metric: str,
+    pruned: bool,
+    expected: int,
 ) -> TrialResult:
     from optuna.trial import TrialState
 
     errors = [f"fold {f.fold}: {f.error}" for f in folds if f.error is not None]
     values = [f.metrics[metric] for f in folds if f.error is None and metric in f.metrics]
-    if errors or len(values) != len(folds):
+    if pruned:
+        study.tell(trial, state=TrialState.PRUNED)
+        return TrialResult(trial.number, params, None, f"pruned after {len(folds)} fold(s)")
+    if errors or len(values) != expected:
         reason = "; ".join(errors) or f"{metric} undefined on a fold"
         trial.set_user_attr("error", reason)
         study.tell(trial, state=TrialState.FAIL)
@@ -340,12 +397,26 @@ def _record(
     )
 
 
+def _spent(study: Any) -> int:
+    """Trials that count against a trial budget: finished, pruned, or failed while
+    scoring (not those a killed process left running: resume retries their slots)."""
+    from optuna.trial import TrialState
+
+    scored = (TrialState.COMPLETE, TrialState.PRUNED)
+    return sum(
+        1
+        for t in study.get_trials(deepcopy=False)
+        if t.state in scored or (t.state == TrialState.FAIL and "error" in t.user_attrs)
+    )
+
+
 def _summarise(study: Any, result: TuneResult) -> None:
     from optuna.trial import TrialState
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     result.finished = len(complete)
     result.failed = len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
+    result.pruned = len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
     if complete:
         best = study.best_trial
         result.best_params = dict(best.params)

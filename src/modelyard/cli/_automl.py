@@ -153,6 +153,9 @@ def tune(
         str | None, typer.Option("--budget", help="Wall-time budget: 90s, 5m, 1h.")
     ] = None,
     sampler: Annotated[str, typer.Option(help="tpe, random, grid or cmaes.")] = "tpe",
+    pruner: Annotated[
+        str, typer.Option(help="median, hyperband or none (on the running fold mean).")
+    ] = "median",
     workers: Annotated[
         int | None, typer.Option("--workers", help="Trials at once (default: the executor's).")
     ] = None,
@@ -195,6 +198,7 @@ def tune(
                 trials=trials if trials is not None or seconds is not None else 20,
                 budget_seconds=seconds,
                 sampler=sampler,
+                pruner=pruner,
                 folds=folds,
                 sample=sample or None,
                 seed=seed,
@@ -240,7 +244,8 @@ def _print_tuning(result: TuneResult) -> None:
     console.print(table(f"Best parameters ({result.algorithm})", ["parameter", "value"], rows))
     best = "-" if result.best_value is None else f"{result.best_value:.4f}"
     console.print(
-        f"study [bold]{result.study}[/]: {result.finished} finished, {result.failed} failed "
+        f"study [bold]{result.study}[/]: {result.finished} finished, {result.pruned} pruned, "
+        f"{result.failed} failed "
         f"trials; best {result.metric} {best}; stopped by {result.stopped}"
     )
     console.print(f"continue it with: modelyard tune --resume {result.study}")
