@@ -189,6 +189,36 @@ def test_tfidf_replays_scikit_learn(train: pd.DataFrame) -> None:
     assert not got[test["review"].isna().to_numpy()].any()  # missing text: no words
 
 
+@pytest.mark.parametrize("method", ["yeo-johnson", "box-cox"])
+def test_power_transforms_replay_scikit_learn(train: pd.DataFrame, method: str) -> None:
+    from sklearn.preprocessing import PowerTransformer
+
+    column = "balance" if method == "yeo-johnson" else "monthly_charges"  # box-cox: > 0
+    _, fitted = _fit(train, [{"power": {"column": column, "method": method}}])
+    test = _frame(200, seed=6)
+    expected = (
+        PowerTransformer(method=method, standardize=False)
+        .fit(train[[column]].dropna().to_numpy())
+        .transform(test[[column]].to_numpy())[:, 0]
+    )
+    got = _feature(fitted, test, column)
+    present = ~np.isnan(expected)
+    np.testing.assert_allclose(got[present], expected[present], rtol=1e-5, atol=1e-5)
+    if method == "box-cox":
+        with pytest.raises(InvalidInputError, match=r"recipe step 1 \(power\): column 'balance'"):
+            _fit(train, [{"power": {"column": "balance", "method": method}}])
+
+
+def test_text_stats_count_characters_and_words(train: pd.DataFrame) -> None:
+    _, fitted = _fit(train, [{"text_stats": "review"}])
+    test = _frame(30, seed=7)
+    texts = test["review"].fillna("")
+    np.testing.assert_array_equal(_feature(fitted, test, "review__chars"), texts.str.len())
+    words = texts.str.split().str.len()
+    np.testing.assert_array_equal(_feature(fitted, test, "review__words"), words)
+    assert not any(name.startswith("review=") for name in fitted.feature_names)  # not one-hot
+
+
 def test_training_filter_is_recorded_and_never_applied(train: pd.DataFrame) -> None:
     recipe = Recipe([{"filter": "balance >= 0 and tenure_months > 3"}])
     kept = recipe.training_rows(train)

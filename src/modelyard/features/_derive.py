@@ -38,8 +38,10 @@ __all__ = [
     "Drop",
     "Fill",
     "Function",
+    "Power",
     "Rename",
     "RowFilter",
+    "TextStats",
     "Tfidf",
 ]
 
@@ -220,6 +222,73 @@ def domain_words(function: str) -> str:
     """The domain of ``function`` in words (for error messages)."""
     bound = FUNCTIONS[function]
     return f"{'at least' if function in _INCLUSIVE else 'greater than'} {bound:g}"
+
+
+@dataclass(frozen=True)
+class Power(Derive):
+    """A Box-Cox or Yeo-Johnson power transform with the training rows' maximum
+    likelihood ``lam`` (scikit-learn's ``PowerTransformer(standardize=False)``
+    formulas); Box-Cox takes only positive values."""
+
+    kind: ClassVar[str] = "power"
+    columns: tuple[str, ...]
+    method: str
+    lam: float
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        name = self.columns[0]
+        table[name] = power(name, table[name], self.method, self.lam)
+
+
+def power(name: str, x: npt.NDArray[np.float64], method: str, lam: float) -> npt.NDArray[Any]:
+    """The power transform of ``x`` (missing values stay missing)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "box-cox":
+            bad = x <= 0
+            if bad.any():
+                from modelyard.errors import SchemaMismatchError
+
+                row = int(np.flatnonzero(bad)[0])
+                raise SchemaMismatchError(
+                    f"column {name!r} must be greater than 0 (the recipe takes its Box-Cox "
+                    f"transform), got {x[row]!r}",
+                    details={"column": name, "row": row},
+                )
+            return np.log(x) if abs(lam) < 1e-12 else (np.power(x, lam) - 1) / lam
+        positive = x >= 0
+        out = np.full(x.shape, np.nan)
+        up, down = np.abs(x) + 1, lam
+        if abs(lam) < 1e-12:
+            out[positive] = np.log1p(x[positive])
+        else:
+            out[positive] = (np.power(up[positive], down) - 1) / lam
+        negative = x < 0
+        if abs(lam - 2) < 1e-12:
+            out[negative] = -np.log1p(-x[negative])
+        else:
+            out[negative] = -(np.power(up[negative], 2 - lam) - 1) / (2 - lam)
+        return out
+
+
+@dataclass(frozen=True)
+class TextStats(Derive):
+    """The length in characters and the word count of a text column, as the
+    numeric columns ``<column>__chars`` and ``<column>__words`` (a missing text
+    counts 0)."""
+
+    kind: ClassVar[str] = "text_stats"
+    columns: tuple[str, ...]
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        name = self.columns[0]
+        texts = ["" if v == MISSING_CATEGORY else str(v) for v in table[name].tolist()]
+        table[f"{name}__chars"] = np.fromiter(map(len, texts), np.float64, len(texts))
+        words = (len(text.split()) for text in texts)
+        table[f"{name}__words"] = np.fromiter(words, np.float64, len(texts))
+
+    def trace(self, sources: dict[str, str]) -> None:
+        for part in ("chars", "words"):
+            sources[f"{self.columns[0]}__{part}"] = sources[self.columns[0]]
 
 
 @dataclass(frozen=True)

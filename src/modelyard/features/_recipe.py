@@ -109,6 +109,8 @@ class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        # a recipe pickled before user recipes existed has no ``recipe`` parameter
+        state = {"recipe": None, **state}
         # a recipe pickled in a pipeline before steps existed: its per-kind specs
         if "fitted_" not in state and "numeric_" in state:
             state = dict(state)

@@ -34,8 +34,10 @@ from modelyard.features._derive import (
     Drop,
     Fill,
     Function,
+    Power,
     Rename,
     RowFilter,
+    TextStats,
     Tfidf,
     domain_words,
     outside_domain,
@@ -68,6 +70,7 @@ KINDS = (
     "log1p",
     "log",
     "sqrt",
+    "power",
     "ratio",
     "arithmetic",
     "date_parts",
@@ -77,6 +80,7 @@ KINDS = (
     "target",
     "scale",
     "text",
+    "text_stats",
     "filter",
 )
 _DATE_PARTS = {"year": "year", "month": "month", "weekday": "dayofweek", "dayofweek": "dayofweek"}
@@ -232,11 +236,15 @@ class Recipe:
         return [*walk.derives, *walk.defaults(), *walk.outputs]
 
     def _text_columns(self) -> set[str]:
-        return {
+        names = {
             str(s.args.get("column"))
             for s in self.steps
             if s.kind == "text" and isinstance(s.args, Mapping)
         }
+        for step in self.steps:
+            if step.kind == "text_stats":
+                names.update([step.args] if isinstance(step.args, str) else step.args or [])
+        return names
 
 
 _KIND_OF_TYPE = {
@@ -500,6 +508,34 @@ class _Walk:
 
     def _sqrt(self, args: Any) -> None:
         self._function("sqrt", args)
+
+    def _power(self, args: Any) -> None:
+        spec = self.mapping(args, ("column",), ("method",))
+        method = spec.get("method", "yeo-johnson")
+        if method not in ("yeo-johnson", "box-cox"):
+            raise _StepError("method must be yeo-johnson or box-cox")
+        name = self.column(spec["column"], "numeric")
+        lam = 1.0
+        if self.table is not None:
+            values = self.values(name)
+            present = values[~np.isnan(values)]
+            if method == "box-cox" and (present <= 0).any():
+                raise _StepError(
+                    f"column {name!r} has training values that are not greater than 0 "
+                    f"(e.g. {present[present <= 0][0]:g}); Box-Cox needs positive values"
+                )
+            if present.size > 1 and np.ptp(present) > 0:
+                from sklearn.preprocessing import PowerTransformer
+
+                fitted = PowerTransformer(method=method, standardize=False)
+                lam = float(fitted.fit(present.reshape(-1, 1)).lambdas_[0])
+        self.derive(Power((name,), method, lam))
+
+    def _text_stats(self, args: Any) -> None:
+        for name in self.columns(args, "text", "categorical"):
+            for part in ("chars", "words"):
+                self.new_column(f"{name}__{part}", "numeric", [name])
+            self.derive(TextStats((name,)))
 
     def _ratio(self, args: Any) -> None:
         spec = self.mapping(args, ("name", "numerator", "denominator"))
