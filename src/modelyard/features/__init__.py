@@ -1,4 +1,5 @@
-"""Prepare: preprocessing chosen from a schema, replayed identically at inference.
+"""Prepare: preprocessing chosen from a schema or written by the user (a
+:class:`Recipe`, YAML or SDK objects), replayed identically at inference.
 
 Each step is declared once (:mod:`modelyard.features._steps`); values are read by
 one set of rules (:mod:`modelyard.features._read`), which the gateway's request

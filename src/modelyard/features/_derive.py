@@ -380,7 +380,13 @@ class Tfidf(Step):
     """TF-IDF of a text column's words and word n-grams: what scikit-learn's
     ``TfidfVectorizer`` (default analyzer, lowercase, l2 norm, smooth idf) computes,
     replayed from its vocabulary and idf weights stored as data. A missing text is
-    an empty one (all zeros)."""
+    an empty one (all zeros).
+
+    Limit: the block is written dense, like every step's, because the recipe's
+    output is the one dense float32 matrix that training, the ONNX graph, the
+    native booster and batch all take; ``max_features`` bounds its width (rows x
+    max_features x 8 bytes while it is computed). Training on a sparse matrix
+    would need a sparse form of that one matrix through all of those paths."""
 
     kind: ClassVar[str] = "tfidf"
     columns: tuple[str, ...]
