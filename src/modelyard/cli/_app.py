@@ -104,6 +104,7 @@ app.add_typer(_endpoints.token_app, name="token")
 app.add_typer(_pipelines.app, name="pipeline")
 app.add_typer(_monitor.app, name="monitor")
 app.add_typer(_monitor.labels_app, name="labels")
+_monitor.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

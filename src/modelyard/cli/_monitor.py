@@ -10,7 +10,7 @@ import typer
 from modelyard.cli._context import state
 from modelyard.cli._render import console, print_json, print_table
 
-__all__ = ["app", "labels_app"]
+__all__ = ["app", "labels_app", "register"]
 
 app = typer.Typer(
     help="Monitors: drift, data quality and model quality of an endpoint's traffic.",
@@ -234,3 +234,30 @@ def ingest(
         print_json(result.to_dict())
         return
     console.print(result.message, markup=False, soft_wrap=True)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``modelyard worker`` to the root app."""
+    root.command("worker")(worker)
+
+
+def worker(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Run what is due once, then stop.")] = False,
+    poll: Annotated[float, typer.Option(min=1.0, help="Seconds between schedule ticks.")] = 30.0,
+    include_current: Annotated[
+        bool, typer.Option("--include-current", help="Check the hour still being written too.")
+    ] = False,
+) -> None:
+    """Run due monitors on their schedules; one worker per workspace holds the lease."""
+    from modelyard.monitoring._worker import Worker
+
+    runner = Worker(state(ctx).workspace())
+    if not once:
+        runner.serve(poll, include_current=include_current)
+        return
+    if not runner.acquire():
+        console.print("another worker holds the lease: nothing run", markup=False)
+        return
+    for outcome in runner.run_once(include_current=include_current):
+        console.print(f"{outcome.monitor}: {outcome.message}", markup=False, soft_wrap=True)

@@ -34,6 +34,7 @@ DEFAULT_LIMITS = {
     "failed_share": 0.1,
 }
 PREDICTION = "__prediction__"
+SIGNIFICANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,14 @@ def check_window(
     prediction = None
     if baseline.statistics.get("scores") and rows.scores:
         prediction = drift_of(PREDICTION, baseline.statistics["scores"], rows.scores)
+        if prediction is not None:
+            prediction.pvalue_adjusted = prediction.chi2_pvalue
     violations: list[dict[str, Any]] = []
     for measured in [*drifts, *([prediction] if prediction is not None else [])]:
         broken = [str(r) for r in rules if r.violated(getattr(measured, r.metric))]
-        if broken:
+        # an effect-size rule flags a feature only when the shift is also beyond
+        # sampling noise: PSI over many sparse bins runs high on small windows
+        if broken and measured.pvalue_adjusted < SIGNIFICANCE:
             what = "prediction score" if measured.feature == PREDICTION else measured.feature
             violations.append(
                 {

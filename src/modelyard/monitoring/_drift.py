@@ -14,8 +14,9 @@ baseline's bins with the baseline's shares. PSI and Jensen-Shannon come from
   Wasserstein distance in units of the baseline's standard deviation (numeric).
 
 Drift is decided by effect size (PSI, by default above 0.2): at large windows a
-p-value flags differences too small to matter. Holm-adjusted p-values are
-reported beside it.
+p-value flags differences too small to matter. The Holm-adjusted p-value is the
+second gate (below 0.01): on small windows PSI over many sparse bins runs high
+by sampling noise alone.
 """
 
 from __future__ import annotations
