@@ -49,6 +49,9 @@ class Engine:
         # Row order never matters to an aggregate; without it DuckDB buffers less.
         self.connection.execute("SET preserve_insertion_order = false")
         self.connection.execute("SET parquet_metadata_cache = true")
+        # DuckDB draws a progress bar on stdout for long queries: it would corrupt
+        # `data profile --json` and a notebook's output.
+        self.connection.execute("SET enable_progress_bar = false")
         literal = "'" + str(path).replace("'", "''") + "'"
         self.connection.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet({literal})")
         self._finite: dict[str, str] = {}
