@@ -44,3 +44,12 @@ def needs_file(path: str, value: float) -> float:
     if not Path(path).exists():
         raise FileNotFoundError(f"{path} is not there yet")
     return value * 10
+
+
+def fails_first(folder: str, times: int) -> int:
+    """Raises on its first ``times`` calls (counted in files in ``folder``), then succeeds."""
+    calls = len(list(Path(folder).iterdir()))
+    Path(folder, f"call{calls}").touch()
+    if calls < times:
+        raise ConnectionError(f"call {calls + 1} failed")
+    return calls + 1

@@ -93,13 +93,15 @@ def run_builtin(workspace: Workspace, kind: str, args: dict[str, Any]) -> dict[s
 
 
 def call_function(
-    fn: Callable[..., Any] | str, inputs: list[Any], kwargs: dict[str, Any]
+    fn: Callable[..., Any] | str, inputs: list[Any], kwargs: dict[str, Any], delay: float = 0.0
 ) -> tuple[Any, float, float]:
-    """Call a function step (``fn`` or its ``module:qualname``) where it runs.
+    """Call a function step (``fn`` or its ``module:qualname``) where it runs, after
+    ``delay`` seconds (a retry's backoff).
 
     Returns its value with the wall-clock start and end measured here, so the
     recorded timings are the step's own, wherever it ran.
     """
+    time.sleep(delay)
     started = time.time()
     function = import_function(fn) if isinstance(fn, str) else fn
     value = function(*inputs, **kwargs)

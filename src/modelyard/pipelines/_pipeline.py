@@ -105,6 +105,9 @@ class Pipeline:
                     "args": encode(step.args, main_output),
                     "when": encode(step.when, main_output),
                     "cache": step.cache,
+                    "cache_expires": step.cache_expires,
+                    "retries": step.retries,
+                    "backoff": step.backoff,
                 }
                 for step in self.steps
             ],

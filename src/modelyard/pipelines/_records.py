@@ -37,6 +37,7 @@ class StepRecord:
             ``None`` (did not get that far).
         started_at, finished_at: wall-clock seconds (epoch) where the step ran.
         reason: why it was skipped or not cached.
+        attempts: how many times it ran (retries included; 0: it did not run here).
     """
 
     name: str
@@ -51,6 +52,7 @@ class StepRecord:
     finished_at: float | None
     error: str | None
     reason: str | None = None
+    attempts: int = 0
 
     @property
     def seconds(self) -> float | None:
@@ -74,6 +76,7 @@ class StepRecord:
             "seconds": self.seconds,
             "error": self.error,
             "reason": self.reason,
+            "attempts": self.attempts,
         }
 
 
@@ -114,6 +117,7 @@ class PipelineRun:
                     finished_at=states[name]["finished_at"],
                     error=states[name]["error"],
                     reason=states[name].get("reason"),
+                    attempts=states[name].get("attempts", 0),
                 )
                 for name in order
             ],

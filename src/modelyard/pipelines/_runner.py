@@ -154,7 +154,7 @@ class _Runner:
                 return
             done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
             for future in done:
-                self._finish(self.in_flight.pop(future), future)
+                self._finish(self.in_flight.pop(future), future, threads)
 
     def _start_ready(self, threads: ThreadPoolExecutor) -> bool:
         """Start every step whose inputs are ready; whether any step changed state."""
@@ -199,7 +199,7 @@ class _Runner:
         if reason is not None:
             state["cache"], state["reason"] = "off", reason
         else:
-            cached = self.store.cached(state["key"])
+            cached = self.store.cached(state["key"], step.get("cache_expires"))
             if cached is not None:
                 now = time.time()
                 state.update(status="succeeded", cache="hit", outputs=cached)
@@ -208,7 +208,8 @@ class _Runner:
             state["cache"] = "miss"
         state["status"] = "running"
         state["started_at"] = time.time()
-        self.in_flight[self._submit(kind, args, fn, threads)] = name
+        state["attempts"] = 1
+        self.in_flight[self._submit(kind, args, fn, threads, 0.0)] = name
 
     def _function(self, name: str, args: dict[str, Any]) -> Callable[..., Any]:
         if name in self.functions:
@@ -247,13 +248,14 @@ class _Runner:
         args: dict[str, Any],
         fn: Callable[..., Any] | None,
         threads: ThreadPoolExecutor,
+        delay: float,
     ) -> Future[Any]:
         if kind != "function" or fn is None:
-            return threads.submit(_timed_builtin, self.workspace, kind, args)
+            return threads.submit(_timed_builtin, self.workspace, kind, args, delay)
         inputs, kwargs = list(args.get("inputs", [])), dict(args.get("kwargs", {}))
         if args.get("function") is not None:  # importable: it may run in another process
-            return self._executor().submit(call_function, args["function"], inputs, kwargs)
-        return threads.submit(call_function, fn, inputs, kwargs)
+            return self._executor().submit(call_function, args["function"], inputs, kwargs, delay)
+        return threads.submit(call_function, fn, inputs, kwargs, delay)
 
     def _executor(self) -> Executor:
         if self.executor is None:
@@ -262,18 +264,31 @@ class _Runner:
             self.own_executor = self.executor = executor_from_settings(self.workspace.settings)
         return self.executor
 
-    def _finish(self, name: str, future: Future[Any]) -> None:
+    def _finish(self, name: str, future: Future[Any], threads: ThreadPoolExecutor) -> None:
+        state = self.states[name]
         try:
             value, started, finished = future.result()
         except Exception as exc:
+            step = self.steps[name]
+            attempts = state.get("attempts", 1)
+            if attempts <= step.get("retries", 0) and self.failure is None:
+                # the wait happens where the step runs, so other steps go on meanwhile
+                delay = step.get("backoff", 1.0) * 2 ** (attempts - 1)
+                state["attempts"] = attempts + 1
+                state["error"] = f"attempt {attempts}: {type(exc).__name__}: {exc}"
+                outputs = {n: s["outputs"] for n, s in self.states.items() if s["outputs"]}
+                args = resolve(step.get("args", {}), outputs, self.params)
+                fn = self._function(name, args) if step["kind"] == "function" else None
+                self.in_flight[self._submit(step["kind"], args, fn, threads, delay)] = name
+                return
             self._fail(name, exc, time.time())
             return
-        state = self.states[name]
         if state["kind"] == "function":
             outputs = {"value": value, **value} if isinstance(value, dict) else {"value": value}
         else:
             outputs = value
-        state.update(status="succeeded", outputs=outputs, started_at=started, finished_at=finished)
+        state.update(status="succeeded", outputs=outputs, finished_at=finished, error=None)
+        state["started_at"] = started
         if state["cache"] == "miss":
             self.to_remember.append((state["key"], name, outputs))
 
@@ -300,8 +315,9 @@ class _Runner:
 
 
 def _timed_builtin(
-    workspace: Workspace, kind: str, args: dict[str, Any]
+    workspace: Workspace, kind: str, args: dict[str, Any], delay: float
 ) -> tuple[dict[str, Any], float, float]:
+    time.sleep(delay)  # a retry's backoff
     started = time.time()
     outputs = run_builtin(workspace, kind, args)
     return outputs, started, time.time()

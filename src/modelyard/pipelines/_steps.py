@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from modelyard.errors import InvalidInputError
 from modelyard.pipelines._refs import Comparison, Output
@@ -44,6 +44,24 @@ class Step:
         self.when = when
         self.cache = cache
         self.args: dict[str, Any] = {}
+        self.retries = 0
+        self.backoff = 1.0
+        self.cache_expires: float | None = None
+
+    def retry(self, times: int, backoff: float = 1.0) -> Self:
+        """Run the step up to ``times`` more times when it raises, waiting ``backoff``
+        seconds before the first retry and twice as long before each next one."""
+        if times < 0 or backoff < 0:
+            raise InvalidInputError("retry takes a count and a backoff of 0 or more")
+        self.retries, self.backoff = times, backoff
+        return self
+
+    def expire_cache(self, seconds: float) -> Self:
+        """Reuse a cached result only while it is younger than ``seconds``."""
+        if seconds < 0:
+            raise InvalidInputError("a cache expiry is 0 seconds or more")
+        self.cache_expires = seconds
+        return self
 
     def output(self, key: str | None = None) -> Output:
         """A reference to one of this step's outputs (default: its main output)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -187,11 +188,18 @@ class PipelineStore:
 
     # -- the cache -------------------------------------------------------------
 
-    def cached(self, key: str) -> dict[str, Any] | None:
-        """The outputs stored under a cache key, or ``None``."""
+    def cached(self, key: str, max_age: float | None = None) -> dict[str, Any] | None:
+        """The outputs stored under a cache key (no older than ``max_age`` seconds), or ``None``."""
         with self._metadata.session() as session:
             row = session.get(PipelineCacheRow, key)
-            return None if row is None else dict(row.outputs)
+            if row is None:
+                return None
+            created = row.created_at
+            if created.tzinfo is None:  # SQLite hands back naive UTC
+                created = created.replace(tzinfo=UTC)
+            if max_age is not None and (utcnow() - created).total_seconds() > max_age:
+                return None
+            return dict(row.outputs)
 
     def remember(
         self, key: str, pipeline: str, step: str, outputs: dict[str, Any], job_id: str

@@ -33,7 +33,7 @@ _ARGUMENTS: dict[str, tuple[str, ...]] = {
     "function": ("function", "inputs", "kwargs"),
     "deploy": ("model", "endpoint", "variant"),
 }
-_COMMON = ("name", "kind", "when", "cache")
+_COMMON = ("name", "kind", "when", "cache", "cache_expires", "retries", "backoff")
 _REFERENCE = re.compile(r"^\$\{\s*([A-Za-z0-9_.\-]+)\s*\}$")
 _COMPARISON = re.compile(r"^\s*(.+?)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
 
@@ -110,6 +110,9 @@ def _step(raw: dict[str, Any], index: int, kinds: dict[str, str]) -> dict[str, A
         "args": args,
         "when": None if when is None else _check(when, kinds),
         "cache": bool(raw.get("cache", True)),
+        "cache_expires": raw.get("cache_expires"),
+        "retries": raw.get("retries", 0),
+        "backoff": raw.get("backoff", 1.0),
     }
 
 
