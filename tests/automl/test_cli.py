@@ -69,7 +69,8 @@ def test_tune_killed_with_sigkill_resumes_without_losing_or_repeating(churn_cli:
 
     command = [
         sys.executable, "-m", "modelyard", "-w", str(churn_cli.workspace), "tune", "churn",
-        "-a", "decision_tree", "--trials", "40", "--workers", "1", "--folds", "2", "--json",
+        "-a", "decision_tree", "--trials", "40", "--workers", "1", "--folds", "2",
+        "--pruner", "none", "--json",
     ]  # fmt: skip
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -99,7 +100,7 @@ def test_tune_killed_with_sigkill_resumes_without_losing_or_repeating(churn_cli:
     _, after = _trials(churn_cli.workspace)
     assert {n: t for n, t in after.items() if n in kept} == kept  # nothing lost or redone
     assert [after[n][0] for n in before if n not in kept] == ["FAIL"] * (len(before) - len(kept))
-    again = churn_cli("tune", "--resume", names[0], check=False)
+    again = churn_cli("tune", "--resume", names[0], "--trials", str(total), check=False)
     assert again.exit_code != 0 and "is finished" in again.stderr
     unknown = churn_cli("tune", "--resume", "f00d", check=False)
     assert unknown.exit_code != 0 and "no tuning study 'f00d'" in unknown.stderr

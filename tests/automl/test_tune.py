@@ -118,7 +118,7 @@ def test_median_pruning_stops_poor_trials_after_a_fold(search_workspace: Workspa
             seed=3,
             executor=executor,
         )
-    pruned = [t for t in result.trials if t.error and t.error.startswith("pruned")]
+    pruned = [t for t in result.trials if t.state == "pruned"]
     assert result.pruned == len(pruned) >= 1
     assert result.finished + result.pruned + result.failed == 12
     study = optuna.load_study(study_name=result.study, storage=storage(search_workspace))

@@ -33,12 +33,14 @@ __all__ = ["TrialResult", "TuneResult", "resume", "tune"]
 
 @dataclass(frozen=True)
 class TrialResult:
-    """One told trial: its number, parameters, score (``None`` when it failed) and why not."""
+    """One told trial: its number, parameters, score (``None`` unless ``complete``),
+    its state (``complete``, ``pruned`` or ``failed``) and why it did not complete."""
 
     number: int
     params: dict[str, Any]
     value: float | None
     error: str | None = None
+    state: str = "complete"
 
 
 @dataclass
@@ -358,12 +360,14 @@ def _tell(
     values = [f.metrics[metric] for f in folds if f.error is None and metric in f.metrics]
     if pruned:
         study.tell(trial, state=TrialState.PRUNED)
-        return TrialResult(trial.number, params, None, f"pruned after {len(folds)} fold(s)")
+        return TrialResult(
+            trial.number, params, None, f"pruned after {len(folds)} fold(s)", "pruned"
+        )
     if errors or len(values) != expected:
         reason = "; ".join(errors) or f"{metric} undefined on a fold"
         trial.set_user_attr("error", reason)
         study.tell(trial, state=TrialState.FAIL)
-        return TrialResult(trial.number, params, None, reason)
+        return TrialResult(trial.number, params, None, reason, "failed")
     value = sum(values) / len(values)
     study.tell(trial, value)
     return TrialResult(trial.number, params, value)

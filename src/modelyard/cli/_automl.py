@@ -232,7 +232,8 @@ def _trial_lines(quiet: bool) -> Iterator[Callable[[TrialResult], None]]:
 
     def show(trial: TrialResult) -> None:
         if trial.value is None:
-            err_console.print(f"trial {trial.number}: failed ({trial.error})", markup=False)
+            state_word = "pruned" if trial.state == "pruned" else f"failed ({trial.error})"
+            err_console.print(f"trial {trial.number}: {state_word}", markup=False)
             return
         err_console.print(f"trial {trial.number}: {trial.value:.4f}  {trial.params}", markup=False)
 
