@@ -80,6 +80,11 @@ def numeric_values(values: list[Any], kind: str) -> tuple[FloatArray, int]:
 
     Booleans become 0/1 and dates days since 1970-01-01, as the baseline counts them.
     """
+    if kind != "datetime":
+        try:  # numbers, booleans and None (as NaN) convert in one go
+            return np.asarray(values, dtype=np.float64), 0
+        except (TypeError, ValueError):
+            pass  # text among them: value by value, counting what does not convert
     out = np.full(len(values), np.nan)
     wrong = 0
     for i, value in enumerate(values):
