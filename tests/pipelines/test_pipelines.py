@@ -199,13 +199,17 @@ def test_train_registers_a_model_and_its_metric_feeds_a_condition(
     data = p.add(steps.Ingest(str(tmp_path / "churn.csv"), dataset="churn", target="churned"))
     model = p.add(steps.Train(data, algorithm="linear"))
     gate = p.add(steps.Condition(model.metric("roc_auc") >= p.param("min_auc"), name="gate"))
-    p.add(steps.Deploy(model, endpoint="churn-api", when=gate))
+    approved = p.add(steps.Register(model, alias="staging", when=gate))
+    p.add(steps.Deploy(approved, endpoint="churn-api", when=gate))
     run = store.run(p)
     assert run.status == JobStatus.SUCCEEDED, run.error
     trained = run.step("train").outputs
     assert trained is not None and trained["model"]["ref"] == "churn:1"
     assert workspace.models.get("churn:1").run_id == trained["run_id"]
     assert run.step("gate").outputs == {"value": True}
+    registered = workspace.models.get("churn:1")
+    assert registered.status.value == "approved" and registered.aliases == ["staging"]
+    assert run.step("register").outputs == {"model": trained["model"]}
     endpoint = workspace.endpoints.get("churn-api")
     assert [(v.name, v.model) for v in endpoint.config.variants] == [("main", "churn:1")]
     assert run.step("deploy").outputs == {
@@ -213,13 +217,14 @@ def test_train_registers_a_model_and_its_metric_feeds_a_condition(
         "revision": endpoint.config_version,
     }
     again = store.run(p)
-    assert [s.cache for s in again.steps] == ["hit", "hit", "hit", "off"]
+    assert [s.cache for s in again.steps] == ["hit", "hit", "hit", "off", "off"]
     assert len(workspace.models.list_versions("churn")) == 1
     assert again.step("deploy").reason == "a deploy step acts on the world each run"
     assert workspace.endpoints.get("churn-api").config.variants == endpoint.config.variants
 
     strict = store.run(p, {"min_auc": 1.01})  # the gate is false: nothing deployed
     assert strict.step("gate").outputs == {"value": False}
+    assert strict.step("register").status == "skipped"
     assert strict.step("deploy").status == "skipped"
 
 

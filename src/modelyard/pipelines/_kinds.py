@@ -54,7 +54,7 @@ def uncacheable_reason(kind: str, args: dict[str, Any]) -> str | None:
     """Why a step of this kind never reuses a result, or ``None``."""
     if kind == "ingest" and args.get("sql") is not None:
         return "a SQL ingest reads a database that may have changed"
-    if kind in ("fail", "deploy"):
+    if kind in ("fail", "deploy", "register"):
         return f"a {kind} step acts on the world each run"
     return None
 
@@ -89,6 +89,8 @@ def run_builtin(workspace: Workspace, kind: str, args: dict[str, Any]) -> dict[s
         raise StepFailedError(str(args["message"]))
     if kind == "deploy":
         return _deploy(workspace, args)
+    if kind == "register":
+        return _register(workspace, args)
     raise InvalidInputError(f"unknown step kind {kind!r}")
 
 
@@ -163,12 +165,37 @@ def _train(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _model_ref(value: Any) -> str:
+    if isinstance(value, dict) and "ref" in value:
+        return str(value["ref"])
+    if isinstance(value, str):
+        return value
+    raise InvalidInputError(f"expected a model, got {value!r} (was it registered?)")
+
+
+def _register(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    from modelyard.registry import ApprovalStatus
+
+    ref = _model_ref(args["model"])
+    if args.get("status") is not None:
+        try:
+            status = ApprovalStatus(str(args["status"]))
+        except ValueError:
+            raise InvalidInputError(
+                f"status {args['status']!r}: use approved, rejected or pending"
+            ) from None
+        workspace.models.set_status(ref, status, reason=args.get("reason") or "pipeline step")
+    if args.get("alias"):
+        workspace.models.set_alias(ref, str(args["alias"]))
+    version = workspace.models.get(ref)
+    return {"model": {"ref": version.ref, "package": version.package_digest}}
+
+
 def _deploy(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     from modelyard.errors import NotFoundError
     from modelyard.serving import VariantConfig
 
-    model = args["model"]
-    ref = model["ref"] if isinstance(model, dict) else str(model)
+    ref = _model_ref(args["model"])
     variants = [VariantConfig(name=str(args.get("variant") or "main"), model=ref)]
     name = str(args["endpoint"])
     try:

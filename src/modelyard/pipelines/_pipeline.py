@@ -27,11 +27,13 @@ OUTPUTS: dict[str, dict[str, str]] = {
     "fail": {"message": "text"},
     "function": {"value": "any"},
     "deploy": {"endpoint": "text", "revision": "number"},
+    "register": {"model": "model"},
 }
 # (kind, argument) -> the type it takes; a parameter holding text is a name for it
 _INPUT_TYPES: dict[tuple[str, str], str] = {
     ("train", "data"): "dataset",
     ("deploy", "model"): "model",
+    ("register", "model"): "model",
 }
 _PARAM_TYPES = (bool, int, float, str)
 

@@ -20,6 +20,7 @@ __all__ = [
     "Fail",
     "Function",
     "Ingest",
+    "Register",
     "Step",
     "Train",
     "function_path",
@@ -197,6 +198,31 @@ class Function(Step):
             self.name = None  # a lambda: named by its kind
         self.fn = fn
         self.args = {"function": function_path(fn), "inputs": list(inputs), "kwargs": kwinputs}
+
+
+class Register(Step):
+    """Approves (or rejects) a trained model version and points an alias at it.
+
+    ``Train`` registers the version already; this step records the pipeline's
+    verdict on it, usually gated (``Register(model, status="approved", when=gate)``).
+    Its output ``model`` is the same version, for a ``Deploy`` after it.
+    """
+
+    kind = "register"
+    main_output = "model"
+
+    def __init__(
+        self,
+        model: object,
+        *,
+        status: object = "approved",
+        alias: object = None,
+        reason: object = None,
+        name: str | None = None,
+        when: object = None,
+    ) -> None:
+        super().__init__(name=name, when=when)
+        self.args = {"model": model, "status": status, "alias": alias, "reason": reason}
 
 
 class Deploy(Step):

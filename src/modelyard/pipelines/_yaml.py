@@ -32,6 +32,7 @@ _ARGUMENTS: dict[str, tuple[str, ...]] = {
     "fail": ("message",),
     "function": ("function", "inputs", "kwargs"),
     "deploy": ("model", "endpoint", "variant"),
+    "register": ("model", "status", "alias", "reason"),
 }
 _COMMON = ("name", "kind", "when", "cache", "cache_expires", "retries", "backoff")
 _REFERENCE = re.compile(r"^\$\{\s*([A-Za-z0-9_.\-]+)\s*\}$")

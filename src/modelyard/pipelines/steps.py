@@ -1,5 +1,14 @@
 """The step kinds of a pipeline: ``from modelyard.pipelines import steps``."""
 
-from modelyard.pipelines._steps import Condition, Deploy, Fail, Function, Ingest, Step, Train
+from modelyard.pipelines._steps import (
+    Condition,
+    Deploy,
+    Fail,
+    Function,
+    Ingest,
+    Register,
+    Step,
+    Train,
+)
 
-__all__ = ["Condition", "Deploy", "Fail", "Function", "Ingest", "Step", "Train"]
+__all__ = ["Condition", "Deploy", "Fail", "Function", "Ingest", "Register", "Step", "Train"]
