@@ -36,6 +36,10 @@ def test_leaderboard_ranks_every_algorithm_and_records_runs(search_workspace: Wo
         assert run.metrics["roc_auc_mean"] == pytest.approx(entry.mean("roc_auc"))
     parent = search_workspace.runs.get(board.run_id or "")
     assert parent.tags["best_algorithm"] == ranked[0].algorithm
+    page = search_workspace.runs.artifact_bytes(parent.id, "leaderboard.html").decode()
+    assert 'id="spread-graph"' in page and 'id="cost-graph"' in page  # both plots
+    assert page.index(ranked[0].algorithm) < page.index(ranked[-1].algorithm)  # best first
+    assert "cdn" not in page.lower().split("<body>")[1]  # Plotly inline: opens offline
     # 600 rows: 85% are train + validation, the test split never reaches the search
     assert board.rows == 510
 

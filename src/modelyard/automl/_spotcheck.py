@@ -138,12 +138,20 @@ def run_spotcheck(
                 record_entry(workspace, experiment, parent.id, entry, "spotcheck")
             if progress is not None:
                 progress(board)
+        _log_report(parent, board)
         best = board.best()
         if best is not None:
             parent.log_metrics({f"best_{name}": best.mean(name) or 0.0})
             parent.set_tag("best_algorithm", best.algorithm)
         parent.log_metric("seconds", time.perf_counter() - started)
     return board
+
+
+def _log_report(run: Any, board: Leaderboard) -> None:
+    """The HTML leaderboard as an artifact of the search's run."""
+    from modelyard.automl._report import LEADERBOARD_ARTIFACT, render_leaderboard
+
+    run.log_bytes(render_leaderboard(board).encode("utf-8"), LEADERBOARD_ARTIFACT)
 
 
 def _algorithms(problem: Problem, names: list[str] | None) -> list[str]:
