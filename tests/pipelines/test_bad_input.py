@@ -44,8 +44,8 @@ def _definition(*step_list: dict[str, Any], **params: Any) -> dict[str, Any]:
         ),
         (
             _definition({"name": "a", "kind": "sorcery", "args": {}}),
-            "step a: unknown step kind 'sorcery' (known: condition, deploy, fail, function, "
-            "ingest, register, train)",
+            "step a: unknown step kind 'sorcery' (known: batch, condition, deploy, fail, "
+            "function, ingest, register, train)",
         ),
         (
             _definition(_function_step("a", 1, 2), _function_step("a", 3, 4)),

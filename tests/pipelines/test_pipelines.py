@@ -201,12 +201,17 @@ def test_train_registers_a_model_and_its_metric_feeds_a_condition(
     gate = p.add(steps.Condition(model.metric("roc_auc") >= p.param("min_auc"), name="gate"))
     approved = p.add(steps.Register(model, alias="staging", when=gate))
     p.add(steps.Deploy(approved, endpoint="churn-api", when=gate))
+    scores = tmp_path / "scores"
+    p.add(steps.BatchTransform(approved, inputs=str(tmp_path / "churn.csv"), output=str(scores)))
     run = store.run(p)
     assert run.status == JobStatus.SUCCEEDED, run.error
     trained = run.step("train").outputs
     assert trained is not None and trained["model"]["ref"] == "churn:1"
     assert workspace.models.get("churn:1").run_id == trained["run_id"]
     assert run.step("gate").outputs == {"value": True}
+    batch = run.step("batch").outputs
+    assert batch is not None and batch["rows"] == 200 and batch["output"] == str(scores)
+    assert workspace.jobs.get(batch["job"]).status == JobStatus.SUCCEEDED
     registered = workspace.models.get("churn:1")
     assert registered.status.value == "approved" and registered.aliases == ["staging"]
     assert run.step("register").outputs == {"model": trained["model"]}
@@ -217,7 +222,7 @@ def test_train_registers_a_model_and_its_metric_feeds_a_condition(
         "revision": endpoint.config_version,
     }
     again = store.run(p)
-    assert [s.cache for s in again.steps] == ["hit", "hit", "hit", "off", "off"]
+    assert [s.cache for s in again.steps] == ["hit", "hit", "hit", "off", "off", "off"]
     assert len(workspace.models.list_versions("churn")) == 1
     assert again.step("deploy").reason == "a deploy step acts on the world each run"
     assert workspace.endpoints.get("churn-api").config.variants == endpoint.config.variants
@@ -226,6 +231,7 @@ def test_train_registers_a_model_and_its_metric_feeds_a_condition(
     assert strict.step("gate").outputs == {"value": False}
     assert strict.step("register").status == "skipped"
     assert strict.step("deploy").status == "skipped"
+    assert strict.step("batch").status == "skipped"
 
 
 def test_a_saved_pipeline_runs_by_name(workspace: Workspace) -> None:

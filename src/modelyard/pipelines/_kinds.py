@@ -54,7 +54,7 @@ def uncacheable_reason(kind: str, args: dict[str, Any]) -> str | None:
     """Why a step of this kind never reuses a result, or ``None``."""
     if kind == "ingest" and args.get("sql") is not None:
         return "a SQL ingest reads a database that may have changed"
-    if kind in ("fail", "deploy", "register"):
+    if kind in ("fail", "deploy", "register", "batch"):
         return f"a {kind} step acts on the world each run"
     return None
 
@@ -91,6 +91,8 @@ def run_builtin(workspace: Workspace, kind: str, args: dict[str, Any]) -> dict[s
         return _deploy(workspace, args)
     if kind == "register":
         return _register(workspace, args)
+    if kind == "batch":
+        return _batch(workspace, args)
     raise InvalidInputError(f"unknown step kind {kind!r}")
 
 
@@ -189,6 +191,22 @@ def _register(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
         workspace.models.set_alias(ref, str(args["alias"]))
     version = workspace.models.get(ref)
     return {"model": {"ref": version.ref, "package": version.package_digest}}
+
+
+def _batch(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    from modelyard.batch import batch_predict
+
+    inputs = args["inputs"]
+    result = batch_predict(
+        workspace,
+        _model_ref(args["model"]),
+        [str(i) for i in inputs] if isinstance(inputs, list) else str(inputs),
+        str(args["output"]),
+        keep=args.get("keep"),
+    )
+    if result.job.status.value != "succeeded":
+        raise InvalidInputError(f"batch job {result.job.id} {result.job.status.value}")
+    return {"output": str(args["output"]), "job": result.job.id, "rows": result.job.rows_done}
 
 
 def _deploy(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:

@@ -28,12 +28,14 @@ OUTPUTS: dict[str, dict[str, str]] = {
     "function": {"value": "any"},
     "deploy": {"endpoint": "text", "revision": "number"},
     "register": {"model": "model"},
+    "batch": {"output": "text", "job": "text", "rows": "number"},
 }
 # (kind, argument) -> the type it takes; a parameter holding text is a name for it
 _INPUT_TYPES: dict[tuple[str, str], str] = {
     ("train", "data"): "dataset",
     ("deploy", "model"): "model",
     ("register", "model"): "model",
+    ("batch", "model"): "model",
 }
 _PARAM_TYPES = (bool, int, float, str)
 

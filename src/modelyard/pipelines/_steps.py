@@ -15,6 +15,7 @@ from modelyard.errors import InvalidInputError
 from modelyard.pipelines._refs import Comparison, Output
 
 __all__ = [
+    "BatchTransform",
     "Condition",
     "Deploy",
     "Fail",
@@ -223,6 +224,28 @@ class Register(Step):
     ) -> None:
         super().__init__(name=name, when=when)
         self.args = {"model": model, "status": status, "alias": alias, "reason": reason}
+
+
+class BatchTransform(Step):
+    """Scores every row of ``inputs`` (files or a folder) with the model into ``output``
+    (:func:`modelyard.batch_predict`); runs every time, since it writes files.
+    Outputs: ``job`` (the batch job's id), ``output`` and ``rows``."""
+
+    kind = "batch"
+    main_output = "output"
+
+    def __init__(
+        self,
+        model: object,
+        *,
+        inputs: object,
+        output: object,
+        keep: object = None,
+        name: str | None = None,
+        when: object = None,
+    ) -> None:
+        super().__init__(name=name, when=when)
+        self.args = {"model": model, "inputs": inputs, "output": output, "keep": keep}
 
 
 class Deploy(Step):

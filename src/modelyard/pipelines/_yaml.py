@@ -33,6 +33,7 @@ _ARGUMENTS: dict[str, tuple[str, ...]] = {
     "function": ("function", "inputs", "kwargs"),
     "deploy": ("model", "endpoint", "variant"),
     "register": ("model", "status", "alias", "reason"),
+    "batch": ("model", "inputs", "output", "keep"),
 }
 _COMMON = ("name", "kind", "when", "cache", "cache_expires", "retries", "backoff")
 _REFERENCE = re.compile(r"^\$\{\s*([A-Za-z0-9_.\-]+)\s*\}$")

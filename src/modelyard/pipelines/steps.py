@@ -1,6 +1,7 @@
 """The step kinds of a pipeline: ``from modelyard.pipelines import steps``."""
 
 from modelyard.pipelines._steps import (
+    BatchTransform,
     Condition,
     Deploy,
     Fail,
@@ -11,4 +12,14 @@ from modelyard.pipelines._steps import (
     Train,
 )
 
-__all__ = ["Condition", "Deploy", "Fail", "Function", "Ingest", "Register", "Step", "Train"]
+__all__ = [
+    "BatchTransform",
+    "Condition",
+    "Deploy",
+    "Fail",
+    "Function",
+    "Ingest",
+    "Register",
+    "Step",
+    "Train",
+]
