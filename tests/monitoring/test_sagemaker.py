@@ -114,3 +114,69 @@ def test_a_sagemaker_baseline_is_monitored_and_violations_written_in_its_shape(
     assert names == {"monthly_charges", "contract"}
     exported = next(f for f in statistics["features"] if f["name"] == "monthly_charges")
     assert len(exported["numerical_statistics"]["distribution"]["kll"]["buckets"]) == 4
+
+
+def test_sagemaker_capture_and_ground_truth_are_monitored(
+    ws: Workspace, endpoint: str, tmp_path: Path
+) -> None:
+    import base64
+
+    frame = datasets.churn(300, seed=91)
+    loaded = ws.models.load("churn:1")
+    scores = loaded.predict(frame.drop(columns=["churned"])).probabilities[:, 1]
+    inputs = frame.drop(columns=["churned", "customer_id"])
+    lines = []
+    for i, (row, score) in enumerate(zip(inputs.to_dict("records"), scores, strict=True)):
+        body = json.dumps([{k: (None if v != v else str(v)) for k, v in row.items()}])
+        data = base64.b64encode(body.encode()).decode() if i % 2 else body
+        lines.append(
+            json.dumps(
+                {
+                    "captureData": {
+                        "endpointInput": {
+                            "observedContentType": "application/json",
+                            "mode": "INPUT",
+                            "data": data,
+                            "encoding": "BASE64" if i % 2 else "JSON",
+                        },
+                        "endpointOutput": {
+                            "observedContentType": "text/csv; charset=utf-8",
+                            "mode": "OUTPUT",
+                            "data": f"{score:.6f}",
+                            "encoding": "CSV",
+                        },
+                    },
+                    "eventMetadata": {
+                        "eventId": f"evt-{i}",
+                        "inferenceId": f"inf-{i}",
+                        "inferenceTime": f"2026-11-02T00:{i % 60:02d}:00Z",
+                    },
+                    "eventVersion": "0",
+                }
+            )
+        )
+    capture_file = tmp_path / "capture.jsonl"
+    capture_file.write_text("\n".join(lines))
+    assert ws.monitors.import_sagemaker_capture([capture_file], endpoint) == 300
+    truth = tmp_path / "truth.jsonl"
+    truth.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "groundTruthData": {"data": str(int(y)), "encoding": "CSV"},
+                    "eventMetadata": {"eventId": f"inf-{i}"},
+                    "eventVersion": "0",
+                }
+            )
+            for i, y in enumerate(frame["churned"])
+        )
+    )
+    ws.monitors.create(endpoint)
+    run = ws.monitors.run(endpoint)
+    assert run.windows == [f"{FIRST_HOUR:%Y-%m-%dT%H}"]
+    (window,) = ws.monitors.history(endpoint)
+    assert window["rows"] == 300 and window["failed_requests"] == 0
+    assert [v for v in window["violations"] if v["check"] == "baseline_drift_check"] == []
+    assert ws.monitors.ingest_labels(truth, endpoint).matched == 300
+    (quality,) = ws.monitors.quality(endpoint)
+    assert quality["realised"]["labelled"] == 300 and quality["realised"]["roc_auc"] > 0.7

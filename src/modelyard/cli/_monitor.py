@@ -213,6 +213,21 @@ def report(
         webbrowser.open(page.as_uri())
 
 
+@app.command("import-capture")
+def import_capture(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="SageMaker data-capture .jsonl files.")],
+    endpoint: Annotated[str, typer.Option("--endpoint", "-e", help="The endpoint they feed.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Bring SageMaker data-capture files into an endpoint's captured traffic."""
+    count = state(ctx).workspace().monitors.import_sagemaker_capture(list(files), endpoint)
+    if json_output:
+        print_json({"endpoint": endpoint, "records": count})
+        return
+    console.print(f"{count:,} captured invocations imported into {endpoint}", markup=False)
+
+
 @labels_app.command("ingest")
 def ingest(
     ctx: typer.Context,

@@ -294,6 +294,18 @@ class MonitorStore:
             label_column=label_column,
         )
 
+    def import_sagemaker_capture(self, paths: builtins.list[str | Path], endpoint: str) -> int:
+        """Bring SageMaker data-capture JSON lines into ``endpoint``'s captured traffic.
+
+        Raises:
+            NotFoundError: no such endpoint.
+            InvalidInputError: a file that cannot be read or is not SageMaker capture.
+        """
+        from modelyard.monitoring._sagemaker_capture import import_sagemaker_capture
+
+        self._ws.endpoints.get(endpoint)
+        return import_sagemaker_capture([Path(p) for p in paths], endpoint, self.capture_root)
+
     def quality(self, name: str) -> builtins.list[dict[str, Any]]:
         """Per checked window and variant: labelled rows, realised and estimated metrics."""
         from modelyard.monitoring._quality import estimate_binary, realised_binary
