@@ -129,3 +129,33 @@ def test_median_pruning_stops_poor_trials_after_a_fold(search_workspace: Workspa
             assert sorted(trial.intermediate_values) == [0, 1, 2]
     with pytest.raises(InvalidInputError, match="unknown pruner 'never'"):
         tune(search_workspace, "churn", algorithm="linear", trials=1, pruner="never")
+
+
+def test_warm_start_tries_the_given_or_earlier_best_parameters_first(
+    search_workspace: Workspace,
+) -> None:
+    given = {"max_depth": 3, "min_samples_leaf": 7}
+    with LocalExecutor(1) as executor:
+        first = tune(
+            search_workspace,
+            "churn",
+            algorithm="decision_tree",
+            trials=2,
+            folds=2,
+            warm_start=[given],
+            executor=executor,
+        )
+        assert first.trials[0].params == given
+        second = tune(
+            search_workspace,
+            "churn",
+            algorithm="decision_tree",
+            trials=1,
+            folds=2,
+            warm_start=first.study,
+            executor=executor,
+        )
+    assert second.trials[0].params == first.best_params
+    assert second.trials[0].value == first.best_value  # same folds, same seed
+    with pytest.raises(InvalidInputError, match="tuned decision_tree, not linear"):
+        tune(search_workspace, "churn", algorithm="linear", trials=1, warm_start=first.study)

@@ -195,6 +195,7 @@ def auto(
                 seed=seed,
                 executor=runner,
                 problem=problem,
+                warm_start=_defaults(entry.algorithm, problem.task),
             )
             result.studies.append(study)
             if study.best_value is not None and _better(
@@ -213,6 +214,15 @@ def auto(
     workspace.runs.set_tags(result.training.run_id, lineage)
     result.seconds = time.time() - started
     return result
+
+
+def _defaults(algorithm: str, task: Any) -> list[dict[str, Any]]:
+    """The spot-checked defaults as the study's first trial, when the space holds them."""
+    from modelyard.automl._study import defaults_in_space
+    from modelyard.training import get_algorithm
+
+    defaults = defaults_in_space(get_algorithm(algorithm), task)
+    return [defaults] if defaults else []
 
 
 def _final_estimate(fold_seconds: float, searched: int, total: int) -> float:

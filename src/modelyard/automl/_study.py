@@ -9,6 +9,7 @@ in a workspace holds modelyard's own revision, not Optuna's.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from modelyard.errors import InvalidInputError, NotFoundError
@@ -117,17 +118,21 @@ class _GridRecorder:
 
     def __init__(self) -> None:
         self.grid: dict[str, list[Any]] = {}
+        self.accepts: dict[str, Callable[[Any], bool]] = {}
 
     def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
         self.grid[name] = _points(low, high, log, integer=False)
+        self.accepts[name] = lambda v: isinstance(v, int | float) and low <= v <= high
         return low
 
     def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int:
         self.grid[name] = _points(low, high, log, integer=True)
+        self.accepts[name] = lambda v: isinstance(v, int) and low <= v <= high
         return low
 
     def suggest_categorical(self, name: str, choices: list[Any]) -> Any:
         self.grid[name] = list(choices)
+        self.accepts[name] = lambda v: v in choices
         return choices[0]
 
 
@@ -140,6 +145,15 @@ def _points(low: float, high: float, log: bool, *, integer: bool) -> list[Any]:
     if integer:
         return sorted({round(v) for v in values})
     return values
+
+
+def defaults_in_space(algorithm: Algorithm, task: Task) -> dict[str, Any]:
+    """The algorithm's defaults that its search space can express (a first trial
+    that lets tuning start from where the spot-check left it)."""
+    recorder = _GridRecorder()
+    algorithm.space(recorder, task)
+    defaults = algorithm.defaults(task)
+    return {k: v for k, v in defaults.items() if k in recorder.accepts and recorder.accepts[k](v)}
 
 
 def grid_space(algorithm: Algorithm, task: Task) -> dict[str, list[Any]]:

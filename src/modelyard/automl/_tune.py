@@ -111,6 +111,7 @@ def tune(
     executor: Executor | None = None,
     progress: Callable[[TrialResult], None] | None = None,
     problem: Problem | None = None,
+    warm_start: str | list[dict[str, Any]] | None = None,
 ) -> TuneResult:
     """Start a study tuning ``algorithm`` on ``dataset`` and run it to its budget.
 
@@ -118,6 +119,8 @@ def tune(
     mean over its first folds is poor. The budget is ``trials`` trials (finished,
     pruned or failed) and/or ``budget_seconds`` of wall time, whichever comes first
     (at least one is needed). ``progress`` receives each trial as it is told.
+    ``warm_start`` (an earlier study's name, or parameter sets) gives the first
+    trials: that study's best parameters, or the sets given.
 
     Raises:
         NotFoundError: no such dataset.
@@ -141,6 +144,7 @@ def tune(
     name, greater = primary_metric(problem.task, metric)
     fold_indices(problem, folds, seed)  # refuses bad folds before a study exists
     sampler_object = make_sampler(sampler, entry, problem.task, seed)
+    first = _warm_start(workspace, warm_start, algorithm)  # checked before a study exists
     import uuid
 
     study_name = uuid.uuid4().hex
@@ -165,6 +169,8 @@ def tune(
         direction="maximize" if greater else "minimize",
     )
     study.set_user_attr("modelyard", info)
+    for params in first:
+        study.enqueue_trial(params, skip_if_exists=True)
     return _run(workspace, study, info, problem, trials, budget_seconds, executor, progress)
 
 
@@ -224,6 +230,33 @@ def resume(
         pruner=make_pruner(info.get("pruner", "median"), info["folds"]),
     )
     return _run(workspace, again, info, problem, total, budget_seconds, executor, progress)
+
+
+def _warm_start(
+    workspace: Workspace, source: str | list[dict[str, Any]] | None, algorithm: str
+) -> list[dict[str, Any]]:
+    """The parameter sets to try first.
+
+    Raises:
+        NotFoundError: no such study.
+        InvalidInputError: the study tuned another algorithm, or has no finished trial.
+    """
+    if source is None:
+        return []
+    if not isinstance(source, str):
+        return [dict(p) for p in source]
+    from optuna.trial import TrialState
+
+    earlier, info = load_study_info(workspace, source)
+    if info["algorithm"] != algorithm:
+        raise InvalidInputError(
+            f"study {source} tuned {info['algorithm']}, not {algorithm}: its parameters "
+            "cannot start this study",
+            details={"study": source},
+        )
+    if not earlier.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        raise InvalidInputError(f"study {source} has no finished trial to start from")
+    return [dict(earlier.best_trial.params)]
 
 
 def _algorithm(name: str) -> Any:

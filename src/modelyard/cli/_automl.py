@@ -165,6 +165,10 @@ def tune(
     resume_study: Annotated[
         str | None, typer.Option("--resume", help="Continue this study (its name).")
     ] = None,
+    warm_start: Annotated[
+        str | None,
+        typer.Option("--warm-start", help="Start from this earlier study's best parameters."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Tune one algorithm's hyperparameters: a resumable Optuna study in the workspace."""
@@ -199,6 +203,7 @@ def tune(
                 budget_seconds=seconds,
                 sampler=sampler,
                 pruner=pruner,
+                warm_start=warm_start,
                 folds=folds,
                 sample=sample or None,
                 seed=seed,
