@@ -309,7 +309,7 @@ def _sample(
         return engine.arrow(f"SELECT {select} FROM t")
     sampling.append(
         {
-            "what": "Spearman, Cramér's V, correlation ratio, target association, "
+            "what": "Pearson, Spearman, Cramér's V, correlation ratio, target association, "
             "columns missing together",
             "rows": size,
             "of": n_rows,
@@ -375,16 +375,12 @@ def _correlations(
             )
     numeric, categorical = numeric[:cap], categorical[:cap]
     out: dict[str, Any] = {}
-    if len(numeric) >= 2:
-        try:
-            out["pearson"] = _matrix(numeric, assoc.pearson(engine, numeric))
-        except engine.error as exc:
-            notes.append(
-                {"what": "Pearson", "columns": numeric, "reason": str(exc).splitlines()[0]}
-            )
-        if sample.num_rows >= 3:
-            values = np.column_stack([_floats(sample, n) for n in numeric])
-            out["spearman"] = _matrix(numeric, assoc.rank_correlations(values))
+    if len(numeric) >= 2 and sample.num_rows >= 3:
+        # Pearson on the sample too: exact over a million rows it cost a quarter of
+        # the profile, and 100,000 rows pin a correlation to about 0.003.
+        values = np.column_stack([_floats(sample, n) for n in numeric])
+        out["pearson"] = _matrix(numeric, assoc.pairwise_pearson(values))
+        out["spearman"] = _matrix(numeric, assoc.rank_correlations(values))
     if sample.num_rows >= 3 and categorical:
         codes = {n: _codes(sample, n) for n in categorical}
         if len(categorical) >= 2:
