@@ -243,3 +243,30 @@ def test_a_saved_pipeline_runs_by_name(workspace: Workspace) -> None:
     run = store.run("saved", {"x": "4"})
     assert run.step("plus").outputs == {"value": 5.0}
     assert [r.id for r in store.runs("saved")] == [run.id]
+
+
+def test_a_sql_ingest_always_runs_and_unchanged_rows_keep_the_steps_after_it_cached(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    database = tmp_path / "shop.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE customers (age INTEGER, plan TEXT)")
+        connection.executemany(
+            "INSERT INTO customers VALUES (?, ?)", [(20 + i, "ab"[i % 2]) for i in range(30)]
+        )
+    connection.close()
+    p = Pipeline("from-sql")
+    rows = p.add(
+        steps.Ingest(sql="SELECT * FROM customers", source=f"sqlite:///{database}", dataset="c")
+    )
+    p.add(steps.Function(fns.describe, rows, name="describe"))
+    store = PipelineStore(workspace)
+    first = store.run(p)
+    assert first.status == JobStatus.SUCCEEDED, first.error
+    second = store.run(p)
+    assert second.step("ingest").cache == "off"
+    assert second.step("ingest").reason == "a SQL ingest reads a database that may have changed"
+    assert second.step("ingest").outputs == first.step("ingest").outputs  # the same version
+    assert second.step("describe").cache == "hit"
