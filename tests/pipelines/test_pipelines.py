@@ -34,11 +34,12 @@ def _two_inputs(tmp_path: Path) -> Pipeline:
 
 
 def test_second_run_is_all_cache_hits_and_a_changed_dataset_reruns_only_its_branch(
-    workspace: Workspace, tmp_path: Path
+    any_workspace: Workspace, tmp_path: Path
 ) -> None:
+    # on SQLite and on PostgreSQL
     _write_csv(tmp_path / "left.csv", 60)
     _write_csv(tmp_path / "right.csv", 80)
-    store = PipelineStore(workspace)
+    store = PipelineStore(any_workspace)
     p = _two_inputs(tmp_path)
 
     first = store.run(p)
