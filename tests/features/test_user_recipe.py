@@ -228,6 +228,18 @@ def test_training_filter_is_recorded_and_never_applied(train: pd.DataFrame) -> N
     assert len(fitted.transform(train)) == len(train)  # every row still predicted
 
 
+def test_deduplication_is_training_only(train: pd.DataFrame) -> None:
+    doubled = pd.concat([train.iloc[:50], train.iloc[:50], train.iloc[50:60]], ignore_index=True)
+    everything = Recipe([{"deduplicate": True}])
+    assert everything.training_rows(doubled).tolist() == [True] * 50 + [False] * 50 + [True] * 10
+    by_region = Recipe([{"deduplicate": ["region"]}]).training_rows(doubled)
+    assert by_region.sum() == doubled["region"].nunique()
+    _, fitted = _fit(train, [{"deduplicate": ["region"]}])
+    assert len(fitted.transform(doubled)) == len(doubled)
+    with pytest.raises(InvalidInputError, match=r"recipe step 1 \(deduplicate\): no column 'x'"):
+        Recipe([{"deduplicate": ["x"]}]).plan(_columns(train))
+
+
 @pytest.mark.parametrize(
     ("steps", "message"),
     [

@@ -33,6 +33,7 @@ __all__ = [
     "Cast",
     "Clip",
     "DateParts",
+    "Deduplicate",
     "Derive",
     "Derived",
     "Drop",
@@ -351,6 +352,16 @@ class RowFilter(Derive):
             table, _rows(table)
         )
         return kept
+
+
+@dataclass(frozen=True)
+class Deduplicate(Derive):
+    """A training-only de-duplication: of training rows equal in ``columns`` (in
+    every column, the target's included, when empty) the first is kept; recorded with the recipe,
+    never applied to a request or a batch row."""
+
+    kind: ClassVar[str] = "deduplicate"
+    columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,8 @@ class FittedRecipe:
         return [raw[source] for step in self.steps for source in step.sources()]
 
     def filters(self) -> list[RowFilter]:
-        """The training-only row filters the recipe recorded (never applied here)."""
+        """The training-only row filters the recipe recorded (never applied here;
+        a de-duplication is recorded as a ``deduplicate`` step beside them)."""
         return [step for step in self.steps if isinstance(step, RowFilter)]
 
     def describe(self) -> list[str]:

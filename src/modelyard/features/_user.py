@@ -30,6 +30,7 @@ from modelyard.features._derive import (
     Cast,
     Clip,
     DateParts,
+    Deduplicate,
     Derived,
     Drop,
     Fill,
@@ -82,6 +83,7 @@ KINDS = (
     "text",
     "text_stats",
     "filter",
+    "deduplicate",
 )
 _DATE_PARTS = {"year": "year", "month": "month", "weekday": "dayofweek", "dayofweek": "dayofweek"}
 _DATE_PARTS["hour"] = "hour"
@@ -169,8 +171,13 @@ class Recipe:
         ]
 
     def training_rows(self, frame: Any) -> npt.NDArray[np.bool_]:
-        """Which rows of a training frame the recipe's filters keep (all when none)."""
+        """Which rows of a training frame (a DataFrame) the recipe's filters and
+        de-duplication keep (all when it has neither)."""
         keep = np.ones(len(frame), dtype=bool)
+        for step in self.steps:
+            if step.kind == "deduplicate":
+                subset = None if step.args is True else _names(step.args)
+                keep &= ~frame.duplicated(subset=subset).to_numpy()
         for row_filter in self.filters():
             table = {
                 name: np.asarray(frame[name].to_numpy(dtype=np.float64, na_value=np.nan))
@@ -655,6 +662,18 @@ class _Walk:
         if self.table is not None:
             self.outputs.append(_fit_tfidf(name, self.values(name), most, (ngrams[0], ngrams[1])))
 
+    def _deduplicate(self, args: Any) -> None:
+        if args is True:
+            self.derives.append(Deduplicate(()))
+            return
+        names = _names(args)
+        if not names:
+            raise _StepError("needs true (all columns) or a list of column names")
+        for name in names:
+            if name not in self.raw_kinds:
+                raise _StepError(f"no column {name!r} (de-duplication reads the dataset's rows)")
+        self.derives.append(Deduplicate(tuple(names)))
+
     def _filter(self, args: Any) -> None:
         if not isinstance(args, str):
             raise _StepError("needs a condition such as 'tenure_months >= 0'")
@@ -699,6 +718,14 @@ class _Walk:
                 kind = TargetMean
             steps.append(kind.fit((name,), data))
         return steps
+
+
+def _names(args: Any) -> list[str]:
+    """A column name or a list of them, as a list (empty when neither)."""
+    names = [args] if isinstance(args, str) else args
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return []
+    return names
 
 
 def _learn_fill(values: npt.NDArray[Any], strategy: str, numeric: bool) -> float | str:
