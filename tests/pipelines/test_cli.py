@@ -118,5 +118,9 @@ def test_resume_through_the_cli_carries_on_from_the_failed_step(
     assert resumed["id"] == run_id and resumed["status"] == "succeeded"
     assert resumed["steps"][0]["started_at"] == before["steps"][0]["started_at"]  # not rerun
     assert [s["outputs"]["value"] for s in resumed["steps"]] == [3, 30, 31]
+    listed = json.loads(cli("pipeline", "runs", "fixable", "--json").stdout)
+    assert [(r["id"], r["status"]) for r in listed] == [(run_id, "succeeded")]
+    table = cli("pipeline", "runs").stdout
+    assert run_id[:12] in table and "fixable" in table and "succeeded" in table
     again = cli("pipeline", "resume", run_id, check=False)
     assert again.exit_code != 0 and "already succeeded" in again.stderr

@@ -131,6 +131,36 @@ def list_pipelines(ctx: typer.Context, json_output: JsonOption = False) -> None:
     )
 
 
+@app.command("runs")
+def runs(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Only this pipeline's runs.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 20,
+    json_output: JsonOption = False,
+) -> None:
+    """Pipeline runs, newest first: status, steps run and reused, error."""
+    found = _store(ctx).runs(name, limit=limit)
+    if json_output:
+        print_json([r.to_dict() for r in found])
+        return
+    print_table(
+        "Pipeline runs",
+        ["id", "pipeline", "status", "ran", "reused", "created", "error"],
+        [
+            [
+                r.id[:12],
+                r.pipeline,
+                r.status.value,
+                sum(s.cache in ("miss", "off") and s.status != "skipped" for s in r.steps),
+                sum(s.cache == "hit" for s in r.steps),
+                r.created_at,
+                r.error or "",
+            ]
+            for r in found
+        ],
+    )
+
+
 def _render_run(result: PipelineRun, json_output: bool) -> None:
     if json_output:
         print_json(result.to_dict())
