@@ -134,3 +134,17 @@ def test_auto_with_a_budget_too_small_registers_nothing(churn_cli: Cli) -> None:
     assert result.exit_code != 0
     assert "too small for even one fit" in result.stderr
     assert json.loads(churn_cli("model", "list", "--json").stdout) == []
+
+
+def test_tune_searches_the_space_a_yaml_file_narrows(churn_cli: Cli, tmp_path: Path) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text("max_depth: {low: 2, high: 3}\nmin_samples_leaf: {choices: [4, 9]}\n")
+    args = ["tune", "churn", "-a", "decision_tree", "--trials", "3", "--folds", "2"]
+    data = json.loads(churn_cli(*args, "--space", str(space), "--json").stdout)
+    assert len(data["trials"]) == 3
+    for trial in data["trials"]:
+        assert trial["params"]["max_depth"] in (2, 3)
+        assert trial["params"]["min_samples_leaf"] in (4, 9)
+    space.write_text("max_dept: {low: 2, high: 3}\n")
+    typo = churn_cli(*args, "--space", str(space), check=False)
+    assert typo.exit_code != 0 and "unknown parameter(s) of decision_tree: max_dept" in typo.stderr

@@ -112,6 +112,7 @@ def tune(
     progress: Callable[[TrialResult], None] | None = None,
     problem: Problem | None = None,
     warm_start: str | list[dict[str, Any]] | None = None,
+    space: dict[str, dict[str, Any]] | None = None,
 ) -> TuneResult:
     """Start a study tuning ``algorithm`` on ``dataset`` and run it to its budget.
 
@@ -120,7 +121,9 @@ def tune(
     pruned or failed) and/or ``budget_seconds`` of wall time, whichever comes first
     (at least one is needed). ``progress`` receives each trial as it is told.
     ``warm_start`` (an earlier study's name, or parameter sets) gives the first
-    trials: that study's best parameters, or the sets given.
+    trials: that study's best parameters, or the sets given. ``space`` overrides
+    dimensions of the catalog's search space (see :mod:`modelyard.automl._space`);
+    the study keeps it, so a resumed study searches the same space.
 
     Raises:
         NotFoundError: no such dataset.
@@ -145,6 +148,10 @@ def tune(
     fold_indices(problem, folds, seed)  # refuses bad folds before a study exists
     sampler_object = make_sampler(sampler, entry, problem.task, seed)
     first = _warm_start(workspace, warm_start, algorithm)  # checked before a study exists
+    if space:
+        from modelyard.automl._space import check_overrides
+
+        check_overrides(entry, problem.task, space)
     import uuid
 
     study_name = uuid.uuid4().hex
@@ -160,6 +167,7 @@ def tune(
         "sampler": sampler,
         "pruner": pruner,
         "trials": trials,
+        "space": space or {},
     }
     study = optuna.create_study(
         storage=storage(workspace),
@@ -259,6 +267,16 @@ def _warm_start(
     return [dict(earlier.best_trial.params)]
 
 
+def _space(trial: Any, info: dict[str, Any]) -> Any:
+    """The trial, answering from the study's space overrides where it has them."""
+    overrides = info.get("space") or {}
+    if not overrides:
+        return trial
+    from modelyard.automl._space import OverriddenSpace
+
+    return OverriddenSpace(trial, overrides)
+
+
 def _algorithm(name: str) -> Any:
     from modelyard.training import get_algorithm
 
@@ -321,7 +339,7 @@ def _run(
                 break
             width = executor.workers if trials is None else min(executor.workers, trials - done)
             asked = [study.ask() for _ in range(width)]
-            params = [entry.space(trial, problem.task) for trial in asked]
+            params = [entry.space(_space(trial, info), problem.task) for trial in asked]
             scored = _score_batch(executor, problem, info, asked, params, splits, threads, deadline)
             for trial, trial_params, (folds, pruned) in zip(asked, params, scored, strict=True):
                 told = _tell(study, trial, trial_params, folds, info["metric"], pruned, len(splits))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -169,10 +170,15 @@ def tune(
         str | None,
         typer.Option("--warm-start", help="Start from this earlier study's best parameters."),
     ] = None,
+    space: Annotated[
+        Path | None,
+        typer.Option("--space", help="YAML overriding the search space: NAME: {low, high}."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Tune one algorithm's hyperparameters: a resumable Optuna study in the workspace."""
     from modelyard import automl
+    from modelyard.automl._space import read_space
     from modelyard.errors import InvalidInputError
 
     workspace = state(ctx).workspace()
@@ -204,6 +210,7 @@ def tune(
                 sampler=sampler,
                 pruner=pruner,
                 warm_start=warm_start,
+                space=read_space(space) if space is not None else None,
                 folds=folds,
                 sample=sample or None,
                 seed=seed,
