@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
     from modelyard.workspace import Workspace
 
-__all__ = ["CliState", "state"]
+__all__ = ["CliState", "YesOption", "confirm", "state"]
 
 
 @dataclass
@@ -44,3 +44,27 @@ def state(ctx: typer.Context) -> CliState:
     if not isinstance(root.obj, CliState):
         root.obj = CliState()
     return root.obj
+
+
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Go ahead without asking for confirmation.")
+]
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask ``question`` before a destructive command, unless ``--yes`` was given.
+
+    Without a terminal there is nobody to answer: rather than wait or guess, the
+    command stops with one line naming ``--yes`` (exit 2) and changes nothing.
+    A "no" at the prompt exits 1, also changing nothing.
+    """
+    import sys
+
+    from modelyard.errors import InvalidInputError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InvalidInputError(f"{question} Pass --yes to confirm without a terminal.")
+    if not typer.confirm(question, default=False):
+        raise typer.Exit(1)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from modelyard.cli._context import state
+from modelyard.cli._context import YesOption, confirm, state
 from modelyard.cli._render import (
     WideOption,
     console,
@@ -261,6 +261,24 @@ def compare(
         print_json(result.to_dict())
         return
     _print_comparison(result, wide)
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Dataset version, NAME:VERSION.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete even if a model version's lineage names it.")
+    ] = False,
+    yes: YesOption = False,
+) -> None:
+    """Delete a dataset version's record (its stored files stay: they may be shared)."""
+    confirm(f"delete dataset version {ref}?", yes)
+    version = state(ctx).workspace().datasets.delete(ref, force=force)
+    if state(ctx).json_output:
+        print_json({"deleted": version.ref})
+    else:
+        console.print(f"deleted dataset {escape(version.ref)}")
 
 
 def _print_profile(result: Profile, limit: int) -> None:

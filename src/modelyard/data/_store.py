@@ -44,9 +44,9 @@ from modelyard.data._splits import (
 )
 from modelyard.data._staging import Staging
 from modelyard.data._version import DatasetRef, DatasetVersion, check_name
-from modelyard.errors import InvalidInputError, NotFoundError, StorageError
+from modelyard.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
 from modelyard.metadata import MetadataStore, lock_name
-from modelyard.metadata._tables import DatasetVersionRow
+from modelyard.metadata._tables import DatasetVersionRow, ModelRow, ModelVersionRow
 
 if TYPE_CHECKING:
     from modelyard.profiling import Comparison, Profile
@@ -407,6 +407,52 @@ class DatasetStore:
             self._artifacts.local_path(old.data_digest),
             self._artifacts.local_path(new.data_digest),
         )
+
+    # -- deleting --------------------------------------------------------------
+
+    def delete(self, ref: str, *, force: bool = False) -> DatasetVersion:
+        """Delete one version's row (``name:version``; the version must be named).
+
+        Only the metadata goes: the Parquet and split files are content-addressed and
+        may be another version's too, so a writer never removes them (see
+        :mod:`modelyard.artifacts`). A version that a registered model version's
+        lineage names is refused, naming that model version, unless ``force``.
+
+        Raises:
+            InvalidInputError: no version in ``ref``.
+            NotFoundError: no such version.
+            ConflictError: a model version's lineage names it (and not ``force``).
+        """
+        parsed = DatasetRef.parse(ref)
+        if parsed.version is None:
+            raise InvalidInputError(f"name the version to delete: {parsed.name}:VERSION")
+        version = self.get(parsed)
+        with self._metadata.session() as session:
+            lock_name(session, "dataset", version.name)
+            if not force:
+                holders = session.execute(
+                    select(ModelRow.name, ModelVersionRow.version, ModelVersionRow.lineage)
+                    .join(ModelRow, ModelRow.id == ModelVersionRow.model_id)
+                    .order_by(ModelRow.name, ModelVersionRow.version)
+                ).all()
+                users = [
+                    f"{n}:{v}" for n, v, lineage in holders if lineage.get("dataset") == version.ref
+                ]
+                if users:
+                    raise ConflictError(
+                        f"dataset {version.ref} is in the lineage of model "
+                        f"{', '.join(users)}; pass --force to delete it anyway"
+                    )
+            row = session.scalars(
+                select(DatasetVersionRow).where(
+                    DatasetVersionRow.name == version.name,
+                    DatasetVersionRow.version == version.version,
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError(f"dataset {version.ref} not found")
+            session.delete(row)
+        return version
 
     def _find_by_fingerprint(self, name: str, fingerprint: str) -> DatasetVersion | None:
         with self._metadata.session() as session:

@@ -1,0 +1,43 @@
+"""``data delete``, ``runs delete``, ``model delete`` and ``runs artifacts`` as subprocesses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from modelyard.workspace import Workspace
+from tests.conftest import Cli
+
+
+def _register(ws: Workspace, tmp_path: Path, **lineage: str) -> str:
+    package = tmp_path / "pkg"
+    package.mkdir(exist_ok=True)
+    (package / "model.json").write_text("{}")
+    version = ws.models.register(
+        "m",
+        package,
+        task="binary",
+        algorithm="xgboost",
+        metrics={},
+        params={},
+        lineage=dict(lineage),
+        flavors=["pipeline"],
+        run_id=lineage.get("run_id"),
+    )
+    return version.ref
+
+
+def test_data_delete(cli: Cli, workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    cli("data", "ingest", str(path), "--name", "d")
+    _register(workspace, tmp_path, dataset="d:1")
+    unconfirmed = cli("data", "delete", "d:1", check=False)
+    assert unconfirmed.exit_code == 2
+    assert "--yes" in unconfirmed.stderr + unconfirmed.stdout
+    held = cli("data", "delete", "d:1", "--yes", check=False)
+    assert held.exit_code == 4
+    assert "in the lineage of model m:1" in held.stderr + held.stdout
+    assert workspace.datasets.get("d:1").ref == "d:1"
+    deleted = cli("data", "delete", "d:1", "--yes", "--force")
+    assert "deleted dataset d:1" in deleted.stdout
+    assert workspace.datasets.list_versions("d") == []
