@@ -21,6 +21,7 @@ This module imports only numpy.
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -44,6 +45,7 @@ __all__ = [
 Columns = Mapping[str, npt.NDArray[Any]]
 _SMOOTHING = 20.0
 _FEW_ROWS = 16
+_FACTORIZE_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -248,10 +250,19 @@ class _Levels(Step):
     def _lookup(self) -> dict[str, int]:
         return {level: code for code, level in enumerate(self.levels)}
 
-    def codes(self, table: Columns) -> list[int]:
+    def codes(self, table: Columns) -> list[int] | npt.NDArray[np.intp]:
         """Each value's position among the training levels (-1: unseen)."""
         lookup = self._lookup
-        return [lookup.get(v, -1) for v in table[self.columns[0]].tolist()]
+        values = table[self.columns[0]]
+        pandas = sys.modules.get("pandas")
+        if pandas is None or len(values) <= _FACTORIZE_ROWS:
+            return [lookup.get(v, -1) for v in values.tolist()]
+        # many rows, pandas already loaded (a DataFrame was read): look each
+        # distinct value up once, not each row (a hash table in C finds them)
+        inverse, distinct = pandas.factorize(values, use_na_sentinel=False)
+        found = np.fromiter((lookup.get(v, -1) for v in distinct.tolist()), np.intp)
+        codes: npt.NDArray[np.intp] = found[inverse]
+        return codes
 
 
 def _levels(values: npt.NDArray[Any]) -> tuple[str, ...]:
