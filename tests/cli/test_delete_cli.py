@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from modelyard.workspace import Workspace
@@ -41,3 +42,19 @@ def test_data_delete(cli: Cli, workspace: Workspace, tmp_path: Path) -> None:
     deleted = cli("data", "delete", "d:1", "--yes", "--force")
     assert "deleted dataset d:1" in deleted.stdout
     assert workspace.datasets.list_versions("d") == []
+
+
+def test_runs_delete(cli: Cli, workspace: Workspace, tmp_path: Path) -> None:
+    from modelyard.tracking import RunStatus
+
+    run_id = workspace.runs.create("e")
+    workspace.runs.finish(run_id, RunStatus.FINISHED)
+    _register(workspace, tmp_path, run_id=run_id)
+    unconfirmed = cli("runs", "delete", run_id[:8], check=False)
+    assert unconfirmed.exit_code == 2 and "--yes" in unconfirmed.stderr + unconfirmed.stdout
+    held = cli("runs", "delete", run_id[:8], "--yes", check=False)
+    assert held.exit_code == 4
+    assert "in the lineage of model m:1" in held.stderr + held.stdout
+    deleted = cli("runs", "delete", run_id[:8], "--yes", "--force", "--json")
+    assert json.loads(deleted.stdout) == {"deleted": run_id}
+    assert workspace.runs.list_runs() == []

@@ -271,11 +271,12 @@ def delete(
         bool, typer.Option("--force", help="Delete even if a model version's lineage names it.")
     ] = False,
     yes: YesOption = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Delete a dataset version's record (its stored files stay: they may be shared)."""
     confirm(f"delete dataset version {ref}?", yes)
     version = state(ctx).workspace().datasets.delete(ref, force=force)
-    if state(ctx).json_output:
+    if json_output:
         print_json({"deleted": version.ref})
     else:
         console.print(f"deleted dataset {escape(version.ref)}")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modelyard.cli._context import state
+from modelyard.cli._context import YesOption, confirm, state
 from modelyard.cli._render import WideOption, console, format_value, print_json, print_table, table
 
 if TYPE_CHECKING:
@@ -159,6 +159,26 @@ def gc(
         print_json(marked)
         return
     console.print(f"Marked {len(marked)} stale run(s) failed" + "".join(f"\n  {r}" for r in marked))
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix of it.")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Delete even if a model version came from it or it runs."),
+    ] = False,
+    yes: YesOption = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Delete a run's record (its artifact files stay: they may be shared)."""
+    confirm(f"delete run {run_id} with its params, metrics and tags?", yes)
+    deleted = state(ctx).workspace().runs.delete(run_id, force=force)
+    if json_output:
+        print_json({"deleted": deleted})
+    else:
+        console.print(f"deleted run {deleted}")
 
 
 def _status(run: RunInfo) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from modelyard.artifacts import ArtifactStore, check_artifact_name
@@ -18,6 +18,8 @@ from modelyard.metadata import MetadataStore, lock_name
 from modelyard.metadata._tables import (
     ExperimentRow,
     MetricRow,
+    ModelRow,
+    ModelVersionRow,
     ParamRow,
     RunArtifactRow,
     RunRow,
@@ -352,6 +354,59 @@ class RunStore:
                 raise NotFoundError(f"run {full_id[:8]} has no artifact {name!r}")
             digest = row.digest
         return self._artifacts.get_bytes(digest)
+
+    # -- deleting --------------------------------------------------------------
+
+    def delete(self, run_id: str, *, force: bool = False) -> str:
+        """Delete a run's rows (its params, metrics, tags and artifact names with it).
+
+        Refused, naming what holds it, unless ``force``: a registered model version
+        that came from the run (its lineage would point nowhere), or a run still
+        running (its process would fail at its next write). The artifacts' content
+        stays: content-addressed, it may be another run's or a package's too, and
+        a writer never deletes it (see :mod:`modelyard.artifacts`).
+
+        Returns:
+            The deleted run's full id.
+
+        Raises:
+            NotFoundError: no such run.
+            ConflictError: a model version came from it, or it is running.
+        """
+        full_id = self.resolve_id(run_id)
+        with self._metadata.session() as session:
+            row = session.get(RunRow, full_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError(f"run {run_id} not found")
+            if not force:
+                holders = session.execute(
+                    select(
+                        ModelRow.name,
+                        ModelVersionRow.version,
+                        ModelVersionRow.run_id,
+                        ModelVersionRow.lineage,
+                    )
+                    .join(ModelRow, ModelRow.id == ModelVersionRow.model_id)
+                    .order_by(ModelRow.name, ModelVersionRow.version)
+                ).all()
+                users = [
+                    f"{name}:{version}"
+                    for name, version, owner, lineage in holders
+                    if full_id in (owner, lineage.get("run_id"))
+                ]
+                if users:
+                    raise ConflictError(
+                        f"run {full_id[:8]} is in the lineage of model {', '.join(users)}; "
+                        "pass --force to delete it anyway"
+                    )
+                if row.status == RunStatus.RUNNING.value and _gone_owner(row) is None:
+                    raise ConflictError(
+                        f"run {full_id[:8]} is still running; pass --force to delete it anyway"
+                    )
+            for table in (ParamRow, MetricRow, TagRow, RunArtifactRow):
+                session.execute(delete(table).where(table.run_id == full_id))
+            session.delete(row)
+        return full_id
 
     def compare(self, a: str, b: str) -> RunComparison:
         """Two runs' params and metrics side by side."""
