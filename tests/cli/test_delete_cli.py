@@ -58,3 +58,16 @@ def test_runs_delete(cli: Cli, workspace: Workspace, tmp_path: Path) -> None:
     deleted = cli("runs", "delete", run_id[:8], "--yes", "--force", "--json")
     assert json.loads(deleted.stdout) == {"deleted": run_id}
     assert workspace.runs.list_runs() == []
+
+
+def test_model_delete(cli: Cli, workspace: Workspace, tmp_path: Path) -> None:
+    ref = _register(workspace, tmp_path)
+    workspace.models.set_alias(ref, "production")
+    unconfirmed = cli("model", "delete", ref, check=False)
+    assert unconfirmed.exit_code == 2 and "--yes" in unconfirmed.stderr + unconfirmed.stdout
+    held = cli("model", "delete", ref, "--yes", check=False)
+    assert held.exit_code == 4
+    assert "model m:1 is held by alias production" in held.stderr + held.stdout
+    deleted = cli("model", "delete", ref, "--yes", "--force")
+    assert "deleted model m:1" in deleted.stdout
+    assert workspace.models.list_versions("m") == []

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from modelyard.cli._context import state
+from modelyard.cli._context import YesOption, confirm, state
 from modelyard.cli._render import WideOption, console, format_value, print_json, print_table, table
 from modelyard.cli._runs import headline_metrics
 
@@ -269,6 +269,26 @@ def predict(
     )
     if len(result) > 20:
         console.print(f"… {len(result) - 20:,} more rows (use --output)")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Model version, NAME:VERSION.")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Delete even if an endpoint serves it or an alias holds it."),
+    ] = False,
+    yes: YesOption = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Delete a model version's record (its package stays: it may be shared)."""
+    confirm(f"delete model version {ref}?", yes)
+    version = state(ctx).workspace().models.delete(ref, force=force)
+    if json_output:
+        print_json({"deleted": version.ref})
+    else:
+        console.print(Text(f"deleted model {version.ref}"))
 
 
 @app.command("report")

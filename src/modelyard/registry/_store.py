@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from modelyard.artifacts import ArtifactStore
@@ -13,6 +13,7 @@ from modelyard.data._version import check_name
 from modelyard.errors import ConflictError, InvalidInputError, NotFoundError
 from modelyard.metadata import MetadataStore, actor_name, lock_name
 from modelyard.metadata._tables import (
+    EndpointRow,
     ModelAliasRow,
     ModelEventRow,
     ModelRow,
@@ -97,10 +98,21 @@ class ModelRegistry:
                 model = ModelRow(name=name)
                 session.add(model)
                 session.flush()
-            latest = session.scalar(
-                select(func.max(ModelVersionRow.version)).where(
-                    ModelVersionRow.model_id == model.id
+            # the events remember deleted versions too: a number is never reused, so
+            # a reference kept anywhere (a lineage, a log) never means another model
+            latest = max(
+                session.scalar(
+                    select(func.max(ModelVersionRow.version)).where(
+                        ModelVersionRow.model_id == model.id
+                    )
                 )
+                or 0,
+                session.scalar(
+                    select(func.max(ModelEventRow.version)).where(
+                        ModelEventRow.model_id == model.id
+                    )
+                )
+                or 0,
             )
             row = ModelVersionRow(
                 model_id=model.id,
@@ -375,6 +387,63 @@ class ModelRegistry:
                 )
             )
             session.delete(row)
+
+    # -- deleting --------------------------------------------------------------
+
+    def delete(self, ref: str, *, force: bool = False, actor: str | None = None) -> ModelVersion:
+        """Delete one version's row (``name:N``: a number, not an alias).
+
+        Refused, naming what holds it, unless ``force``: an alias that points at it,
+        or an endpoint that serves it (the gateway would lose its model). With
+        ``force`` its aliases go too, so none points at nothing. The package stays:
+        content-addressed, it may be another version's as well, and a writer never
+        deletes it (see :mod:`modelyard.artifacts`). A ``deleted`` event keeps the
+        model's history, and the number is never given again (see :meth:`register`).
+
+        Raises:
+            InvalidInputError: ``ref`` names no version number.
+            NotFoundError: no such version.
+            ConflictError: an alias or an endpoint holds it (and not ``force``).
+        """
+        parsed = ModelRef.parse(ref)
+        if parsed.version is None or parsed.alias is not None:
+            raise InvalidInputError(f"name the version number to delete: {parsed.name}:N")
+        with self._metadata.session() as session:
+            lock_name(session, "model", parsed.name)
+            model = self._model(session, parsed.name)
+            row = self._version_row(session, model.id, parsed.version)
+            version = self._to_version(session, parsed.name, row)
+            if not force:
+                serving = sorted(
+                    endpoint.name
+                    for endpoint in session.scalars(select(EndpointRow))
+                    if any(
+                        v.get("model") == version.ref for v in endpoint.config.get("variants", [])
+                    )
+                )
+                holders = [f"alias {a}" for a in version.aliases]
+                holders += [f"endpoint {name}" for name in serving]
+                if holders:
+                    raise ConflictError(
+                        f"model {version.ref} is held by {', '.join(holders)}; "
+                        "pass --force to delete it anyway"
+                    )
+            session.execute(
+                delete(ModelAliasRow).where(
+                    ModelAliasRow.model_id == model.id, ModelAliasRow.version == row.version
+                )
+            )
+            session.add(
+                ModelEventRow(
+                    model_id=model.id,
+                    version=row.version,
+                    kind="deleted",
+                    actor=actor_name(actor),
+                    details={"forced": force, "aliases": version.aliases},
+                )
+            )
+            session.delete(row)
+        return version
 
     # -- helpers ---------------------------------------------------------------
 
