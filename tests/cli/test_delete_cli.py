@@ -71,3 +71,32 @@ def test_model_delete(cli: Cli, workspace: Workspace, tmp_path: Path) -> None:
     deleted = cli("model", "delete", ref, "--yes", "--force")
     assert "deleted model m:1" in deleted.stdout
     assert workspace.models.list_versions("m") == []
+
+
+def test_runs_artifacts_list_and_verified_download(
+    cli: Cli, workspace: Workspace, tmp_path: Path
+) -> None:
+    from modelyard.tracking import RunStatus
+
+    run_id = workspace.runs.create("e")
+    workspace.runs.log_artifact(run_id, b"weights", "model.bin")
+    workspace.runs.log_artifact(run_id, b'{"auc": 0.8}', "reports/metrics.json")
+    workspace.runs.finish(run_id, RunStatus.FINISHED)
+    listing = json.loads(cli("runs", "artifacts", run_id[:8], "--json").stdout)
+    assert [(a["name"], a["size_bytes"]) for a in listing] == [
+        ("model.bin", 7),
+        ("reports/metrics.json", 12),
+    ]
+    assert "reports/metrics.json" in cli("runs", "artifacts", run_id[:8]).stdout
+    out = tmp_path / "out"
+    downloaded = cli("runs", "artifacts", run_id[:8], "--output", str(out))
+    assert "downloaded 2 artifact(s)" in downloaded.stdout
+    assert (out / "model.bin").read_bytes() == b"weights"
+    assert (out / "reports" / "metrics.json").read_bytes() == b'{"auc": 0.8}'
+    # a tampered stored file is refused by its hash, and nothing is written
+    digest = next(a["digest"] for a in listing if a["name"] == "model.bin")
+    workspace.artifacts.local_path(digest).write_bytes(b"tampered")
+    again = tmp_path / "again"
+    refused = cli("runs", "artifacts", run_id[:8], "--output", str(again), check=False)
+    assert refused.exit_code == 5
+    assert not (again / "model.bin").exists()

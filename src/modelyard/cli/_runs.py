@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from modelyard.cli._context import YesOption, confirm, state
 from modelyard.cli._render import WideOption, console, format_value, print_json, print_table, table
@@ -159,6 +161,41 @@ def gc(
         print_json(marked)
         return
     console.print(f"Marked {len(marked)} stale run(s) failed" + "".join(f"\n  {r}" for r in marked))
+
+
+@app.command("artifacts")
+def artifacts(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix of it.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Download them into this directory."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List a run's artifacts, or download them (each verified by its hash) with --output."""
+    runs = state(ctx).workspace().runs
+    if output is not None:
+        paths = runs.download_artifacts(run_id, output)
+        if json_output:
+            print_json([str(p) for p in paths])
+        else:
+            console.print(
+                Text(f"downloaded {len(paths)} artifact(s)" + "".join(f"\n  {p}" for p in paths))
+            )
+        return
+    found = runs.get(run_id).artifacts
+    if json_output:
+        print_json(
+            [{"name": a.name, "size_bytes": a.size_bytes, "digest": a.digest} for a in found]
+        )
+        return
+    print_table(
+        f"Artifacts of run {run_id}",
+        ["name", "bytes", "sha256"],
+        [[a.name, f"{a.size_bytes:,}", a.digest] for a in found],
+        optional=["sha256"],
+    )
 
 
 @app.command("delete")

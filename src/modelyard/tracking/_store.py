@@ -408,6 +408,24 @@ class RunStore:
             session.delete(row)
         return full_id
 
+    def download_artifacts(self, run_id: str, destination: str | Path) -> list[Path]:
+        """Copy every artifact of a run under ``destination`` (by its name there).
+
+        Each file is hashed as it is copied and written atomically, so a tampered or
+        truncated artifact raises :class:`~modelyard.errors.IntegrityError` and
+        leaves no file behind (the artifact store's contract). Existing files of
+        the same name are replaced.
+
+        Returns:
+            The written files, in the order of the artifacts' names.
+        """
+        info = self.get(run_id)
+        root = Path(destination)
+        return [
+            self._artifacts.fetch(a.digest, root / check_artifact_name(a.name))
+            for a in sorted(info.artifacts, key=lambda a: a.name)
+        ]
+
     def compare(self, a: str, b: str) -> RunComparison:
         """Two runs' params and metrics side by side."""
         left, right = self.get(a), self.get(b)
