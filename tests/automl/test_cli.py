@@ -49,12 +49,12 @@ def _trials(workspace: Path) -> tuple[list[str], dict[int, tuple[str, float | No
 
     ws = Workspace.open(workspace)
     try:
-        store = storage(ws)
-        names = optuna.get_all_study_names(store)
-        if not names:
-            return names, {}
-        study = optuna.load_study(study_name=names[0], storage=store)
-        return names, {t.number: (t.state.name, t.value) for t in study.trials}
+        with storage(ws) as store:
+            names = optuna.get_all_study_names(store)
+            if not names:
+                return names, {}
+            study = optuna.load_study(study_name=names[0], storage=store)
+            return names, {t.number: (t.state.name, t.value) for t in study.trials}
     finally:
         ws.close()
 

@@ -41,8 +41,9 @@ def test_trials_are_child_runs_and_resume_continues(search_workspace: Workspace)
             resume(search_workspace, first.study, executor=executor)
         again = resume(search_workspace, first.study, trials=5, executor=executor)
     assert [t.number for t in again.trials] == [3, 4] and again.finished == 5
-    study = optuna.load_study(study_name=first.study, storage=storage(search_workspace))
-    kept = {t.number: t.value for t in study.trials[:3]}
+    with storage(search_workspace) as store:
+        study = optuna.load_study(study_name=first.study, storage=store)
+        kept = {t.number: t.value for t in study.trials[:3]}
     assert kept == {t.number: t.value for t in first.trials}  # nothing lost or redone
 
 
@@ -121,8 +122,9 @@ def test_median_pruning_stops_poor_trials_after_a_fold(search_workspace: Workspa
     pruned = [t for t in result.trials if t.state == "pruned"]
     assert result.pruned == len(pruned) >= 1
     assert result.finished + result.pruned + result.failed == 12
-    study = optuna.load_study(study_name=result.study, storage=storage(search_workspace))
-    for trial in study.trials:
+    with storage(search_workspace) as store:
+        trials = optuna.load_study(study_name=result.study, storage=store).trials
+    for trial in trials:
         if trial.state.name == "PRUNED":  # stopped before its last fold
             assert max(trial.intermediate_values) < 2
         else:

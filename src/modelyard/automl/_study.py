@@ -9,7 +9,8 @@ in a workspace holds modelyard's own revision, not Optuna's.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from modelyard.errors import InvalidInputError, NotFoundError
@@ -28,8 +29,10 @@ PRUNERS = ("median", "hyperband", "none")
 _GRID_POINTS = 4
 
 
-def storage(workspace: Workspace) -> RDBStorage:
-    """Optuna's RDB storage on the workspace's database (SQLite or PostgreSQL)."""
+@contextmanager
+def storage(workspace: Workspace) -> Iterator[RDBStorage]:
+    """Optuna's RDB storage on the workspace's database (SQLite or PostgreSQL); its
+    connections are closed on leaving the block."""
     from modelyard._imports import optional_dependency
 
     with optional_dependency("tuning"):
@@ -41,18 +44,21 @@ def storage(workspace: Workspace) -> RDBStorage:
     if url.startswith("sqlite"):
         # writers wait for each other (parallel trials, a second machine) instead of failing
         kwargs["connect_args"] = {"timeout": 60}
-    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, skip_compatibility_check=True)
+    store = optuna.storages.RDBStorage(url, engine_kwargs=kwargs, skip_compatibility_check=True)
+    try:
+        yield store
+    finally:
+        store.engine.dispose()
 
 
-def load_study_info(workspace: Workspace, name: str) -> tuple[Any, dict[str, Any]]:
-    """The study called ``name`` and what modelyard recorded of it.
+def load_study_info(store: RDBStorage, name: str) -> tuple[Any, dict[str, Any]]:
+    """The study called ``name`` in ``store`` and what modelyard recorded of it.
 
     Raises:
         NotFoundError: no such study in this workspace (or not one of modelyard's).
     """
     import optuna
 
-    store = storage(workspace)
     try:
         study = optuna.load_study(study_name=name, storage=store)
     except KeyError:

@@ -147,7 +147,7 @@ def tune(
     name, greater = primary_metric(problem.task, metric)
     fold_indices(problem, folds, seed)  # refuses bad folds before a study exists
     sampler_object = make_sampler(sampler, entry, problem.task, seed)
-    first = _warm_start(workspace, warm_start, algorithm)  # checked before a study exists
+    pruner_object = make_pruner(pruner, folds)
     if space:
         from modelyard.automl._space import check_overrides
 
@@ -169,17 +169,19 @@ def tune(
         "trials": trials,
         "space": space or {},
     }
-    study = optuna.create_study(
-        storage=storage(workspace),
-        sampler=sampler_object,
-        pruner=make_pruner(pruner, folds),
-        study_name=study_name,
-        direction="maximize" if greater else "minimize",
-    )
-    study.set_user_attr("modelyard", info)
-    for params in first:
-        study.enqueue_trial(params, skip_if_exists=True)
-    return _run(workspace, study, info, problem, trials, budget_seconds, executor, progress)
+    with storage(workspace) as store:
+        first = _warm_start(store, warm_start, algorithm)  # checked before a study exists
+        study = optuna.create_study(
+            storage=store,
+            sampler=sampler_object,
+            pruner=pruner_object,
+            study_name=study_name,
+            direction="maximize" if greater else "minimize",
+        )
+        study.set_user_attr("modelyard", info)
+        for params in first:
+            study.enqueue_trial(params, skip_if_exists=True)
+        return _run(workspace, study, info, problem, trials, budget_seconds, executor, progress)
 
 
 def resume(
@@ -203,45 +205,46 @@ def resume(
     """
     from optuna.trial import TrialState
 
-    loaded, info = load_study_info(workspace, study)
-    for trial in loaded.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        loaded.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-    total = trials if trials is not None else info.get("trials")
-    done = _spent(loaded)
-    if budget_seconds is None and (total is None or done >= total):
-        raise InvalidInputError(
-            f"study {study} is finished: {done} of {total} trials; give a larger --trials "
-            "or a --budget to continue it",
-            details={"study": study, "finished": done},
+    with storage(workspace) as store:
+        loaded, info = load_study_info(store, study)
+        for trial in loaded.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            loaded.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+        total = trials if trials is not None else info.get("trials")
+        done = _spent(loaded)
+        if budget_seconds is None and (total is None or done >= total):
+            raise InvalidInputError(
+                f"study {study} is finished: {done} of {total} trials; give a larger --trials "
+                "or a --budget to continue it",
+                details={"study": study, "finished": done},
+            )
+        problem = load_problem(
+            workspace,
+            info["dataset"],
+            target=info["target"],
+            task=info["task"],
+            sample=info["sample"],
+            seed=info["seed"],
         )
-    problem = load_problem(
-        workspace,
-        info["dataset"],
-        target=info["target"],
-        task=info["task"],
-        sample=info["sample"],
-        seed=info["seed"],
-    )
-    # a new seed for each session: a seeded sampler must not repeat the first one's points
-    sampler = make_sampler(
-        info["sampler"],
-        _algorithm(info["algorithm"]),
-        problem.task,
-        info["seed"] + len(loaded.trials),
-    )
-    import optuna
+        # a new seed for each session: a seeded sampler must not repeat the first one's points
+        sampler = make_sampler(
+            info["sampler"],
+            _algorithm(info["algorithm"]),
+            problem.task,
+            info["seed"] + len(loaded.trials),
+        )
+        import optuna
 
-    again = optuna.load_study(
-        study_name=study,
-        storage=storage(workspace),
-        sampler=sampler,
-        pruner=make_pruner(info.get("pruner", "median"), info["folds"]),
-    )
-    return _run(workspace, again, info, problem, total, budget_seconds, executor, progress)
+        again = optuna.load_study(
+            study_name=study,
+            storage=store,
+            sampler=sampler,
+            pruner=make_pruner(info.get("pruner", "median"), info["folds"]),
+        )
+        return _run(workspace, again, info, problem, total, budget_seconds, executor, progress)
 
 
 def _warm_start(
-    workspace: Workspace, source: str | list[dict[str, Any]] | None, algorithm: str
+    store: Any, source: str | list[dict[str, Any]] | None, algorithm: str
 ) -> list[dict[str, Any]]:
     """The parameter sets to try first.
 
@@ -255,7 +258,7 @@ def _warm_start(
         return [dict(p) for p in source]
     from optuna.trial import TrialState
 
-    earlier, info = load_study_info(workspace, source)
+    earlier, info = load_study_info(store, source)
     if info["algorithm"] != algorithm:
         raise InvalidInputError(
             f"study {source} tuned {info['algorithm']}, not {algorithm}: its parameters "
