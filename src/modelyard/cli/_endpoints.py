@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modelyard.cli._context import state
+from modelyard.cli._context import YesOption, confirm, state
 from modelyard.cli._render import console, print_json, table
 
 if TYPE_CHECKING:
@@ -207,21 +207,10 @@ def history(
 def delete(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Endpoint name.")],
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Delete without asking for confirmation.")
-    ] = False,
+    yes: YesOption = False,
 ) -> None:
     """Delete an endpoint and its history (asks first unless --yes)."""
-    import sys
-
-    from modelyard.errors import InvalidInputError
-
-    if not yes:
-        question = f"delete endpoint {name} and its configuration history?"
-        if not sys.stdin.isatty():
-            raise InvalidInputError(f"{question} Pass --yes to confirm without a terminal.")
-        if not typer.confirm(question, default=False):
-            raise typer.Exit(1)
+    confirm(f"delete endpoint {name} and its configuration history?", yes)
     state(ctx).workspace().endpoints.delete(name)
     console.print(f"deleted endpoint {name}")
 
