@@ -265,6 +265,7 @@ def mlflow_figures(
         experiment = httpx.get(
             f"{base}/ajax-api/2.0/mlflow/experiments/get-by-name",
             params={"experiment_name": "bench"},
+            timeout=120,
         ).json()["experiment"]["experiment_id"]
         shows = "return !!document.body && document.body.innerText.includes({!r})"
         pages = {
