@@ -35,9 +35,13 @@ def login(driver: Any, url: str, token: str) -> None:
 
 
 def wait_for(driver: Any, condition: Any, timeout: float = 20) -> Any:
+    """Wait until ``condition`` holds; an element replaced while it is read (a page
+    re-rendered after a change) is looked up again on the next poll."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
 
 
 def open_page(driver: Any, url: str, shots: Path, name: str) -> list[dict[str, Any]]:
