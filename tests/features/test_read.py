@@ -4,6 +4,7 @@ the vectorised ones."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
@@ -66,3 +67,34 @@ def test_numeric_text_reads_as_pandas_to_numeric(texts: list[str]) -> None:
             assert bad and np.isnan(got), text
         else:
             assert not bad and got == float(expected), text
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(min_value=-(10**13), max_value=10**13),
+            st.integers(min_value=-(10**13), max_value=10**13).map(float),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_epoch_milliseconds_read_as_pandas_reads_them(values: list[float | None]) -> None:
+    """pandas' to_json writes datetimes as epoch milliseconds; they read back as the
+    same second, one value or many, as a list or a typed array."""
+    expected = (
+        pd.to_datetime(pd.Series([math.nan if v is None else v for v in values]), unit="ms")
+        .dt.floor("s")
+        .to_numpy(dtype="datetime64[s]")
+    )
+    from_list = read("datetime", values)
+    assert from_list.bad is None
+    np.testing.assert_array_equal(from_list.values, expected)
+    numbers = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    np.testing.assert_array_equal(read("datetime", numbers).values, expected)
+
+
+def test_numbers_beyond_any_calendar_are_bad_datetimes() -> None:
+    reading = read("datetime", [math.inf, 1e300, 10**400, 0])
+    assert reading.bad is not None and reading.bad.tolist() == [True, True, True, False]

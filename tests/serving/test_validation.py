@@ -205,3 +205,21 @@ def test_a_number_float32_cannot_hold_is_a_4xx(
         error = _error(response)
         assert error["details"]["column"] == numeric and "3.4e38" in error["message"]
     assert _post(client, endpoint_name, dict(rows[0], **{numeric: 3e38})).status_code == 200
+
+
+def test_a_datetime_as_epoch_milliseconds_answers_as_its_iso_text(
+    client: httpx.Client, endpoint_name: str, rows: list[dict[str, Any]]
+) -> None:
+    """pandas' to_json writes a datetime as epoch milliseconds: the gateway reads it
+    as the same moment as its ISO text (issue 17, dates)."""
+    import pandas as pd
+
+    row = rows[0]
+    moment = pd.Timestamp(row["signup_date"])
+    as_number = {**row, "signup_date": int(moment.value // 1_000_000)}
+    by_text = _post(client, endpoint_name, row)
+    by_number = _post(client, endpoint_name, as_number)
+    assert by_text.status_code == 200 and by_number.status_code == 200, by_number.text
+    assert by_number.json()["predictions"] == by_text.json()["predictions"]
+    infinite = _error(_post(client, endpoint_name, {**row, "signup_date": 1e300}))
+    assert "signup_date" in infinite["message"]

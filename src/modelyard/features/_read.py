@@ -13,7 +13,8 @@ accepted, refused or seen as missing the same way on every path:
   number as its digits (``3`` for 3.0); bytes only when they are UTF-8.
 - ``datetime``: datetimes, dates and ISO-8601 text (other date text through
   pandas' parser, which is imported only then); a zoned value is read as UTC, a
-  naive one as given; floored to the second.
+  naive one as given; a number is epoch milliseconds, what pandas' ``to_json``
+  writes by default; floored to the second.
 
 Anything else is *bad*: the adapter raises, the request check answers 422, the
 batch check sends the row to the job's errors. A reader takes a list, a numpy
@@ -265,7 +266,26 @@ def _epoch(value: Any) -> Any:
         return (dt.datetime(value.year, value.month, value.day) - _EPOCH) // _SECOND
     if isinstance(value, np.datetime64):
         return int(value.astype("datetime64[s]").astype(np.int64))
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    ):
+        return _epoch_milliseconds(
+            int(value) if isinstance(value, int | np.integer) else float(value)
+        )
     return _NAT if _missing_object(value) else _BAD
+
+
+_MAX_MILLISECONDS = 2**62 // 1000  # whole seconds of datetime64[s] stay far from NaT
+
+
+def _epoch_milliseconds(value: float | int) -> Any:
+    """Whole seconds of an epoch-milliseconds number (``_NAT`` for NaN, ``_BAD``
+    for infinities and numbers beyond any calendar)."""
+    if value != value:
+        return _NAT
+    if not -_MAX_MILLISECONDS < value < _MAX_MILLISECONDS:
+        return _BAD
+    return int(value // 1000)
 
 
 def _parsed(text: str) -> Any:
@@ -354,6 +374,8 @@ def _categorical_typed(array: npt.NDArray[Any]) -> Reading:
 def _datetime_typed(array: npt.NDArray[Any]) -> Reading:
     if array.dtype.kind == "M":
         return Reading(array.astype("datetime64[s]"), None)
+    if array.dtype.kind in "iuf":  # epoch milliseconds, value by value (the same rule)
+        return _datetime_objects(array.tolist())
     return _unreadable(len(array), np.datetime64("NaT", "s"), "datetime64[s]")
 
 
