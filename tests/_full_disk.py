@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests._markers import skip_or_fail_in_ci
 
 
 @contextmanager
@@ -17,13 +17,13 @@ def small_tmpfs(point: Path) -> Iterator[Path]:
     """Mount a 1 MiB tmpfs at ``point`` for the block (skips the test where it cannot)."""
     mount, umount = shutil.which("mount"), shutil.which("umount")
     if os.geteuid() != 0 or mount is None or umount is None:
-        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+        skip_or_fail_in_ci("mounting a small tmpfs needs root and mount(8)")
     point.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
         [mount, "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(point)], capture_output=True
     )
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+        skip_or_fail_in_ci(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
         yield point
     finally:

@@ -17,3 +17,32 @@ needs_two_cores = pytest.mark.skipif(
     and (not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2),
     reason="the core split needs core affinity (Linux) and at least two cores",
 )
+
+
+def skip_or_fail_in_ci(reason: str) -> None:
+    """Skip on a developer's machine that lacks what the test needs; fail under CI,
+    whose machine has it (root, the dev extras, the Debian packages), so nothing
+    CI is meant to run is ever skipped there."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI must run this test")
+    pytest.skip(reason)
+
+
+def import_or_skip(module: str, reason: str) -> object:
+    """``pytest.importorskip`` that fails under CI (see :func:`skip_or_fail_in_ci`)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        skip_or_fail_in_ci(f"{module} is not installed ({reason})")
+        raise
+
+
+def require_installed(module: str, reason: str) -> None:
+    """Skip (fail under CI) unless ``module`` is installed, without importing it: for
+    a module the test only runs in a subprocess (its import has side effects)."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        skip_or_fail_in_ci(f"{module} is not installed ({reason})")

@@ -7,13 +7,12 @@ pass by not running the browser.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests._markers import skip_or_fail_in_ci
 
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = "/usr/bin/chromium"
@@ -37,9 +36,7 @@ _ARGUMENTS = (
 def require_chromedriver() -> None:
     """Skip (fail under CI) when Debian's chromedriver is not installed."""
     if not CHROMEDRIVER.exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromedriver is missing at /usr/bin/chromedriver; CI must run this test")
-        pytest.skip("chromedriver is not installed (make browser)")
+        skip_or_fail_in_ci("chromedriver is not installed at /usr/bin/chromedriver (make browser)")
 
 
 @contextmanager

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from modelyard.serving import VariantConfig
+from tests._markers import import_or_skip
 from tests.serving.conftest import LiveGateway, wait_served
 
-http = pytest.importorskip("tritonclient.http", reason="the tritonclient[http] dev extra")
+http: Any = import_or_skip("tritonclient.http", "the tritonclient[http] dev extra")
 from tritonclient.utils import InferenceServerException  # noqa: E402
 
 _NUMPY = {"FP64": np.float64, "BOOL": np.bool_}

@@ -29,6 +29,7 @@ from modelyard.serving import VariantConfig
 from modelyard.serving._auth import ForbiddenError, UnauthorizedError
 from modelyard.serving._sigv4 import SignedRequest, is_sigv4, verify
 from modelyard.serving._tokens import SigV4Secret, hash_token
+from tests._markers import require_installed
 from tests.conftest import Cli
 from tests.serving.conftest import LiveGateway, wait_served
 
@@ -292,7 +293,7 @@ def test_sagemaker_sdk_predictor_with_sigv4_key(
     endpoint_name: str,
     churn_rows: list[dict[str, Any]],
 ) -> None:
-    pytest.importorskip("sagemaker", reason="the sagemaker<3 dev extra is not installed")
+    require_installed("sagemaker", "the sagemaker<3 dev extra")
     live, key, secret = secured
     answer = _predictor(live.url, endpoint_name, key, secret, churn_rows[:2])
     assert len(answer["predictions"]) == 2 and answer["variant"] == "a"
