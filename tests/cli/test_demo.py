@@ -41,5 +41,23 @@ def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) ->
         (batch_job,) = ws.jobs.list_jobs("batch")
         assert batch_job.status.value == "succeeded"
         assert (batch_job.rows_done, batch_job.rows_rejected) == (20_000, 3)
+        monitor_runs = ws.jobs.list_jobs("monitor")
+        assert monitor_runs and all(j.status.value == "succeeded" for j in monitor_runs)
+        windows = ws.monitors.history("churn-api")
+        flagged = {v["feature"] for w in windows for v in w["violations"]}
+        # next month's customers pay more: the drifted price is found, the untouched flags not
+        assert "monthly_charges" in flagged and "senior_citizen" not in flagged
+        labelled = sum(
+            (q.get("realised") or {}).get("labelled", 0) for q in ws.monitors.quality("churn-api")
+        )
+        assert labelled == 450  # 30 % of the 1,500 drifted requests
+        assert (ws.settings.state_dir / "monitoring/reports/churn-api/report.html").is_file()
+        episodes = ws.monitors.get("churn-api").open_episodes
+        assert "drift:monthly_charges" in episodes
+        # the quality rule (roc_auc<0.8) is weighed on the newest variant with 30 labels
+        newest = [q for q in ws.monitors.quality("churn-api") if q["realised"]["labelled"] >= 30]
+        assert ("quality:roc_auc" in episodes) == (newest[-1]["realised"]["roc_auc"] < 0.8)
     assert "7. Batch transform" in out
+    assert "10. Monitor" in out and "450 of 450 labels joined to churn-api" in out
+    assert "estimated roc_auc before any label" in out
     assert "rejected C000011: column 'tenure_months' must be numeric" in out

@@ -118,3 +118,17 @@ def test_a_broken_correlation_is_flagged_by_the_multivariate_check_only(
         after["multivariate"]["reconstruction_error"]
         > before["multivariate"]["reconstruction_error"]
     )
+
+
+def test_a_boolean_feature_drifts_by_its_share_of_true(ws: Workspace, endpoint: str) -> None:
+    # a 0/1 column's baseline deciles are one bin; its share of true is what moves
+    frame = datasets.churn(800, seed=9)
+    frame["senior_citizen"] = True
+    capture(ws, endpoint, frame, FIRST_HOUR)
+    ws.monitors.create(endpoint)
+    ws.monitors.run(endpoint)
+    (window,) = ws.monitors.history(endpoint)
+    assert _drifted_features(window) == {"senior_citizen"}
+    measured = {d["feature"]: d for d in window["drift"]}["senior_citizen"]
+    assert measured["kind"] == "boolean" and measured["bins"] == ["false", "true"]
+    assert measured["window_shares"] == [0.0, 1.0] and measured["psi"] > 0.2

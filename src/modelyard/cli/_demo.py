@@ -17,6 +17,7 @@ import typer
 
 from modelyard.cli._automl import demo_stage as automl_stage
 from modelyard.cli._demo_batch import batch_stage
+from modelyard.cli._demo_monitor import monitor_stage
 from modelyard.cli._demo_serving import serve_stage
 from modelyard.cli._render import console, table
 
@@ -259,6 +260,7 @@ _STAGES: list[tuple[str, Callable[[_Tour], None]]] = [
     ("7. Batch transform: score a file of new customers", batch_stage),
     ("8. Deploy: an endpoint with a challenger, a shadow and data capture", serve_stage),
     ("9. AutoML: spot-check, tune and register within a budget", automl_stage),
+    ("10. Monitor: drift and quality on the captured traffic", monitor_stage),
 ]
 
 

@@ -193,6 +193,26 @@ def export(
         console.print(str(path), markup=False, soft_wrap=True)
 
 
+@app.command("baseline")
+def baseline(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="Dataset version (NAME or NAME:VERSION).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.")],
+    split: Annotated[
+        str | None, typer.Option(help="train, validation or test (default: every row).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Write a dataset version's statistics and constraints (SageMaker's files) to edit,
+    then use with 'monitor create ENDPOINT --baseline FOLDER'."""
+    written = state(ctx).workspace().monitors.suggest_baseline(dataset, output, split=split)
+    if json_output:
+        print_json([str(p) for p in written])
+        return
+    for path in written:
+        console.print(str(path), markup=False, soft_wrap=True)
+
+
 @app.command("report")
 def report(
     ctx: typer.Context,

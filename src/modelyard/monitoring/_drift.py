@@ -128,6 +128,18 @@ def drift_of(feature: str, stats: dict[str, Any], values: list[Any]) -> FeatureD
             actual[index.get(key, len(labels))] += 1
         ks = wasserstein = None
         bins: list[str] = [*labels, "other"]
+    elif stats.get("kind") == "boolean" and stats.get("mean") is not None:
+        # a 0/1 column's deciles collapse to one bin: compare the share of true instead
+        numbers, _ = numeric_values(values, "boolean")
+        present = numbers[np.isfinite(numbers)]
+        ones = float(np.count_nonzero(present >= 0.5))
+        actual = np.array([present.size - ones, ones])
+        share = min(max(float(stats["mean"]), 0.0), 1.0)
+        expected = np.array([1.0 - share, share])
+        gap = abs(share - ones / present.size) if present.size else 0.0
+        std = float(stats.get("std") or 0.0)
+        ks, wasserstein = gap, gap / std if std > 0 else gap
+        bins = ["false", "true"]
     else:
         edges = np.asarray(stats.get("bin_edges") or [], dtype=np.float64)
         shares = np.asarray(stats.get("bin_shares") or [], dtype=np.float64)
@@ -145,7 +157,7 @@ def drift_of(feature: str, stats: dict[str, Any], values: list[Any]) -> FeatureD
         return None
     return FeatureDrift(
         feature,
-        "categorical" if stats.get("kind") == "categorical" else "numeric",
+        kind if (kind := str(stats.get("kind"))) in ("categorical", "boolean") else "numeric",
         psi(expected, actual),
         jensen_shannon(expected, actual),
         _chi2_pvalue(expected, actual),
@@ -171,7 +183,7 @@ def _cdf_gaps(
 
 
 def _chi2_pvalue(expected: FloatArray, actual: FloatArray) -> float:
-    from scipy.stats import chi2
+    from scipy.special import chdtrc  # chi-square survival function; lighter than scipy.stats
 
     n = actual.sum()
     shares = np.clip(expected / expected.sum(), 1e-6, None)
@@ -179,7 +191,7 @@ def _chi2_pvalue(expected: FloatArray, actual: FloatArray) -> float:
     keep = wanted > 0
     statistic = float(np.sum((actual[keep] - wanted[keep]) ** 2 / wanted[keep]))
     dof = max(int(keep.sum()) - 1, 1)
-    return float(chi2.sf(statistic, dof))
+    return float(chdtrc(dof, statistic))
 
 
 def holm(pvalues: list[float]) -> list[float]:

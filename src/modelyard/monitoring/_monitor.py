@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import json
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,7 +132,8 @@ class MonitorStore:
             model: the model whose baseline is used (default: the endpoint's first
                 production variant's).
             baseline: a folder with SageMaker Model Monitor's ``statistics.json``
-                (and ``constraints.json``), used instead of the model's statistics.
+                (and ``constraints.json``), used instead of the model's statistics:
+                SageMaker's own, or written by :meth:`suggest_baseline`.
 
         Raises:
             NotFoundError: no such endpoint or model.
@@ -144,18 +146,24 @@ class MonitorStore:
         self._ws.models.get(model)
         drift_rules = [str(parse_rule(r, DRIFT_METRICS)) for r in (drift or ["psi>0.2"])]
         quality_rules = [str(parse_rule(r, QUALITY_METRICS)) for r in (quality or [])]
+        statistics = None
+        if baseline is not None:
+            from modelyard.monitoring._sagemaker import baseline_from_sagemaker
+
+            statistics = baseline_from_sagemaker(Path(baseline))
+        described = (statistics or {}).get("dataset") or {}
         spec: dict[str, Any] = {
-            "multivariate": self._reference(model),
+            "multivariate": self._reference(
+                model, described.get("ref"), described.get("split") or "train"
+            ),
             "every_seconds": _seconds(every),
             "drift": drift_rules,
             "quality": quality_rules,
             "alerts": [parse_alert(a) for a in (alerts or ["log"])],
             "model": model,
         }
-        if baseline is not None:
-            from modelyard.monitoring._sagemaker import baseline_from_sagemaker
-
-            spec["statistics"] = baseline_from_sagemaker(Path(baseline))
+        if statistics is not None:
+            spec["statistics"] = statistics
         name = name or endpoint
         with self._metadata.session() as session:
             if session.get(MonitorRow, name) is not None:
@@ -244,6 +252,23 @@ class MonitorStore:
             path.write_text(json.dumps(document, indent=2, default=str))
             written.append(path)
         return written
+
+    def suggest_baseline(
+        self, dataset: str, directory: str | Path, *, split: str | None = None
+    ) -> builtins.list[Path]:
+        """Write SageMaker's ``statistics.json`` and ``constraints.json`` of a dataset
+        version (``split`` of it, or every row), for ``create(baseline=directory)``.
+
+        Edit ``constraints.json`` (completeness, allowed categories) before creating
+        the monitor to loosen or tighten its data-quality checks.
+
+        Raises:
+            NotFoundError: no such dataset version.
+            InvalidInputError: an unknown split, or a version without splits.
+        """
+        from modelyard.monitoring._suggest import suggest_baseline
+
+        return suggest_baseline(self._ws, dataset, Path(directory), split=split)
 
     def report(self, name: str) -> dict[str, Any]:
         """The report's content as JSON: the summary and every window's result."""
@@ -414,11 +439,15 @@ class MonitorStore:
         windows = self.pending_windows(name, include_current=include_current)
         outcome = MonitorRun(name, None)
         if not windows:
-            outcome.message = (
-                f"no captured traffic for endpoint {monitor.endpoint} yet"
-                if not capture_windows(self.capture_root, monitor.endpoint)
-                else "every window with captured traffic is already checked"
-            )
+            if not capture_windows(self.capture_root, monitor.endpoint):
+                outcome.message = f"no captured traffic for endpoint {monitor.endpoint} yet"
+            else:
+                # labels may have arrived since: the quality rules are weighed again
+                outcome.alerts.extend(self._send(monitor, self._quality_episodes(monitor)))
+                outcome.message = (
+                    "every window with captured traffic is already checked, "
+                    f"{len(outcome.alerts)} alert(s)"
+                )
             self._touch(name)
             return outcome
         baseline = self._baseline(monitor)
@@ -601,6 +630,8 @@ class MonitorStore:
             raise InvalidInputError(
                 f"model {model} has no readable baseline ({path}): {exc}"
             ) from exc
+        if monitor.spec.get("statistics"):
+            statistics = _with_kinds(statistics, manifest.inputs)
         classes = [str(c) for c in manifest.classes] if manifest.classes else None
         positive = classes[-1] if classes and manifest.task == "binary" else None
         return Baseline(
@@ -612,25 +643,26 @@ class MonitorStore:
             monitor.spec.get("multivariate"),
         )
 
-    def _reference(self, model: str) -> dict[str, Any] | None:
-        """The multivariate check's PCA model, fitted on the model's training split;
-        ``None`` when that split cannot be read (the check is then left out)."""
+    def _reference(
+        self, model: str, dataset: str | None = None, split: str | None = "train"
+    ) -> dict[str, Any] | None:
+        """The multivariate check's PCA model, fitted on ``dataset`` (default: the
+        model's training split); ``None`` when those rows cannot be read (the check
+        is then left out)."""
         import numpy as np
 
         from modelyard.errors import ModelyardError
         from modelyard.monitoring._multivariate import fit_reference
 
         manifest = self._ws.models.manifest(model)
-        dataset = (manifest.document.get("lineage") or {}).get("dataset")
-        path = self._ws.models.package_path(model) / "baseline.json"
+        if dataset is None:
+            dataset = (manifest.document.get("lineage") or {}).get("dataset")
+            split = "train"
+        numeric = [str(c["name"]) for c in manifest.inputs if c.get("kind") == "numeric"]
         try:
-            columns = json.loads(path.read_text()).get("columns") or {}
-            numeric = [
-                n for n in manifest.input_names if (columns.get(n) or {}).get("kind") == "numeric"
-            ]
             if dataset is None or len(numeric) < 2:
                 return None
-            table = self._ws.datasets.read(str(dataset), split="train", columns=numeric)
+            table = self._ws.datasets.read(str(dataset), split=split, columns=numeric)
         except (ModelyardError, OSError, ValueError):
             return None
         arrays = {
@@ -660,6 +692,19 @@ def _monitor(row: MonitorRow) -> Monitor:
         row.created_at,
         row.last_run_at,
     )
+
+
+def _with_kinds(statistics: dict[str, Any], inputs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Statistics read from SageMaker's files (numbers or strings only) with each
+    column's kind as the model reads it: a boolean or date column is then
+    compared as one, not refused as text that is not a number."""
+    columns = dict(statistics.get("columns") or {})
+    for entry in inputs:
+        name, kind = str(entry["name"]), entry.get("kind")
+        stats = columns.get(name)
+        if stats is not None and stats.get("kind") == "numeric" and kind in ("boolean", "datetime"):
+            columns[name] = {**stats, "kind": kind}
+    return {**statistics, "columns": columns}
 
 
 def _seconds(every: str) -> int:

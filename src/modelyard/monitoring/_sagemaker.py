@@ -66,7 +66,9 @@ def baseline_from_sagemaker(directory: Path) -> dict[str, Any]:
         raise InvalidInputError(
             f"{directory / 'statistics.json'} is not SageMaker's statistics shape: {exc!r}"
         ) from exc
-    return {"rows": rows, "columns": columns, "source": "sagemaker"}
+    # ``monitor baseline DATASET`` names the version it described (SageMaker ignores it)
+    described = (statistics.get("dataset") or {}).get("modelyard_dataset")
+    return {"rows": rows, "columns": columns, "source": "sagemaker", "dataset": described}
 
 
 def _numeric(stats: dict[str, Any]) -> dict[str, Any]:
