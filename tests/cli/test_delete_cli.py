@@ -1,4 +1,5 @@
-"""``data delete``, ``runs delete``, ``model delete`` and ``runs artifacts`` as subprocesses."""
+"""``data delete``, ``runs delete``, ``model delete``, ``endpoint delete`` and ``runs artifacts``
+as subprocesses."""
 
 from __future__ import annotations
 
@@ -100,3 +101,48 @@ def test_runs_artifacts_list_and_verified_download(
     refused = cli("runs", "artifacts", run_id[:8], "--output", str(again), check=False)
     assert refused.exit_code == 5
     assert not (again / "model.bin").exists()
+
+
+def test_endpoint_delete_keeps_its_history_and_the_name_can_be_used_again(
+    cli: Cli, workspace: Workspace, tmp_path: Path
+) -> None:
+    ref = _register(workspace, tmp_path)
+    cli("endpoint", "create", "api", "--variant", ref)
+    workspace.endpoints.update("api", capture_percent=50)
+    unconfirmed = cli("endpoint", "delete", "api", check=False)
+    assert unconfirmed.exit_code == 2 and "--yes" in unconfirmed.stderr + unconfirmed.stdout
+    assert workspace.endpoints.get("api").config_version == 2  # nothing changed
+    deleted = cli("endpoint", "delete", "api", "--yes")
+    assert "deleted endpoint api" in deleted.stdout and "history" in deleted.stdout
+    history = json.loads(cli("endpoint", "history", "api", "--json").stdout)
+    assert [(h["version"], h["action"]) for h in history] == [
+        (1, "create"),
+        (2, "update"),
+        (3, "delete"),
+    ]
+    assert history[-1]["capture_percent"] == 50  # the configuration it had when deleted
+    assert "delete" in cli("endpoint", "history", "api").stdout
+    shown = cli("endpoint", "show", "api", check=False)
+    assert shown.exit_code == 3 and "deleted" in shown.stderr
+    assert json.loads(cli("endpoint", "list", "--json").stdout) == []
+    [listed] = json.loads(cli("endpoint", "list", "--all", "--json").stdout)
+    assert listed["name"] == "api" and listed["deleted_at"] is not None
+    again = cli("endpoint", "delete", "api", "--yes", check=False)
+    assert again.exit_code == 3
+    # the name again: its history goes on (a gateway that served configuration 2
+    # sees a new number), and a rollback stays inside the new life
+    created = json.loads(cli("endpoint", "create", "api", "--variant", ref, "--json").stdout)
+    assert created["config_version"] == 4 and created["deleted_at"] is None
+    actions = [h.action for h in workspace.endpoints.history("api")]
+    assert actions == ["create", "update", "delete", "create"]
+    refused = cli("endpoint", "rollback", "api", check=False)
+    assert refused.exit_code == 4 and "created again" in refused.stderr
+
+
+def test_data_ingest_after_a_delete_takes_the_next_number(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    cli("data", "ingest", str(path), "--name", "d")
+    cli("data", "delete", "d:1", "--yes")
+    again = json.loads(cli("data", "ingest", str(path), "--name", "d", "--json").stdout)
+    assert again["ref"] == "d:2"  # the same file: d:1 may still be named somewhere

@@ -57,10 +57,54 @@ def test_create_update_rollback_history(any_workspace: Workspace, tmp_path: Path
     assert [e.name for e in store.list()] == ["api"]
     with pytest.raises(NotFoundError):
         store.rollback("api", to=99)
-    store.delete("api")
-    with pytest.raises(NotFoundError):
+    deleted = store.delete("api")
+    assert deleted.config_version == 6 and deleted.deleted_at is not None
+    with pytest.raises(NotFoundError, match="deleted"):
         store.get("api")
     assert store.versions() == {}
+
+
+def test_a_deleted_endpoint_keeps_its_history_and_its_name_can_be_reused(
+    any_workspace: Workspace, tmp_path: Path
+) -> None:
+    ws = any_workspace
+    _register(ws, tmp_path, 3)
+    store = ws.endpoints
+    store.create("api", [parse_variant("m:1")])
+    store.update("api", variants=[parse_variant("m:2")])
+    store.delete("api", actor="alice")
+    history = store.history("api")
+    assert [(h.version, h.action) for h in history] == [(1, "create"), (2, "update"), (3, "delete")]
+    assert history[-1].actor == "alice"
+    assert [v.model for v in history[-1].config.variants] == ["m:2"]  # what it served last
+    assert store.list() == [] and store.versions() == {}
+    [gone] = store.list(deleted=True)
+    assert gone.name == "api" and gone.deleted_at is not None
+    assert ws.metadata.counts()["endpoints"] == 0
+    for change in (
+        lambda: store.update("api", weights={"m-2": 1}),
+        lambda: store.rollback("api"),
+        lambda: store.delete("api"),
+    ):
+        with pytest.raises(NotFoundError):
+            change()
+    # a model only a deleted endpoint named is free to delete
+    assert ws.models.delete("m:2").ref == "m:2"
+    # the name again: the same history goes on, with a version the gateway has not seen
+    again = store.create("api", [parse_variant("m:3")])
+    assert again.config_version == 4 and again.deleted_at is None
+    assert [h.action for h in store.history("api")] == ["create", "update", "delete", "create"]
+    assert store.versions() == {"api": 4}
+    with pytest.raises(AlreadyExistsError):
+        store.create("api", [parse_variant("m:3")])
+    # a rollback never reaches back past the new create (m:2 is gone)
+    with pytest.raises(ConflictError, match="created again at configuration 4"):
+        store.rollback("api")
+    with pytest.raises(ConflictError):
+        store.rollback("api", to=2)
+    store.update("api", variants=[parse_variant("m:1")])
+    back = store.rollback("api")
+    assert back.config_version == 6 and [v.model for v in back.config.variants] == ["m:3"]
 
 
 def test_bad_configurations(workspace: Workspace, tmp_path: Path) -> None:

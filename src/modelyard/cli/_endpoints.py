@@ -136,9 +136,15 @@ def rollback(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, json_output: Annotated[bool, _JSON] = False) -> None:
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Deleted endpoints too (their last configuration).")
+    ] = False,
+    json_output: Annotated[bool, _JSON] = False,
+) -> None:
     """List endpoints and their traffic split."""
-    endpoints = state(ctx).workspace().endpoints.list()
+    endpoints = state(ctx).workspace().endpoints.list(deleted=all_)
     if json_output:
         print_json([e.to_dict() for e in endpoints])
         return
@@ -154,12 +160,12 @@ def list_(ctx: typer.Context, json_output: Annotated[bool, _JSON] = False) -> No
             ),
             ", ".join(f"{v.name} ({v.model})" for v in e.config.shadows),
             f"{e.config.capture_percent:g}%",
+            *([e.deleted_at or ""] if all_ else []),
         ]
         for e in endpoints
     ]
-    console.print(
-        table("Endpoints", ["endpoint", "config", "variants", "shadows", "capture"], rows)
-    )
+    headers = ["endpoint", "config", "variants", "shadows", "capture"]
+    console.print(table("Endpoints", [*headers, *(["deleted"] if all_ else [])], rows))
 
 
 @app.command("show")
@@ -209,10 +215,17 @@ def delete(
     name: Annotated[str, typer.Argument(help="Endpoint name.")],
     yes: YesOption = False,
 ) -> None:
-    """Delete an endpoint and its history (asks first unless --yes)."""
-    confirm(f"delete endpoint {name} and its configuration history?", yes)
-    state(ctx).workspace().endpoints.delete(name)
-    console.print(f"deleted endpoint {name}")
+    """Stop serving an endpoint and delete it (asks first unless --yes).
+
+    Its configuration history stays (`endpoint history NAME`, ending in the delete);
+    creating the name again continues that history.
+    """
+    confirm(f"delete endpoint {name}? The gateway stops serving it; its history stays.", yes)
+    endpoint = state(ctx).workspace().endpoints.delete(name)
+    console.print(
+        f"deleted endpoint {name} (configuration {endpoint.config_version}; "
+        f"`modelyard endpoint history {name}` shows its history)"
+    )
 
 
 def _show(endpoint: Endpoint, json_output: bool, headline: str | None) -> None:

@@ -2,7 +2,9 @@
 
 A version is identified by its content: the Parquet bytes of the data plus the
 schema choices and split. Ingesting the same content again returns the existing
-version; anything different makes version N+1. An ingest that fails leaves no
+version; anything different makes the next version, numbered past every version
+the name ever had, deleted ones included (so ``name:N`` never comes to mean other
+data: a model's lineage or a notebook may still say it). An ingest that fails leaves no
 version; the content files it stored stay (another ingest of the same bytes may
 already point at them) for a collector that checks the database.
 """
@@ -45,10 +47,17 @@ from modelyard.data._splits import (
 from modelyard.data._staging import Staging
 from modelyard.data._version import DatasetRef, DatasetVersion, check_name
 from modelyard.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
-from modelyard.metadata import MetadataStore, lock_name
-from modelyard.metadata._tables import DatasetVersionRow, ModelRow, ModelVersionRow
+from modelyard.metadata import MetadataStore, actor_name, lock_name
+from modelyard.metadata._tables import (
+    DatasetDeletionRow,
+    DatasetVersionRow,
+    ModelRow,
+    ModelVersionRow,
+)
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from modelyard.profiling import Comparison, Profile
 
 __all__ = ["DatasetStore", "IngestOptions"]
@@ -270,14 +279,9 @@ class DatasetStore:
                 ).first()
                 if existing is not None:
                     return _to_version(existing), False
-                latest = session.scalar(
-                    select(func.max(DatasetVersionRow.version)).where(
-                        DatasetVersionRow.name == name
-                    )
-                )
                 row = DatasetVersionRow(
                     name=name,
-                    version=(latest or 0) + 1,
+                    version=_last_number(session, name) + 1,
                     fingerprint=fingerprint,
                     data_digest=data_digest,
                     splits_digest=splits_digest,
@@ -410,13 +414,14 @@ class DatasetStore:
 
     # -- deleting --------------------------------------------------------------
 
-    def delete(self, ref: str, *, force: bool = False) -> DatasetVersion:
+    def delete(self, ref: str, *, force: bool = False, actor: str | None = None) -> DatasetVersion:
         """Delete one version's row (``name:version``; the version must be named).
 
         Only the metadata goes: the Parquet and split files are content-addressed and
         may be another version's too, so a writer never removes them (see
         :mod:`modelyard.artifacts`). A version that a registered model version's
         lineage names is refused, naming that model version, unless ``force``.
+        A record of the deletion stays, and its number is never given again.
 
         Raises:
             InvalidInputError: no version in ``ref``.
@@ -451,6 +456,15 @@ class DatasetStore:
             ).first()
             if row is None:
                 raise NotFoundError(f"dataset {version.ref} not found")
+            session.add(
+                DatasetDeletionRow(
+                    name=row.name,
+                    version=row.version,
+                    fingerprint=row.fingerprint,
+                    forced=force,
+                    actor=actor_name(actor),
+                )
+            )
             session.delete(row)
         return version
 
@@ -484,6 +498,13 @@ def _fingerprint(
         "splits": hashlib.sha256(splits_bytes).hexdigest() if splits_bytes else None,
     }
     return hashlib.sha256(json.dumps(choices, sort_keys=True).encode()).hexdigest()
+
+
+def _last_number(session: Session, name: str) -> int:
+    """The highest number ``name`` ever gave a version, deleted ones included."""
+    kept = select(func.max(DatasetVersionRow.version)).where(DatasetVersionRow.name == name)
+    deleted = select(func.max(DatasetDeletionRow.version)).where(DatasetDeletionRow.name == name)
+    return max(session.scalar(kept) or 0, session.scalar(deleted) or 0)
 
 
 def _to_version(row: DatasetVersionRow) -> DatasetVersion:

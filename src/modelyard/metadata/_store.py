@@ -102,7 +102,7 @@ class MetadataStore:
             "runs": select(func.count()).select_from(t.RunRow),
             "models": select(func.count()).select_from(t.ModelRow),
             "model_versions": select(func.count()).select_from(t.ModelVersionRow),
-            "endpoints": select(func.count()).select_from(t.EndpointRow),
+            "endpoints": select(func.count()).where(t.EndpointRow.deleted_at.is_(None)),
             "jobs": select(func.count()).select_from(t.JobRow),
         }
         with self.session() as session:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -26,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "ApiTokenRow",
     "Base",
+    "DatasetDeletionRow",
     "DatasetVersionRow",
     "EndpointConfigRow",
     "EndpointRow",
@@ -82,6 +84,26 @@ class DatasetVersionRow(Base):
     split_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     split_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DatasetDeletionRow(Base):
+    """A deleted dataset version: who deleted it, and that its number stays taken.
+
+    A reference ``name:N`` kept anywhere (a model's lineage, a log, a notebook) must
+    never come to mean other data, so the next ingest numbers past every deleted
+    version too, as the registry does with its model events.
+    """
+
+    __tablename__ = "dataset_deletions"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_dataset_deletion"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ExperimentRow(Base):
@@ -220,7 +242,11 @@ class ModelEventRow(Base):
 
 class EndpointRow(Base):
     """A serving endpoint: its name and current configuration (a copy of the newest
-    history entry, so the gateway polls one small row per endpoint)."""
+    history entry, so the gateway polls one small row per endpoint).
+
+    A deleted endpoint keeps its row and history with ``deleted_at`` set; creating
+    the name again clears it and continues the same history.
+    """
 
     __tablename__ = "endpoints"
 
@@ -230,6 +256,7 @@ class EndpointRow(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class EndpointConfigRow(Base):

@@ -416,7 +416,9 @@ class ModelRegistry:
             if not force:
                 serving = sorted(
                     endpoint.name
-                    for endpoint in session.scalars(select(EndpointRow))
+                    for endpoint in session.scalars(
+                        select(EndpointRow).where(EndpointRow.deleted_at.is_(None))
+                    )
                     if any(
                         v.get("model") == version.ref for v in endpoint.config.get("variants", [])
                     )

@@ -160,7 +160,7 @@ def build_api(gateway: Gateway, *, title: str = "modelyard gateway") -> FastAPI:
 
     @manage.delete("/endpoints/{name}", status_code=204)
     async def delete_endpoint(name: str) -> Response:
-        """Stop serving an endpoint and forget its history."""
+        """Stop serving an endpoint; its history stays (GET .../history)."""
         await asyncio.to_thread(store.delete, name)
         await gateway.refresh()
         return Response(status_code=204)

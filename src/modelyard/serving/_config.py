@@ -202,13 +202,17 @@ class EndpointConfig:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """An endpoint as stored: its name and current configuration."""
+    """An endpoint as stored: its name and current configuration.
+
+    ``deleted_at`` is set on a deleted endpoint (kept for its history).
+    """
 
     name: str
     config_version: int
     config: EndpointConfig
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -219,6 +223,7 @@ class Endpoint:
             "weights": self.config.normalised_weights(),
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
+            "deleted_at": self.deleted_at.isoformat() if self.deleted_at else None,
         }
 
 

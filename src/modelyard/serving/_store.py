@@ -1,9 +1,18 @@
 """Endpoints in the metadata store, with an append-only history of configurations.
 
-Every change (create, update, rollback) appends a history entry and copies it into
-the endpoint row with a bumped ``config_version``; the gateway polls those versions
-and reloads an endpoint only when its version moved. Model references are resolved
-to concrete ``name:version`` when stored.
+Every change (create, update, rollback, delete) appends a history entry and copies it
+into the endpoint row with a bumped ``config_version``; the gateway polls those
+versions and reloads an endpoint only when its version moved. Model references are
+resolved to concrete ``name:version`` when stored.
+
+Deleting marks the row (``deleted_at``) and keeps its history, as SageMaker keeps a
+deleted endpoint's trail: what served which model when stays answerable. A deleted
+endpoint is not served, listed (unless asked) or changed. Creating the name again
+revives the same row and continues its history and version numbers rather than
+starting at 1: the gateway notices a change by a moved ``config_version``, so a
+delete and re-create between two of its polls must not land on the number it
+already holds, and ``history`` tells the whole story of the name. A rollback never
+reaches back past the newest ``create``.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ import builtins
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from modelyard.errors import AlreadyExistsError, ConflictError, NotFoundError
@@ -74,15 +83,22 @@ class EndpointStore:
         config = self._resolve(config.check())
         try:
             with self._metadata.session() as session:
-                if session.scalars(select(EndpointRow).where(EndpointRow.name == name)).first():
+                row = session.scalars(select(EndpointRow).where(EndpointRow.name == name)).first()
+                if row is not None and row.deleted_at is None:
                     raise AlreadyExistsError(f"endpoint {name} already exists")
-                row = EndpointRow(name=name, config_version=1, config=config.to_dict())
-                session.add(row)
-                session.flush()
+                if row is None:
+                    row = EndpointRow(name=name, config_version=1, config=config.to_dict())
+                    session.add(row)
+                    session.flush()
+                else:  # a deleted endpoint of this name: its history goes on
+                    row.config_version += 1
+                    row.config = config.to_dict()
+                    row.deleted_at = None
+                    row.created_at = row.updated_at = utcnow()
                 session.add(
                     EndpointConfigRow(
                         endpoint_id=row.id,
-                        version=1,
+                        version=row.config_version,
                         config=config.to_dict(),
                         action="create",
                         actor=actor_name(actor),
@@ -90,7 +106,7 @@ class EndpointStore:
                 )
                 session.flush()
                 return _endpoint(row)
-        except SqlIntegrityError:
+        except SqlIntegrityError:  # created (or re-created) by someone else at once
             raise AlreadyExistsError(f"endpoint {name} already exists") from None
 
     def update(
@@ -132,17 +148,28 @@ class EndpointStore:
     def rollback(self, name: str, to: int | None = None, *, actor: str | None = None) -> Endpoint:
         """Return to the configuration before the current one (or to version ``to``).
 
-        The rollback is itself a new history entry, so it can be rolled back too.
+        The rollback is itself a new history entry, so it can be rolled back too. Only
+        configurations since the endpoint was last created count: one from before a
+        deletion may name a model deleted since.
 
         Raises:
             NotFoundError: no such endpoint or history version.
-            ConflictError: there is no earlier configuration.
+            ConflictError: there is no earlier configuration (since the last create).
         """
         with self._metadata.session() as session:
             row = self._row(session, name)
+            created = session.scalar(
+                select(func.max(EndpointConfigRow.version)).where(
+                    EndpointConfigRow.endpoint_id == row.id, EndpointConfigRow.action == "create"
+                )
+            )
             target = to if to is not None else row.config_version - 1
-            if target < 1:
-                raise ConflictError(f"endpoint {name} has no earlier configuration to roll back to")
+            if target < (created or 1):
+                again = created is not None and created > 1
+                since = f" since it was created again at configuration {created}" if again else ""
+                raise ConflictError(
+                    f"endpoint {name} has no earlier configuration to roll back to{since}"
+                )
             if target > row.config_version:  # also keeps a huge number away from the driver
                 raise NotFoundError(
                     f"endpoint {name} has no configuration version {target} "
@@ -158,18 +185,18 @@ class EndpointStore:
             config = EndpointConfig.from_dict(entry.config)
         return self._append(name, config, "rollback", actor, expect=row.config_version)
 
-    def delete(self, name: str) -> None:
-        """Delete an endpoint and its history (the gateway stops serving it).
+    def delete(self, name: str, *, actor: str | None = None) -> Endpoint:
+        """Delete an endpoint: the gateway stops serving it, its history stays.
+
+        The history ends in a ``delete`` entry holding the configuration it had;
+        :meth:`history` still answers, and :meth:`create` may use the name again.
 
         Raises:
-            NotFoundError: no such endpoint.
+            NotFoundError: no such endpoint (or deleted already).
+            ConflictError: another change was stored since this one read the endpoint.
         """
-        with self._metadata.session() as session:
-            row = self._row(session, name)
-            session.execute(
-                delete(EndpointConfigRow).where(EndpointConfigRow.endpoint_id == row.id)
-            )
-            session.delete(row)
+        current = self.get(name)
+        return self._append(name, current.config, "delete", actor, expect=current.config_version)
 
     # -- reading ---------------------------------------------------------------
 
@@ -177,25 +204,27 @@ class EndpointStore:
         """The endpoint and its current configuration.
 
         Raises:
-            NotFoundError: no such endpoint.
+            NotFoundError: no such endpoint, or it was deleted.
         """
         with self._metadata.session() as session:
             return _endpoint(self._row(session, name))
 
-    def list(self) -> list[Endpoint]:
-        """Every endpoint, by name."""
+    def list(self, *, deleted: bool = False) -> list[Endpoint]:
+        """Every endpoint, by name; deleted ones too when ``deleted``."""
+        query = select(EndpointRow).order_by(EndpointRow.name)
+        if not deleted:
+            query = query.where(EndpointRow.deleted_at.is_(None))
         with self._metadata.session() as session:
-            rows = session.scalars(select(EndpointRow).order_by(EndpointRow.name)).all()
-            return [_endpoint(r) for r in rows]
+            return [_endpoint(r) for r in session.scalars(query).all()]
 
     def history(self, name: str) -> builtins.list[EndpointRevision]:
-        """Every configuration the endpoint had, oldest first.
+        """Every configuration the endpoint had, oldest first, a deleted one's too.
 
         Raises:
-            NotFoundError: no such endpoint.
+            NotFoundError: no endpoint ever had this name.
         """
         with self._metadata.session() as session:
-            row = self._row(session, name)
+            row = self._row(session, name, deleted=True)
             entries = session.scalars(
                 select(EndpointConfigRow)
                 .where(EndpointConfigRow.endpoint_id == row.id)
@@ -209,9 +238,15 @@ class EndpointStore:
             ]
 
     def versions(self) -> dict[str, int]:
-        """``{endpoint: config_version}``: what the gateway polls to notice changes."""
+        """``{endpoint: config_version}``: what the gateway polls to notice changes.
+
+        Deleted endpoints are left out, so the gateway drops them.
+        """
+        query = select(EndpointRow.name, EndpointRow.config_version).where(
+            EndpointRow.deleted_at.is_(None)
+        )
         with self._metadata.session() as session:
-            rows = session.execute(select(EndpointRow.name, EndpointRow.config_version)).all()
+            rows = session.execute(query).all()
             return {name: version for name, version in rows}
 
     # -- helpers ---------------------------------------------------------------
@@ -260,15 +295,19 @@ class EndpointStore:
                 row.config = config.to_dict()
                 row.config_version = version
                 row.updated_at = utcnow()
+                if action == "delete":
+                    row.deleted_at = row.updated_at
                 session.flush()
                 return _endpoint(row)
-        except SqlIntegrityError:  # the same version stored at once (or the row deleted)
+        except SqlIntegrityError:  # the same version stored at once
             raise conflict from None
 
-    def _row(self, session: Session, name: str) -> EndpointRow:
+    def _row(self, session: Session, name: str, *, deleted: bool = False) -> EndpointRow:
+        """The endpoint's row; a deleted one only when ``deleted`` (else not found)."""
         row = session.scalars(select(EndpointRow).where(EndpointRow.name == name)).first()
-        if row is None:
-            raise NotFoundError(f"endpoint {name} not found", details={"endpoint": name})
+        if row is None or (row.deleted_at is not None and not deleted):
+            gone = " (deleted; `endpoint history` shows it)" if row is not None else ""
+            raise NotFoundError(f"endpoint {name} not found{gone}", details={"endpoint": name})
         return row
 
 
@@ -280,4 +319,5 @@ def _endpoint(row: EndpointRow) -> Endpoint:
         config=EndpointConfig.from_dict(config),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
     )
