@@ -11,17 +11,21 @@ import pytest
 
 from modelyard.tracking import RunStatus
 from modelyard.workspace import Workspace
+from tests._demo_extras import demo_extras, hidden_modules, hide
 
 
 @pytest.mark.slow
 def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) -> None:
     root = tmp_path / "demo"
+    # only what `make demo` installs: every other extra's modules are hidden
+    hidden = hide(hidden_modules(demo_extras()), tmp_path / "hidden")
+    path = os.pathsep.join(p for p in (hidden, os.environ.get("PYTHONPATH")) if p)
     process = subprocess.run(
         [sys.executable, "-m", "modelyard", "demo", "--dir", str(root), "--rows", "2000"],
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": path},
     )
     assert process.returncode == 0, process.stderr
     out = process.stdout
