@@ -221,6 +221,8 @@ def test_train_registers_a_model_and_its_metric_feeds_a_condition(
     assert run.step("deploy").outputs == {
         "endpoint": "churn-api",
         "revision": endpoint.config_version,
+        "promoted": True,
+        "deployment": None,  # a new endpoint: nothing to guard
     }
     again = store.run(p)
     assert [s.cache for s in again.steps] == ["hit", "hit", "hit", "off", "off", "off"]

@@ -13,6 +13,16 @@
 """
 
 from modelyard.pipelines import steps
+from modelyard.pipelines._guard import (
+    Alarms,
+    Deployment,
+    DeployStrategy,
+    RolledBackError,
+    VariantCounts,
+    get_deployment,
+    guarded_deploy,
+    read_gateway_counts,
+)
 from modelyard.pipelines._kinds import StepFailedError
 from modelyard.pipelines._pipeline import Pipeline, validate
 from modelyard.pipelines._records import CacheChange, CacheExplanation, PipelineRun, StepRecord
@@ -21,17 +31,25 @@ from modelyard.pipelines._store import PipelineStore
 from modelyard.pipelines._yaml import definition_from_yaml
 
 __all__ = [
+    "Alarms",
     "CacheChange",
     "CacheExplanation",
     "Comparison",
+    "DeployStrategy",
+    "Deployment",
     "Output",
     "Param",
     "Pipeline",
     "PipelineRun",
     "PipelineStore",
+    "RolledBackError",
     "StepFailedError",
     "StepRecord",
+    "VariantCounts",
     "definition_from_yaml",
+    "get_deployment",
+    "guarded_deploy",
+    "read_gateway_counts",
     "steps",
     "validate",
 ]

@@ -211,15 +211,50 @@ def _batch(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 
 def _deploy(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     from modelyard.errors import NotFoundError
+    from modelyard.pipelines._guard import Alarms, RolledBackError, guarded_deploy
     from modelyard.serving import VariantConfig
 
     ref = _model_ref(args["model"])
-    variants = [VariantConfig(name=str(args.get("variant") or "main"), model=ref)]
     name = str(args["endpoint"])
+    variant = None if args.get("variant") is None else str(args["variant"])
     try:
         workspace.endpoints.get(name)
     except NotFoundError:
-        endpoint = workspace.endpoints.create(name, variants)
-    else:
-        endpoint = workspace.endpoints.update(name, variants=variants)
-    return {"endpoint": endpoint.name, "revision": endpoint.config_version}
+        created = workspace.endpoints.create(name, [VariantConfig(variant or "main", ref)])
+        return _deployed(created.name, created.config_version, True, None)
+    if args.get("strategy") is None:
+        replaced = workspace.endpoints.update(
+            name, variants=[VariantConfig(variant or "main", ref)]
+        )
+        return _deployed(replaced.name, replaced.config_version, True, None)
+    gateway = args.get("gateway")
+    gateways = [str(g) for g in gateway] if isinstance(gateway, list) else [str(gateway or "")]
+    defaults = Alarms()
+    alarms = Alarms(
+        max_error_rate=float(_given(args, "max_error_rate", defaults.max_error_rate)),
+        max_p99_seconds=_given(args, "max_p99_seconds", defaults.max_p99_seconds),
+        min_requests=int(_given(args, "min_requests", defaults.min_requests)),
+    )
+    deployment = guarded_deploy(
+        workspace,
+        name,
+        ref,
+        strategy=str(args["strategy"]),
+        gateways=[g for g in gateways if g],
+        alarms=alarms,
+        variant=variant,
+    )
+    if not deployment.promoted:
+        raise RolledBackError(
+            f"deployment {deployment.id[:12]} rolled back: {deployment.reason}",
+            details={"deployment": deployment.id},
+        )
+    return _deployed(name, deployment.config_version, True, deployment.id)
+
+
+def _given(args: dict[str, Any], key: str, default: Any) -> Any:
+    return default if args.get(key) is None else args[key]
+
+
+def _deployed(name: str, revision: int, promoted: bool, deployment: str | None) -> dict[str, Any]:
+    return {"endpoint": name, "revision": revision, "promoted": promoted, "deployment": deployment}

@@ -26,7 +26,12 @@ OUTPUTS: dict[str, dict[str, str]] = {
     "condition": {"value": "bool"},
     "fail": {"message": "text"},
     "function": {"value": "any"},
-    "deploy": {"endpoint": "text", "revision": "number"},
+    "deploy": {
+        "endpoint": "text",
+        "revision": "number",
+        "promoted": "bool",
+        "deployment": "text",
+    },
     "register": {"model": "model"},
     "batch": {"output": "text", "job": "text", "rows": "number"},
 }
@@ -180,7 +185,27 @@ def validate(definition: Mapping[str, Any]) -> list[str]:
                 )
             depends[name].add(source)
         _check_types(step, kinds, params)
+        _check_deploy(step)
     return topological_order(depends)
+
+
+def _check_deploy(step: Mapping[str, Any]) -> None:
+    """A deploy step's strategy, when written out, parses (before anything runs)."""
+    from modelyard.pipelines._guard import DeployStrategy
+
+    args = step.get("args", {})
+    strategy = args.get("strategy") if step["kind"] == "deploy" else None
+    if not isinstance(strategy, str):
+        return
+    try:
+        DeployStrategy.parse(strategy)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"step {step['name']}: {exc}") from None
+    if not args.get("gateway"):
+        raise InvalidInputError(
+            f"step {step['name']}: a {strategy.split(':')[0]} deployment watches the gateway: "
+            "give gateway (its URL, or a list of them)"
+        )
 
 
 def _check_types(

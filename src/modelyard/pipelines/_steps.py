@@ -249,7 +249,16 @@ class BatchTransform(Step):
 
 
 class Deploy(Step):
-    """Points ``endpoint`` at the model (creating it when new) with a variant of weight 1."""
+    """Points ``endpoint`` at the model (creating it when new).
+
+    Without ``strategy`` the model replaces the endpoint's variants at once. With one
+    (``canary:10%:30m``, ``linear:25%:5m``, ``all-at-once:10m``) an existing endpoint
+    gets the model behind the guard (:func:`~modelyard.pipelines.guarded_deploy`):
+    traffic moves in steps while the gateways at ``gateway`` (a URL or a list) are
+    watched, and an alarm (more than ``max_error_rate`` server errors, a p99 over
+    ``max_p99_seconds``) rolls it back and fails the step with the reason.
+    Outputs: ``endpoint``, ``revision``, ``promoted``, ``deployment`` (the guard's job).
+    """
 
     kind = "deploy"
     main_output = "endpoint"
@@ -259,12 +268,26 @@ class Deploy(Step):
         model: object,
         *,
         endpoint: object,
-        variant: object = "main",
+        variant: object = None,
+        strategy: object = None,
+        gateway: object = None,
+        max_error_rate: object = None,
+        max_p99_seconds: object = None,
+        min_requests: object = None,
         name: str | None = None,
         when: object = None,
     ) -> None:
         super().__init__(name=name, when=when)
-        self.args = {"model": model, "endpoint": endpoint, "variant": variant}
+        self.args = {
+            "model": model,
+            "endpoint": endpoint,
+            "variant": variant,
+            "strategy": strategy,
+            "gateway": gateway,
+            "max_error_rate": max_error_rate,
+            "max_p99_seconds": max_p99_seconds,
+            "min_requests": min_requests,
+        }
 
 
 def function_path(fn: Callable[..., Any]) -> str | None:

@@ -31,7 +31,16 @@ _ARGUMENTS: dict[str, tuple[str, ...]] = {
     "condition": ("check",),
     "fail": ("message",),
     "function": ("function", "inputs", "kwargs"),
-    "deploy": ("model", "endpoint", "variant"),
+    "deploy": (
+        "model",
+        "endpoint",
+        "variant",
+        "strategy",
+        "gateway",
+        "max_error_rate",
+        "max_p99_seconds",
+        "min_requests",
+    ),
     "register": ("model", "status", "alias", "reason"),
     "batch": ("model", "inputs", "output", "keep"),
 }

@@ -1,0 +1,309 @@
+"""Guarded deployment under load: a real gateway process, real HTTP clients, the CLI.
+
+A broken candidate (it raises on 30% of its requests) is deployed as a canary by a
+pipeline run through ``modelyard pipeline run``, while clients keep calling the
+endpoint; the guard must roll it back before the bake time ends, the requests the
+old variant answered must all succeed, and the endpoint's history must say why.
+A sound candidate, deployed linearly, is promoted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from modelyard import datasets
+from modelyard.data import IngestOptions
+from modelyard.errors import InvalidInputError
+from modelyard.pipelines import Alarms, DeployStrategy, VariantCounts, read_gateway_counts
+from modelyard.registry import write_package
+from modelyard.serving import VariantConfig
+from modelyard.training import TrainingSpec, train
+from modelyard.workspace import Workspace
+from tests.conftest import Cli
+from tests.pipelines._flaky import Flaky
+from tests.serving.conftest import ServeProcess, start_serve
+
+CLIENTS = 8
+FAILING_SHARE = 0.3
+BAKE_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def guard_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """churn:1 (the champion), churn:2 (a sound candidate), churn:3 (a broken one)."""
+    import joblib
+
+    root = tmp_path_factory.mktemp("guard") / "ws"
+    with Workspace.init(root, open_management=True) as ws:
+        csv_path = root / "churn.csv"
+        datasets.churn(600, seed=3).to_csv(csv_path, index=False)
+        ws.datasets.ingest(csv_path, "churn", IngestOptions(target="churned"))
+        for c in (1.0, 0.5):
+            train(ws, TrainingSpec(dataset="churn", algorithm="linear", params={"C": c}))
+        source = ws.models.package_path("churn:1")
+        manifest = json.loads((source / "model.json").read_text())
+        for written in ("files", "flavors", "format_version"):
+            manifest.pop(written, None)
+        flaky = root / "flaky-package"
+        write_package(
+            flaky,
+            manifest=manifest,
+            pipeline=Flaky(joblib.load(source / "pipeline.joblib"), FAILING_SHARE),
+            onnx_model=None,
+            baseline=json.loads((source / "baseline.json").read_text()),
+        )
+        champion = ws.models.get("churn:1")
+        broken = ws.models.register(
+            "churn", flaky, task=champion.task, algorithm="flaky", metrics={}, params={},
+            lineage={}, flavors=["pipeline"],
+        )  # fmt: skip
+        assert broken.ref == "churn:3"
+    return root
+
+
+@pytest.fixture
+def gateway(guard_workspace: Path) -> Iterator[ServeProcess]:
+    served = start_serve(guard_workspace)
+    yield served
+    if served.process.poll() is None:
+        served.process.kill()
+        served.process.communicate()
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[bytes]:
+    frame = datasets.churn(200, seed=5).drop(columns=["churned"])
+    return [
+        frame.iloc[[i]].to_json(orient="records", date_format="iso").encode()
+        for i in range(len(frame))
+    ]
+
+
+def _save_pipeline(cli: Cli, folder: Path, name: str, step: dict[str, Any]) -> None:
+    path = folder / f"{name}.yaml"
+    path.write_text(json.dumps({"name": name, "steps": [step]}))  # JSON is YAML
+    cli("pipeline", "save", str(path))
+
+
+def _under_load(
+    url: str, endpoint: str, rows: list[bytes], action: Any, settle: float = 2.0
+) -> tuple[Any, list[tuple[str, str, int, str]]]:
+    """Run ``action`` in a thread while clients call ``endpoint``; keep calling for
+    ``settle`` seconds after it returns. Returns its result and every request's
+    (configuration version, variant, status, body)."""
+    log: list[tuple[str, str, int, str]] = []
+    stop = asyncio.Event()
+
+    async def client(index: int, http: httpx.AsyncClient) -> None:
+        n = index
+        while not stop.is_set():
+            try:
+                response = await http.post(
+                    f"/endpoints/{endpoint}/invocations",
+                    content=rows[n % len(rows)],
+                    headers={"content-type": "application/json"},
+                )
+                log.append(
+                    (
+                        response.headers.get("x-modelyard-config-version", ""),
+                        response.headers.get("x-modelyard-variant", ""),
+                        response.status_code,
+                        response.text if response.status_code != 200 else "",
+                    )
+                )
+            except httpx.TransportError as exc:
+                log.append(("", "", 0, type(exc).__name__))
+            n += CLIENTS
+
+    async def operator() -> Any:
+        while len(log) < 50:  # the clients are calling
+            await asyncio.sleep(0.05)
+        result = await asyncio.to_thread(action)
+        await asyncio.sleep(settle)  # requests after the change, too
+        stop.set()
+        return result
+
+    async def run() -> Any:
+        limits = httpx.Limits(max_connections=CLIENTS)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
+            result, *_ = await asyncio.gather(
+                operator(), *(client(i, http) for i in range(CLIENTS))
+            )
+        return result
+
+    return asyncio.run(run()), log
+
+
+@pytest.mark.slow
+def test_a_broken_canary_is_rolled_back_within_the_bake_time_under_load(
+    guard_workspace: Path, gateway: ServeProcess, rows: list[bytes], tmp_path: Path
+) -> None:
+    cli = Cli(guard_workspace)
+    with Workspace.open(guard_workspace) as ws:
+        created = ws.endpoints.create("churn-canary", [VariantConfig("old", "churn:1")])
+    _save_pipeline(
+        cli,
+        tmp_path,
+        "ship-broken",
+        {
+            "name": "ship",
+            "kind": "deploy",
+            "model": "churn:3",
+            "endpoint": "churn-canary",
+            "variant": "candidate",
+            "strategy": f"canary:30%:{BAKE_SECONDS}s",
+            "gateway": gateway.url,
+            "max_error_rate": 0.05,
+            "min_requests": 20,
+        },
+    )
+    before = read_gateway_counts([gateway.url], "churn-canary")
+    result, log = _under_load(
+        gateway.url,
+        "churn-canary",
+        rows,
+        lambda: cli("pipeline", "run", "ship-broken", "--json", check=False),
+    )
+
+    # the pipeline run failed at the deploy step, naming the alarm
+    assert result.exit_code == 1, result.stdout + result.stderr
+    run = json.loads(result.stdout)
+    step = run["steps"][0]
+    assert step["status"] == "failed"
+    assert "RolledBackError" in step["error"] and "error rate alarm" in step["error"]
+
+    # every failed request was the candidate's planted failure; none on the old variant
+    assert not [entry for entry in log if entry[2] == 0], "transport errors"
+    failed = [entry for entry in log if entry[2] != 200]
+    assert failed, "the broken candidate never got a request"
+    assert all("planted failure" in body for *_, body in failed), failed[:3]
+    answered = read_gateway_counts([gateway.url], "churn-canary")
+    old = answered["old"].minus(before.get("old", VariantCounts()))
+    assert old.errors == 0 and old.requests > 100
+    assert old.requests == sum(1 for _, variant, status, _ in log if variant == "old")
+    candidate = answered["candidate"]
+    assert candidate.errors == len(failed)
+
+    # the configuration history holds the shift and the rollback with its reason
+    history = json.loads(cli("endpoint", "history", "churn-canary", "--json").stdout)
+    assert [h["action"] for h in history] == ["create", "update", "rollback"]
+    shift, rollback = history[1], history[2]
+    assert "shift: 30% of traffic to candidate" in shift["actor"]
+    assert "rolled back: error rate alarm" in rollback["actor"]
+    assert rollback["variants"] == history[0]["variants"]
+    assert [v["name"] for v in shift["variants"]] == ["old", "candidate"]
+    with Workspace.open(guard_workspace) as ws:
+        revisions = ws.endpoints.history("churn-canary")
+    baked = (revisions[2].created_at - revisions[1].created_at).total_seconds()
+    assert baked < BAKE_SECONDS, f"rolled back {baked:.1f}s after the shift"
+    print(f"rolled back {baked:.1f}s after the shift; {len(failed)} of {len(log)} failed")
+
+    # after the rollback was served, the old variant answered everything
+    after = [entry for entry in log if entry[0] == str(created.config_version + 2)]
+    assert after and all(v == "old" and s == 200 for _, v, s, _ in after)
+
+
+@pytest.mark.slow
+def test_a_sound_candidate_is_promoted_step_by_step(
+    guard_workspace: Path, gateway: ServeProcess, rows: list[bytes], tmp_path: Path
+) -> None:
+    cli = Cli(guard_workspace)
+    with Workspace.open(guard_workspace) as ws:
+        ws.endpoints.create(
+            "churn-linear",
+            [VariantConfig("old", "churn:1"), VariantConfig("mirror", "churn:1", shadow=True)],
+        )
+    _save_pipeline(
+        cli,
+        tmp_path,
+        "ship-sound",
+        {
+            "name": "ship",
+            "kind": "deploy",
+            "model": "churn:2",
+            "endpoint": "churn-linear",
+            "strategy": "linear:50%:4s",
+            "gateway": [gateway.url],
+        },
+    )
+    result, log = _under_load(
+        gateway.url,
+        "churn-linear",
+        rows,
+        lambda: cli("pipeline", "run", "ship-sound", "--json", check=False),
+        settle=1.0,
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    outputs = json.loads(result.stdout)["steps"][0]["outputs"]
+    assert outputs["promoted"] is True and outputs["deployment"]
+    assert all(status == 200 for _, _, status, _ in log)
+    history = json.loads(cli("endpoint", "history", "churn-linear", "--json").stdout)
+    assert [h["action"] for h in history] == ["create", "update", "update", "update"]
+    weights = [{v["name"]: v["weight"] for v in h["variants"]} for h in history[1:]]
+    assert weights == [
+        {"old": 0.5, "mirror": 1.0, "churn-2": 0.5},
+        {"old": 0.0, "mirror": 1.0, "churn-2": 1.0},
+        {"churn-2": 1.0, "mirror": 1.0},  # promoted; the shadow stays
+    ]
+    assert "promoted: no alarm in 2 step(s)" in history[-1]["actor"]
+    served = {variant for _, variant, _, _ in log}
+    assert served == {"old", "churn-2"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("canary:10%:30m", DeployStrategy("canary", 0.1, 1800.0)),
+        ("linear:25%:5m", DeployStrategy("linear", 0.25, 300.0)),
+        ("all-at-once:90s", DeployStrategy("all-at-once", 1.0, 90.0)),
+        ("all-at-once", DeployStrategy("all-at-once", 1.0, 0.0)),
+    ],
+)
+def test_strategies_parse(text: str, expected: DeployStrategy) -> None:
+    assert DeployStrategy.parse(text) == expected
+
+
+def test_linear_levels_end_at_all_traffic() -> None:
+    assert DeployStrategy.parse("linear:30%:1s").levels() == pytest.approx([0.3, 0.6, 0.9, 1.0])
+    assert DeployStrategy.parse("canary:10%:1s").levels() == [0.1, 1.0]
+
+
+@pytest.mark.parametrize(
+    "text", ["canary", "canary:10%", "canary:0%:1m", "canary:150%:1m", "linear:x:1m", "blue:1m"]
+)
+def test_a_bad_strategy_is_one_line_naming_it(text: str) -> None:
+    with pytest.raises(InvalidInputError, match="strategy") as caught:
+        DeployStrategy.parse(text)
+    assert "\n" not in str(caught.value)
+
+
+def test_alarms_refuse_nonsense() -> None:
+    with pytest.raises(InvalidInputError, match="max_error_rate"):
+        Alarms(max_error_rate=1.5)
+    with pytest.raises(InvalidInputError, match="min_requests"):
+        Alarms(min_requests=-1)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"strategy": "canary:10"}, "step ship: deployment strategy 'canary:10'"),
+        ({"strategy": "canary:10%:1m"}, "step ship: a canary deployment watches the gateway"),
+    ],
+)
+def test_a_bad_deploy_step_is_refused_before_anything_runs(
+    cli: Cli, tmp_path: Path, extra: dict[str, Any], message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    step = {"name": "ship", "kind": "deploy", "model": "churn:1", "endpoint": "e", **extra}
+    path.write_text(json.dumps({"name": "bad", "steps": [step]}))
+    result = cli("pipeline", "save", str(path), check=False)
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
