@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from modelyard.errors import InvalidInputError
 from modelyard.pipelines import Pipeline, PipelineStore, steps, validate
 from modelyard.workspace import Workspace
+from tests.conftest import Cli
 from tests.pipelines import _functions as fns
 
 
@@ -178,3 +180,41 @@ def _has_cycle(depends: dict[str, set[str]]) -> bool:
             del remaining[name]
         for sources in remaining.values():
             sources.difference_update(ready)
+
+
+def test_a_step_name_given_twice_is_refused_naming_it() -> None:
+    p = Pipeline("dupes")
+    p.add(steps.Function(fns.add, 1, 2, name="total"))
+    with pytest.raises(InvalidInputError) as caught:
+        p.add(steps.Condition(p.steps[0].output() > 1, name="total"))
+    assert str(caught.value) == (
+        "step total: pipeline dupes has a step of that name already "
+        "(step names are unique: give this one another name=)"
+    )
+    assert [s.name for s in p.steps] == ["total"]  # nothing added
+
+
+def test_a_step_added_twice_is_refused() -> None:
+    p = Pipeline("again")
+    step = p.add(steps.Function(fns.add, 1, 2))
+    with pytest.raises(InvalidInputError, match="step add is already in pipeline again"):
+        p.add(step)
+
+
+def test_names_the_user_did_not_choose_are_numbered() -> None:
+    p = Pipeline("numbered")
+    p.add(steps.Function(fns.add, 1, 2), steps.Function(fns.add, 3, 4))
+    p.add(steps.Fail("a"), steps.Fail("b"))
+    assert [s.name for s in p.steps] == ["add", "add-2", "fail", "fail-2"]
+
+
+def test_a_yaml_step_name_used_twice_is_one_line_from_the_cli(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "dupes.yaml"
+    path.write_text(
+        "name: dupes\nsteps:\n"
+        "  - {name: total, kind: function, function: tests.pipelines._functions:add}\n"
+        "  - {name: total, kind: fail, message: no}\n"
+    )
+    result = cli("pipeline", "save", str(path), check=False)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: step total: the name is used twice"

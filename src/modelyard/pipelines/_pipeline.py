@@ -81,8 +81,15 @@ class Pipeline:
         for step in steps:
             if not isinstance(step, Step):
                 raise InvalidInputError(f"pipeline {self.name}: {step!r} is not a step")
+            if any(step is s for s in self.steps):
+                raise InvalidInputError(f"step {step.name} is already in pipeline {self.name}")
             taken = {s.name for s in self.steps}
-            if step.name is None or (step.name in taken and step not in self.steps):
+            if step.named and step.name in taken:
+                raise InvalidInputError(
+                    f"step {step.name}: pipeline {self.name} has a step of that name already "
+                    "(step names are unique: give this one another name=)"
+                )
+            if step.name is None or step.name in taken:
                 base = step.name or step.kind
                 step.name = base
                 number = 2

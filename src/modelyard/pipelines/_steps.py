@@ -33,7 +33,8 @@ class Step:
     """A step of a pipeline (see the subclasses).
 
     Args:
-        name: the step's name in the pipeline (default: its kind, numbered if taken).
+        name: the step's name in the pipeline, unique in it (default: its kind, or a
+            function step's function name, numbered if taken).
         when: a ``Condition`` step (or a comparison): the step runs only when it is true.
         cache: reuse the outputs of an earlier run with the same cache key.
     """
@@ -43,6 +44,7 @@ class Step:
 
     def __init__(self, *, name: str | None = None, when: object = None, cache: bool = True):
         self.name: str | None = name
+        self.named = name is not None  # chosen by the user: never renumbered
         self.when = when
         self.cache = cache
         self.args: dict[str, Any] = {}
@@ -193,6 +195,7 @@ class Function(Step):
         **kwinputs: object,
     ) -> None:
         super().__init__(name=name or getattr(fn, "__name__", None), when=when, cache=cache)
+        self.named = name is not None
         if not callable(fn):
             raise InvalidInputError(f"Function takes a callable, not {fn!r}")
         if self.name is not None and not self.name.isidentifier():
