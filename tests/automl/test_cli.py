@@ -148,3 +148,18 @@ def test_tune_searches_the_space_a_yaml_file_narrows(churn_cli: Cli, tmp_path: P
     space.write_text("max_dept: {low: 2, high: 3}\n")
     typo = churn_cli(*args, "--space", str(space), check=False)
     assert typo.exit_code != 0 and "unknown parameter(s) of decision_tree: max_dept" in typo.stderr
+
+
+def test_tune_reports_its_study_as_html(churn_cli: Cli, tmp_path: Path) -> None:
+    args = ["tune", "churn", "-a", "decision_tree", "--trials", "3", "--folds", "2"]
+    data = json.loads(churn_cli(*args, "--pruner", "none", "--json").stdout)
+    assert data["finished"] == 3
+    out = tmp_path / "artifacts"
+    churn_cli("runs", "artifacts", data["run_id"], "--output", str(out))
+    page = (out / "study.html").read_text()
+    for plot in ("history", "importance", "parallel"):
+        assert f'id="{plot}-graph"' in page
+    assert data["study"] in page and "Best parameters" in page
+    for name, value in data["best_params"].items():
+        assert f"<td>{name}</td><td>{value}</td>" in page
+    assert "cdn" not in page.lower().split("<body>")[1]  # Plotly inline: opens offline

@@ -1,9 +1,12 @@
-"""The spot-check's HTML leaderboard: the table, each algorithm's fold scores, and
-score against fit time, in one self-contained page (Plotly embedded once, so it
-opens offline). Names and reasons come from users and libraries and are escaped."""
+"""The searches' HTML pages, each self-contained (Plotly embedded once, so it opens
+offline): the spot-check's leaderboard (the table, each algorithm's fold scores,
+score against fit time) and a tuning study's report (optimisation history,
+parameter importances, parallel coordinates, the best trial). Names and reasons
+come from users and libraries and are escaped."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +15,12 @@ from modelyard.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     from modelyard.automl._leaderboard import Leaderboard
+    from modelyard.automl._tune import TuneResult
 
-__all__ = ["LEADERBOARD_ARTIFACT", "render_leaderboard"]
+__all__ = ["LEADERBOARD_ARTIFACT", "STUDY_ARTIFACT", "render_leaderboard", "render_study"]
 
 LEADERBOARD_ARTIFACT = "leaderboard.html"
+STUDY_ARTIFACT = "study.html"
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -93,9 +98,65 @@ def figures(board: Leaderboard) -> list[tuple[str, dict[str, Any]]]:
 
 def render_leaderboard(board: Leaderboard) -> str:
     """The page; without the ``reports`` extra, the table and a note naming it."""
-    title = f"Spot-check of {board.dataset}"
+    note = f"{board.rows:,} rows, task {escape(board.task)}, primary metric {escape(board.metric)}"
+    return _page(f"Spot-check of {board.dataset}", note, _table(board), lambda: figures(board))
+
+
+def study_figures(study: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``(id, figure)``: Optuna's optimisation history, parameter importances (from
+    two finished trials: one gives nothing to compare) and parallel coordinates."""
+    import warnings
+
+    from optuna.trial import TrialState
+    from optuna.visualization import (
+        plot_optimization_history,
+        plot_parallel_coordinate,
+        plot_param_importances,
+    )
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not complete:
+        return []
+    plots: list[tuple[str, Callable[[Any], Any]]] = [("history", plot_optimization_history)]
+    if len(complete) >= 2:
+        plots.append(("importance", plot_param_importances))
+    plots.append(("parallel", plot_parallel_coordinate))
+    shown = []
+    with warnings.catch_warnings():  # few trials: importances equal, said on the page
+        warnings.simplefilter("ignore", UserWarning)
+        for plot_id, plot in plots:
+            shown.append((plot_id, plot(study).to_plotly_json()))
+    return shown
+
+
+def render_study(study: Any, result: TuneResult) -> str:
+    """A tuning study's page: its trials' counts, the best trial, and the plots."""
+    best = "-" if result.best_value is None else f"{result.best_value:.4g}"
+    note = (
+        f"{escape(result.algorithm)} on {escape(result.dataset)}, task {escape(result.task)}: "
+        f"{result.finished} finished, {result.pruned} pruned, {result.failed} failed trials; "
+        f"best {escape(result.metric)} {best}"
+    )
+    rows = "".join(
+        f"<tr><td>{escape(str(k))}</td><td>{escape(str(v))}</td></tr>"
+        for k, v in result.best_params.items()
+    )
+    body = f"<h2>Best parameters</h2><table><tr><th>parameter</th><th>value</th></tr>{rows}</table>"
+    if result.finished < 2:
+        body += '<p class="note">parameter importances need two finished trials</p>'
+    return _page(f"Tuning study {result.study}", note, body, lambda: study_figures(study))
+
+
+def _page(
+    title: str,
+    note: str,
+    body: str,
+    plotted: Callable[[], list[tuple[str, dict[str, Any]]]],
+) -> str:
+    """The page around ``body`` (already escaped) with ``plotted``'s figures; without
+    the ``reports`` extra, a note naming it instead of the plots."""
     try:
-        with optional_dependency("the leaderboard's plots"):
+        with optional_dependency("the report's plots"):
             import plotly.io as pio
             from plotly.offline import get_plotlyjs
     except MissingDependencyError as exc:
@@ -112,12 +173,11 @@ def render_leaderboard(board: Leaderboard) -> str:
                 config={"displaylogo": False, "responsive": True},
             )
             + "</div>"
-            for plot_id, figure in figures(board)
+            for plot_id, figure in plotted()
         )
         script = f"<script type='text/javascript'>{get_plotlyjs()}</script>"
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
         f"<style>{_CSS}</style>{script}</head><body><h1>{escape(title)}</h1>"
-        f"<p class='note'>{board.rows:,} rows, task {escape(board.task)}, "
-        f"primary metric {escape(board.metric)}</p>{_table(board)}{plots}</body></html>"
+        f"<p class='note'>{note}</p>{body}{plots}</body></html>"
     )

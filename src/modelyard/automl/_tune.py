@@ -351,6 +351,7 @@ def _run(
                 if progress is not None:
                     progress(told)
         _summarise(study, result)
+        _log_report(parent, study, result)
         if result.best_value is not None:
             parent.log_metrics({f"best_{result.metric}": result.best_value})
         parent.log_metrics({"finished_trials": float(result.finished)})
@@ -453,6 +454,13 @@ def _record(
         "trial",
         {"study": study.study_name, "trial": trial.number},
     )
+
+
+def _log_report(run: Any, study: Any, result: TuneResult) -> None:
+    """The study's HTML report as an artifact of this session's run."""
+    from modelyard.automl._report import STUDY_ARTIFACT, render_study
+
+    run.log_bytes(render_study(study, result).encode("utf-8"), STUDY_ARTIFACT)
 
 
 def _spent(study: Any) -> int:

@@ -262,6 +262,10 @@ def _print_tuning(result: TuneResult) -> None:
         f"trials; best {result.metric} {best}; stopped by {result.stopped}"
     )
     console.print(f"continue it with: modelyard tune --resume {result.study}")
+    if result.run_id is not None:
+        console.print(
+            f"its report (study.html): modelyard runs artifacts {result.run_id} --output DIR"
+        )
 
 
 def auto(
