@@ -13,10 +13,12 @@ EXPECTED = {
     "ThresholdChoice",
     "check_criteria",
     "choose_threshold",
+    "classification_metrics",
     "compare_to_baselines",
     "evaluate_classification",
     "evaluate_regression",
     "permutation_importance",
+    "regression_metrics",
     "render_report",
     "trivial_baselines",
 }

@@ -99,7 +99,7 @@ def _one(
 
 
 def _metrics(problem: Problem, pipeline: Any, test: npt.NDArray[np.int64]) -> dict[str, float]:
-    from modelyard.evaluation._metrics import classification_metrics, regression_metrics
+    from modelyard.evaluation import classification_metrics, regression_metrics
 
     X, y = problem.X.iloc[test], problem.y[test]
     if problem.task == "regression":

@@ -19,7 +19,7 @@ from modelyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from modelyard.data import ColumnSchema
-    from modelyard.training import Task
+    from modelyard.training import Task, TrainingInputs
     from modelyard.workspace import Workspace
 
 __all__ = ["Problem", "load_problem"]
@@ -68,14 +68,15 @@ def load_problem(
         NotFoundError: no such dataset.
         InvalidInputError: what the training job would refuse, or ``sample`` below 20.
     """
-    from modelyard.training import TrainingSpec
-    from modelyard.training._job import _check, _label_encoding, _load
+    from modelyard.training import TrainingSpec, check_inputs, label_encoding, load_splits
 
     if sample is not None and sample < 20:
         raise InvalidInputError(f"--sample {sample} is too small: use at least 20 rows")
     # "linear" supports every task: the check is about the data, not the algorithm
-    problem = _check(workspace, TrainingSpec(dataset, target=target, algorithm="linear", task=task))
-    frames = _load(workspace, problem)
+    problem = check_inputs(
+        workspace, TrainingSpec(dataset, target=target, algorithm="linear", task=task)
+    )
+    frames = load_splits(workspace, problem)
     rows = pd.concat([frames["train"], frames["validation"]], ignore_index=True)
     ordered_by = (problem.version.split_spec or {}).get("time_column")
     if ordered_by is not None:
@@ -83,7 +84,7 @@ def load_problem(
     total = len(rows)
     if sample is not None and total > sample:
         rows = _sample(rows, problem.target, problem.task, sample, seed, ordered_by is not None)
-    _, encode = _label_encoding(problem, frames["train"][problem.target])
+    _, encode = label_encoding(problem, frames["train"][problem.target])
     features = [c for c in rows.columns if c != problem.target]
     return Problem(
         dataset=problem.version.ref,
@@ -97,11 +98,13 @@ def load_problem(
     )
 
 
-def _time_order(workspace: Workspace, problem: Any, column: str) -> npt.NDArray[np.int64]:
+def _time_order(
+    workspace: Workspace, problem: TrainingInputs, column: str
+) -> npt.NDArray[np.int64]:
     """The order of the train + validation rows (as the training job's loader gives
     them: labelled training rows, then labelled validation rows) by ``column``, which
     the recipe may leave out of the features, so it is read on its own."""
-    from modelyard.data._splits import SPLIT_CODES
+    from modelyard.data import SPLIT_CODES
 
     table = workspace.datasets.read(problem.version, columns=[column, problem.target])
     codes = workspace.datasets.split_codes(problem.version)

@@ -21,7 +21,13 @@ from modelyard.evaluation._evaluation import (
     evaluate_regression,
 )
 from modelyard.evaluation._importance import permutation_importance
-from modelyard.evaluation._metrics import METRICS, MetricInfo, Task
+from modelyard.evaluation._metrics import (
+    METRICS,
+    MetricInfo,
+    Task,
+    classification_metrics,
+    regression_metrics,
+)
 from modelyard.evaluation._report import render_report
 from modelyard.evaluation._threshold import ThresholdChoice, choose_threshold
 from modelyard.evaluation._trivial import compare_to_baselines, trivial_baselines
@@ -35,10 +41,12 @@ __all__ = [
     "ThresholdChoice",
     "check_criteria",
     "choose_threshold",
+    "classification_metrics",
     "compare_to_baselines",
     "evaluate_classification",
     "evaluate_regression",
     "permutation_importance",
+    "regression_metrics",
     "render_report",
     "trivial_baselines",
 ]

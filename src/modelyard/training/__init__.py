@@ -7,7 +7,14 @@ from modelyard.training._catalog import (
     available_threads,
     get_algorithm,
 )
-from modelyard.training._job import TrainingResult, train
+from modelyard.training._job import (
+    TrainingInputs,
+    TrainingResult,
+    check_inputs,
+    label_encoding,
+    load_splits,
+    train,
+)
 from modelyard.training._progress import STAGES, TrainingProgress
 from modelyard.training._report import export_report
 from modelyard.training._reproduce import ReproduceResult, reproduce
@@ -19,12 +26,16 @@ __all__ = [
     "Algorithm",
     "ReproduceResult",
     "Task",
+    "TrainingInputs",
     "TrainingProgress",
     "TrainingResult",
     "TrainingSpec",
     "available_threads",
+    "check_inputs",
     "export_report",
     "get_algorithm",
+    "label_encoding",
+    "load_splits",
     "reproduce",
     "train",
 ]

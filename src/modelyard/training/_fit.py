@@ -16,7 +16,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from modelyard.evaluation import ThresholdChoice
-    from modelyard.training._job import _Problem
+    from modelyard.training._job import TrainingInputs
     from modelyard.training._spec import TrainingSpec
 
 __all__ = ["Fitted", "fit"]
@@ -49,7 +49,7 @@ class Fitted:
 
 
 def fit(
-    problem: _Problem,
+    problem: TrainingInputs,
     spec: TrainingSpec,
     X: dict[str, pd.DataFrame],
     y: dict[str, npt.NDArray[Any]],

@@ -35,7 +35,15 @@ if TYPE_CHECKING:
     from modelyard.registry import ModelVersion, NativeOutcome, OnnxOutcome
     from modelyard.workspace import Workspace
 
-__all__ = ["TrainingProgress", "TrainingResult", "train"]
+__all__ = [
+    "TrainingInputs",
+    "TrainingProgress",
+    "TrainingResult",
+    "check_inputs",
+    "label_encoding",
+    "load_splits",
+    "train",
+]
 
 _MAX_CLASSES = 50
 _INTEGER_CLASS_LIMIT = 10
@@ -68,8 +76,16 @@ class TrainingResult:
 
 
 @dataclass(frozen=True)
-class _Problem:
-    """The checked inputs of a job."""
+class TrainingInputs:
+    """The checked inputs of a job (see :func:`check_inputs`).
+
+    Attributes:
+        version: the dataset version, its chosen target marked as the target.
+        target: the target column.
+        task: binary, multiclass or regression.
+        algorithm: the catalog entry.
+        criteria: the parsed success criteria.
+    """
 
     version: DatasetVersion
     target: str
@@ -92,7 +108,7 @@ def train(
     """
     say = reporter(progress)
     spec = _resolve_params(workspace, spec)
-    problem = _check(workspace, spec)
+    problem = check_inputs(workspace, spec)
     if spec.preprocessing.recipe is not None:  # a bad recipe fails before a run starts
         spec.preprocessing.recipe.plan(problem.version.columns)
     threads = available_threads(workspace.settings.max_threads)
@@ -104,14 +120,14 @@ def train(
         run.log_dict(spec.to_dict(), "training_spec.json")
         run.set_tags({"task": problem.task, "algorithm": spec.algorithm})
         say("loading", f"loading {problem.version.ref}")
-        frames = _load(workspace, problem)
+        frames = load_splits(workspace, problem)
         if spec.preprocessing.recipe is not None:  # its training-only row filters
             recipe = spec.preprocessing.recipe
             for split in ("train", "validation"):
                 kept = recipe.training_rows(frames[split])
                 frames[split] = frames[split][kept].reset_index(drop=True)
         features = [c for c in frames["train"].columns if c != problem.target]
-        classes, encode = _label_encoding(problem, frames["train"][problem.target])
+        classes, encode = label_encoding(problem, frames["train"][problem.target])
         y = {s: encode(f[problem.target]) for s, f in frames.items()}
         X = {s: f[features] for s, f in frames.items()}
         run.log_metrics({f"rows_{s}": float(len(f)) for s, f in frames.items()})
@@ -199,7 +215,7 @@ def _resolve_params(workspace: Workspace, spec: TrainingSpec) -> TrainingSpec:
 
 
 def _data_baseline(
-    problem: _Problem, recipe: Any, rows: pd.DataFrame, target: pd.Series
+    problem: TrainingInputs, recipe: Any, rows: pd.DataFrame, target: pd.Series
 ) -> dict[str, Any]:
     """The statistics of the rows the model learnt from, for monitoring to compare with."""
     from modelyard.training._baseline import compute_baseline
@@ -212,7 +228,15 @@ def _data_baseline(
 # -- checking inputs -------------------------------------------------------------------
 
 
-def _check(workspace: Workspace, spec: TrainingSpec) -> _Problem:
+def check_inputs(workspace: Workspace, spec: TrainingSpec) -> TrainingInputs:
+    """The dataset, target, task, algorithm and criteria of ``spec``, checked before
+    any row is read or run started (AutoML runs the same checks, so a dataset a search
+    accepts is one the final training job accepts).
+
+    Raises:
+        NotFoundError: no such dataset.
+        InvalidInputError: a bad target, task, algorithm, parameter or criterion.
+    """
     from modelyard.evaluation import Criterion
 
     version = workspace.datasets.get(spec.dataset)
@@ -246,7 +270,7 @@ def _check(workspace: Workspace, spec: TrainingSpec) -> _Problem:
     algorithm = get_algorithm(spec.algorithm)
     algorithm.estimator(task, spec.params, spec.seed)  # refuses unsupported tasks, bad params
     criteria = [Criterion.parse(text, task) for text in spec.requirements]
-    return _Problem(version, target, task, algorithm, criteria)
+    return TrainingInputs(version, target, task, algorithm, criteria)
 
 
 def _task(version: DatasetVersion, target: str, declared: str | None) -> Task:
@@ -301,9 +325,15 @@ def _task(version: DatasetVersion, target: str, declared: str | None) -> Task:
 # -- data ------------------------------------------------------------------------------
 
 
-def _load(workspace: Workspace, problem: _Problem) -> dict[str, pd.DataFrame]:
-    """The labelled rows of each split, from one read of the stored table, checked."""
-    from modelyard.data._splits import SPLIT_CODES
+def load_splits(workspace: Workspace, problem: TrainingInputs) -> dict[str, pd.DataFrame]:
+    """The labelled rows of each split (``train``, ``validation``, ``test``), from one
+    read of the stored table, with their target values checked.
+
+    Raises:
+        InvalidInputError: too few training rows, an empty test split, or target
+            values a model cannot learn or be measured on.
+    """
+    from modelyard.data import SPLIT_CODES
 
     used = [
         c.name
@@ -312,7 +342,7 @@ def _load(workspace: Workspace, problem: _Problem) -> dict[str, pd.DataFrame]:
     ]
     table = workspace.datasets.read(problem.version, columns=used)
     codes = workspace.datasets.split_codes(problem.version)
-    assert codes is not None  # _check refused a version stored without splits
+    assert codes is not None  # check_inputs refused a version stored without splits
     # One conversion to pandas, then a row mask per split: a third faster than
     # filtering the Arrow table three times (each filter copies every text column).
     everything = table.to_pandas()
@@ -334,7 +364,7 @@ def _load(workspace: Workspace, problem: _Problem) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _check_target_values(problem: _Problem, frames: dict[str, pd.DataFrame]) -> None:
+def _check_target_values(problem: TrainingInputs, frames: dict[str, pd.DataFrame]) -> None:
     """Refuse target values a model cannot learn or be measured on, naming them.
 
     A regression target must be finite (an infinity reaches the boosting library's
@@ -374,9 +404,15 @@ def _check_target_values(problem: _Problem, frames: dict[str, pd.DataFrame]) -> 
         )
 
 
-def _label_encoding(
-    problem: _Problem, train_target: pd.Series
+def label_encoding(
+    problem: TrainingInputs, train_target: pd.Series
 ) -> tuple[list[Any] | None, Callable[[pd.Series], npt.NDArray[Any]]]:
+    """The classes (sorted; ``None`` for regression) and the function that turns
+    target values into what a model learns: class indices, or floats.
+
+    Raises:
+        InvalidInputError: the training split holds a single class.
+    """
     if problem.task == "regression":
         return None, lambda s: s.to_numpy(dtype=np.float64)
     classes = sorted(train_target.unique().tolist(), key=lambda v: (str(type(v)), v))
@@ -403,7 +439,7 @@ def _plain(value: Any) -> Any:
 
 
 def _evaluate(
-    problem: _Problem,
+    problem: TrainingInputs,
     spec: TrainingSpec,
     fitted: Fitted,
     test: tuple[pd.DataFrame, npt.NDArray[Any]],
@@ -440,7 +476,7 @@ def _evaluate(
 
 
 def _trivial(
-    problem: _Problem,
+    problem: TrainingInputs,
     y_fit: npt.NDArray[Any],
     y_test: npt.NDArray[Any],
     classes: list[Any] | None,
@@ -474,7 +510,7 @@ def _criteria(
 
 
 def _report_context(
-    problem: _Problem,
+    problem: TrainingInputs,
     spec: TrainingSpec,
     params: dict[str, Any],
     messages: list[tuple[str, bool, str]],
@@ -517,7 +553,7 @@ class _Products:
 
 def _register(
     workspace: Workspace,
-    problem: _Problem,
+    problem: TrainingInputs,
     spec: TrainingSpec,
     products: _Products,
     data_baseline: dict[str, Any],
