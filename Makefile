@@ -49,13 +49,14 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy
 
 # benchmarks/serve.py compares with `mlflow models serve`, benchmarks/profile.py with
-# ydata-profiling and skrub: not modelyard dependencies, so they live in their own
-# virtualenv (with modelyard, to unpickle the pipeline).
+# ydata-profiling and skrub, benchmarks/monitor.py with Evidently, benchmarks/automl.py
+# with FLAML: not modelyard dependencies, and their pins clash with ours, so they live in
+# their own virtualenv (with modelyard, to unpickle the pipeline).
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet mlflow ydata-profiling skrub -e '.[xgboost,lightgbm]'
+	$(BENCH_VENV)/bin/pip install --quiet mlflow ydata-profiling skrub evidently 'flaml[automl]' -e '.[xgboost,lightgbm]'
 	touch $@
 
 ## bench: run every benchmark; each prints one JSON line
