@@ -53,3 +53,13 @@ def fails_first(folder: str, times: int) -> int:
     if calls < times:
         raise ConnectionError(f"call {calls + 1} failed")
     return calls + 1
+
+
+def mark(folder: str, name: str, seconds: float, previous: Any = None) -> int:
+    """Leave one file per execution of step ``name`` in ``folder``, then work ``seconds``."""
+    import os
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    Path(folder, f"{name}.{os.getpid()}.{time.time_ns()}").touch()
+    time.sleep(seconds)
+    return int(previous or 0) + 1

@@ -60,11 +60,68 @@ def run(
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable).")
     ] = None,
+    queue: Annotated[
+        bool,
+        typer.Option("--queue", help="Leave the run to `modelyard worker`; print its id."),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Run pipeline NAME; exits non-zero when a step fails."""
+    if queue:
+        queued = _store(ctx).submit(name, _parse_params(param))
+        if json_output:
+            print_json(queued.to_dict())
+        else:
+            console.print(f"queued run {queued.id} of {queued.pipeline}", markup=False)
+        return
     result = _store(ctx).run(name, _parse_params(param))
     _render_run(result, json_output)
+
+
+@app.command("schedule")
+def schedule(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A saved pipeline.")],
+    cron: Annotated[
+        str | None, typer.Option("--cron", help='When, in UTC: "0 6 * * MON" (five fields).')
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable).")
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="Remove the schedule.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Run pipeline NAME on a cron schedule (by `modelyard worker`), or --off."""
+    store = _store(ctx)
+    if off == (cron is not None):
+        raise InvalidInputError("give --cron EXPRESSION or --off")
+    if off:
+        store.unschedule(name)
+        console.print(f"pipeline {name} no longer runs on a schedule", markup=False)
+        return
+    assert cron is not None
+    made = store.schedule(name, cron, _parse_params(param))
+    if json_output:
+        print_json(made.to_dict())
+        return
+    console.print(
+        f"pipeline {name} runs at {made.cron} (UTC); next {made.next_at:%Y-%m-%d %H:%M}",
+        markup=False,
+    )
+
+
+@app.command("schedules")
+def schedules(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Pipelines that run on a schedule, and when each runs next."""
+    found = _store(ctx).schedules()
+    if json_output:
+        print_json([s.to_dict() for s in found])
+        return
+    print_table(
+        "Pipeline schedules",
+        ["pipeline", "cron (UTC)", "params", "next"],
+        [[s.pipeline, s.cron, json.dumps(s.params), s.next_at] for s in found],
+    )
 
 
 @app.command("resume")

@@ -1,4 +1,4 @@
-"""``modelyard worker``: runs due monitors, one worker at a time per workspace.
+"""``modelyard worker``: runs due monitors and pipelines, one worker at a time per workspace.
 
 The lease is a job record of kind ``worker-lease`` in the metadata database: its
 owner (``host:pid``) is the worker in charge and its ``updated_at`` the last
@@ -111,7 +111,18 @@ class Worker:
             except Exception:  # one broken monitor must not stop the others
                 log.exception("monitor %s failed", name)
             self.acquire()  # heartbeat between monitors
+        self._run_pipelines()
         return runs
+
+    def _run_pipelines(self) -> None:
+        """Pipelines' due schedules, queued runs and interrupted runs (issue 23): the
+        same lease, renewed between and during their steps."""
+        from modelyard.pipelines import PipelineStore
+
+        try:
+            PipelineStore(self._ws).run_due(tick=self.acquire)
+        except Exception:  # a broken pipeline must not stop the monitors
+            log.exception("running pipelines failed")
 
     def serve(self, poll: float = 30.0, *, include_current: bool = False) -> None:
         """Run due monitors every ``poll`` seconds until interrupted."""

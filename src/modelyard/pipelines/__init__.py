@@ -28,6 +28,7 @@ from modelyard.pipelines._pipeline import Pipeline, validate
 from modelyard.pipelines._records import CacheChange, CacheExplanation, PipelineRun, StepRecord
 from modelyard.pipelines._refs import Comparison, Output, Param
 from modelyard.pipelines._store import PipelineStore
+from modelyard.pipelines._triggers import Schedule
 from modelyard.pipelines._yaml import definition_from_yaml
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "PipelineRun",
     "PipelineStore",
     "RolledBackError",
+    "Schedule",
     "StepFailedError",
     "StepRecord",
     "VariantCounts",

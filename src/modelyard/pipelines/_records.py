@@ -92,6 +92,7 @@ class PipelineRun:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    trigger: str | None = None  # why a worker's run was queued; None: run by its caller
 
     @classmethod
     def from_job(cls, job: Job) -> PipelineRun:
@@ -124,6 +125,7 @@ class PipelineRun:
             error=job.error,
             created_at=job.created_at,
             finished_at=job.finished_at,
+            trigger=job.params.get("queued"),
         )
 
     def step(self, name: str) -> StepRecord:
@@ -150,6 +152,7 @@ class PipelineRun:
             "error": self.error,
             "created_at": self.created_at.isoformat(),
             "finished_at": None if self.finished_at is None else self.finished_at.isoformat(),
+            "trigger": self.trigger,
             "steps": [step.to_dict() for step in self.steps],
         }
 

@@ -37,10 +37,20 @@ if TYPE_CHECKING:
 __all__ = ["execute", "start_job"]
 
 _THREADS = 8  # built-in steps mostly wait on I/O or release the GIL (training)
+TICK_SECONDS = 10.0  # a worker's heartbeat while steps run (its lease lives 60 s)
 
 
-def start_job(store: PipelineStore, definition: dict[str, Any], params: dict[str, Any]) -> str:
-    """Record a new pending run of ``definition`` with ``params``; returns its job id."""
+def start_job(
+    store: PipelineStore,
+    definition: dict[str, Any],
+    params: dict[str, Any],
+    trigger: str | None = None,
+) -> str:
+    """Record a new pending run of ``definition`` with ``params``; returns its job id.
+
+    ``trigger`` (why it was queued: ``manual``, ``schedule ...``) leaves the run to
+    ``modelyard worker``, which also resumes it when it was interrupted.
+    """
     validate(definition)
     states = {
         step["name"]: new_step_state(step["kind"], _depends(step)) for step in definition["steps"]
@@ -52,6 +62,7 @@ def start_job(store: PipelineStore, definition: dict[str, Any], params: dict[str
             "definition": definition,
             "params": params,
             "steps": states,
+            **({"queued": trigger} if trigger is not None else {}),
         },
     )
     return job.id
@@ -62,16 +73,20 @@ def execute(
     job_id: str,
     functions: Mapping[str, Callable[..., Any]] | None = None,
     executor: Executor | None = None,
+    tick: Callable[[], bool] | None = None,
 ) -> PipelineRun:
     """Run (or carry on) the run ``job_id``: every step not yet succeeded or skipped.
 
     The first step that raises fails the run with its error; steps already running
-    finish and are recorded, no other step starts.
+    finish and are recorded, no other step starts. ``tick`` (a worker's lease
+    heartbeat) is called at least every ``TICK_SECONDS`` while steps run; when it
+    answers ``False`` (the lease is lost) no further step starts and the run stops
+    as failed, for the lease's new holder to resume.
 
     Raises:
         ConflictError: the run already succeeded.
     """
-    return _Runner(store, job_id, dict(functions or {}), executor).run()
+    return _Runner(store, job_id, dict(functions or {}), executor, tick).run()
 
 
 def _depends(step: Mapping[str, Any]) -> list[str]:
@@ -101,6 +116,7 @@ class _Runner:
         job_id: str,
         functions: dict[str, Callable[..., Any]],
         executor: Executor | None,
+        tick: Callable[[], bool] | None = None,
     ) -> None:
         self.store = store
         self.workspace: Workspace = store.workspace
@@ -116,6 +132,7 @@ class _Runner:
         self.order = validate(self.definition)
         self.functions = functions
         self.executor = executor
+        self.tick = tick
         self.own_executor: Executor | None = None
         self.in_flight: dict[Future[Any], str] = {}
         self.failure: str | None = None
@@ -152,7 +169,10 @@ class _Runner:
             self._flush()
             if not self.in_flight:
                 return
-            done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+            timeout = TICK_SECONDS if self.tick is not None else None
+            done, _ = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+            if self.tick is not None and not self.tick() and self.failure is None:
+                self.failure = "the worker running it lost its lease; the next holder resumes it"
             for future in done:
                 self._finish(self.in_flight.pop(future), future, threads)
 

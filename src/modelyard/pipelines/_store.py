@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +17,12 @@ from modelyard.pipelines._runner import execute, start_job
 
 if TYPE_CHECKING:
     from modelyard.execution import Executor
+    from modelyard.pipelines._triggers import Schedule
     from modelyard.workspace import Workspace
 
-__all__ = ["PipelineStore"]
+__all__ = ["SCHEDULE_KEY", "PipelineStore"]
+
+SCHEDULE_KEY = "schedule"  # a saved pipeline's schedule, kept beside its definition
 
 
 class PipelineStore:
@@ -59,7 +62,8 @@ class PipelineStore:
                     )
                 )
             else:
-                row.definition = definition
+                schedule = row.definition.get(SCHEDULE_KEY)  # saving again keeps it
+                row.definition = {**definition, **({SCHEDULE_KEY: schedule} if schedule else {})}
                 row.updated_at = now
         return definition
 
@@ -73,7 +77,7 @@ class PipelineStore:
             row = session.get(PipelineRow, name)
             if row is None:
                 raise NotFoundError(f"pipeline {name} not found", details={"pipeline": name})
-            return dict(row.definition)
+            return {k: v for k, v in row.definition.items() if k != SCHEDULE_KEY}
 
     def list(self) -> list[dict[str, Any]]:
         """Saved pipelines by name: name, step count, parameters, last saved."""
@@ -114,6 +118,59 @@ class PipelineStore:
         values = check_params(definition.get("params", {}), dict(params or {}))
         job_id = start_job(self, definition, values)
         return execute(self, job_id, functions, executor)
+
+    def submit(
+        self, pipeline: str, params: Mapping[str, Any] | None = None, *, trigger: str = "manual"
+    ) -> PipelineRun:
+        """Queue a run of saved pipeline ``pipeline`` for ``modelyard worker``; returns
+        it pending. The worker runs it, and resumes it if it is interrupted (its
+        process killed): finished steps are kept, none runs twice.
+
+        Raises:
+            NotFoundError: no saved pipeline of that name.
+            InvalidInputError: an invalid parameter; nothing is queued.
+        """
+        definition = self.get(pipeline)
+        values = check_params(definition.get("params", {}), dict(params or {}))
+        return self.get_run(start_job(self, definition, values, trigger))
+
+    def run_due(self, tick: Callable[[], bool] | None = None) -> builtins.list[PipelineRun]:
+        """What ``modelyard worker`` does for pipelines: queue a run of each due
+        schedule, run queued runs, resume interrupted ones (``tick``: its lease's
+        heartbeat; see :mod:`modelyard.pipelines._triggers`)."""
+        from modelyard.pipelines._triggers import run_due
+
+        return run_due(self, tick)
+
+    def schedule(
+        self, pipeline: str, cron: str, params: Mapping[str, Any] | None = None
+    ) -> Schedule:
+        """Run saved ``pipeline`` with ``params`` at the UTC times ``cron`` names, by
+        ``modelyard worker`` (replacing its schedule).
+
+        Raises:
+            NotFoundError: no saved pipeline of that name.
+            InvalidInputError: a bad cron expression or parameter (one line).
+        """
+        from modelyard.pipelines._triggers import set_schedule
+
+        return set_schedule(self, pipeline, cron, params)
+
+    def unschedule(self, pipeline: str) -> None:
+        """Stop running ``pipeline`` on its schedule.
+
+        Raises:
+            NotFoundError: no such pipeline, or it has no schedule.
+        """
+        from modelyard.pipelines._triggers import clear_schedule
+
+        clear_schedule(self, pipeline)
+
+    def schedules(self) -> builtins.list[Schedule]:
+        """Every pipeline's schedule, by pipeline name."""
+        from modelyard.pipelines._triggers import schedules
+
+        return schedules(self)
 
     def resume(
         self,
