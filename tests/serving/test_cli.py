@@ -59,6 +59,8 @@ def test_endpoint_lifecycle(churn_workspace: Path, endpoint_name: str) -> None:
     cli("endpoint", "delete", endpoint_name, "--yes")
     gone = cli("endpoint", "show", endpoint_name, check=False)
     assert gone.exit_code == 3 and endpoint_name in gone.stderr
+    history = json.loads(cli("endpoint", "history", endpoint_name, "--json").stdout)
+    assert [h["action"] for h in history] == ["create", "update", "rollback", "delete"]
 
 
 @pytest.mark.slow

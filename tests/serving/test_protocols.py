@@ -245,6 +245,8 @@ def test_management_api(
         gone = client.post(f"/endpoints/{endpoint_name}/predict", json=churn_rows[0])
         assert gone.status_code == 404  # no longer served, at once
         assert client.get(f"/api/endpoints/{endpoint_name}").status_code == 404
+        kept = client.get(f"/api/endpoints/{endpoint_name}/history").json()
+        assert [h["action"] for h in kept] == ["create", "update", "delete"]  # history stays
         assert client.get("/docs").status_code == 200
         assert "/api/endpoints" in client.get("/openapi.json").json()["paths"]
 
