@@ -118,6 +118,10 @@ def test_auto_registers_within_its_budget_with_lineage(churn_cli: Cli) -> None:
     assert data["test_metrics"]["roc_auc"] >= 0.6
     assert data["seconds"] <= 20 + 10  # the search and the final fit, inside the command
     assert elapsed <= 20 + 10 + 15  # and the process's own start-up and exit
+    shown = json.loads(churn_cli("model", "show", data["model"]["ref"], "--json").stdout)
+    lineage = shown["lineage"]  # the registered version names the search that chose it
+    assert lineage["automl_run"] == data["run_id"] and lineage["studies"] == data["studies"]
+    assert lineage["run_id"] == data["model"]["run_id"] and lineage["dataset"] == "churn:1"
     from modelyard.workspace import Workspace
 
     ws = Workspace.open(churn_cli.workspace)
@@ -163,3 +167,40 @@ def test_tune_reports_its_study_as_html(churn_cli: Cli, tmp_path: Path) -> None:
     for name, value in data["best_params"].items():
         assert f"<td>{name}</td><td>{value}</td>" in page
     assert "cdn" not in page.lower().split("<body>")[1]  # Plotly inline: opens offline
+
+
+def test_tune_draws_a_live_table_on_a_terminal(churn_cli: Cli) -> None:
+    """stderr a real pseudo-terminal: the trials are a table redrawn in place, not lines."""
+    import os
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable, "-m", "modelyard", "-w", str(churn_cli.workspace), "tune", "churn",
+        "-a", "decision_tree", "--trials", "2", "--folds", "2", "--pruner", "none",
+    ]  # fmt: skip
+    leader, follower = os.openpty()
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "160", "LINES": "40"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: every holder of the terminal has closed it
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    stdout = process.communicate(timeout=300)[0].decode()
+    assert process.returncode == 0
+    drawn = screen.decode(errors="replace")
+    assert "Tuning: 2 trial(s) told, best" in drawn and "max_depth=" in drawn
+    assert "\x1b[" in drawn  # cursor movement: redrawn in place
+    assert "trial 0:" not in drawn  # the plain lines are for pipes and files
+    assert "Best parameters (decision_tree)" in stdout
+    study = stdout.split("tune --resume ")[1].split()[0]
+    piped = churn_cli("tune", "--resume", study, "--trials", "3")  # stderr a pipe: lines
+    line = next(x for x in piped.stderr.splitlines() if x.startswith("trial 2: "))
+    assert "max_depth" in line and "(best 0." in line

@@ -207,11 +207,14 @@ def auto(
         if owned:
             runner.shutdown(cancel_pending=True)
     report(f"training {result.algorithm} on the full training split")
+    # the search that chose the algorithm and parameters, in the model's lineage
+    studies = [s.study for s in result.studies]
+    lineage = {"automl_run": board.run_id, "studies": studies}
     result.training = _final_fit(
-        workspace, problem.dataset, problem, result, requirements, model_name, seed
+        workspace, problem.dataset, problem, result, requirements, model_name, seed, lineage
     )
-    lineage = {"automl_run": board.run_id, "studies": ",".join(s.study for s in result.studies)}
-    workspace.runs.set_tags(result.training.run_id, lineage)
+    tags = {"automl_run": board.run_id, "studies": ",".join(studies)}
+    workspace.runs.set_tags(result.training.run_id, tags)
     result.seconds = time.time() - started
     return result
 
@@ -250,6 +253,7 @@ def _final_fit(
     requirements: tuple[str, ...],
     model_name: str | None,
     seed: int,
+    lineage: dict[str, Any],
 ) -> TrainingResult:
     """The winner through the ordinary training job, its run in the search's experiment."""
     from modelyard.training import TrainingSpec, train
@@ -265,4 +269,4 @@ def _final_fit(
         seed=seed,
         experiment=f"auto-{dataset.split(':')[0]}",
     )
-    return train(workspace, spec)
+    return train(workspace, spec, lineage=lineage)

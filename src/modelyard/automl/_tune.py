@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from modelyard.automl._fold import score_folds
@@ -34,13 +34,15 @@ __all__ = ["TrialResult", "TuneResult", "resume", "tune"]
 @dataclass(frozen=True)
 class TrialResult:
     """One told trial: its number, parameters, score (``None`` unless ``complete``),
-    its state (``complete``, ``pruned`` or ``failed``) and why it did not complete."""
+    its state (``complete``, ``pruned`` or ``failed``), why it did not complete, and
+    the study's best score once it was told (``None`` before any trial finished)."""
 
     number: int
     params: dict[str, Any]
     value: float | None
     error: str | None = None
     state: str = "complete"
+    best: float | None = None
 
 
 @dataclass
@@ -346,6 +348,7 @@ def _run(
             scored = _score_batch(executor, problem, info, asked, params, splits, threads, deadline)
             for trial, trial_params, (folds, pruned) in zip(asked, params, scored, strict=True):
                 told = _tell(study, trial, trial_params, folds, info["metric"], pruned, len(splits))
+                told = replace(told, best=_best_value(study))
                 _record(workspace, experiment, parent.id, study, trial, trial_params, folds)
                 result.trials.append(told)
                 if progress is not None:
@@ -461,6 +464,15 @@ def _log_report(run: Any, study: Any, result: TuneResult) -> None:
     from modelyard.automl._report import STUDY_ARTIFACT, render_study
 
     run.log_bytes(render_study(study, result).encode("utf-8"), STUDY_ARTIFACT)
+
+
+def _best_value(study: Any) -> float | None:
+    """The study's best finished score so far (``None`` before the first)."""
+    from optuna.trial import TrialState
+
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        return None
+    return float(study.best_value)
 
 
 def _spent(study: Any) -> int:

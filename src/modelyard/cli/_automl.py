@@ -183,7 +183,7 @@ def tune(
 
     workspace = state(ctx).workspace()
     seconds = parse_duration(budget)
-    with _executor(workspace, workers) as executor, _trial_lines(json_output) as show:
+    with _executor(workspace, workers) as executor, _trial_view(json_output) as show:
         if resume_study is not None:
             if dataset is not None:
                 raise InvalidInputError("give a dataset or --resume STUDY, not both")
@@ -236,20 +236,55 @@ def _executor(workspace: Any, workers: int | None) -> Iterator[Any]:
 
 
 @contextmanager
-def _trial_lines(quiet: bool) -> Iterator[Callable[[TrialResult], None]]:
-    """One line per told trial on stderr, with the best so far (nothing with --json)."""
+def _trial_view(quiet: bool) -> Iterator[Callable[[TrialResult], None]]:
+    """The trials on stderr as they are told: a Rich live table (the latest trials
+    and the best score so far) on a terminal, one line per trial otherwise, nothing
+    with --json."""
     if quiet:
         yield lambda trial: None
         return
+    if not err_console.is_terminal:
+        yield lambda trial: err_console.print(_trial_line(trial), markup=False)
+        return
+    from rich.live import Live
 
-    def show(trial: TrialResult) -> None:
-        if trial.value is None:
-            state_word = "pruned" if trial.state == "pruned" else f"failed ({trial.error})"
-            err_console.print(f"trial {trial.number}: {state_word}", markup=False)
-            return
-        err_console.print(f"trial {trial.number}: {trial.value:.4f}  {trial.params}", markup=False)
+    told: list[TrialResult] = []
+    with Live(console=err_console, transient=True, refresh_per_second=4) as live:
 
-    yield show
+        def show(trial: TrialResult) -> None:
+            told.append(trial)
+            live.update(trials_table(told))
+
+        yield show
+
+
+def _trial_line(trial: TrialResult) -> str:
+    best = "" if trial.best is None else f"  (best {trial.best:.4f})"
+    if trial.value is None:
+        state_word = "pruned" if trial.state == "pruned" else f"failed ({trial.error})"
+        return f"trial {trial.number}: {state_word}{best}"
+    return f"trial {trial.number}: {trial.value:.4f}  {trial.params}{best}"
+
+
+def trials_table(told: list[TrialResult], shown: int = 10) -> Table:
+    """The latest ``shown`` told trials, newest last, under a title with the count
+    and the study's best score so far."""
+    best = told[-1].best if told else None
+    title = f"Tuning: {len(told)} trial(s) told" + ("" if best is None else f", best {best:.4f}")
+    rows = [
+        [
+            t.number,
+            t.state if t.error is None else f"{t.state}: {t.error}",
+            "-" if t.value is None else f"{t.value:.4f}",
+            ", ".join(f"{k}={_short(v)}" for k, v in t.params.items()),
+        ]
+        for t in told[-shown:]
+    ]
+    return table(title, ["trial", "state", "score", "parameters"], rows)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _print_tuning(result: TuneResult) -> None:

@@ -95,11 +95,18 @@ class TrainingInputs:
 
 
 def train(
-    workspace: Workspace, spec: TrainingSpec, progress: Progress | None = None
+    workspace: Workspace,
+    spec: TrainingSpec,
+    progress: Progress | None = None,
+    *,
+    lineage: dict[str, Any] | None = None,
 ) -> TrainingResult:
     """Run a training job (see the module docstring).
 
     ``progress`` receives a :class:`TrainingProgress` as each stage starts.
+    ``lineage``: what else led to the model (the AutoML search that chose its
+    algorithm and parameters), recorded in the registered version's lineage beside
+    the dataset and run (the job's own entries win a clash).
 
     Raises:
         NotFoundError: the dataset, or the run of ``spec.params_from``, does not exist.
@@ -192,7 +199,9 @@ def train(
             learnt = ["train", "validation"] if fitted.refitted else ["train"]
             target = pd.concat([frames[s][problem.target] for s in learnt], ignore_index=True)
             data_baseline = _data_baseline(problem, pipeline[0], fitted.rows[0], target)
-            model = _register(workspace, problem, spec, products, data_baseline, run.id)
+            model = _register(
+                workspace, problem, spec, products, data_baseline, run.id, lineage or {}
+            )
             run.set_tag("model", model.ref)
         resolved = replace(spec, params=params)
     return TrainingResult(run.id, model, evaluation, passed, messages, onnx, resolved)
@@ -558,6 +567,7 @@ def _register(
     products: _Products,
     data_baseline: dict[str, Any],
     run_id: str,
+    extra_lineage: dict[str, Any],
 ) -> ModelVersion:
     """Write the model package (manifest, flavors, baseline with the model's scores
     added to the training data's statistics) and register it."""
@@ -578,6 +588,7 @@ def _register(
     name = spec.model_name or problem.version.name
     threshold = evaluation.threshold
     lineage = {
+        **extra_lineage,
         "dataset": problem.version.ref,
         "dataset_fingerprint": problem.version.fingerprint,
         "split": problem.version.split_spec,
