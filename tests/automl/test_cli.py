@@ -127,6 +127,8 @@ def test_auto_registers_within_its_budget_with_lineage(churn_cli: Cli) -> None:
     ws = Workspace.open(churn_cli.workspace)
     try:
         training = ws.runs.get(data["model"]["run_id"])
+        spec = json.loads(ws.runs.artifact_bytes(training.id, "training_spec.json"))
+        assert spec["refit"] is True  # the winner learns from training and validation rows
         assert training.tags["automl_run"] == data["run_id"]  # the search, as lineage
         assert ws.runs.get(data["run_id"]).tags["automl"] == "spotcheck"
     finally:

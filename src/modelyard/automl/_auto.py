@@ -230,9 +230,9 @@ def _defaults(algorithm: str, task: Any) -> list[dict[str, Any]]:
 
 def _final_estimate(fold_seconds: float, searched: int, total: int) -> float:
     """Seconds the final training job may take: its fit on all rows (from one fold's
-    fit on a share of the searched rows), the early-stopping and threshold fits beside
-    it, evaluation and packaging (a fixed allowance)."""
-    return 3.0 * fold_seconds * max(total / max(searched, 1), 1.0) + _PACKAGING_SECONDS
+    fit on a share of the searched rows), the early-stopping, threshold and refit fits
+    beside it, evaluation and packaging (a fixed allowance)."""
+    return 4.0 * fold_seconds * max(total / max(searched, 1), 1.0) + _PACKAGING_SECONDS
 
 
 def _cost_rank(name: str) -> int:
@@ -255,7 +255,11 @@ def _final_fit(
     seed: int,
     lineage: dict[str, Any],
 ) -> TrainingResult:
-    """The winner through the ordinary training job, its run in the search's experiment."""
+    """The winner through the ordinary training job, its run in the search's experiment.
+
+    The search already chose on cross-validated training and validation rows, so
+    the job refits the winner on both once its rounds and threshold are known: the
+    model learns from every row but the test split's."""
     from modelyard.training import TrainingSpec, train
 
     spec = TrainingSpec(
@@ -268,5 +272,6 @@ def _final_fit(
         task=problem.task,
         seed=seed,
         experiment=f"auto-{dataset.split(':')[0]}",
+        refit=True,
     )
     return train(workspace, spec, lineage=lineage)
