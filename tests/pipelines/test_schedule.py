@@ -118,3 +118,41 @@ def test_schedule_through_the_cli(cli: Cli, workspace: Workspace, tmp_path: Path
     assert json.loads(cli("pipeline", "schedules", "--json").stdout) == []
     gone = cli("pipeline", "schedule", "nightly", "--off", check=False)
     assert gone.exit_code == 3 and "pipeline nightly has no schedule" in gone.stderr
+
+
+def _write_csv(path: Path, rows: int) -> None:
+    path.write_text("age,plan\n" + "".join(f"{20 + i % 50},{'ab'[i % 2]}\n" for i in range(rows)))
+
+
+def test_a_new_dataset_version_triggers_one_run_through_the_worker(
+    cli: Cli, workspace: Workspace, tmp_path: Path
+) -> None:
+    _save(workspace)
+    bad = cli("pipeline", "trigger", "nightly", check=False)
+    assert bad.exit_code == 2
+    assert "give one of --on-dataset NAME, --on-monitor NAME, or --off" in bad.stderr
+    unknown = cli("pipeline", "trigger", "nightly", "--on-monitor", "nobody", check=False)
+    assert unknown.exit_code == 3 and "no monitor named 'nobody'" in unknown.stderr
+    made = cli("pipeline", "trigger", "nightly", "--on-dataset", "customers", "-p", "offset=3")
+    assert "pipeline nightly runs on each new version of dataset customers" in made.stdout
+
+    def runs() -> list[dict[str, object]]:
+        return list(json.loads(cli("pipeline", "runs", "nightly", "--json").stdout))
+
+    cli("worker", "--once")
+    assert runs() == []  # no dataset yet: nothing to run
+    csv_path = tmp_path / "customers.csv"
+    for rows, version in ((40, 1), (50, 2)):
+        _write_csv(csv_path, rows)
+        workspace.datasets.ingest(csv_path, "customers")
+        cli("worker", "--once")
+        cli("worker", "--once")  # the same version does not fire again
+        found = runs()
+        assert len(found) == version
+        assert found[0]["trigger"] == f"dataset customers: version {version}"
+        assert found[0]["status"] == "succeeded"
+        assert found[0]["steps"][0]["outputs"] == {"value": 5.0}  # type: ignore[index]
+    (listed,) = json.loads(cli("pipeline", "triggers", "--json").stdout)
+    assert (listed["on"], listed["name"], listed["seen"]) == ("dataset", "customers", 2)
+    assert "removed 1 trigger(s)" in cli("pipeline", "trigger", "nightly", "--off").stdout
+    assert json.loads(cli("pipeline", "triggers", "--json").stdout) == []

@@ -110,6 +110,60 @@ def schedule(
     )
 
 
+@app.command("trigger")
+def trigger(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A saved pipeline.")],
+    on_dataset: Annotated[
+        str | None, typer.Option("--on-dataset", help="Run when this dataset gets a new version.")
+    ] = None,
+    on_monitor: Annotated[
+        str | None,
+        typer.Option("--on-monitor", help="Run when this monitor finds new violations."),
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable).")
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="Remove the pipeline's triggers.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Run pipeline NAME (by `modelyard worker`) on a new dataset version or monitor
+    violations; or --off."""
+    store = _store(ctx)
+    chosen = [(on, what) for on, what in (("dataset", on_dataset), ("monitor", on_monitor)) if what]
+    if off == bool(chosen) or len(chosen) > 1:
+        raise InvalidInputError("give one of --on-dataset NAME, --on-monitor NAME, or --off")
+    if off:
+        removed = store.untrigger(name)
+        console.print(f"removed {removed} trigger(s) of pipeline {name}", markup=False)
+        return
+    ((on, what),) = chosen
+    made = store.trigger(name, on, what, _parse_params(param))
+    if json_output:
+        print_json(made.to_dict())
+        return
+    event = (
+        f"each new version of dataset {what}"
+        if on == "dataset"
+        else (f"new violations of monitor {what}")
+    )
+    console.print(f"pipeline {name} runs on {event}", markup=False)
+
+
+@app.command("triggers")
+def triggers(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Pipelines that run on a new dataset version or on monitor violations."""
+    found = _store(ctx).triggers()
+    if json_output:
+        print_json([t.to_dict() for t in found])
+        return
+    print_table(
+        "Pipeline triggers",
+        ["pipeline", "on", "name", "params", "last seen"],
+        [[t.pipeline, t.on, t.name, json.dumps(t.params), t.seen] for t in found],
+    )
+
+
 @app.command("schedules")
 def schedules(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Pipelines that run on a schedule, and when each runs next."""

@@ -12,24 +12,29 @@
     run = PipelineStore(ws).run(p)
 """
 
-from modelyard.pipelines import steps
-from modelyard.pipelines._guard import (
-    Alarms,
-    Deployment,
-    DeployStrategy,
-    RolledBackError,
-    VariantCounts,
-    get_deployment,
-    guarded_deploy,
-    read_gateway_counts,
-)
-from modelyard.pipelines._kinds import StepFailedError
-from modelyard.pipelines._pipeline import Pipeline, validate
-from modelyard.pipelines._records import CacheChange, CacheExplanation, PipelineRun, StepRecord
-from modelyard.pipelines._refs import Comparison, Output, Param
-from modelyard.pipelines._store import PipelineStore
-from modelyard.pipelines._triggers import Schedule
-from modelyard.pipelines._yaml import definition_from_yaml
+from typing import TYPE_CHECKING
+
+from modelyard._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from modelyard.pipelines import steps
+    from modelyard.pipelines._guard import (
+        Alarms,
+        Deployment,
+        DeployStrategy,
+        RolledBackError,
+        VariantCounts,
+        get_deployment,
+        guarded_deploy,
+        read_gateway_counts,
+    )
+    from modelyard.pipelines._kinds import StepFailedError
+    from modelyard.pipelines._pipeline import Pipeline, validate
+    from modelyard.pipelines._records import CacheChange, CacheExplanation, PipelineRun, StepRecord
+    from modelyard.pipelines._refs import Comparison, Output, Param
+    from modelyard.pipelines._store import PipelineStore
+    from modelyard.pipelines._triggers import Schedule, Trigger
+    from modelyard.pipelines._yaml import definition_from_yaml
 
 __all__ = [
     "Alarms",
@@ -47,6 +52,7 @@ __all__ = [
     "Schedule",
     "StepFailedError",
     "StepRecord",
+    "Trigger",
     "VariantCounts",
     "definition_from_yaml",
     "get_deployment",
@@ -55,3 +61,32 @@ __all__ = [
     "steps",
     "validate",
 ]
+
+# name -> the module that defines it: imported on first use, so a step's worker
+# process (it imports the function-step wrapper in ._kinds) loads no database stack
+_EXPORTS = {
+    "Alarms": "modelyard.pipelines._guard",
+    "Deployment": "modelyard.pipelines._guard",
+    "DeployStrategy": "modelyard.pipelines._guard",
+    "RolledBackError": "modelyard.pipelines._guard",
+    "VariantCounts": "modelyard.pipelines._guard",
+    "get_deployment": "modelyard.pipelines._guard",
+    "guarded_deploy": "modelyard.pipelines._guard",
+    "read_gateway_counts": "modelyard.pipelines._guard",
+    "StepFailedError": "modelyard.pipelines._kinds",
+    "Pipeline": "modelyard.pipelines._pipeline",
+    "validate": "modelyard.pipelines._pipeline",
+    "CacheChange": "modelyard.pipelines._records",
+    "CacheExplanation": "modelyard.pipelines._records",
+    "PipelineRun": "modelyard.pipelines._records",
+    "StepRecord": "modelyard.pipelines._records",
+    "Comparison": "modelyard.pipelines._refs",
+    "Output": "modelyard.pipelines._refs",
+    "Param": "modelyard.pipelines._refs",
+    "PipelineStore": "modelyard.pipelines._store",
+    "Schedule": "modelyard.pipelines._triggers",
+    "Trigger": "modelyard.pipelines._triggers",
+    "definition_from_yaml": "modelyard.pipelines._yaml",
+}
+
+__getattr__, __dir__ = lazy_names(__name__, globals(), _EXPORTS, __all__, submodules=("steps",))

@@ -17,12 +17,15 @@ from modelyard.pipelines._runner import execute, start_job
 
 if TYPE_CHECKING:
     from modelyard.execution import Executor
-    from modelyard.pipelines._triggers import Schedule
+    from modelyard.pipelines._triggers import Schedule, Trigger
     from modelyard.workspace import Workspace
 
-__all__ = ["SCHEDULE_KEY", "PipelineStore"]
+__all__ = ["SCHEDULE_KEY", "TRIGGERS_KEY", "PipelineStore"]
 
-SCHEDULE_KEY = "schedule"  # a saved pipeline's schedule, kept beside its definition
+# a saved pipeline's schedule and triggers, kept beside its definition
+SCHEDULE_KEY = "schedule"
+TRIGGERS_KEY = "triggers"
+_KEPT = (SCHEDULE_KEY, TRIGGERS_KEY)
 
 
 class PipelineStore:
@@ -62,8 +65,8 @@ class PipelineStore:
                     )
                 )
             else:
-                schedule = row.definition.get(SCHEDULE_KEY)  # saving again keeps it
-                row.definition = {**definition, **({SCHEDULE_KEY: schedule} if schedule else {})}
+                kept = {k: row.definition[k] for k in _KEPT if k in row.definition}
+                row.definition = {**definition, **kept}  # saving again keeps them
                 row.updated_at = now
         return definition
 
@@ -77,7 +80,7 @@ class PipelineStore:
             row = session.get(PipelineRow, name)
             if row is None:
                 raise NotFoundError(f"pipeline {name} not found", details={"pipeline": name})
-            return {k: v for k, v in row.definition.items() if k != SCHEDULE_KEY}
+            return {k: v for k, v in row.definition.items() if k not in _KEPT}
 
     def list(self) -> list[dict[str, Any]]:
         """Saved pipelines by name: name, step count, parameters, last saved."""
@@ -165,6 +168,36 @@ class PipelineStore:
         from modelyard.pipelines._triggers import clear_schedule
 
         clear_schedule(self, pipeline)
+
+    def trigger(
+        self, pipeline: str, on: str, name: str, params: Mapping[str, Any] | None = None
+    ) -> Trigger:
+        """Run saved ``pipeline`` (by ``modelyard worker``) when ``on`` ``dataset``
+        ``name`` gets a new version, or ``monitor`` ``name`` finds new violations.
+
+        Raises:
+            NotFoundError: no such pipeline or monitor.
+            InvalidInputError: an unknown kind of trigger or a bad parameter.
+        """
+        from modelyard.pipelines._triggers import set_trigger
+
+        return set_trigger(self, pipeline, on, name, params)
+
+    def untrigger(self, pipeline: str) -> int:
+        """Remove every trigger of ``pipeline``; how many it had.
+
+        Raises:
+            NotFoundError: no such pipeline.
+        """
+        from modelyard.pipelines._triggers import clear_triggers
+
+        return clear_triggers(self, pipeline)
+
+    def triggers(self) -> builtins.list[Trigger]:
+        """Every pipeline's triggers, by pipeline name."""
+        from modelyard.pipelines._triggers import triggers
+
+        return triggers(self)
 
     def schedules(self) -> builtins.list[Schedule]:
         """Every pipeline's schedule, by pipeline name."""
