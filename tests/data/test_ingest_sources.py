@@ -296,6 +296,53 @@ def test_a_type_that_changes_after_the_first_block_widens_the_column(
     ]
 
 
+def _past_the_first_chunk(path: Path, last_rows: list[bytes]) -> int:
+    """A CSV of more than 16 MiB (the fast read's first chunk) ending in ``last_rows``."""
+    padding = "p" * 100
+    n_rows = (17 << 20) // 120
+    with path.open("wb") as handle:
+        handle.write(b"count,later,pad\n")
+        handle.write("".join(f"{i},,{padding}\n" for i in range(n_rows)).encode())
+        handle.writelines(last_rows)
+    return n_rows + len(last_rows)
+
+
+@pytest.mark.slow
+def test_a_type_that_changes_after_the_first_chunk_widens_the_column(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "late-chunk.csv"
+    n_rows = _past_the_first_chunk(path, [b"1.5,7,x\n", b"2,seven,y\n"])
+    version, _ = workspace.datasets.ingest(path, "late", IngestOptions(split=None))
+    assert version.n_rows == n_rows
+    assert version.column("count").physical_type == "double"
+    assert version.column("later").physical_type == "string"
+    tail = workspace.datasets.read(version).slice(n_rows - 2).to_pylist()
+    assert tail == [
+        {"count": 1.5, "later": "7", "pad": "x"},
+        {"count": 2.0, "later": "seven", "pad": "y"},
+    ]
+
+
+@pytest.mark.slow
+def test_a_late_problem_is_named_by_its_line_after_the_first_chunk(
+    cli: Cli, tmp_path: Path
+) -> None:
+    latin = tmp_path / "late-latin.csv"
+    n_rows = _past_the_first_chunk(latin, ["3,4,centré\n".encode("latin-1")])
+    refused = cli("data", "ingest", str(latin), "--name", "late", check=False)
+    assert refused.exit_code == 2
+    line = _one_error_line(refused)
+    assert "not UTF-8" in line and f"line {n_rows + 1} " in line and "--encoding" in line
+    quoted = tmp_path / "late-quote.csv"
+    n_rows = _past_the_first_chunk(quoted, [b'3,4,"open\n', b"5,6,x\n"])
+    refused = cli("data", "ingest", str(quoted), "--name", "late", check=False)
+    assert refused.exit_code == 2
+    line = _one_error_line(refused)
+    assert f"line {n_rows:,}" in line and "quote" in line
+    _nothing_stored(cli)
+
+
 def test_a_declared_type_that_does_not_fit_names_column_row_and_value(
     workspace: Workspace, tmp_path: Path
 ) -> None:

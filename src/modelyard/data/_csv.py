@@ -15,6 +15,15 @@ the file. Three things it does not do on its own are done here:
   the lines seen; when they differ (values with line breaks, blank lines) the file
   is checked record by record with Python's ``csv`` module, and a quote left open
   is an error naming its line.
+
+A plain (uncompressed) UTF-8 file is first read the fast way: in chunks of a few
+MiB cut at line ends, each parsed by Arrow on all cores, Arrow checking the text
+as UTF-8 and a reader thread counting the lines. That read is kept only when it
+is beyond doubt: every line became a row, no column came out as raw bytes, and
+Arrow raised nothing but a column to widen. Anything else (a quote left open,
+values with line breaks, blank lines, ragged rows, bytes that are not UTF-8) reads
+the file again the precise way above, which finds and names the problem, so the
+errors are the same whichever way a file is read.
 """
 
 from __future__ import annotations
@@ -22,10 +31,12 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import pyarrow as pa
 
@@ -39,6 +50,13 @@ __all__ = ["CsvOptions", "CsvSource"]
 # as 1 to 4 MiB on the benchmark's file); a late misfit only widens and re-reads.
 _BLOCK_SIZE = 2 << 20
 _READ_SIZE = 1 << 20
+# The fast read parses chunks of this size (Arrow splits each into 1 MiB blocks,
+# parsed on its thread pool): large enough to infer types from many rows and keep
+# every core busy, small enough that a chunk, its table and the next chunk read
+# ahead stay a few dozen MiB.
+_CHUNK_SIZE = 16 << 20
+# input_stream decompresses these; the fast read needs the file's own bytes.
+_COMPRESSED = frozenset({".gz", ".bz2", ".zst", ".zstd", ".lz4", ".br"})
 _CONVERSION = re.compile(
     r"In CSV column #(?P<index>\d+): (?:Row #(?P<row>\d+): )?"
     r"CSV conversion error to (?P<type>[\w\[\], ]+): invalid value '(?P<value>.*)'",
@@ -156,6 +174,18 @@ def _guess_encoding(sample: bytes) -> str:
     return "cp1252"
 
 
+class _Unsure(Exception):  # noqa: N818 - a signal inside this module, never raised out
+    """The fast read cannot vouch for what it read: read the precise way."""
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Whole lines of the file: the bytes, and how many line breaks they hold."""
+
+    data: memoryview
+    newlines: int
+
+
 class CsvSource:
     """A CSV file read as record batches of one schema, checked to the end.
 
@@ -163,7 +193,9 @@ class CsvSource:
     is widened (null -> integer -> float -> text) and :class:`ReadAgain` is raised:
     the caller drops what it wrote and calls :meth:`batches` again, which reads the
     file from the start with the wider type. Each restart widens one column one
-    step, so a file is read at most a few times per column, and usually once.
+    step, so a file is read at most a few times per column, and usually once. A
+    fast read that cannot vouch for its result raises :class:`ReadAgain` too, once,
+    and every later call reads the precise way.
     """
 
     def __init__(self, path: Path, options: CsvOptions) -> None:
@@ -171,20 +203,85 @@ class CsvSource:
         self.options = options
         self._widened: dict[str, pa.DataType] = {}
         self._rows = 0
+        encoding = options.encoding
+        self._precise = (encoding is not None and codecs.lookup(encoding).name != "utf-8") or bool(
+            {s.lower() for s in path.suffixes} & _COMPRESSED
+        )
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """The file's rows, one block at a time.
+        """The file's rows, a block or a chunk at a time.
 
         Raises:
-            ReadAgain: a column was widened; call again.
+            ReadAgain: a column was widened, or the fast read is given up; call again.
             InvalidInputError: not text in the encoding, malformed rows, a quote
                 left open, or a value that fits no type (each names the file and
                 the line or column).
         """
-        import pyarrow.csv as pacsv
-
         self._rows = 0
         delimiter = self.options.delimiter or ("\t" if self.path.suffix == ".tsv" else ",")
+        if self._precise:
+            yield from self._precise_batches(delimiter)
+            return
+        try:
+            yield from self._fast_batches(delimiter)
+        except _Unsure as exc:
+            self._precise = True
+            raise ReadAgain(f"read record by record: {exc}") from None
+
+    def _fast_batches(self, delimiter: str) -> Iterator[pa.RecordBatch]:
+        """The rows, parsed a chunk at a time on Arrow's thread pool.
+
+        Raises:
+            _Unsure: anything but a column to widen went wrong, or fewer rows
+                came out than there are lines.
+        """
+        import pyarrow.csv as pacsv
+
+        parse = pacsv.ParseOptions(delimiter=delimiter)
+        names: list[str] | None = None
+        types: dict[str, pa.DataType] = dict(self._widened)
+        newlines, last_byte, schema = 0, b"", None
+        with closing(_chunks(self.path)) as chunks:
+            for chunk in chunks:
+                try:
+                    table = pacsv.read_csv(
+                        pa.BufferReader(pa.py_buffer(chunk.data)),
+                        read_options=pacsv.ReadOptions(use_threads=True, column_names=names),
+                        parse_options=parse,
+                        convert_options=pacsv.ConvertOptions(
+                            strings_can_be_null=True, column_types=types
+                        ),
+                    )
+                except MemoryError:
+                    raise
+                except pa.ArrowInvalid as exc:
+                    outcome = self._explain(exc, names) if names is not None else None
+                    if isinstance(outcome, ReadAgain):
+                        raise outcome from None
+                    raise _Unsure(_first_line(exc)) from None
+                except (pa.ArrowException, UnicodeDecodeError) as exc:
+                    raise _Unsure(_first_line(exc)) from None
+                if names is None:
+                    # A column Arrow could not read as UTF-8 comes out as raw bytes.
+                    if any(pa.types.is_binary(kind) for kind in table.schema.types):
+                        raise _Unsure("a column is not UTF-8 text")
+                    names, schema = table.column_names, table.schema
+                    types = dict(zip(names, table.schema.types, strict=True))
+                newlines += chunk.newlines
+                last_byte = bytes(chunk.data[-1:])
+                for batch in table.to_batches():
+                    self._rows += batch.num_rows
+                    yield batch
+        if schema is not None and self._rows == 0:
+            yield pa.RecordBatch.from_pylist([], schema=schema)
+        lines = newlines + (1 if last_byte not in (b"", b"\n") else 0)
+        if self._rows + 1 != lines:
+            raise _Unsure(f"{self._rows:,} rows from {lines:,} lines")
+
+    def _precise_batches(self, delimiter: str) -> Iterator[pa.RecordBatch]:
+        """The rows, one block at a time from Arrow's streaming reader."""
+        import pyarrow.csv as pacsv
+
         # input_stream decompresses .gz, .bz2, .zst and .lz4 files as it reads.
         with pa.input_stream(str(self.path)) as raw:
             stream = _Utf8Stream(raw, self.path, self.options.encoding)
@@ -279,6 +376,38 @@ class CsvSource:
         with pa.input_stream(str(self.path)) as raw:
             stream = _Utf8Stream(raw, self.path, self.options.encoding)
             _check_records(self.path, _lines(stream), delimiter, self._rows)
+
+
+def _chunks(path: Path) -> Generator[_Chunk, None, None]:
+    """The file in chunks of whole lines, each read by a thread while the last is parsed."""
+    with (
+        path.open("rb") as handle,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelyard-csv") as pool,
+    ):
+        ahead = pool.submit(_read_chunk, handle)
+        while True:
+            chunk = ahead.result()
+            if chunk is None:
+                return
+            ahead = pool.submit(_read_chunk, handle)
+            yield chunk
+
+
+def _read_chunk(handle: BinaryIO) -> _Chunk | None:
+    """The next chunk of whole lines (the last one may lack its line break)."""
+    start = handle.tell()
+    size = _CHUNK_SIZE
+    while True:
+        data = handle.read(size)
+        if not data:
+            return None
+        end = len(data) if len(data) < size else data.rfind(b"\n") + 1
+        if end:
+            break
+        size *= 2  # a line longer than the chunk: read it whole
+        handle.seek(start)
+    handle.seek(start + end)
+    return _Chunk(memoryview(data)[:end], data.count(b"\n", 0, end))
 
 
 def _wider(arrow_type: str, value: str) -> pa.DataType | None:

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from modelyard.data._types import numpy_values
 from modelyard.errors import InvalidInputError
 
 __all__ = [
@@ -152,10 +153,11 @@ def _count_distinct(column: pa.ChunkedArray) -> int:
     temporal = pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_duration(kind)
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or temporal):
         return int(pc.count_distinct(column, mode="only_valid").as_py() or 0)
-    present = column.drop_null()
-    if temporal:
-        present = present.cast(pa.int32() if pa.types.is_date32(kind) else pa.int64())
-    values = np.sort(present.to_numpy())
+    present = column.drop_null() if column.null_count else column
+    # Dates and times as the integers they are stored as; one copy, sorted in place.
+    chunks = [numpy_values(chunk) for chunk in present.chunks]
+    values = np.concatenate(chunks) if chunks else np.empty(0)
+    values.sort()
     has_nan = 0
     if pa.types.is_floating(kind):
         # NaN sorts last; it is one distinct value however often it occurs.
@@ -194,13 +196,17 @@ def _string_type(
         words = {str(v).strip().lower() for v in pc.unique(column).to_pylist() if v is not None}
         if words and words <= _BOOLEAN_WORDS:
             return LogicalType.BOOLEAN
-    has_space = bool(pc.any(pc.match_substring(column, " ")).as_py())
-    if unique and present >= 20 and (not has_space or _ID_NAME.search(name)):
-        return LogicalType.IDENTIFIER
+    has_space: bool | None = None  # looked for only when it decides (a scan of every value)
+    if unique and present >= 20:
+        has_space = bool(pc.any(pc.match_substring(column, " ")).as_py())
+        if not has_space or _ID_NAME.search(name):
+            return LogicalType.IDENTIFIER
     if distinct <= max(
         _MAX_CATEGORICAL_DISTINCT // 10, min(_MAX_CATEGORICAL_DISTINCT, present // 20)
     ):
         return LogicalType.CATEGORICAL
+    if has_space is None:
+        has_space = bool(pc.any(pc.match_substring(column, " ")).as_py())
     mean_length = pc.mean(pc.utf8_length(column)).as_py() or 0.0
     if has_space and mean_length > 20:
         return LogicalType.TEXT

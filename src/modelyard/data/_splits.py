@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from modelyard.data._types import numpy_values
 from modelyard.errors import InvalidInputError
 
 __all__ = ["SPLIT_CODES", "SplitSpec", "assign_splits", "decode_splits", "encode_splits"]
@@ -135,7 +136,7 @@ def _time_order(table: pa.Table, column_name: str) -> npt.NDArray[np.int64]:
     indices = pc.array_sort_indices(
         column.combine_chunks(), order="ascending", null_placement="at_end"
     )
-    return np.asarray(indices, dtype=np.int64)
+    return numpy_values(indices).astype(np.int64)
 
 
 def _stratified_order(
@@ -143,7 +144,7 @@ def _stratified_order(
 ) -> tuple[npt.NDArray[np.int64] | None, str]:
     """An order in which every prefix keeps the class shares (round-robin by share)."""
     encoded = pc.dictionary_encode(table.column(target).combine_chunks(), null_encoding="encode")
-    inverse = np.asarray(encoded.indices, dtype=np.int64)
+    inverse = numpy_values(encoded.indices).astype(np.int64)
     classes = encoded.dictionary.to_pylist()
     counts = np.bincount(inverse, minlength=len(classes))
     needed = sum(1 for share in (spec.train, spec.validation, spec.test) if share > 0)

@@ -23,12 +23,16 @@ union, ...               the column first
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.types as pat
 
 from modelyard.errors import InvalidInputError
 
-__all__ = ["conform_batch", "storable_schema"]
+__all__ = ["conform_batch", "numpy_values", "storable_schema"]
 
 
 def storable_schema(schema: pa.Schema, source: str) -> pa.Schema:
@@ -123,3 +127,23 @@ def _conform(array: pa.Array, target: pa.DataType, name: str, source: str) -> pa
             f"column {name!r} of {source} ({array.type}) cannot be stored as {target}: {reason}",
             details={"column": name, "type": str(array.type)},
         ) from exc
+
+
+def numpy_values(array: pa.Array) -> npt.NDArray[Any]:
+    """The values of a numeric array without nulls, as NumPy sees its buffer (no copy).
+
+    Dates, times and durations come as the integers they are stored as. Read from
+    the buffer directly: Arrow's ``to_numpy`` and ``__array__`` import pandas (to
+    look for pandas types), the largest import of an ingest that otherwise never
+    uses it.
+    """
+    kind = array.type
+    temporal = pat.is_timestamp(kind) or pat.is_date(kind) or pat.is_duration(kind)
+    if not (pat.is_integer(kind) or pat.is_floating(kind) or temporal) or array.null_count:
+        raise TypeError(f"numpy_values takes numbers without nulls, not {kind}")
+    code = "f" if pat.is_floating(kind) else "u" if pat.is_unsigned_integer(kind) else "i"
+    dtype = np.dtype(f"{code}{kind.bit_width // 8}")
+    data = array.buffers()[1]
+    if data is None or len(array) == 0:
+        return np.empty(0, dtype)
+    return np.frombuffer(data, dtype, count=len(array), offset=array.offset * dtype.itemsize)
