@@ -131,8 +131,8 @@ def _load(url: str, body: bytes, connections: int, seconds: float, scratch: Path
 @contextlib.contextmanager
 def _server(
     name: str, command: list[str], url: str, body: bytes, path_prefix: str | None = None
-) -> Iterator[str]:
-    """Start a server process, check one answer, yield its invocation URL, stop it."""
+) -> Iterator[int]:
+    """Start a server process, check one answer, yield its process id, stop it."""
     import httpx
 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -147,33 +147,57 @@ def _server(
         check = httpx.post(url, content=body, headers={"content-type": "application/json"})
         if check.status_code != 200:
             raise RuntimeError(f"{name} answered {check.status_code}: {check.text[:200]}")
-        yield url
+        yield process.pid
     finally:
         _stop(process)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of a server process and its workers so far."""
+    import psutil
+
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return total
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def _measure(
-    targets: dict[str, tuple[str, bytes]], args: argparse.Namespace, scratch: Path
+    targets: dict[str, tuple[str, bytes, int]], args: argparse.Namespace, scratch: Path
 ) -> dict[str, dict[str, Any]]:
     """Load each target at 1 and 16 connections, in alternating rounds of 2 s.
 
     Alternating short rounds spreads whatever else the machine is doing evenly over
     the contenders. Requests/s is over all rounds; p50 and p99 are the medians of the
-    rounds' percentiles.
+    rounds' percentiles. ``cpu_us_per_request`` is the CPU time the server's
+    processes spent over the rounds per request answered: on a machine busy with
+    other work, requests/s measures the share of the cores a server got as much as
+    the server, CPU time per request much less so.
     """
-    for url, body in targets.values():
+    for url, body, _ in targets.values():
         _load(url, body, 1, 2, scratch)  # warm-up
     rounds = max(1, round(args.seconds / 2))
     results: dict[str, dict[str, Any]] = {name: {} for name in targets}
     for connections in (1, 16):
         per_round: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+        cpu = dict.fromkeys(targets, 0.0)
         for _ in range(rounds):
-            for name, (url, body) in targets.items():
+            for name, (url, body, pid) in targets.items():
+                before = _cpu_seconds(pid)
                 per_round[name].append(_load(url, body, connections, 2, scratch))
+                cpu[name] += _cpu_seconds(pid) - before
         for name, figures in per_round.items():
             requests = sum(f["requests"] for f in figures)
             results[name][f"c{connections}"] = {
                 "requests_per_s": round(requests / (2 * rounds), 1),
+                "cpu_us_per_request": round(cpu[name] / max(requests, 1) * 1e6, 1),
                 "p50_ms": round(statistics.median(f["p50_ms"] for f in figures), 3),
                 "p99_ms": round(statistics.median(f["p99_ms"] for f in figures), 3),
                 "requests": requests,
@@ -324,8 +348,8 @@ def _mlflow(
     body = json.dumps({"dataframe_records": [features]}).encode()
     url = f"http://127.0.0.1:{port}/invocations"
     try:
-        with _server("mlflow", command, url, body, path_prefix=str(python.parent)):
-            figures = _measure({"mlflow": (url, body)}, args, scratch)["mlflow"]
+        with _server("mlflow", command, url, body, path_prefix=str(python.parent)) as pid:
+            figures = _measure({"mlflow": (url, body, pid)}, args, scratch)["mlflow"]
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         return None, f"mlflow models serve failed: {exc}"
     return figures, None
@@ -380,7 +404,7 @@ def main() -> None:
             for k, v in raw.items()
         }
         body = json.dumps(row).encode()
-        targets: dict[str, tuple[str, bytes]] = {}
+        targets: dict[str, tuple[str, bytes, int]] = {}
         with contextlib.ExitStack() as servers:
             # every server starts before any is measured, and the rounds interleave them
             for workers in (1, 2):
@@ -388,15 +412,15 @@ def main() -> None:
                 command = [sys.executable, "-m", "modelyard", "-w", str(root), "serve",
                            "--port", str(port), "--workers", str(workers)]  # fmt: skip
                 url = f"http://127.0.0.1:{port}/endpoints/churn/invocations"
-                servers.enter_context(_server(f"modelyard-w{workers}", command, url, body))
-                targets[f"modelyard_w{workers}"] = (url, body)
+                pid = servers.enter_context(_server(f"modelyard-w{workers}", command, url, body))
+                targets[f"modelyard_w{workers}"] = (url, body, pid)
                 port = _free_port()
                 command = [sys.executable, __file__, "--bare", str(training_csv),
                            "--trees", str(args.trees), "--port", str(port),
                            "--workers", str(workers)]  # fmt: skip
                 url = f"http://127.0.0.1:{port}/invocations"
-                servers.enter_context(_server(f"bare-w{workers}", command, url, body))
-                targets[f"bare_w{workers}"] = (url, body)
+                pid = servers.enter_context(_server(f"bare-w{workers}", command, url, body))
+                targets[f"bare_w{workers}"] = (url, body, pid)
             measured = _measure(targets, args, scratch)
         captured = _count_captured(root)
         mlflow = {}
@@ -412,12 +436,18 @@ def main() -> None:
             return None
         return round(a[key]["requests_per_s"] / b[key]["requests_per_s"], 3)
 
+    def cpu_ratio(a: dict[str, Any], b: dict[str, Any], key: str) -> float | None:
+        mine, theirs = a[key]["cpu_us_per_request"], b[key]["cpu_us_per_request"]
+        return round(theirs / mine, 3) if mine else None
+
     vs_bare = {}
+    vs_bare_cpu = {}
     vs_mlflow = {}
     for workers in (1, 2):
         mine = measured[f"modelyard_w{workers}"]
         for c in ("c1", "c16"):
             vs_bare[f"w{workers}_{c}"] = ratio(mine, measured[f"bare_w{workers}"], c)
+            vs_bare_cpu[f"w{workers}_{c}"] = cpu_ratio(mine, measured[f"bare_w{workers}"], c)
             vs_mlflow[f"w{workers}_{c}"] = ratio(mine, mlflow[f"mlflow_w{workers}"], c)
     result = {
         "benchmark": "serve",
@@ -430,6 +460,9 @@ def main() -> None:
         **mlflow,
         "mlflow_unavailable": mlflow_reason,
         "vs_bare": vs_bare,
+        # the bare app's CPU time per request over modelyard's: what vs_bare would be
+        # were each server CPU-bound on a core of its own
+        "vs_bare_cpu": vs_bare_cpu,
         "vs_mlflow": vs_mlflow,
         "p50_ms_c1_w1": measured["modelyard_w1"]["c1"]["p50_ms"],
         "goals": {

@@ -29,16 +29,22 @@ import numpy.typing as npt
 from modelyard.errors import SchemaMismatchError
 from modelyard.features._check import InputField
 from modelyard.features._read import (
+    _BAD,
     DATETIME_PARTS,
     FALSE_WORDS,
     MISSING_CATEGORY,
     TRUE_WORDS,
     Reading,
+    _epoch,
+    _flag,
+    _label,
+    _number,
     date_parts,
+    epoch_parts,
     read,
 )
 
-_FEW_ROWS = 16  # up to this many rows, a DataFrame is read a row at a time
+_FEW_ROWS = 16  # up to this many rows, a DataFrame is read a row at a time, as lists
 
 __all__ = [
     "DATETIME_PARTS",
@@ -89,6 +95,11 @@ class InputAdapter:
         self._date_names = {
             name: [f"{name}__{part}" for part in DATETIME_PARTS] for name in self.datetime
         }
+        # each number-like column's reading rule, for adapt_rows
+        self._number_rules = [
+            *((name, _number) for name in self.numeric),
+            *((name, _flag) for name in self.boolean),
+        ]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # an adapter pickled in a pipeline before it kept its derived tables
@@ -188,6 +199,53 @@ class InputAdapter:
                 out[name] = column
             else:
                 out[name] = column
+        return out
+
+    def adapt_rows(self, data: Mapping[str, Any] | Any) -> dict[str, list[Any]] | None:
+        """:meth:`adapt` of up to 16 rows (a request's columns, a DataFrame of a few
+        rows), as Python lists instead of arrays: each value read by the same
+        per-value rules :func:`read` applies to a list, with no numpy on the way
+        (making and reading one-value arrays cost more than the model). ``None``
+        when the columns are not lists of that many rows, or a value is bad: then
+        :meth:`adapt` reads them (and names the bad value).
+
+        Raises:
+            SchemaMismatchError: a column is missing.
+        """
+        self._require(data)
+        data = _few_rows(data, self._names)
+        rows = 0
+        out: dict[str, list[Any]] = {}
+        for name, rule in self._number_rules:
+            values = data[name]
+            if type(values) is not list or not 0 < len(values) <= _FEW_ROWS:
+                return None
+            read_ = [rule(value) for value in values]
+            rows = rows or len(read_)
+            if len(read_) != rows or _BAD in read_:
+                return None
+            out[name] = read_
+        for name in self.datetime:
+            values = data[name]
+            if type(values) is not list or not 0 < len(values) <= _FEW_ROWS:
+                return None
+            seconds = [_epoch(value) for value in values]
+            rows = rows or len(seconds)
+            if len(seconds) != rows or _BAD in seconds:
+                return None
+            parts = epoch_parts(seconds)
+            if parts is None:  # outside years 1 to 9999: numpy's calendar (adapt)
+                return None
+            out.update(zip(self._date_names[name], parts, strict=True))
+        for name in self.categorical:
+            values = data[name]
+            if type(values) is not list or not 0 < len(values) <= _FEW_ROWS:
+                return None
+            read_ = [_label(value) for value in values]
+            rows = rows or len(read_)
+            if len(read_) != rows or _BAD in read_:
+                return None
+            out[name] = [MISSING_CATEGORY if value is None else value for value in read_]
         return out
 
     def _require(self, data: Mapping[str, Any] | Any) -> None:

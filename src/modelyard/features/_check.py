@@ -15,6 +15,7 @@ Unseen categories pass: the feature recipe handles them as it was trained to.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from modelyard.features._read import (
     read,
 )
 
-__all__ = ["ColumnCheck", "InputField", "check_column", "check_value"]
+__all__ = ["ColumnCheck", "InputField", "check_column", "check_value", "value_checker"]
 
 _KIND_WORDS = {
     "numeric": "numeric",
@@ -85,26 +86,64 @@ class InputField:
 def check_value(field: InputField, value: Any) -> tuple[Any, str | None]:
     """One value as the model reads it (``None`` where missing), or the reason it is
     refused. Numbers come back as ``float``, booleans as ``bool``, categories as
-    ``str`` and datetimes as naive UTC ``datetime``: what :func:`read` reads alike."""
+    ``str`` and datetimes as naive UTC ``datetime``: what :func:`read` reads alike.
+    (A caller checking many values of one field takes :func:`value_checker` once.)"""
+    return value_checker(field)(value)
+
+
+def value_checker(field: InputField) -> Callable[[Any], tuple[Any, str | None]]:
+    """:func:`check_value` for ``field``, with the field's kind, rule and reasons
+    looked up once: the gateway makes one per input column when it loads a model,
+    and calls it for every value of every request."""
     rule = _RULES.get(field.kind, _epoch)
-    result = rule(value)
-    if result is _BAD:
-        return None, field.bad_reason()
-    if field.kind == "numeric" or field.kind == "boolean":
-        if result != result:
-            return None, None if field.nullable else field.missing_reason()
-        if field.kind == "boolean":
+    bad = field.bad_reason()
+    missing = None if field.nullable else field.missing_reason()
+    if field.kind == "numeric":
+        out_of_range = field.range_reason()
+
+        def numeric(value: Any) -> tuple[Any, str | None]:
+            result = rule(value)
+            if result is _BAD:
+                return None, bad
+            if result != result:
+                return None, missing
+            if not -FLOAT32_MAX <= result <= FLOAT32_MAX:
+                return None, out_of_range
+            return result, None
+
+        return numeric
+    if field.kind == "boolean":
+
+        def boolean(value: Any) -> tuple[Any, str | None]:
+            result = rule(value)
+            if result is _BAD:
+                return None, bad
+            if result != result:
+                return None, missing
             return result == 1.0, None
-        if not -FLOAT32_MAX <= result <= FLOAT32_MAX:
-            return None, field.range_reason()
-        return result, None
+
+        return boolean
     if field.kind == "categorical":
-        if result is None and not field.nullable:
-            return None, field.missing_reason()
-        return result, None
-    if result == _NAT:
-        return None, None if field.nullable else field.missing_reason()
-    return np.datetime64(result, "s").item(), None
+
+        def categorical(value: Any) -> tuple[Any, str | None]:
+            result = rule(value)
+            if result is _BAD:
+                return None, bad
+            if result is None:
+                return None, missing
+            return result, None
+
+        return categorical
+
+    def moment(value: Any) -> tuple[Any, str | None]:
+        result = rule(value)
+        if result is _BAD:
+            return None, bad
+        if result == _NAT:
+            return None, missing
+        return np.datetime64(result, "s").item(), None
+
+    return moment
 
 
 @dataclass(frozen=True)

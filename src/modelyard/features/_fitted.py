@@ -11,14 +11,22 @@ scikit-learn transformer that fits one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from modelyard.features._adapter import InputAdapter
 from modelyard.features._derive import Derive, RowFilter
-from modelyard.features._steps import Impute, MissingFlag, OneHot, Ordinal, Step, TargetMean
+from modelyard.features._steps import (
+    Columns,
+    Impute,
+    MissingFlag,
+    OneHot,
+    Ordinal,
+    Step,
+    TargetMean,
+)
 
 __all__ = ["FittedRecipe"]
 
@@ -49,6 +57,16 @@ class FittedRecipe:
             if step.width:
                 self._blocks.append((step, start, start + step.width))
             start += step.width
+        # a request's few rows skip numpy until the matrix when every step reads lists
+        self._rows_as_lists = not self._rewrites and all(
+            step.takes_lists for step, _, _ in self._blocks
+        )
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickled (in a pipeline) by a version that derived fewer tables: derive them
+        self.__init__(  # type: ignore[misc]
+            state["adapter"], state["steps"], state.get("output_dtype", "float32")
+        )
 
     def transform(self, columns: Mapping[str, Any] | Any) -> npt.NDArray[Any]:
         """The model's input matrix for raw columns (a DataFrame, or a mapping of
@@ -58,10 +76,16 @@ class FittedRecipe:
             SchemaMismatchError: a column is missing or holds a value its kind
                 cannot read.
         """
+        if self._rows_as_lists:
+            rows = self.adapter.adapt_rows(columns)
+            if rows is not None:  # lists, which every step takes (``takes_lists``)
+                return self.apply(cast(Columns, rows))
         return self.apply(self.adapter.adapt(columns))
 
-    def apply(self, adapted: Mapping[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
-        """The model's input matrix for adapted columns (see :class:`InputAdapter`)."""
+    def apply(self, adapted: Columns) -> npt.NDArray[Any]:
+        """The model's input matrix for adapted columns (see :class:`InputAdapter`;
+        :meth:`transform` passes a few rows as the lists of ``adapt_rows`` when
+        every step takes them)."""
         n_rows = len(next(iter(adapted.values()))) if adapted else 0
         if self._rewrites:
             table = dict(adapted)

@@ -43,6 +43,7 @@ __all__ = [
     "MISSING_CATEGORY",
     "TRUE_WORDS",
     "Reading",
+    "epoch_parts",
     "read",
 ]
 
@@ -419,20 +420,30 @@ def _date_parts_of_few(seconds: npt.NDArray[np.datetime64]) -> npt.NDArray[np.fl
     """:func:`date_parts` of a few moments with Python's calendar (a request: a
     dozen numpy calls on one value cost more than the model); ``None`` for a
     moment outside years 1 to 9999, which only numpy's calendar holds."""
-    table = np.empty((len(DATETIME_PARTS), len(seconds)), dtype=np.float64)
-    for index, epoch in enumerate(seconds.astype(np.int64).tolist()):
+    parts = epoch_parts(seconds.astype(np.int64).tolist())
+    if parts is None:
+        return None
+    return np.array(parts, dtype=np.float64).reshape(len(DATETIME_PARTS), len(seconds))
+
+
+def epoch_parts(seconds: list[int]) -> list[list[float]] | None:
+    """:func:`date_parts` of whole seconds since 1970 (``_NAT`` where missing) as
+    five Python lists, one per part; ``None`` for a moment outside years 1 to 9999.
+    The one-row paths (a request, a DataFrame of a few rows) use it directly."""
+    table: list[list[float]] = [[] for _ in DATETIME_PARTS]
+    year, month, weekday, hour, days = table
+    for epoch in seconds:
         if epoch == _NAT:
-            table[:, index] = np.nan
+            for part in table:
+                part.append(math.nan)
             continue
         try:
             moment = _EPOCH + dt.timedelta(seconds=epoch)
         except OverflowError:
             return None
-        table[:, index] = (
-            moment.year,
-            moment.month,
-            moment.weekday(),
-            moment.hour,
-            (epoch - _REFERENCE_EPOCH) / 86_400.0,
-        )
+        year.append(moment.year)
+        month.append(moment.month)
+        weekday.append(moment.weekday())
+        hour.append(moment.hour)
+        days.append((epoch - _REFERENCE_EPOCH) / 86_400.0)
     return table

@@ -77,11 +77,15 @@ class Step(ABC):
     only training rows (:class:`FitData`) and returns the fitted step.
     ``transform`` reads the columns named in ``columns`` and fills ``out``, a
     zeroed float64 block of ``(n_rows, width)``; it works for any number of rows,
-    including none, and never changes its inputs.
+    including none, and never changes its inputs. The columns are numpy arrays; a
+    step whose ``takes_lists`` is true is also given a request's few rows (at most
+    16) as Python lists, as :meth:`InputAdapter.adapt_rows` reads them, and must
+    compute the same values from them.
     """
 
     kind: ClassVar[str]
     _kinds: ClassVar[dict[str, type[Step]]] = {}
+    takes_lists: ClassVar[bool] = False
     columns: tuple[str, ...]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -144,6 +148,7 @@ class Impute(Step):
     (``SimpleImputer`` then ``StandardScaler``)."""
 
     kind: ClassVar[str] = "impute"
+    takes_lists: ClassVar[bool] = True
     columns: tuple[str, ...]
     fills: tuple[float, ...]
     centers: tuple[float, ...]
@@ -177,6 +182,10 @@ class Impute(Step):
         return list(self.columns)
 
     @cached_property
+    def _learned(self) -> list[tuple[float, float, float]]:
+        return list(zip(self.fills, self.centers, self.scales, strict=True))
+
+    @cached_property
     def _arrays(self) -> tuple[npt.NDArray[np.float64], ...]:
         return tuple(
             np.asarray(v, dtype=np.float64) for v in (self.fills, self.centers, self.scales)
@@ -188,13 +197,12 @@ class Impute(Step):
         if len(out) <= _FEW_ROWS:  # a request: Python floats are IEEE doubles too
             if not len(out):
                 return
-            rows = zip(*(table[name].tolist() for name in self.columns), strict=True)
+            rows = zip(*(_values(table[name]) for name in self.columns), strict=True)
+            learned = self._learned
             out[:] = [
                 [
                     ((value if value == value else fill) - center) / scale
-                    for value, fill, center, scale in zip(
-                        row, self.fills, self.centers, self.scales, strict=True
-                    )
+                    for value, (fill, center, scale) in zip(row, learned, strict=True)
                 ]
                 for row in rows
             ]
@@ -220,6 +228,7 @@ class MissingFlag(Step):
     (``MissingIndicator(features="missing-only")``)."""
 
     kind: ClassVar[str] = "missing_flag"
+    takes_lists: ClassVar[bool] = True
     columns: tuple[str, ...]
 
     @classmethod
@@ -232,6 +241,11 @@ class MissingFlag(Step):
         return [f"{name}__missing" for name in self.columns]
 
     def transform(self, table: Columns, out: npt.NDArray[np.float64]) -> None:
+        if len(out) <= _FEW_ROWS:  # a request: one write for the whole block
+            if self.columns and len(out):
+                rows = zip(*(_values(table[name]) for name in self.columns), strict=True)
+                out[:] = [[value != value for value in row] for row in rows]
+            return
         for index, name in enumerate(self.columns):
             out[:, index] = np.isnan(table[name])
 
@@ -239,6 +253,7 @@ class MissingFlag(Step):
 class _Levels(Step):
     """A categorical step: one column, its training levels (sorted by code point)."""
 
+    takes_lists: ClassVar[bool] = True
     levels: tuple[str, ...]
 
     @classmethod
@@ -256,13 +271,18 @@ class _Levels(Step):
         values = table[self.columns[0]]
         pandas = sys.modules.get("pandas")
         if pandas is None or len(values) <= _FACTORIZE_ROWS:
-            return [lookup.get(v, -1) for v in values.tolist()]
+            return [lookup.get(v, -1) for v in _values(values)]
         # many rows, pandas already loaded (a DataFrame was read): look each
         # distinct value up once, not each row (a hash table in C finds them)
         inverse, distinct = pandas.factorize(values, use_na_sentinel=False)
         found = np.fromiter((lookup.get(v, -1) for v in distinct.tolist()), np.intp)
         codes: npt.NDArray[np.intp] = found[inverse]
         return codes
+
+
+def _values(column: Any) -> list[Any]:
+    """A column's values as Python objects (a few rows' column may be a list already)."""
+    return column if type(column) is list else column.tolist()
 
 
 def _levels(values: npt.NDArray[Any]) -> tuple[str, ...]:

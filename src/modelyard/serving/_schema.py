@@ -5,8 +5,8 @@ boolean, categorical, datetime), whether training saw it missing, and the levels
 categorical had. A request is checked here before the model sees it, so a bad
 value is a 422 naming the column and row, never an error deep inside the model.
 The rules are the features package's request/row checker
-(:func:`~modelyard.features.check_value`), the same batch transform applies to
-every row of a file.
+(:func:`~modelyard.features.check_value`, made once per column when the model
+loads), the same batch transform applies to every row of a file.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from modelyard.errors import SchemaMismatchError
-from modelyard.features import InputField, check_value
+from modelyard.features import InputField
+from modelyard.features._check import value_checker
 from modelyard.serving._parse import Table
 
 __all__ = ["InputField", "Signature"]
@@ -27,6 +28,7 @@ class Signature:
     def __init__(self, fields: list[InputField]) -> None:
         self.fields = fields
         self.names = [f.name for f in fields]
+        self._checks = [(field, value_checker(field)) for field in fields]
 
     @classmethod
     def from_manifest(cls, manifest: Any) -> Signature:
@@ -62,10 +64,17 @@ class Signature:
             )
         out: dict[str, list[Any]] = {}
         columns = table.columns
-        for field in self.fields:
+        for field, check in self._checks:
+            values = columns[field.name]
+            if len(values) == 1:  # a request's one row
+                converted, reason = check(values[0])
+                if reason is not None:
+                    raise _refused(field, 0, values[0], reason)
+                out[field.name] = [converted]
+                continue
             checked = []
-            for row, value in enumerate(columns[field.name]):
-                converted, reason = check_value(field, value)
+            for row, value in enumerate(values):
+                converted, reason = check(value)
                 if reason is not None:
                     raise _refused(field, row, value, reason)
                 checked.append(converted)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from typing import Any, cast
 
 from modelyard.errors import InvalidInputError
@@ -218,15 +218,26 @@ class BodyDeadline:
                 return await receive()
             if answered:
                 return {"type": "http.disconnect"}
+            # A small body has usually arrived with the head: then receive answers
+            # without waiting, and no timer is armed (one per request was a good part
+            # of the middleware's cost). Only a receive that has to wait runs on, from
+            # where it stopped, under the deadline.
+            waiting = receive().__await__()
+            message: Message
             try:
-                async with asyncio.timeout_at(deadline):
-                    message = await receive()
-            except TimeoutError:
-                if started:  # the app already answered: only the connection can go
-                    raise
-                answered = started = True
-                await _answer_timeout(send, self.seconds)
-                return {"type": "http.disconnect"}
+                pending = waiting.send(None)
+            except StopIteration as done:
+                message = done.value
+            else:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await _Resumed(waiting, pending)
+                except TimeoutError:
+                    if started:  # the app already answered: only the connection can go
+                        raise
+                    answered = started = True
+                    await _answer_timeout(send, self.seconds)
+                    return {"type": "http.disconnect"}
             if message["type"] != "http.request" or not message.get("more_body", False):
                 complete = True
             return message
@@ -244,6 +255,41 @@ class BodyDeadline:
         except Exception:
             if not answered:
                 raise
+
+
+class _Resumed:
+    """The rest of an awaitable that was started by hand and had to wait.
+
+    ``waiting`` (its ``__await__`` iterator) yielded ``pending`` to the event loop
+    the first time it ran; awaiting this hands ``pending`` to the loop as the
+    awaitable would have, then runs ``waiting`` on to its result, passing in what
+    the loop sends or throws (a cancellation by the deadline among them).
+    """
+
+    __slots__ = ("_pending", "_waiting")
+
+    def __init__(self, waiting: Any, pending: Any) -> None:
+        self._waiting = waiting
+        self._pending = pending
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        waiting, pending = self._waiting, self._pending
+        while True:
+            try:
+                sent = yield pending
+            except GeneratorExit:
+                waiting.close()
+                raise
+            except BaseException as exc:
+                try:
+                    pending = waiting.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    pending = waiting.send(sent)
+                except StopIteration as done:
+                    return done.value
 
 
 async def _answer_timeout(send: Send, seconds: float) -> None:
