@@ -46,7 +46,7 @@ def _definition(*step_list: dict[str, Any], **params: Any) -> dict[str, Any]:
         ),
         (
             _definition({"name": "a", "kind": "sorcery", "args": {}}),
-            "step a: unknown step kind 'sorcery' (known: batch, condition, deploy, fail, "
+            "step a: unknown step kind 'sorcery' (known: batch, compare, condition, deploy, fail, "
             "function, ingest, register, train)",
         ),
         (
@@ -218,3 +218,11 @@ def test_a_yaml_step_name_used_twice_is_one_line_from_the_cli(cli: Cli, tmp_path
     result = cli("pipeline", "save", str(path), check=False)
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: step total: the name is used twice"
+
+
+def test_compare_takes_a_champion_or_an_endpoint() -> None:
+    message = "Compare takes a champion model or an endpoint, and only one"
+    with pytest.raises(InvalidInputError, match=message):
+        steps.Compare("churn:2", data="churn")
+    with pytest.raises(InvalidInputError, match=message):
+        steps.Compare("churn:2", data="churn", champion="churn:1", endpoint="churn-api")

@@ -9,13 +9,11 @@ A sound candidate, deployed linearly, is promoted.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from modelyard import datasets
@@ -28,9 +26,9 @@ from modelyard.training import TrainingSpec, train
 from modelyard.workspace import Workspace
 from tests.conftest import Cli
 from tests.pipelines._flaky import Flaky
+from tests.pipelines._load import under_load
 from tests.serving.conftest import ServeProcess, start_serve
 
-CLIENTS = 8
 FAILING_SHARE = 0.3
 BAKE_SECONDS = 30
 
@@ -92,57 +90,8 @@ def _save_pipeline(cli: Cli, folder: Path, name: str, step: dict[str, Any]) -> N
     cli("pipeline", "save", str(path))
 
 
-def _under_load(
-    url: str, endpoint: str, rows: list[bytes], action: Any, settle: float = 2.0
-) -> tuple[Any, list[tuple[str, str, int, str]]]:
-    """Run ``action`` in a thread while clients call ``endpoint``; keep calling for
-    ``settle`` seconds after it returns. Returns its result and every request's
-    (configuration version, variant, status, body)."""
-    log: list[tuple[str, str, int, str]] = []
-    stop = asyncio.Event()
-
-    async def client(index: int, http: httpx.AsyncClient) -> None:
-        n = index
-        while not stop.is_set():
-            try:
-                response = await http.post(
-                    f"/endpoints/{endpoint}/invocations",
-                    content=rows[n % len(rows)],
-                    headers={"content-type": "application/json"},
-                )
-                log.append(
-                    (
-                        response.headers.get("x-modelyard-config-version", ""),
-                        response.headers.get("x-modelyard-variant", ""),
-                        response.status_code,
-                        response.text if response.status_code != 200 else "",
-                    )
-                )
-            except httpx.TransportError as exc:
-                log.append(("", "", 0, type(exc).__name__))
-            n += CLIENTS
-
-    async def operator() -> Any:
-        while len(log) < 50:  # the clients are calling
-            await asyncio.sleep(0.05)
-        result = await asyncio.to_thread(action)
-        await asyncio.sleep(settle)  # requests after the change, too
-        stop.set()
-        return result
-
-    async def run() -> Any:
-        limits = httpx.Limits(max_connections=CLIENTS)
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
-            result, *_ = await asyncio.gather(
-                operator(), *(client(i, http) for i in range(CLIENTS))
-            )
-        return result
-
-    return asyncio.run(run()), log
-
-
 @pytest.mark.slow
-def test_a_broken_canary_is_rolled_back_within_the_bake_time_under_load(
+def test_a_broken_canary_is_rolled_back_within_the_bake_timeunder_load(
     guard_workspace: Path, gateway: ServeProcess, rows: list[bytes], tmp_path: Path
 ) -> None:
     cli = Cli(guard_workspace)
@@ -165,7 +114,7 @@ def test_a_broken_canary_is_rolled_back_within_the_bake_time_under_load(
         },
     )
     before = read_gateway_counts([gateway.url], "churn-canary")
-    result, log = _under_load(
+    result, log = under_load(
         gateway.url,
         "churn-canary",
         rows,
@@ -233,7 +182,7 @@ def test_a_sound_candidate_is_promoted_step_by_step(
             "gateway": [gateway.url],
         },
     )
-    result, log = _under_load(
+    result, log = under_load(
         gateway.url,
         "churn-linear",
         rows,

@@ -29,6 +29,7 @@ __all__ = [
     "code_version",
     "file_digest",
     "key_of",
+    "named_inputs",
     "run_builtin",
     "uncacheable_reason",
 ]
@@ -56,7 +57,29 @@ def uncacheable_reason(kind: str, args: dict[str, Any]) -> str | None:
         return "a SQL ingest reads a database that may have changed"
     if kind in ("fail", "deploy", "register", "batch"):
         return f"a {kind} step acts on the world each run"
+    if kind == "compare" and args.get("endpoint") is not None:
+        return "the champion is whatever the endpoint serves now"
     return None
+
+
+def named_inputs(workspace: Workspace, kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Content ids of the datasets and models a step names as text (``churn``,
+    ``churn:production``): a name is not content, so the version it means now goes
+    into the cache key (a new dataset version must not reuse the old result)."""
+    from modelyard.pipelines._pipeline import INPUT_TYPES
+
+    found: dict[str, Any] = {}
+    for (for_kind, arg), wanted in INPUT_TYPES.items():
+        value = args.get(arg) if for_kind == kind else None
+        if not isinstance(value, str):
+            continue
+        if wanted == "dataset":
+            version = workspace.datasets.get(value)
+            found[arg] = {"ref": version.ref, "fingerprint": version.fingerprint}
+        else:
+            model = workspace.models.get(value)
+            found[arg] = {"ref": model.ref, "package": model.package_digest}
+    return found
 
 
 def file_digest(path: str) -> str:
@@ -93,6 +116,8 @@ def run_builtin(workspace: Workspace, kind: str, args: dict[str, Any]) -> dict[s
         return _register(workspace, args)
     if kind == "batch":
         return _batch(workspace, args)
+    if kind == "compare":
+        return _compare(workspace, args)
     raise InvalidInputError(f"unknown step kind {kind!r}")
 
 
@@ -191,6 +216,25 @@ def _register(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
         workspace.models.set_alias(ref, str(args["alias"]))
     version = workspace.models.get(ref)
     return {"model": {"ref": version.ref, "package": version.package_digest}}
+
+
+def _compare(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    from modelyard.pipelines._compare import compare_models, endpoint_champion
+
+    if args.get("endpoint") is not None:
+        champion = endpoint_champion(workspace, str(args["endpoint"]))
+    else:
+        champion = _model_ref(args["champion"])
+    split = args.get("split")
+    return compare_models(
+        workspace,
+        _model_ref(args["candidate"]),
+        champion,
+        _dataset_ref(args["data"]),
+        metric=str(args.get("metric") or "roc_auc"),
+        margin=float(args.get("margin") or 0.0),
+        split=None if split is None else str(split),
+    )
 
 
 def _batch(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:

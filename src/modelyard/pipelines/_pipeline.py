@@ -17,7 +17,7 @@ from modelyard.pipelines._steps import Step
 if TYPE_CHECKING:
     from modelyard.workspace import Workspace
 
-__all__ = ["OUTPUTS", "Pipeline", "check_params", "topological_order", "validate"]
+__all__ = ["INPUT_TYPES", "OUTPUTS", "Pipeline", "check_params", "topological_order", "validate"]
 
 # kind -> its outputs and their types; "any" outputs may be walked into freely
 OUTPUTS: dict[str, dict[str, str]] = {
@@ -34,13 +34,23 @@ OUTPUTS: dict[str, dict[str, str]] = {
     },
     "register": {"model": "model"},
     "batch": {"output": "text", "job": "text", "rows": "number"},
+    "compare": {
+        "better": "bool",
+        "candidate": "number",
+        "champion": "number",
+        "rows": "number",
+        "reason": "text",
+    },
 }
 # (kind, argument) -> the type it takes; a parameter holding text is a name for it
-_INPUT_TYPES: dict[tuple[str, str], str] = {
+INPUT_TYPES: dict[tuple[str, str], str] = {
     ("train", "data"): "dataset",
     ("deploy", "model"): "model",
     ("register", "model"): "model",
     ("batch", "model"): "model",
+    ("compare", "candidate"): "model",
+    ("compare", "champion"): "model",
+    ("compare", "data"): "dataset",
 }
 _PARAM_TYPES = (bool, int, float, str)
 
@@ -219,7 +229,7 @@ def _check_types(
     step: Mapping[str, Any], kinds: Mapping[str, str], params: Mapping[str, Any]
 ) -> None:
     name, kind, args = step["name"], step["kind"], step.get("args", {})
-    for (for_kind, arg), wanted in _INPUT_TYPES.items():
+    for (for_kind, arg), wanted in INPUT_TYPES.items():
         if for_kind != kind or arg not in args:
             continue
         given = _type_of(args[arg], kinds, params)

@@ -21,6 +21,7 @@ from modelyard.pipelines._kinds import (
     code_version,
     file_digest,
     key_of,
+    named_inputs,
     run_builtin,
     uncacheable_reason,
 )
@@ -255,6 +256,8 @@ class _Runner:
                 inputs[label] = resolve({"$output": target}, outputs, self.params)
         if step["kind"] == "ingest" and args.get("path") is not None:
             inputs["file"] = {"path": str(args["path"]), "sha256": file_digest(str(args["path"]))}
+        for name, value in named_inputs(self.workspace, step["kind"], args).items():
+            inputs[name] = value
         return {
             "kind": step["kind"],
             "code": code_version(step["kind"], fn),

@@ -16,6 +16,7 @@ from modelyard.pipelines._refs import Comparison, Output
 
 __all__ = [
     "BatchTransform",
+    "Compare",
     "Condition",
     "Deploy",
     "Fail",
@@ -227,6 +228,47 @@ class Register(Step):
     ) -> None:
         super().__init__(name=name, when=when)
         self.args = {"model": model, "status": status, "alias": alias, "reason": reason}
+
+
+class Compare(Step):
+    """The candidate model against the champion on the same labelled rows.
+
+    ``champion`` is a model, or ``endpoint`` names the endpoint whose main model is
+    the champion now. ``data`` is a dataset (an ``Ingest`` step, or a name: its
+    newest version), scored on ``split`` (``None``: every row). Outputs: ``better``
+    (by at least ``margin`` in ``metric``), both scores, ``rows`` and ``reason``, so
+    a run records why it deployed or did not. Runs every time when it reads an
+    endpoint (its champion may have changed).
+    """
+
+    kind = "compare"
+    main_output = "better"
+
+    def __init__(
+        self,
+        candidate: object,
+        *,
+        data: object,
+        champion: object = None,
+        endpoint: object = None,
+        metric: object = "roc_auc",
+        margin: object = 0.0,
+        split: object = "test",
+        name: str | None = None,
+        when: object = None,
+    ) -> None:
+        super().__init__(name=name, when=when)
+        if (champion is None) == (endpoint is None):
+            raise InvalidInputError("Compare takes a champion model or an endpoint, and only one")
+        self.args = {
+            "candidate": candidate,
+            "champion": champion,
+            "endpoint": endpoint,
+            "data": data,
+            "metric": metric,
+            "margin": margin,
+            "split": split,
+        }
 
 
 class BatchTransform(Step):

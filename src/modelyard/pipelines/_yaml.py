@@ -43,6 +43,7 @@ _ARGUMENTS: dict[str, tuple[str, ...]] = {
     ),
     "register": ("model", "status", "alias", "reason"),
     "batch": ("model", "inputs", "output", "keep"),
+    "compare": ("candidate", "champion", "endpoint", "data", "metric", "margin", "split"),
 }
 _COMMON = ("name", "kind", "when", "cache", "cache_expires", "retries", "backoff")
 _REFERENCE = re.compile(r"^\$\{\s*([A-Za-z0-9_.\-]+)\s*\}$")

@@ -2,6 +2,7 @@
 
 from modelyard.pipelines._steps import (
     BatchTransform,
+    Compare,
     Condition,
     Deploy,
     Fail,
@@ -14,6 +15,7 @@ from modelyard.pipelines._steps import (
 
 __all__ = [
     "BatchTransform",
+    "Compare",
     "Condition",
     "Deploy",
     "Fail",
