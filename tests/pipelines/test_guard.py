@@ -10,6 +10,10 @@ A sound candidate, deployed linearly, is promoted.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -256,3 +260,39 @@ def test_a_bad_deploy_step_is_refused_before_anything_runs(
     result = cli("pipeline", "save", str(path), check=False)
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_a_canary_whose_guard_was_killed_is_rolled_back_by_the_worker(
+    guard_workspace: Path, gateway: ServeProcess, tmp_path: Path
+) -> None:
+    cli = Cli(guard_workspace)
+    with Workspace.open(guard_workspace) as ws:
+        ws.endpoints.create("churn-orphan", [VariantConfig("old", "churn:1")])
+    _save_pipeline(
+        cli,
+        tmp_path,
+        "ship-slow",
+        {"name": "ship", "kind": "deploy", "model": "churn:2", "endpoint": "churn-orphan",
+         "strategy": "canary:50%:10m", "gateway": gateway.url},
+    )  # fmt: skip
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "modelyard", "-w", str(guard_workspace), "pipeline", "run",
+         "ship-slow"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    with Workspace.open(guard_workspace) as ws:
+        deadline = time.monotonic() + 120
+        while ws.endpoints.get("churn-orphan").config_version < 2:  # the canary is shifted
+            assert runner.poll() is None, runner.communicate()
+            assert time.monotonic() < deadline, "the canary never started"
+            time.sleep(0.05)
+    runner.send_signal(signal.SIGKILL)
+    runner.communicate()
+
+    worker = cli("worker", "--once")
+    assert "its guard stopped during the shift to 50%" in worker.stderr, worker.stderr
+    history = json.loads(cli("endpoint", "history", "churn-orphan", "--json").stdout)
+    assert [h["action"] for h in history] == ["create", "update", "rollback"]
+    assert "rolled back: its guard stopped during the shift to 50%" in history[2]["actor"]
+    assert history[2]["variants"] == history[0]["variants"]
+    assert "rolled back" not in cli("worker", "--once").stderr  # closed once

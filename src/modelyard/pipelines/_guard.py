@@ -17,6 +17,7 @@ whole deployment (each step with its evidence) is a job of kind ``deployment``.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -40,9 +41,11 @@ __all__ = [
     "get_deployment",
     "guarded_deploy",
     "read_gateway_counts",
+    "recover_deployments",
 ]
 
 DEPLOYMENT_KIND = "deployment"
+log = logging.getLogger("modelyard.worker")
 _ACTOR_LIMIT = 200  # the history's actor column
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -331,6 +334,7 @@ class _Guard:
         self.endpoint = endpoint
         self.plan, self.gateways, self.alarms, self.poll = plan, gateways, alarms, poll
         self.on_event = on_event
+        recover_deployments(workspace, endpoint)  # a dead guard's canary goes first
         before = self.store.get(endpoint)  # NotFoundError: no such endpoint
         self.before = before
         self.model = workspace.models.servable(model, "deploying it").ref
@@ -504,6 +508,45 @@ def _free_name(name: str, taken: set[str]) -> str:
     while f"{name}-{number}" in taken:
         number += 1
     return f"{name}-{number}"
+
+
+def recover_deployments(workspace: Workspace, endpoint: str | None = None) -> list[Deployment]:
+    """Roll back every deployment whose guard died in the middle (its process gone,
+    the candidate left with a share of traffic and no one watching), of ``endpoint``
+    or of every endpoint. One the endpoint moved on from (changed by someone since
+    the guard's last shift) is closed without touching the endpoint.
+
+    ``modelyard worker`` calls this each tick, and a new guarded deployment first
+    for its endpoint. Returns the deployments closed.
+    """
+    workspace.jobs.collect_stale()
+    closed = []
+    for job in workspace.jobs.list_jobs(kind=DEPLOYMENT_KIND, limit=1000):
+        events: list[dict[str, Any]] = job.params.get("events", [])
+        params = job.params
+        if endpoint is not None and params["endpoint"] != endpoint:
+            continue
+        if job.status != JobStatus.FAILED or not events or events[-1]["action"] != "shift":
+            continue
+        last = events[-1]
+        reason = f"its guard stopped during the shift to {last['share'] * 100:g}% ({job.error})"
+        current = workspace.endpoints.get(params["endpoint"])
+        if current.config_version == last["config_version"]:
+            back = workspace.endpoints.rollback(
+                params["endpoint"],
+                to=params["from_version"],
+                actor=f"deploy guard {job.id[:12]}: rolled back: {reason}"[:_ACTOR_LIMIT],
+            )
+            action, version = "rollback", back.config_version
+        else:
+            reason += "; the endpoint changed since, so it was left as it is"
+            action, version = "abandoned", current.config_version
+        event = {"at": time.time(), "action": action, "share": last["share"],
+                 "config_version": version, "reason": reason, "evidence": {}}  # fmt: skip
+        workspace.jobs.update_params(job.id, events=[*events, event])
+        log.warning("deployment %s on %s: %s", job.id, params["endpoint"], reason)
+        closed.append(get_deployment(workspace, job.id))
+    return closed
 
 
 def get_deployment(workspace: Workspace, deployment_id: str) -> Deployment:

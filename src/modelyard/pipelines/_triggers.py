@@ -273,6 +273,9 @@ def run_due(
     ``tick`` is the worker's lease heartbeat, called between and during runs; once
     it answers ``False`` nothing more starts. Returns the runs carried out.
     """
+    from modelyard.pipelines._guard import recover_deployments
+
+    recover_deployments(store.workspace)
     moment = now or datetime.now(UTC)
     for schedule in schedules(store):
         if schedule.next_at <= moment:
