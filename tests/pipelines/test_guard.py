@@ -296,3 +296,22 @@ def test_a_canary_whose_guard_was_killed_is_rolled_back_by_the_worker(
     assert "rolled back: its guard stopped during the shift to 50%" in history[2]["actor"]
     assert history[2]["variants"] == history[0]["variants"]
     assert "rolled back" not in cli("worker", "--once").stderr  # closed once
+
+
+def test_p99_is_the_bucket_bound_holding_99_percent() -> None:
+    inf = float("inf")
+    start = VariantCounts(10, 0, {0.01: 10, 0.1: 10, 1.0: 10, inf: 10})
+    later = VariantCounts(210, 3, {0.01: 150, 0.1: 207, 1.0: 209, inf: 210})
+    seen = later.minus(start)
+    assert (seen.requests, seen.errors) == (200, 3)
+    assert seen.p99() == 1.0  # 197 of 200 within 0.1 s: 98.5%, not 99%
+    assert VariantCounts().p99() is None
+
+
+def test_an_unreachable_gateway_is_one_line() -> None:
+    from modelyard.errors import ConflictError
+    from tests.serving.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(ConflictError, match=f"gateway {url} did not give its metrics"):
+        read_gateway_counts([url], "churn-api")
