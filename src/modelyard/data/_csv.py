@@ -31,12 +31,13 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections import deque
 from collections.abc import Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import pyarrow as pa
 
@@ -55,6 +56,8 @@ _READ_SIZE = 1 << 20
 # every core busy, small enough that a chunk, its table and the next chunk read
 # ahead stay a few dozen MiB.
 _CHUNK_SIZE = 16 << 20
+# Chunks parsed at the same time, each on a thread of its own.
+_PARSERS = 2
 # input_stream decompresses these; the fast read needs the file's own bytes.
 _COMPRESSED = frozenset({".gz", ".bz2", ".zst", ".zstd", ".lz4", ".br"})
 _CONVERSION = re.compile(
@@ -229,7 +232,11 @@ class CsvSource:
             raise ReadAgain(f"read record by record: {exc}") from None
 
     def _fast_batches(self, delimiter: str) -> Iterator[pa.RecordBatch]:
-        """The rows, parsed a chunk at a time on Arrow's thread pool.
+        """The rows, parsed a chunk at a time, :data:`_PARSERS` chunks at once.
+
+        The first chunk sets the columns and their types; the later ones are
+        parsed with those types, each by one thread (Arrow's own threads within a
+        chunk cost more CPU for the same work) and handed on in order.
 
         Raises:
             _Unsure: anything but a column to widen went wrong, or fewer rows
@@ -238,45 +245,58 @@ class CsvSource:
         import pyarrow.csv as pacsv
 
         parse = pacsv.ParseOptions(delimiter=delimiter)
-        names: list[str] | None = None
         types: dict[str, pa.DataType] = dict(self._widened)
-        newlines, last_byte, schema = 0, b"", None
-        with closing(_chunks(self.path)) as chunks:
+        tally = _Tally()
+        with (
+            closing(_chunks(self.path)) as chunks,
+            ThreadPoolExecutor(_PARSERS, thread_name_prefix="modelyard-csv-parse") as pool,
+        ):
+            first = next(chunks, None)
+            if first is None:
+                return
+            table = self._parsed(pool.submit(_parse, first, parse, None, types), None)
+            # A column Arrow could not read as UTF-8 comes out as raw bytes.
+            if any(pa.types.is_binary(kind) for kind in table.schema.types):
+                raise _Unsure("a column is not UTF-8 text")
+            names, schema = table.column_names, table.schema
+            types = dict(zip(names, table.schema.types, strict=True))
+            yield from self._counted(first, table, tally)
+            parsing: deque[tuple[_Chunk, Future[pa.Table]]] = deque()
             for chunk in chunks:
-                try:
-                    table = pacsv.read_csv(
-                        pa.BufferReader(pa.py_buffer(chunk.data)),
-                        read_options=pacsv.ReadOptions(use_threads=True, column_names=names),
-                        parse_options=parse,
-                        convert_options=pacsv.ConvertOptions(
-                            strings_can_be_null=True, column_types=types
-                        ),
-                    )
-                except MemoryError:
-                    raise
-                except pa.ArrowInvalid as exc:
-                    outcome = self._explain(exc, names) if names is not None else None
-                    if isinstance(outcome, ReadAgain):
-                        raise outcome from None
-                    raise _Unsure(_first_line(exc)) from None
-                except (pa.ArrowException, UnicodeDecodeError) as exc:
-                    raise _Unsure(_first_line(exc)) from None
-                if names is None:
-                    # A column Arrow could not read as UTF-8 comes out as raw bytes.
-                    if any(pa.types.is_binary(kind) for kind in table.schema.types):
-                        raise _Unsure("a column is not UTF-8 text")
-                    names, schema = table.column_names, table.schema
-                    types = dict(zip(names, table.schema.types, strict=True))
-                newlines += chunk.newlines
-                last_byte = bytes(chunk.data[-1:])
-                for batch in table.to_batches():
-                    self._rows += batch.num_rows
-                    yield batch
-        if schema is not None and self._rows == 0:
+                parsing.append((chunk, pool.submit(_parse, chunk, parse, names, types)))
+                if len(parsing) >= _PARSERS:
+                    done, future = parsing.popleft()
+                    yield from self._counted(done, self._parsed(future, names), tally)
+            while parsing:
+                done, future = parsing.popleft()
+                yield from self._counted(done, self._parsed(future, names), tally)
+        if self._rows == 0:
             yield pa.RecordBatch.from_pylist([], schema=schema)
-        lines = newlines + (1 if last_byte not in (b"", b"\n") else 0)
+        lines = tally.newlines + (1 if tally.last_byte not in (b"", b"\n") else 0)
         if self._rows + 1 != lines:
             raise _Unsure(f"{self._rows:,} rows from {lines:,} lines")
+
+    def _counted(self, chunk: _Chunk, table: pa.Table, tally: _Tally) -> Iterator[pa.RecordBatch]:
+        """The table's batches, with its chunk's lines and rows counted."""
+        tally.newlines += chunk.newlines
+        tally.last_byte = bytes(chunk.data[-1:])
+        for batch in table.to_batches():
+            self._rows += batch.num_rows
+            yield batch
+
+    def _parsed(self, future: Future[pa.Table], names: list[str] | None) -> pa.Table:
+        """A chunk's table, or what its parse raised, as :class:`ReadAgain` or :class:`_Unsure`."""
+        try:
+            return future.result()
+        except MemoryError:
+            raise
+        except pa.ArrowInvalid as exc:
+            outcome = self._explain(exc, names) if names is not None else None
+            if isinstance(outcome, ReadAgain):
+                raise outcome from None
+            raise _Unsure(_first_line(exc)) from None
+        except (pa.ArrowException, UnicodeDecodeError) as exc:
+            raise _Unsure(_first_line(exc)) from None
 
     def _precise_batches(self, delimiter: str) -> Iterator[pa.RecordBatch]:
         """The rows, one block at a time from Arrow's streaming reader."""
@@ -391,6 +411,20 @@ def _chunks(path: Path) -> Generator[_Chunk, None, None]:
                 return
             ahead = pool.submit(_read_chunk, handle)
             yield chunk
+
+
+def _parse(
+    chunk: _Chunk, parse: Any, names: list[str] | None, types: dict[str, pa.DataType]
+) -> pa.Table:
+    """One chunk as a table (its first line is the header when ``names`` is ``None``)."""
+    import pyarrow.csv as pacsv
+
+    return pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(chunk.data)),
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=names),
+        parse_options=parse,
+        convert_options=pacsv.ConvertOptions(strings_can_be_null=True, column_types=types),
+    )
 
 
 def _read_chunk(handle: BinaryIO) -> _Chunk | None:
