@@ -116,6 +116,8 @@ def test_auto_registers_within_its_budget_with_lineage(churn_cli: Cli) -> None:
     data = json.loads(result.stdout)
     assert data["passed"] and data["model"]["status"] == "pending"
     assert data["test_metrics"]["roc_auc"] >= 0.6
+    status = {e["algorithm"]: e["status"] for e in data["leaderboard"]}
+    assert status["linear"] == status["lightgbm"] == "finished"  # whatever the deadline
     assert data["seconds"] <= 20 + 10  # the search and the final fit, inside the command
     assert elapsed <= 20 + 10 + 15  # and the process's own start-up and exit
     shown = json.loads(churn_cli("model", "show", data["model"]["ref"], "--json").stdout)
