@@ -124,3 +124,41 @@ def test_resume_through_the_cli_carries_on_from_the_failed_step(
     assert run_id[:12] in table and "fixable" in table and "succeeded" in table
     again = cli("pipeline", "resume", run_id, check=False)
     assert again.exit_code != 0 and "already succeeded" in again.stderr
+
+
+def test_show_writes_the_dag_as_an_html_picture(
+    cli: Cli, workspace: Workspace, tmp_path: Path
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    p = Pipeline("diamond")
+    left = p.add(steps.Function(fns.add, 1, 2, name="left"))
+    right = p.add(steps.Function(fns.add, 3, 4, name="right"))
+    joined = p.add(steps.Function(fns.add, left, right, name="join<&>"))
+    p.add(steps.Fail("too big", name="guard", when=joined.output() > 100))
+    p.save(workspace)
+    run = json.loads(cli("pipeline", "run", "diamond", "--json").stdout)
+    page = tmp_path / "run.html"
+    shown = cli("pipeline", "show", run["id"][:8], "--html", str(page))
+    assert f"wrote {page}" in shown.stderr and "diamond (succeeded)" in shown.stdout
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<script" not in html
+    svg = ET.fromstring(html[html.index("<svg") : html.index("</svg>") + len("</svg>")])
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = {g.get("data-name"): g for g in svg.iter(f"{ns}g")}
+    assert {name: g.get("data-status") for name, g in boxes.items()} == {
+        "left": "succeeded",
+        "right": "succeeded",
+        "join<&>": "succeeded",
+        "guard": "skipped",
+    }
+    edges = {(e.get("data-from"), e.get("data-to")) for e in svg.iter(f"{ns}path")}
+    edges.discard((None, None))  # the arrow head's own path
+    assert edges == {("left", "join<&>"), ("right", "join<&>"), ("join<&>", "guard")}
+
+    def x_of(name: str) -> float:
+        rect = boxes[name].find(f"{ns}rect")
+        assert rect is not None
+        return float(rect.get("x", "0"))
+
+    assert x_of("left") == x_of("right") < x_of("join<&>") < x_of("guard")

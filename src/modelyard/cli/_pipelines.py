@@ -192,10 +192,18 @@ def resume(
 def show(
     ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(help="A run (id or prefix).")],
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the DAG as an HTML page here.")
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """The run's steps as a tree: status, cache hit or miss, timings."""
     result = _store(ctx).get_run(run_id)
+    if html is not None:
+        from modelyard.pipelines import render_run_html
+
+        html.write_text(render_run_html(result), encoding="utf-8")
+        err_console.print(f"wrote {html}", markup=False)
     if json_output:
         print_json(result.to_dict())
         return

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from modelyard.pipelines._pipeline import Pipeline, validate
     from modelyard.pipelines._records import CacheChange, CacheExplanation, PipelineRun, StepRecord
     from modelyard.pipelines._refs import Comparison, Output, Param
+    from modelyard.pipelines._report import render_run_html
     from modelyard.pipelines._store import PipelineStore
     from modelyard.pipelines._triggers import Schedule, Trigger
     from modelyard.pipelines._yaml import definition_from_yaml
@@ -58,6 +59,7 @@ __all__ = [
     "get_deployment",
     "guarded_deploy",
     "read_gateway_counts",
+    "render_run_html",
     "steps",
     "validate",
 ]
@@ -85,6 +87,7 @@ _EXPORTS = {
     "Param": "modelyard.pipelines._refs",
     "PipelineStore": "modelyard.pipelines._store",
     "Schedule": "modelyard.pipelines._triggers",
+    "render_run_html": "modelyard.pipelines._report",
     "Trigger": "modelyard.pipelines._triggers",
     "definition_from_yaml": "modelyard.pipelines._yaml",
 }

@@ -199,8 +199,8 @@ class Function(Step):
         self.named = name is not None
         if not callable(fn):
             raise InvalidInputError(f"Function takes a callable, not {fn!r}")
-        if self.name is not None and not self.name.isidentifier():
-            self.name = None  # a lambda: named by its kind
+        if name is None and self.name is not None and not self.name.isidentifier():
+            self.name = None  # a lambda ("<lambda>"): named by its kind
         self.fn = fn
         self.args = {"function": function_path(fn), "inputs": list(inputs), "kwargs": kwinputs}
 
