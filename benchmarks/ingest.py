@@ -9,10 +9,13 @@ about 1.2 GB), each of:
 
 and logging 10,000 metrics through the SDK, unbatched and batched (us per metric).
 
-runs in a process of its own, and its peak RSS is that process's own
-(``os.wait4``'s resource usage). "cold": the CSV's pages are first dropped from
-the page cache (``posix_fadvise(DONTNEED)``, no root needed); "warm": the same
-run again straight after. Ratios are modelyard's rows/s over the alternative's.
+runs in a process of its own, and its peak RSS and CPU time (user + system, all
+threads) are that process's own (``os.wait4``'s resource usage). "cold": the CSV's
+pages are first dropped from the page cache (``posix_fadvise(DONTNEED)``, no root
+needed); "warm": the same run again straight after. Ratios are modelyard's rows/s
+over the alternative's. The load average before each file is printed with it: on
+a shared machine whose CPUs are busy, wall time follows CPU time, and the CPU
+seconds say what each run cost whatever the load.
 
 Usage: python benchmarks/ingest.py [--rows N] [--big-gb 1.2] [--skip-big]
 """
@@ -109,7 +112,11 @@ def measure(command: list[str]) -> dict[str, float]:
         stdout, stderr = out.read().decode(), err.read().decode()
     if process.returncode != 0:
         raise RuntimeError(f"{command[:4]} exited {process.returncode}: {stderr.strip()[-500:]}")
-    result: dict[str, float] = {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024}
+    result: dict[str, float] = {
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+    }
     output = json.loads(stdout) if stdout.strip() else {}
     result.update({k: v for k, v in output.items() if isinstance(v, (int, float))})
     return result
@@ -169,7 +176,11 @@ def polars_available() -> bool:
 
 def bench_file(label: str, path: Path, n_rows: int, root: Path) -> dict[str, Any]:
     """Cold then warm runs of modelyard, pandas and Polars on one file."""
-    figures: dict[str, Any] = {"rows": n_rows, "csv_mib": round(path.stat().st_size / 2**20, 1)}
+    figures: dict[str, Any] = {
+        "rows": n_rows,
+        "csv_mib": round(path.stat().st_size / 2**20, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
     libraries = ["pandas", "polars"] if polars_available() else ["pandas"]
     if "polars" not in libraries:
         figures["polars"] = "not installed (pip install 'modelyard[bench]')"
@@ -193,6 +204,7 @@ def bench_file(label: str, path: Path, n_rows: int, root: Path) -> dict[str, Any
         for who, run in runs.items():
             figures[f"{temperature}_{who}_rows_per_s"] = round(n_rows / run["seconds"])
             figures[f"{temperature}_{who}_seconds"] = round(run["seconds"], 2)
+            figures[f"{temperature}_{who}_cpu_seconds"] = round(run["cpu_seconds"], 2)
             figures[f"{temperature}_{who}_peak_rss_mib"] = round(run["peak_rss_mib"], 1)
         for library in libraries:
             figures[f"{temperature}_speed_ratio_modelyard_over_{library}"] = round(

@@ -17,8 +17,8 @@ the file. Three things it does not do on its own are done here:
   is an error naming its line.
 
 A plain (uncompressed) UTF-8 file is first read the fast way: in chunks of a few
-MiB cut at line ends, each parsed by Arrow on all cores, Arrow checking the text
-as UTF-8 and a reader thread counting the lines. That read is kept only when it
+MiB cut at line ends, two parsed by Arrow at once, Arrow checking the text as
+UTF-8 and a reader thread counting the lines. That read is kept only when it
 is beyond doubt: every line became a row, no column came out as raw bytes, and
 Arrow raised nothing but a column to widen. Anything else (a quote left open,
 values with line breaks, blank lines, ragged rows, bytes that are not UTF-8) reads
@@ -51,10 +51,9 @@ __all__ = ["CsvOptions", "CsvSource"]
 # as 1 to 4 MiB on the benchmark's file); a late misfit only widens and re-reads.
 _BLOCK_SIZE = 2 << 20
 _READ_SIZE = 1 << 20
-# The fast read parses chunks of this size (Arrow splits each into 1 MiB blocks,
-# parsed on its thread pool): large enough to infer types from many rows and keep
-# every core busy, small enough that a chunk, its table and the next chunk read
-# ahead stay a few dozen MiB.
+# The fast read parses chunks of this size: large enough to infer types from many
+# rows, small enough that the chunks in flight (parsed, and read ahead) and their
+# tables stay a few dozen MiB.
 _CHUNK_SIZE = 16 << 20
 # Chunks parsed at the same time, each on a thread of its own.
 _PARSERS = 2
