@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from modelyard.tracking import RunStatus
@@ -20,15 +24,28 @@ def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) ->
     # only what `make demo` installs: every other extra's modules are hidden
     hidden = hide(hidden_modules(demo_extras()), tmp_path / "hidden")
     path = os.pathsep.join(p for p in (hidden, os.environ.get("PYTHONPATH")) if p)
-    process = subprocess.run(
-        [sys.executable, "-m", "modelyard", "demo", "--dir", str(root), "--rows", "2000"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": path},
-    )
-    assert process.returncode == 0, process.stderr
-    out = process.stdout
+    port = _free_port()
+    # one demo run serves both checks: every stage, then `--ui` ends serving the dashboard
+    command = [sys.executable, "-m", "modelyard", "demo", "--dir", str(root), "--rows", "2000"]
+    errors = tmp_path / "stderr.txt"
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            [*command, "--ui", "--ui-port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,  # a file: a full pipe nobody reads would stall the demo
+            text=True,
+            env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONPATH": path},
+        )
+        try:
+            out = _read_until_dashboard(process, f"http://127.0.0.1:{port}/ui/", errors)
+            page = _get_when_listening(f"http://127.0.0.1:{port}/ui/models")
+            assert page.status_code == 200
+            assert 'href="/ui/models/churn"' in page.text
+        finally:
+            process.send_signal(signal.SIGINT)
+            rest, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, errors.read_text()
+    out += rest
     for stage in ("1. Workspace", "2. Acquire", "3. Track"):
         assert stage in out
     assert "same content, same version" in out
@@ -65,3 +82,38 @@ def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) ->
     assert "10. Monitor" in out and "450 of 450 labels joined to churn-api" in out
     assert "estimated roc_auc before any label" in out
     assert "rejected C000011: column 'tenure_months' must be numeric" in out
+
+
+def _read_until_dashboard(process: subprocess.Popen[str], url: str, errors: Path) -> str:
+    """The demo's output up to the line announcing the dashboard at ``url``."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:  # the demo ended before serving: its own error says why
+            raise AssertionError(
+                "".join(lines[-30:]) + (process.stderr.read() if process.stderr else "")
+            )
+        lines.append(line)
+        if line.startswith("dashboard for") and f" on {url} " in line:
+            return "".join(lines)
+    raise AssertionError("no dashboard line within 600 s:\n" + "".join(lines[-30:]))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get_when_listening(url: str) -> httpx.Response:
+    """GET ``url`` once the server printed its address and began listening."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(url, timeout=30)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

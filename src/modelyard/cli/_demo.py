@@ -51,6 +51,9 @@ def demo(
     ui: Annotated[
         bool, typer.Option("--ui", help="Then serve the web dashboard of the workspace.")
     ] = False,
+    ui_port: Annotated[
+        int, typer.Option("--ui-port", min=1, max=65535, help="The dashboard's port (--ui).")
+    ] = 8090,
 ) -> None:
     """Walk through the lifecycle on built-in data in a temporary workspace."""
     from modelyard.workspace import Workspace
@@ -78,7 +81,7 @@ def demo(
     if ui:
         from modelyard.cli._ui import serve_dashboard
 
-        serve_dashboard(root)
+        serve_dashboard(root, port=ui_port)
 
 
 @contextmanager
