@@ -48,6 +48,11 @@ class Baseline:
     threshold: float
     reference: dict[str, Any] | None = None
 
+    def kinds(self) -> dict[str, str]:
+        """Each input column's kind in the statistics (how its values are read)."""
+        columns = self.statistics.get("columns") or {}
+        return {n: str(columns[n].get("kind")) for n in self.names if n in columns}
+
 
 def check_window(
     rows: WindowRows, baseline: Baseline, rules: list[Rule], limits: dict[str, float]
@@ -68,7 +73,7 @@ def check_window(
     for adjusted, measured in zip(holm([d.chi2_pvalue for d in drifts]), drifts, strict=True):
         measured.pvalue_adjusted = adjusted
     prediction = None
-    if baseline.statistics.get("scores") and rows.scores:
+    if baseline.statistics.get("scores") and len(rows.scores):
         prediction = drift_of(PREDICTION, baseline.statistics["scores"], rows.scores)
         if prediction is not None:
             prediction.pvalue_adjusted = prediction.chi2_pvalue
@@ -137,8 +142,7 @@ def check_window(
         )
     estimated = None
     if baseline.task == "binary":
-        scores = np.array([np.nan if s is None else s for s in rows.scores], dtype=np.float64)
-        estimated = estimate_binary(scores, baseline.threshold)
+        estimated = estimate_binary(np.asarray(rows.scores, dtype=np.float64), baseline.threshold)
     result = {
         "window": rows.window,
         "requests": rows.requests,

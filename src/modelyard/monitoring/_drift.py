@@ -29,13 +29,33 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FeatureDrift", "QualityIssue", "drift_of", "holm", "numeric_values", "quality_of"]
+__all__ = [
+    "FeatureDrift",
+    "Numbers",
+    "QualityIssue",
+    "drift_of",
+    "holm",
+    "numeric_values",
+    "quality_of",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A column already read as floats (NaN: missing or of the wrong type), with how
+    many values had the wrong type: what :func:`numeric_values` gives of a list."""
+
+    values: FloatArray
+    wrong: int
+
+    def __len__(self) -> int:
+        return int(self.values.size)
 
 
 @dataclass
@@ -75,14 +95,21 @@ class QualityIssue:
         return asdict(self)
 
 
-def numeric_values(values: list[Any], kind: str) -> tuple[FloatArray, int]:
+def numeric_values(values: Any, kind: str) -> tuple[FloatArray, int]:
     """A column's values as floats (NaN for missing) and how many had the wrong type.
 
+    ``values``: a list, :class:`Numbers` (returned as they are) or a pyarrow array.
     Booleans become 0/1 and dates days since 1970-01-01, as the baseline counts them.
     """
+    if isinstance(values, Numbers):
+        return values.values, values.wrong
+    if hasattr(values, "to_pylist"):  # a pyarrow array of text (dates, or numbers as text)
+        values = values.to_pylist()
     if kind != "datetime":
         try:  # numbers, booleans and None (as NaN) convert in one go
-            return np.asarray(values, dtype=np.float64), 0
+            converted = np.asarray(values, dtype=np.float64)
+            if converted.ndim == 1:  # not lists of equal length, which make a matrix
+                return converted, 0
         except (TypeError, ValueError):
             pass  # text among them: value by value, counting what does not convert
     out = np.full(len(values), np.nan)
@@ -113,7 +140,23 @@ def _number(value: Any, kind: str) -> float:
     return float(value)
 
 
-def drift_of(feature: str, stats: dict[str, Any], values: list[Any]) -> FeatureDrift | None:
+def level_counts(values: Any) -> dict[str | None, int]:
+    """How often each value occurs, as text (``None``: missing), counted in Arrow
+    for a pyarrow array."""
+    if hasattr(values, "to_pylist"):
+        import pyarrow.compute as pc
+
+        counted = pc.value_counts(values)
+        levels = counted.field("values").cast("string").to_pylist()
+        return dict(zip(levels, counted.field("counts").to_pylist(), strict=True))
+    counts: dict[str | None, int] = {}
+    for value in values:
+        key = None if value is None else str(value)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def drift_of(feature: str, stats: dict[str, Any], values: Any) -> FeatureDrift | None:
     """Drift of one column against its baseline statistics; ``None`` without data."""
     from modelyard.profiling._shift import jensen_shannon, psi
 
@@ -123,9 +166,9 @@ def drift_of(feature: str, stats: dict[str, Any], values: list[Any]) -> FeatureD
         expected = np.array([levels[k] for k in labels] + [stats.get("other_share", 0.0)])
         index = {label: i for i, label in enumerate(labels)}
         actual = np.zeros(len(labels) + 1)
-        for value in values:
-            key = "__missing__" if value is None else str(value)
-            actual[index.get(key, len(labels))] += 1
+        for value, count in level_counts(values).items():
+            key = "__missing__" if value is None else value
+            actual[index.get(key, len(labels))] += count
         ks = wasserstein = None
         bins: list[str] = [*labels, "other"]
     elif stats.get("kind") == "boolean" and stats.get("mean") is not None:
@@ -207,7 +250,7 @@ def holm(pvalues: list[float]) -> list[float]:
 
 
 def quality_of(
-    feature: str, stats: dict[str, Any], values: list[Any], limits: dict[str, float]
+    feature: str, stats: dict[str, Any], values: Any, limits: dict[str, float]
 ) -> list[QualityIssue]:
     """Data-quality findings of one column against its baseline statistics."""
     issues: list[QualityIssue] = []
@@ -216,20 +259,23 @@ def quality_of(
         return issues
     kind = str(stats.get("kind"))
     if kind == "categorical":
-        missing = sum(1 for v in values if v is None or v == "") / n
+        counts = level_counts(values)
+        missing = (counts.get(None, 0) + counts.get("", 0)) / n
         levels = set(stats.get("levels") or {})
         if float(stats.get("other_share") or 0.0) == 0.0:
-            new = [v for v in values if v is not None and v != "" and str(v) not in levels]
-            if len(new) / n > limits["new_category_share"]:
-                shown = ", ".join(sorted({str(v) for v in new})[:5])
+            unseen = {
+                v: c for v, c in counts.items() if v is not None and v != "" and v not in levels
+            }
+            new = sum(unseen.values())
+            if new / n > limits["new_category_share"]:
+                shown = ", ".join(sorted(str(v) for v in unseen)[:5])
                 issues.append(
                     QualityIssue(
                         feature,
                         "categorical_values_check",
-                        len(new) / n,
+                        new / n,
                         limits["new_category_share"],
-                        f"{len(new):,} of {n:,} values are categories the baseline never saw"
-                        f" ({shown})",
+                        f"{new:,} of {n:,} values are categories the baseline never saw ({shown})",
                     )
                 )
     else:

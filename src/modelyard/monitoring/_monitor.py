@@ -462,7 +462,12 @@ class MonitorStore:
             for window in windows:
                 started = time.perf_counter()
                 rows = read_window(
-                    self.capture_root, monitor.endpoint, window, baseline.names, baseline.positive
+                    self.capture_root,
+                    monitor.endpoint,
+                    window,
+                    baseline.names,
+                    baseline.positive,
+                    baseline.kinds(),
                 )
                 result, violations = check_window(rows, baseline, rules, DEFAULT_LIMITS)
                 self._write_predictions(monitor.endpoint, rows)
@@ -609,11 +614,11 @@ class MonitorStore:
         target = directory / f"window={rows.window}.parquet"
         table = pa.table(
             {
-                "window": [rows.window] * rows.rows,
-                "id": rows.ids,
-                "variant": rows.variants,
-                "score": pa.array(rows.scores, pa.float64()),
-                "predicted": rows.predicted,
+                "window": pa.array([rows.window] * rows.rows, pa.string()),
+                "id": pa.array(rows.ids, pa.string()),
+                "variant": pa.array(rows.variants, pa.string()),
+                "score": pa.array(rows.scores, pa.float64(), from_pandas=True),  # NaN: none
+                "predicted": pa.array(rows.predicted, pa.string()),
             }
         )
         staging = directory / f".{target.name}.tmp"
