@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -80,7 +81,7 @@ class LiveUi:
         self.thread.join(timeout=30)
 
 
-def serve(app: object, ready_path: str) -> LiveUi:
+def serve(app: Any, ready_path: str) -> LiveUi:
     """Run ``app`` with uvicorn in a thread; return once ``ready_path`` answers."""
     port = free_port()
     config = uvicorn.Config(

@@ -1,4 +1,5 @@
-"""The dashboard inside the gateway (/ui): an endpoint's page shows requests arriving."""
+"""The dashboard inside the gateway (/ui): an endpoint's page shows requests arriving,
+latency percentiles and error rate per variant, and the requests it captured."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def test_the_endpoint_page_shows_requests_per_second_rise(
         .drop(columns=["churned"])
         .to_json(orient="records", date_format="iso")
     )
+    seeded.workspace.endpoints.update("churn-live", capture_percent=100)
     live = start_gateway(seeded.workspace, GatewayOptions(access_log=False, poll_interval=0.2))
     headers = {"authorization": f"Bearer {seeded.invoke_token}"}
     stop = threading.Event()
@@ -64,6 +66,24 @@ def test_the_endpoint_page_shows_requests_per_second_rise(
                 sender.join()
             latency = driver.find_element(By.CSS_SELECTOR, "#variants tr[data-variant] .latency")
             assert latency.text.endswith(" ms")
+            cells = {
+                q: driver.find_element(By.CSS_SELECTOR, f"#variants tr[data-variant] .{q}").text
+                for q in ("p50", "p95", "p99", "error-rate")
+            }
+            assert cells["error-rate"] == "0.0%", cells
+            p50, p95, p99 = (float(cells[q].removesuffix(" ms")) for q in ("p50", "p95", "p99"))
+            assert 0 < p50 <= p95 <= p99 <= 2500, cells
+
+            # the captured requests, newest first, once the writer flushed them
+            def captured(d: Any) -> list[Any]:
+                d.refresh()
+                found: list[Any] = d.find_elements(By.CSS_SELECTOR, "#captured tbody td code.body")
+                return found
+
+            bodies = wait_for(driver, captured, timeout=30)
+            assert '"tenure_months"' in bodies[0].text, bodies[0].text
+            assert len(driver.find_elements(By.CSS_SELECTOR, "#captured tbody tr")) == 20
+            driver.save_screenshot(str(screenshots / "endpoint-captured.png"))
             errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
             assert errors == []
         assert sent and set(sent) == {200}, set(sent)

@@ -11,5 +11,21 @@ Start from ``ws.monitors``::
 from modelyard.monitoring._labels import LabelIngest
 from modelyard.monitoring._monitor import Monitor, MonitorRun, MonitorStore
 from modelyard.monitoring._quality import VariantComparison
+from modelyard.monitoring._traffic import (
+    CapturedRecord,
+    VariantTraffic,
+    captured_sample,
+    gateway_traffic,
+)
 
-__all__ = ["LabelIngest", "Monitor", "MonitorRun", "MonitorStore", "VariantComparison"]
+__all__ = [
+    "CapturedRecord",
+    "LabelIngest",
+    "Monitor",
+    "MonitorRun",
+    "MonitorStore",
+    "VariantComparison",
+    "VariantTraffic",
+    "captured_sample",
+    "gateway_traffic",
+]

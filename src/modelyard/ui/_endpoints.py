@@ -1,14 +1,15 @@
 """Endpoints: variants with weights and shadow, live traffic from the gateway's own
-metrics, the configuration history, and rollback (admin)."""
+metrics, a sample of captured traffic, the configuration history, and rollback (admin)."""
 
 from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
 from modelyard.ui._context import PageRequest
-from modelyard.ui._live import traffic
 
 __all__ = ["endpoint_page", "endpoints", "live", "rollback"]
+
+SAMPLE = 20
 
 
 def endpoints(page: PageRequest) -> Response:
@@ -20,10 +21,13 @@ def endpoints(page: PageRequest) -> Response:
 
 
 def endpoint_page(page: PageRequest) -> Response:
-    """One endpoint: variants, live traffic (inside the gateway), history with rollback."""
-    store = page.ui.workspace.endpoints
-    endpoint = store.get(page.param("name"))
-    history = store.history(endpoint.name)
+    """One endpoint: variants, live traffic (inside the gateway), the latest captured
+    requests, history with rollback."""
+    from modelyard.monitoring import captured_sample
+
+    workspace = page.ui.workspace
+    endpoint = workspace.endpoints.get(page.param("name"))
+    history = workspace.endpoints.history(endpoint.name)
     return page.render(
         "endpoint.html",
         title=f"Endpoint {endpoint.name}",
@@ -32,15 +36,25 @@ def endpoint_page(page: PageRequest) -> Response:
         weights=endpoint.config.normalised_weights(),
         history=list(reversed(history)),
         live=page.ui.metrics is not None,
+        captured=captured_sample(workspace.monitors.capture_root, endpoint.name, SAMPLE),
     )
 
 
 def live(page: PageRequest) -> Response:
-    """Cumulative request, error and latency totals per variant (the page turns two
-    readings into rates); an empty list outside the gateway."""
+    """Per variant: cumulative requests, errors and latency totals (the page turns two
+    readings into rates), error rate and latency percentiles since the gateway
+    started, from its ``/metrics`` text; an empty list outside the gateway."""
     endpoint = page.ui.workspace.endpoints.get(page.param("name"))
+    registry = page.ui.metrics
+    if registry is None:
+        return JSONResponse({"variants": []})
+    from prometheus_client import generate_latest
+
+    from modelyard.monitoring import gateway_traffic
+
     names = [variant.name for variant in endpoint.config.variants]
-    return JSONResponse({"variants": traffic(page.ui.metrics, endpoint.name, names)})
+    found = gateway_traffic(generate_latest(registry).decode(), endpoint.name, names)
+    return JSONResponse({"variants": [row.to_dict() for row in found]})
 
 
 def rollback(page: PageRequest) -> Response:

@@ -25,8 +25,8 @@
     }, 3000);
   });
 
-  // Endpoint page: live requests/s, mean latency and errors per variant, from two
-  // readings of the gateway's cumulative counters.
+  // Endpoint page: live requests/s and mean latency per variant, from two readings of
+  // the gateway's cumulative counters; percentiles and errors as the server computed them.
   var live = document.getElementById("live");
   if (live) {
     var previous = null;
@@ -47,6 +47,12 @@
                 count > 0 ? (1000 * (v.latency_sum - before.latency_sum) / count).toFixed(1) + " ms" : "–";
             }
             row.querySelector(".errors").textContent = v.errors.toFixed(0) + " / " + v.requests.toFixed(0);
+            row.querySelector(".error-rate").textContent =
+              v.error_rate === null ? "–" : (100 * v.error_rate).toFixed(1) + "%";
+            ["p50", "p95", "p99"].forEach(function (q) {
+              var ms = v.latency_ms[q];
+              row.querySelector("." + q).textContent = ms === null ? "–" : ms.toFixed(1) + " ms";
+            });
           });
           var values = {};
           data.variants.forEach(function (v) { values[v.variant] = v; });
