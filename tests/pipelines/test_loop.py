@@ -126,3 +126,57 @@ def test_drift_retrain_canary_promote_and_a_worse_candidate_kept_out(
     assert [steps_of[n]["status"] for n in ("approve", "canary")] == ["skipped", "skipped"]
     assert steps_of["approve"]["reason"] == "its condition is false"
     assert [v.model for v in workspace.endpoints.get("churn-api").config.production] == [candidate]
+
+
+@pytest.mark.slow
+def test_loop_create_retrains_with_the_champions_spec_and_loop_history_tells_why(
+    cli: Cli, workspace: Workspace, tmp_path: Path
+) -> None:
+    spec = {"algorithm": "xgboost", "params": {"n_estimators": 80, "max_depth": 3},
+            "threshold": "default", "allow_worse_than_baseline": True}  # fmt: skip
+
+    def ingest(rows: int, seed: int, drift: bool) -> None:
+        frame = _drifted(rows, seed) if drift else datasets.churn(rows, seed=seed)
+        path = tmp_path / f"churn-{seed}.csv"
+        frame.to_csv(path, index=False)  # type: ignore[attr-defined]
+        workspace.datasets.ingest(path, "churn", IngestOptions(target="churned"))
+
+    ingest(200, 1, drift=False)  # the champion saw little data
+    champion = train(workspace, TrainingSpec(dataset="churn", **spec))  # type: ignore[arg-type]
+    assert champion.model is not None
+    workspace.endpoints.create("churn-api", [VariantConfig("a", champion.model.ref)])
+    workspace.monitors.create("churn-api")
+    missing = cli("loop", "create", "nowhere", "--gateway", "http://x", check=False)
+    assert missing.exit_code == 3 and "endpoint nowhere not found" in missing.stderr
+    gateway = start_serve(cli.workspace)
+    try:
+        made = cli("loop", "create", "churn-api", "--gateway", gateway.url, "--on", "drift",
+                   "--promote", "canary:50%:3s", "--margin", "0.01")  # fmt: skip
+        assert "pipeline loop-churn-api runs on drift" in made.stdout
+        capture(workspace, "churn-api", _drifted(400, 7), FIRST_HOUR)
+        ingest(3000, 2, drift=True)  # newer labelled rows, many of them
+        rows = [
+            frame.to_json(orient="records", date_format="iso").encode()
+            for frame in (
+                datasets.churn(100, seed=5).drop(columns=["churned"]).iloc[[i]] for i in range(100)
+            )
+        ]
+        under_load(gateway.url, "churn-api", rows, lambda: cli("worker", "--once", timeout=600))
+    finally:
+        gateway.stop()
+    (promoted,) = json.loads(cli("loop", "history", "churn-api", "--json").stdout)
+    assert promoted["decision"] == "promoted", promoted
+    assert promoted["trigger"].startswith("monitor churn-api: violations in ")
+    assert promoted["champion"] == champion.model.ref and "better (+" in promoted["reason"]
+    assert promoted["scores"]["candidate"] > promoted["scores"]["champion"] + 0.01
+    served = workspace.endpoints.get("churn-api").config.production
+    assert [v.model for v in served] == [promoted["candidate"]]
+
+    ingest(400, 4, drift=True)  # a small newer version: its candidate is no better
+    cli("pipeline", "run", "loop-churn-api")
+    kept_out, _ = json.loads(cli("loop", "history", "churn-api", "--json").stdout)
+    assert kept_out["decision"] == "not deployed", kept_out
+    assert kept_out["champion"] == promoted["candidate"]
+    assert "not better by the margin 0.01" in kept_out["reason"]
+    table = cli("loop", "history", "churn-api").stdout
+    assert "not deployed" in table and "promoted" in table

@@ -16,9 +16,14 @@ from modelyard.errors import InvalidInputError
 if TYPE_CHECKING:
     from modelyard.pipelines import PipelineRun, PipelineStore, StepRecord
 
-__all__ = ["app"]
+__all__ = ["app", "loop_app"]
 
 app = typer.Typer(help="Pipelines: cached, conditional steps run as jobs.", no_args_is_help=True)
+
+loop_app = typer.Typer(
+    help="The closed loop: retrain, compare and deploy behind a guard on drift.",
+    no_args_is_help=True,
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -320,3 +325,59 @@ def _short(value: Any) -> str:
     if isinstance(value, dict) and "ref" in value:
         return str(value["ref"])
     return json.dumps(value, default=str)
+
+
+@loop_app.command("create")
+def loop_create(
+    ctx: typer.Context,
+    endpoint: Annotated[str, typer.Argument(help="The endpoint whose model the loop renews.")],
+    gateway: Annotated[
+        list[str], typer.Option("--gateway", help="Gateway URL the guard watches (repeatable).")
+    ],
+    on: Annotated[
+        str, typer.Option("--on", help="monitor (drift, quality) and/or dataset, comma-separated.")
+    ] = "monitor",
+    promote: Annotated[
+        str, typer.Option("--promote", help="The guarded deployment: canary:10%:30m, linear:...")
+    ] = "canary:10%:30m",
+    metric: Annotated[str, typer.Option(help="Compared on the newest labelled rows.")] = "roc_auc",
+    margin: Annotated[float, typer.Option(help="How much better the candidate must be.")] = 0.0,
+) -> None:
+    """Retrain ENDPOINT's model with its recorded spec when its monitor finds violations
+    (or its dataset gets a new version); deploy behind the guard only when better."""
+    from modelyard.pipelines import create_loop
+
+    triggers = [part.strip() for part in on.split(",") if part.strip()]
+    kinds = ["monitor" if t in ("drift", "quality") else t for t in triggers]
+    definition = create_loop(
+        _store(ctx), endpoint, gateways=gateway, on=sorted(set(kinds)), strategy=promote,
+        metric=metric, margin=margin,
+    )  # fmt: skip
+    console.print(
+        f"loop of {endpoint}: pipeline {definition['name']} runs on {', '.join(triggers)} "
+        f"(by `modelyard worker`), promoting with {promote}",
+        markup=False,
+    )
+
+
+@loop_app.command("history")
+def loop_history(
+    ctx: typer.Context,
+    endpoint: Annotated[str, typer.Argument(help="The endpoint.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Every decision of ENDPOINT's loop, newest first, with its evidence."""
+    from modelyard.pipelines import loop_history as history
+
+    decisions = history(_store(ctx), endpoint)
+    if json_output:
+        print_json(decisions)
+        return
+    print_table(
+        f"Loop of {endpoint}",
+        ["run", "created", "trigger", "decision", "reason"],
+        [
+            [d["run"][:12], d["created_at"], d["trigger"] or "", d["decision"], d["reason"]]
+            for d in decisions
+        ],
+    )

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         read_gateway_counts,
     )
     from modelyard.pipelines._kinds import StepFailedError
+    from modelyard.pipelines._loop import create_loop, loop_history
     from modelyard.pipelines._pipeline import Pipeline, validate
     from modelyard.pipelines._records import CacheChange, CacheExplanation, PipelineRun, StepRecord
     from modelyard.pipelines._refs import Comparison, Output, Param
@@ -55,9 +56,11 @@ __all__ = [
     "StepRecord",
     "Trigger",
     "VariantCounts",
+    "create_loop",
     "definition_from_yaml",
     "get_deployment",
     "guarded_deploy",
+    "loop_history",
     "read_gateway_counts",
     "render_run_html",
     "steps",
@@ -88,6 +91,8 @@ _EXPORTS = {
     "PipelineStore": "modelyard.pipelines._store",
     "Schedule": "modelyard.pipelines._triggers",
     "render_run_html": "modelyard.pipelines._report",
+    "create_loop": "modelyard.pipelines._loop",
+    "loop_history": "modelyard.pipelines._loop",
     "Trigger": "modelyard.pipelines._triggers",
     "definition_from_yaml": "modelyard.pipelines._yaml",
 }

@@ -174,11 +174,9 @@ def _dataset_ref(value: Any) -> str:
 def _train(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     from modelyard.training import TrainingSpec, train
 
-    spec = dict(args.get("spec") or {})
-    if "requirements" in spec:
-        spec["requirements"] = tuple(spec["requirements"])
-    try:
-        training = TrainingSpec(dataset=_dataset_ref(args["data"]), **spec)
+    spec = {**(args.get("spec") or {}), "dataset": _dataset_ref(args["data"])}
+    try:  # the JSON form (requirements as a list, preprocessing as a dict)
+        training = TrainingSpec.from_dict(spec)
     except TypeError as exc:
         raise InvalidInputError(f"bad training argument: {exc}") from None
     result = train(workspace, training)
