@@ -16,7 +16,10 @@ in a process of its own, and its wall time and peak RSS are that process's
 ydata-profiling and skrub are not modelyard dependencies: they run with the
 benchmark virtualenv's Python (``make bench`` builds ``.venv-bench``; or
 ``MODELYARD_BENCH_PYTHON``). Each ratio is the other tool's figure over
-modelyard's, ``null`` with the reason when the tool is missing or fails.
+modelyard's, ``null`` with the reason when the tool is missing or fails. Each
+tool's CPU seconds (user + system, all threads) are printed beside its wall
+time, with the machine's load average: on a shared machine the wall times
+stretch with the load, the CPU times much less.
 
 Usage: python benchmarks/profile.py [--rows N]
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -114,6 +118,18 @@ def other_python() -> tuple[str | None, str]:
     return chosen, ""
 
 
+def measure_cpu(command: list[str]) -> dict[str, Any]:
+    """``measure`` plus the process's CPU seconds (user + system, every thread).
+
+    On a shared, loaded machine the CPU time varies far less than the wall time.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result: dict[str, Any] = measure(command)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["cpu_seconds"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return result
+
+
 def run_other(tool: str, path: Path, scratch: Path) -> dict[str, Any]:
     python, why = other_python()
     if python is None:
@@ -126,7 +142,7 @@ def run_other(tool: str, path: Path, scratch: Path) -> dict[str, Any]:
         return {"error": f"{tool} is not installed in {python}"}
     code = OTHER_CODE[tool].format(path=str(path), out=str(scratch / f"{tool}.html"))
     try:
-        result = measure([python, "-c", code])
+        result = measure_cpu([python, "-c", code])
     except RuntimeError as exc:
         return {"error": str(exc)[-300:]}
     result["report_mib"] = (scratch / f"{tool}.html").stat().st_size / 2**20
@@ -142,18 +158,22 @@ def main() -> None:
         scratch = Path(scratch_name)
         ingest(path, scratch / "ws")
         code = MODELYARD_CODE.format(workspace=str(scratch / "ws"))
-        modelyard = measure([sys.executable, "-c", code])
+        modelyard = measure_cpu([sys.executable, "-c", code])
         others = {tool: run_other(tool, path, scratch) for tool in OTHER_CODE}
     figures: dict[str, Any] = {
         "benchmark": "profile",
         "rows": args.rows,
         "columns": 30,
+        "load_average": os.getloadavg()[0],
         "modelyard": modelyard,
     }
     for tool, result in others.items():
         figures[tool] = result
         ok = "seconds" in result
         figures[f"{tool}_time_ratio"] = result["seconds"] / modelyard["seconds"] if ok else None
+        figures[f"{tool}_cpu_ratio"] = (
+            result["cpu_seconds"] / modelyard["cpu_seconds"] if ok else None
+        )
         figures[f"{tool}_rss_ratio"] = (
             result["peak_rss_mib"] / modelyard["peak_rss_mib"] if ok else None
         )

@@ -1,7 +1,7 @@
 """How columns relate: correlations, association with the target, missing patterns.
 
 Missing-value patterns are exact (DuckDB over every row). Correlations run on a
-uniform sample of rows (reservoir, fixed seed) that the profile records: ranks
+uniform sample of rows (by position, fixed seed) that the profile records: ranks
 and contingency tables need the rows, and over a million rows even DuckDB's
 exact Pearson cost a quarter of the profile; on a table smaller than the
 sample they are exact.
@@ -61,12 +61,15 @@ def cramers_v(a: IntArray, b: IntArray) -> float:
     n = a.size
     if n < 2:
         return math.nan
-    _, a = np.unique(a, return_inverse=True)
-    _, b = np.unique(b, return_inverse=True)
-    r, k = int(a.max()) + 1, int(b.max()) + 1
+    # Codes are small non-negative integers: count every pair, then drop the rows
+    # and columns of codes that no kept row has.
+    width = int(b.max()) + 1
+    table = np.bincount(a * width + b, minlength=(int(a.max()) + 1) * width)
+    table = table.reshape(-1, width).astype(np.float64)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    r, k = table.shape
     if r < 2 or k < 2:
         return math.nan
-    table = np.bincount(a * k + b, minlength=r * k).reshape(r, k).astype(np.float64)
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
     chi2 = float(np.sum((table - expected) ** 2 / expected))
     phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
@@ -82,13 +85,13 @@ def correlation_ratio(categories: IntArray, values: FloatArray) -> float:
     codes, x = categories[keep], values[keep]
     if x.size < 2:
         return math.nan
-    _, codes = np.unique(codes, return_inverse=True)
     counts = np.bincount(codes).astype(np.float64)
     sums = np.bincount(codes, weights=x)
+    present = counts > 0
     total = float(np.sum((x - x.mean()) ** 2))
-    if total <= 0 or counts.size < 2:
+    if total <= 0 or np.count_nonzero(present) < 2:
         return math.nan
-    between = float(np.sum(sums**2 / counts) - x.sum() ** 2 / x.size)
+    between = float(np.sum(sums[present] ** 2 / counts[present]) - x.sum() ** 2 / x.size)
     return math.sqrt(min(max(between / total, 0.0), 1.0))
 
 
@@ -102,13 +105,18 @@ def missing_patterns(
     used = list(columns[:_MAX_PATTERN_COLUMNS])
     if not used:
         return {"columns": [], "patterns": [], "left_out": []}
-    flags = ", ".join(f"{quote(c)} IS NULL" for c in used)
+    # One bit per column in an unsigned 64-bit key: grouping by an integer is
+    # cheaper than grouping by a list of booleans.
+    key = " | ".join(
+        f"CASE WHEN {quote(c)} IS NULL THEN {1 << k}::UBIGINT ELSE 0::UBIGINT END"
+        for k, c in enumerate(used)
+    )
     rows = engine.rows(
-        f"SELECT [{flags}] AS p, count(*) AS n FROM t GROUP BY p ORDER BY n DESC LIMIT {limit}"
+        f"SELECT {key} AS p, count(*) AS n FROM t GROUP BY p ORDER BY n DESC, p LIMIT {limit}"
     )
     patterns = [
         {
-            "missing": [c for c, flag in zip(used, p, strict=True) if flag],
+            "missing": [c for k, c in enumerate(used) if int(p) >> k & 1],
             "rows": int(n),
             "share": int(n) / n_rows if n_rows else 0.0,
         }
@@ -118,7 +126,8 @@ def missing_patterns(
 
 
 def _average_ranks(values: FloatArray) -> FloatArray:
-    order = np.argsort(values, kind="mergesort")
+    # Ties get their average rank whatever their order, so the sort need not be stable.
+    order = np.argsort(values)
     ordered = values[order]
     boundaries = np.concatenate([[True], ordered[1:] != ordered[:-1], [True]])
     starts = np.flatnonzero(boundaries)

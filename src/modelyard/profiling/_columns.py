@@ -1,18 +1,24 @@
 """Per-column statistics, computed by DuckDB in two scans of the Parquet file.
 
-The first scan gathers counts, moments, quantiles, ranges and lengths; the
-second, which needs the first's minimum, maximum and quartiles, gathers
-histograms, outlier counts, top values and calendar counts. Distinct counts come
-from the version's schema (exact, computed at ingest), so no scan repeats them.
+The first scan gathers counts, sums, ranges and lengths; the second, which
+needs the first's mean, minimum and maximum and the quartiles, gathers the
+central moments (so the spread and skewness are two-pass, not from raw power
+sums), histograms, outlier counts, top values and calendar counts. Quantiles
+come from the profile's sample when it has them (exact when the sample is the
+whole table); otherwise the first scan computes them exactly. Distinct counts
+come from the version's schema (exact, computed at ingest), so no scan repeats
+them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+import numpy as np
 
 from modelyard.profiling._engine import Engine, quote
 
@@ -47,8 +53,14 @@ def column_stats(
     engine: Engine,
     specs: Sequence[ColumnSpec],
     failed: Callable[[str, str], None],
+    quantiles: Mapping[str, dict[str, float | None]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Statistics of every column, keyed by name (see the module docstring)."""
+    """Statistics of every column, keyed by name (see the module docstring).
+
+    ``quantiles``: each numeric column's quantiles (keys ``p1`` ... ``p99``)
+    where already known; the first scan computes the others.
+    """
+    known = quantiles or {}
     by_name = {s.name: s for s in specs}
     names = [s.name for s in specs]
 
@@ -56,7 +68,7 @@ def column_stats(
         selects: list[str] = []
         layout: list[tuple[str, list[str]]] = []
         for name in part:
-            fields, exprs = _first_exprs(engine, by_name[name])
+            fields, exprs = _first_exprs(engine, by_name[name], name not in known)
             selects.extend(exprs)
             layout.append((name, fields))
         source = engine.view([n for n in part if by_name[n].kind == "numeric"])
@@ -65,18 +77,31 @@ def column_stats(
     stats = engine.per_column(names, first, failed)
     for name, values in stats.items():
         _tidy_first(by_name[name], values)
+        if name in known and by_name[name].kind == "numeric":
+            values["quantiles"] = dict(known[name])
 
     def second(part: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {name: {} for name in part}
+        source = engine.view([n for n in part if by_name[n].kind == "numeric"])
+        binned = [
+            n for n in part if by_name[n].kind == "numeric" and stats[n].get("min") is not None
+        ]
+        if binned:
+            queries = [_binned_query(engine, i, n, stats[n], source) for i, n in enumerate(binned)]
+            rows = engine.rows(" UNION ALL ".join(queries))
+            for i, name in enumerate(binned):
+                out[name] = _binned_values(stats[name], [r[1:] for r in rows if r[0] == i])
         selects: list[str] = []
         layout: list[tuple[str, list[str]]] = []
         for name in part:
-            fields, exprs = _second_exprs(engine, by_name[name], stats[name])
+            fields, exprs = _second_exprs(by_name[name], stats[name])
             selects.extend(exprs)
             layout.append((name, fields))
-        if not selects:
-            return {name: {} for name in part}
-        source = engine.view([n for n in part if by_name[n].kind == "numeric"])
-        return _unpack(engine.row(f"SELECT {', '.join(selects)} FROM {source}"), layout)
+        if selects:
+            row = engine.row(f"SELECT {', '.join(selects)} FROM {source}")
+            for name, values in _unpack(row, layout).items():
+                out[name].update(values)
+        return out
 
     done = [n for n in names if n in stats]
     for name, values in engine.per_column(done, second, failed).items():
@@ -90,25 +115,26 @@ def column_stats(
     return stats
 
 
-def _first_exprs(engine: Engine, spec: ColumnSpec) -> tuple[list[str], list[str]]:
+def _first_exprs(
+    engine: Engine, spec: ColumnSpec, with_quantiles: bool
+) -> tuple[list[str], list[str]]:
     q = quote(spec.name)
     if spec.kind == "numeric":
         x = engine.finite(spec.name)
-        listed = ", ".join(str(p) for p in QUANTILES)
-        return (
-            ["count", "finite", "mean", "std", "min", "max", "skew", "zeros", "quantiles"],
-            [
-                f"count({q})",
-                f"count({x})",
-                f"avg({x})",
-                f"stddev_samp({x})",
-                f"min({x})",
-                f"max({x})",
-                f"skewness({x})",
-                f"count_if({x} = 0)",
-                f"quantile_cont({x}, [{listed}])",
-            ],
-        )
+        fields = ["count", "finite", "sum", "min", "max", "zeros"]
+        exprs = [
+            f"count({q})",
+            f"count({x})",
+            f"sum({x})",
+            f"min({x})",
+            f"max({x})",
+            f"count_if({x} = 0)",
+        ]
+        if with_quantiles:
+            listed = ", ".join(str(p) for p in QUANTILES)
+            fields.append("quantiles")
+            exprs.append(f"quantile_cont({x}, [{listed}])")
+        return fields, exprs
     if spec.kind == "boolean":
         return ["count", "true"], [f"count({q})", f"count_if({q})"]
     if spec.kind == "datetime":
@@ -128,41 +154,71 @@ def _first_exprs(engine: Engine, spec: ColumnSpec) -> tuple[list[str], list[str]
     return ["count"], [f"count({q})"]
 
 
-def _second_exprs(
-    engine: Engine, spec: ColumnSpec, first: dict[str, Any]
-) -> tuple[list[str], list[str]]:
-    q = quote(spec.name)
-    if spec.kind == "numeric" and first.get("min") is not None:
-        x = engine.finite(spec.name)
-        low, high = float(first["min"]), float(first["max"])
-        width = (high - low) / _BINS if high > low and math.isfinite(high - low) else 0.0
-        binned = (
-            f"least(CAST(floor(({x} - {low!r}) / {width!r}) AS INTEGER), {_BINS - 1})"
-            if width > 0
-            else "0"
+def _binned_query(engine: Engine, index: int, name: str, first: dict[str, Any], source: str) -> str:
+    """One numeric column's second scan: a GROUP BY on its histogram bin and outlier class.
+
+    Each group also sums the central moments' terms. Grouping on a small integer
+    key reads only the column itself and costs far less than the ``histogram``
+    aggregate and two ``count_if`` per column.
+    """
+    x = engine.finite(name)
+    low, high = float(first["min"]), float(first["max"])
+    width = (high - low) / _BINS if high > low and math.isfinite(high - low) else 0.0
+    binned = (
+        f"least(CAST(floor(({x} - {low!r}) / {width!r}) AS INTEGER), {_BINS - 1})"
+        if width > 0
+        else "0"
+    )
+    quantiles = first.get("quantiles") or {}
+    q1, q3 = quantiles.get("p25"), quantiles.get("p75")
+    outlier = "0"
+    if q1 is not None and q3 is not None:
+        iqr = q3 - q1
+        outlier = (
+            f"CASE WHEN {x} < {q1 - 3 * iqr!r} OR {x} > {q3 + 3 * iqr!r} THEN 2 "
+            f"WHEN {x} < {q1 - 1.5 * iqr!r} OR {x} > {q3 + 1.5 * iqr!r} THEN 1 ELSE 0 END"
         )
-        fields = ["histogram"]
-        exprs = [f"histogram({binned})" if width > 0 else f"count({x})"]
-        quantiles = first.get("quantiles") or {}
-        q1, q3 = quantiles.get("p25"), quantiles.get("p75")
-        if q1 is not None and q3 is not None:
-            iqr = q3 - q1
-            fields += ["outliers_1_5", "outliers_3"]
-            exprs += [
-                f"count_if({x} < {q1 - 1.5 * iqr!r} OR {x} > {q3 + 1.5 * iqr!r})",
-                f"count_if({x} < {q1 - 3 * iqr!r} OR {x} > {q3 + 3 * iqr!r})",
-            ]
-        if spec.distinct <= _SMALL_CARDINALITY:
-            fields.append("values")
-            exprs.append(f"histogram(CAST({q} AS VARCHAR))")
-        return fields, exprs
-    if spec.kind in {"string", "boolean"} and spec.distinct <= _SMALL_CARDINALITY:
+    mean = first.get("mean")
+    d = f"({x} - {float(mean)!r})" if mean is not None else "NULL::DOUBLE"
+    return (
+        f"SELECT {index} AS c, {binned} * 4 + {outlier} AS k, count(*) AS n, "
+        f"sum({d} * {d}) AS m2, sum({d} * {d} * {d}) AS m3 "
+        f"FROM {source} WHERE {x} IS NOT NULL GROUP BY k"
+    )
+
+
+def _binned_values(first: dict[str, Any], groups: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """A column's histogram, outlier counts and moment sums from its groups."""
+    histogram: dict[int, int] = {}
+    classes = [0, 0, 0]
+    m2 = m3 = 0.0
+    for key, count, part2, part3 in groups:
+        histogram[int(key) // 4] = histogram.get(int(key) // 4, 0) + int(count)
+        classes[int(key) % 4] += int(count)
+        m2 += float(part2 if part2 is not None else math.nan)
+        m3 += float(part3 if part3 is not None else math.nan)
+    values: dict[str, Any] = {"histogram": histogram}
+    quantiles = first.get("quantiles") or {}
+    if quantiles.get("p25") is not None and quantiles.get("p75") is not None:
+        values["outliers_1_5"] = classes[1] + classes[2]
+        values["outliers_3"] = classes[2]
+    if first.get("mean") is not None:
+        values["m2"], values["m3"] = m2, m3
+    return values
+
+
+def _second_exprs(spec: ColumnSpec, first: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The second scan's aggregates other than a numeric column's bins and moments."""
+    q = quote(spec.name)
+    if spec.kind == "numeric" and first.get("min") is None:
+        return [], []
+    if spec.kind in {"numeric", "string", "boolean"} and spec.distinct <= _SMALL_CARDINALITY:
         return ["values"], [f"histogram(CAST({q} AS VARCHAR))"]
     if spec.kind == "datetime":
         return (
             ["by_month", "by_weekday", "by_hour"],
             [
-                f"histogram(strftime({q}, '%Y-%m'))",
+                f"histogram(year({q}) * 100 + month({q}))",
                 f"histogram(dayofweek({q}))",
                 f"histogram(hour({q}))",
             ],
@@ -180,12 +236,16 @@ def _unpack(row: tuple[Any, ...], layout: list[tuple[str, list[str]]]) -> dict[s
 
 
 def _tidy_first(spec: ColumnSpec, values: dict[str, Any]) -> None:
-    numbers = ("mean", "std", "min", "max", "skew") if spec.kind == "numeric" else ()
+    numbers = ("min", "max") if spec.kind == "numeric" else ()
     for key in (*numbers, "length_mean"):
         if key in values:
             values[key] = _number(values[key])
     if spec.kind == "numeric":
-        values["non_finite"] = int(values.get("count") or 0) - int(values.pop("finite", 0) or 0)
+        finite = int(values.pop("finite", 0) or 0)
+        total = _number(values.pop("sum", None))
+        values["mean"] = total / finite if finite and total is not None else None
+        values["std"] = values["skew"] = None
+        values["non_finite"] = int(values.get("count") or 0) - finite
         quantiles = values.pop("quantiles", None) or []
         values["quantiles"] = {
             f"p{round(p * 100)}": _number(v) for p, v in zip(QUANTILES, quantiles, strict=False)
@@ -196,6 +256,8 @@ def _tidy_first(spec: ColumnSpec, values: dict[str, Any]) -> None:
 
 
 def _tidy_second(spec: ColumnSpec, stats: dict[str, Any], values: dict[str, Any]) -> None:
+    if "m2" in values:
+        _spread(stats, _number(values.pop("m2")), _number(values.pop("m3")))
     if spec.kind == "numeric" and "histogram" in values:
         counts = [0] * _BINS
         binned = values.pop("histogram")
@@ -217,13 +279,28 @@ def _tidy_second(spec: ColumnSpec, stats: dict[str, Any], values: dict[str, Any]
         stats["top"] = [{"value": k, "count": int(v)} for k, v in ranked[:_TOP]]
         stats["top_covers"] = sum(int(v) for _, v in ranked[:_TOP])
     if spec.kind == "datetime":
-        stats["by_month"] = {k: int(v) for k, v in sorted((values.get("by_month") or {}).items())}
+        months = values.get("by_month") or {}
+        stats["by_month"] = {
+            f"{int(k) // 100:04d}-{int(k) % 100:02d}": int(months[k]) for k in sorted(months)
+        }
         weekdays = values.get("by_weekday") or {}
         stats["by_weekday"] = {_WEEKDAYS[int(k)]: int(weekdays[k]) for k in sorted(weekdays)}
         hours = values.get("by_hour") or {}
         stats["by_hour"] = {str(int(k)): int(hours[k]) for k in sorted(hours)}
         return
     stats.update(values)
+
+
+def _spread(stats: dict[str, Any], m2: float | None, m3: float | None) -> None:
+    """Sample standard deviation and adjusted skewness (DuckDB's ``skewness``)."""
+    n = int(stats.get("count") or 0) - int(stats.get("non_finite") or 0)
+    if m2 is None or n < 2:
+        return
+    stats["std"] = math.sqrt(m2 / (n - 1))
+    if n < 3 or m2 <= 0 or m3 is None:
+        return
+    skew = math.sqrt(n * (n - 1)) / (n - 2) * (m3 / n) / (m2 / n) ** 1.5
+    stats["skew"] = skew if math.isfinite(skew) else None
 
 
 def _top_values(
@@ -246,16 +323,21 @@ def _largest_gap(
     engine: Engine, spec: ColumnSpec, stats: dict[str, Any], failed: Callable[[str, str], None]
 ) -> None:
     q = quote(spec.name)
+    # Sorting the epochs (seconds) in NumPy costs less than DuckDB's DISTINCT
+    # and window over the column; repeated values only add gaps of zero.
     try:
-        row = engine.row(
-            "SELECT max(g), arg_max(d, g) FROM (SELECT d, epoch(d) - epoch(lag(d) OVER "
-            f"(ORDER BY d)) AS g FROM (SELECT DISTINCT {q} AS d FROM t WHERE {q} IS NOT NULL))"
-        )
+        epochs = np.sort(engine.column(f"SELECT epoch({q}) FROM t WHERE {q} IS NOT NULL"))
+        gaps = np.diff(epochs)
+        widest = int(np.argmax(gaps)) if gaps.size else -1
+        if widest < 0 or gaps[widest] <= 0:
+            return
+        end = float(epochs[widest + 1])
+        row = engine.row(f"SELECT {q} FROM t WHERE epoch({q}) = {end!r} LIMIT 1")
     except engine.error as exc:
         failed(spec.name, str(exc).splitlines()[0])
         return
-    if row and row[0] is not None:
-        stats["largest_gap"] = {"days": float(row[0]) / 86400, "ends_at": _iso(row[1])}
+    days = float(gaps[widest]) / 86_400
+    stats["largest_gap"] = {"days": days, "ends_at": _iso(row[0] if row else None)}
 
 
 def _number(value: Any) -> float | None:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
+
 from modelyard._imports import optional_dependency
 
 if TYPE_CHECKING:
@@ -93,6 +95,11 @@ class Engine:
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         """Every row of a query."""
         return [tuple(r) for r in self.connection.execute(sql).fetchall()]
+
+    def column(self, sql: str) -> np.ndarray[Any, Any]:
+        """The first column of a query without nulls, as a NumPy array."""
+        result = self.connection.execute(sql).fetchnumpy()
+        return np.asarray(next(iter(result.values())))
 
     def arrow(self, sql: str) -> pa.Table:
         """A query's result as an Arrow table."""

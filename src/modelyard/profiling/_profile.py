@@ -17,13 +17,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from modelyard.data import ColumnSchema, LogicalType
+from modelyard.profiling import _arrays as arrays
 from modelyard.profiling import _associations as assoc
-from modelyard.profiling._columns import ColumnSpec, column_stats
+from modelyard.profiling._columns import QUANTILES, ColumnSpec, column_stats
 from modelyard.profiling._engine import Engine, quote
+from modelyard.profiling._sample import METHOD, sample_rows
 from modelyard.profiling._warnings import ProfileWarning, find_warnings, personal_data
 
 __all__ = ["FORMAT", "Profile", "profile_parquet"]
@@ -149,16 +150,18 @@ def profile_parquet(
     specs = [_spec(c, physical.field(c.name).type) for c in schema if c.name in physical.names]
     engine = Engine(path, threads)
     sampling: list[dict[str, Any]] = []
+    attempt = _Attempt(engine.error, notes)
     try:
         n_rows = int(engine.row("SELECT count(*) FROM t")[0])
-        stats = column_stats(engine, specs, failed)
+        # The sample comes first: the numeric columns' quantiles are read from it.
+        sample = attempt("the sample", lambda: _sample(path, specs, n_rows, sampling))
+        sample = sample if sample is not None else pa.table({})
+        stats = column_stats(engine, specs, failed, _quantiles(specs, sample))
         columns = [_column(spec, stats.get(spec.name), n_rows) for spec in specs]
         # A column DuckDB could not read (text that is not UTF-8, ...) stays out of
         # every later query; its failure is already noted.
         readable = [s for s in specs if s.name in stats]
-        attempt = _Attempt(engine.error, notes)
-        sample = attempt("the sample", lambda: _sample(engine, readable, n_rows, sampling))
-        sample = sample if sample is not None else pa.table({})
+        sample = sample.select([s.name for s in readable if s.name in sample.column_names])
         target_spec = next((s for s in readable if s.role == "target"), None)
         correlations = attempt(
             "correlations", lambda: _correlations(engine, readable, columns, sample, notes)
@@ -297,43 +300,51 @@ def _column(spec: ColumnSpec, stats: dict[str, Any] | None, n_rows: int) -> dict
 
 
 def _sample(
-    engine: Engine, specs: Sequence[ColumnSpec], n_rows: int, sampling: list[dict[str, Any]]
+    path: Path, specs: Sequence[ColumnSpec], n_rows: int, sampling: list[dict[str, Any]]
 ) -> pa.Table:
     wanted = [s for s in specs if s.kind in {"numeric", "string", "boolean"}]
     wanted = [s for s in wanted if s.kind == "numeric" or s.distinct <= assoc.MAX_CATEGORIES]
     size = min(SAMPLE_ROWS, max(2_000, _SAMPLE_CELLS // max(len(wanted), 1)))
     if not wanted:
         return pa.table({})
-    select = ", ".join(quote(s.name) for s in wanted)
-    if n_rows <= size:
-        return engine.arrow(f"SELECT {select} FROM t")
-    sampling.append(
-        {
-            "what": "Pearson, Spearman, Cramér's V, correlation ratio, target association, "
-            "columns missing together",
-            "rows": size,
-            "of": n_rows,
-            "method": "uniform reservoir sample, seed 0",
+    text = [s.name for s in wanted if s.physical_type in {"string", "large_string"}]
+    sample = sample_rows(path, [s.name for s in wanted], size, dictionary=text)
+    if n_rows > size:
+        sampling.append(
+            {
+                "what": "quantiles and the IQR outlier fences, Pearson, Spearman, Cramér's V, "
+                "correlation ratio, target association, columns missing together",
+                "rows": sample.num_rows,
+                "of": n_rows,
+                "method": METHOD,
+            }
+        )
+    return sample
+
+
+def _quantiles(specs: Sequence[ColumnSpec], sample: pa.Table) -> dict[str, dict[str, float | None]]:
+    """Each numeric column's quantiles over the sample's finite values (as DuckDB's
+    ``quantile_cont``: linear interpolation)."""
+    out: dict[str, dict[str, float | None]] = {}
+    # A quantile of the sample, not of every row, once the table is larger than it.
+    for spec in specs:
+        if spec.kind != "numeric" or spec.name not in sample.column_names:
+            continue
+        values = _floats(sample, spec.name)
+        values = values[np.isfinite(values)]
+        found = np.quantile(values, QUANTILES) if values.size else []
+        out[spec.name] = {
+            f"p{round(p * 100)}": float(v) for p, v in zip(QUANTILES, found, strict=False)
         }
-    )
-    return engine.arrow(
-        f"SELECT {select} FROM t USING SAMPLE reservoir({size} ROWS) REPEATABLE (0)"
-    )
+    return out
 
 
 def _floats(sample: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
-    column = sample.column(name)
-    return np.asarray(
-        pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
-    )
+    return arrays.floats(sample.column(name))
 
 
 def _codes(sample: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.int64]]:
-    column = sample.column(name).combine_chunks()
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    indices = column.dictionary_encode().indices
-    return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return arrays.codes(sample.column(name))
 
 
 def _matrix(names: list[str], matrix: np.ndarray[Any, Any]) -> dict[str, Any]:
@@ -433,14 +444,7 @@ def _missing(
     in_sample = [n for n in names if n in sample.column_names][: assoc.MAX_CORRELATED_COLUMNS]
     together = []
     if len(in_sample) >= 2 and sample.num_rows >= 3:
-        flags = np.column_stack(
-            [
-                np.asarray(
-                    sample.column(n).is_null().to_numpy(zero_copy_only=False), dtype=np.float64
-                )
-                for n in in_sample
-            ]
-        )
+        flags = np.column_stack([arrays.null_flags(sample.column(n)) for n in in_sample])
         with np.errstate(divide="ignore", invalid="ignore"):
             matrix = np.atleast_2d(np.corrcoef(flags, rowvar=False))
         for i in range(len(in_sample)):
