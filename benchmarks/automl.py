@@ -121,11 +121,12 @@ def score(task: str, y: np.ndarray, output: np.ndarray) -> float:
 
 
 def ranks(task: str, scores: dict[str, float | None]) -> dict[str, float | None]:
-    """1 for the best score (ties share the mean of their places); ``None`` unscored."""
+    """1 for the best score, ties sharing the mean of their places; a system that
+    failed (``None``) shares the last places."""
     scored = {k: v for k, v in scores.items() if v is not None}
     sign = 1.0 if task == "regression" else -1.0  # lower RMSE, higher AUC is better
     ordered = sorted(scored, key=lambda k: sign * scored[k])
-    result: dict[str, float | None] = {k: None for k in scores}
+    result: dict[str, float | None] = {}
     place = 0
     while place < len(ordered):
         tied = [k for k in ordered if abs(scored[k] - scored[ordered[place]]) < 1e-12]
@@ -133,6 +134,9 @@ def ranks(task: str, scores: dict[str, float | None]) -> dict[str, float | None]
         for k in tied:
             result[k] = shared
         place += len(tied)
+    failed = [k for k in scores if k not in scored]
+    for k in failed:
+        result[k] = place + (len(failed) + 1) / 2
     return result
 
 
@@ -326,8 +330,9 @@ def _one(
     def measure(system: str, call: Callable[[], tuple[Any, ...]]) -> None:
         try:
             output, took, *extra = call()
-        except (RuntimeError, OSError) as exc:
-            scores[system], seconds[system], notes[system] = None, None, str(exc)
+        except Exception as exc:  # one system failing is a figure in the table, not the end
+            scores[system], seconds[system] = None, None
+            notes[system] = f"{type(exc).__name__}: {exc}"
             return
         scores[system] = round(score(data.task, y_test, output), 5)
         seconds[system] = round(took, 1)
@@ -339,8 +344,10 @@ def _one(
         ("modelyard", lambda: run_modelyard(data, train, test, args.budget, scratch)),
         ("flaml", lambda: run_flaml(flaml_python, data, train, test, args.budget, scratch)),
     ]
+    ranked = set(SYSTEMS)
     if not flaml_python.exists():
         contenders[1] = ("flaml", lambda: _missing(flaml_python))
+        ranked.discard("flaml")
     for system, call in reversed(contenders) if flaml_first else contenders:
         measure(system, call)
     for library in ("lightgbm", "xgboost"):
@@ -352,7 +359,8 @@ def _one(
         "rows_train": len(train),
         "rows_test": len(test),
         "scores": scores,
-        "ranks": ranks(data.task, scores),
+        # an unavailable FLAML (no virtualenv) is left out of the ranking, not last
+        "ranks": ranks(data.task, {k: v for k, v in scores.items() if k in ranked}),
         "seconds": seconds,
         "notes": notes,
     }
