@@ -32,3 +32,21 @@ class Flaky:
     def predict(self, data: Any) -> Any:
         self._maybe_fail()
         return self.pipeline.predict(data)
+
+
+class Slow:
+    """Answers as ``pipeline`` does, after its first calls ``delay`` seconds late:
+    a candidate whose latency would breach the endpoint's budget."""
+
+    def __init__(self, pipeline: Any, delay: float) -> None:
+        self.pipeline = pipeline
+        self.delay = delay
+        self.calls = 0
+
+    def predict_proba(self, data: Any) -> Any:
+        import time
+
+        self.calls += 1
+        if self.calls > HEALTHY_CALLS:
+            time.sleep(self.delay)
+        return self.pipeline.predict_proba(data)

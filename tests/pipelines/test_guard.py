@@ -29,7 +29,7 @@ from modelyard.serving import VariantConfig
 from modelyard.training import TrainingSpec, train
 from modelyard.workspace import Workspace
 from tests.conftest import Cli
-from tests.pipelines._flaky import Flaky
+from tests.pipelines._flaky import Flaky, Slow
 from tests.pipelines._load import under_load
 from tests.serving.conftest import ServeProcess, start_serve
 
@@ -39,7 +39,8 @@ BAKE_SECONDS = 30
 
 @pytest.fixture(scope="module")
 def guard_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """churn:1 (the champion), churn:2 (a sound candidate), churn:3 (a broken one)."""
+    """churn:1 (the champion), churn:2 (a sound candidate), churn:3 (a broken one),
+    churn:4 (a slow one)."""
     import joblib
 
     root = tmp_path_factory.mktemp("guard") / "ws"
@@ -67,6 +68,19 @@ def guard_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
             lineage={}, flavors=["pipeline"],
         )  # fmt: skip
         assert broken.ref == "churn:3"
+        slow = root / "slow-package"
+        write_package(
+            slow,
+            manifest=manifest,
+            pipeline=Slow(joblib.load(source / "pipeline.joblib"), 0.3),
+            onnx_model=None,
+            baseline=json.loads((source / "baseline.json").read_text()),
+        )
+        late = ws.models.register(
+            "churn", slow, task=champion.task, algorithm="slow", metrics={}, params={},
+            lineage={}, flavors=["pipeline"],
+        )  # fmt: skip
+        assert late.ref == "churn:4"
     return root
 
 
@@ -315,3 +329,34 @@ def test_an_unreachable_gateway_is_one_line() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ConflictError, match=f"gateway {url} did not give its metrics"):
         read_gateway_counts([url], "churn-api")
+
+
+@pytest.mark.slow
+def test_a_slow_canary_is_rolled_back_by_the_latency_alarm(
+    guard_workspace: Path, gateway: ServeProcess, rows: list[bytes], tmp_path: Path
+) -> None:
+    cli = Cli(guard_workspace)
+    with Workspace.open(guard_workspace) as ws:
+        ws.endpoints.create("churn-latency", [VariantConfig("old", "churn:1")])
+    _save_pipeline(
+        cli,
+        tmp_path,
+        "ship-slow-model",
+        {"name": "ship", "kind": "deploy", "model": "churn:4", "endpoint": "churn-latency",
+         "variant": "late", "strategy": f"canary:20%:{BAKE_SECONDS}s", "gateway": gateway.url,
+         "max_p99_seconds": 0.1, "min_requests": 5},
+    )  # fmt: skip
+    result, log = under_load(
+        gateway.url,
+        "churn-latency",
+        rows,
+        lambda: cli("pipeline", "run", "ship-slow-model", "--json", check=False),
+        settle=0.5,
+    )
+    assert result.exit_code == 1, result.stdout + result.stderr
+    step = json.loads(result.stdout)["steps"][0]
+    assert "latency alarm: late p99" in step["error"] and "> 0.1s" in step["error"]
+    assert all(status == 200 for _, _, status, _ in log)  # slow, never failed
+    history = json.loads(cli("endpoint", "history", "churn-latency", "--json").stdout)
+    assert [h["action"] for h in history] == ["create", "update", "rollback"]
+    assert "rolled back: latency alarm" in history[2]["actor"]
