@@ -69,11 +69,17 @@ def test_traffic_through_a_real_gateway_is_monitored_from_the_command_line(
     labelled = sum(q["realised"]["labelled"] for q in summary["quality"])
     rows = sum(q["rows"] for q in summary["quality"])
     assert (labelled, rows) == (100, 300)
+    # each variant's realised quality beside its model's registered evaluation
+    models = {"a": "churn:1", "b": "churn:2"}
+    assert {q["variant"]: q["registered"]["model"] for q in summary["quality"]} == {
+        q["variant"]: models[q["variant"]] for q in summary["quality"]
+    }
     history = json.loads(_cli(monitor_root, "monitor", "history", endpoint, "--json").stdout)
     # the gateway captures only what reached the model: the refused request is not traffic
     assert sum(w["rows"] for w in history) == 300
     assert sum(w["failed_requests"] for w in history) == 0
-    assert _cli(monitor_root, "monitor", "show", endpoint).returncode == 0
+    shown_text = _cli(monitor_root, "monitor", "show", endpoint)
+    assert shown_text.returncode == 0 and "registered" in shown_text.stdout
 
 
 def test_command_line_errors_are_one_line(monitor_root: Path, endpoint: str) -> None:

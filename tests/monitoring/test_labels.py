@@ -35,6 +35,11 @@ def test_labels_for_30_percent_give_metrics_with_counts(
     assert after["variant"] == "a" and after["rows"] == 2000
     assert after["realised"]["labelled"] == 600
     assert 0.7 < after["realised"]["roc_auc"] <= 1.0
+    # beside the model's registered evaluation (its held-out test split)
+    registered = ws.models.get("churn:1").metrics["roc_auc"]
+    assert after["registered"]["model"] == "churn:1"
+    assert after["registered"]["roc_auc"] == registered
+    assert after["versus_registered"]["roc_auc"] == after["realised"]["roc_auc"] - registered
 
 
 def test_unknown_and_duplicate_ids_are_counted_and_the_rest_used(

@@ -172,12 +172,13 @@ def _print_quality(figures: list[dict[str, Any]]) -> None:
                 realised.get("labelled"),
                 _fixed(realised.get("roc_auc")),
                 _fixed(estimated.get("roc_auc")),
+                _fixed((figure.get("registered") or {}).get("roc_auc")),
             ]
         )
     console.print(
         table(
             "Quality per window and variant",
-            ["window", "variant", "rows", "labelled", "roc_auc", "estimated roc_auc"],
+            ["window", "variant", "rows", "labelled", "roc_auc", "estimated", "registered"],
             rows,
         )
     )

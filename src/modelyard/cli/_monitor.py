@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from modelyard.cli._context import state
+from modelyard.cli._links import print_page_link
 from modelyard.cli._render import console, print_json, print_table
 
 __all__ = ["app", "labels_app", "register"]
@@ -133,16 +134,18 @@ def show(
             (q.get("realised") or {}).get("labelled"),
             (q.get("realised") or {}).get("roc_auc"),
             (q.get("estimated") or {}).get("roc_auc"),
+            (q.get("registered") or {}).get("roc_auc"),
         ]
         for q in summary["quality"]
     ]
     print_table(
         "Quality",
-        ["window", "variant", "rows", "labelled", "roc_auc", "estimated roc_auc"],
+        ["window", "variant", "rows", "labelled", "roc_auc", "estimated", "registered"],
         quality_rows,
     )
     if summary["comparison"]:
         console.print(summary["comparison"]["verdict"], markup=False, soft_wrap=True)
+    print_page_link(state(ctx).workspace(), "monitors", monitor["name"])
 
 
 @app.command("history")

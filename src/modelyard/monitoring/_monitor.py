@@ -332,20 +332,52 @@ class MonitorStore:
         return import_sagemaker_capture([Path(p) for p in paths], endpoint, self.capture_root)
 
     def quality(self, name: str) -> builtins.list[dict[str, Any]]:
-        """Per checked window and variant: labelled rows, realised and estimated metrics."""
+        """Per checked window and variant: labelled rows, realised and estimated
+        metrics, and the registered evaluation of the variant's model beside them
+        (``versus_registered``: realised minus registered, once rows are labelled)."""
         from modelyard.monitoring._quality import estimate_binary, realised_binary
 
         monitor = self.get(name)
         baseline = self._baseline(monitor)
+        registered = self._registered(monitor)
         out: builtins.list[dict[str, Any]] = []
         for window, variants in self._joined(monitor).items():
             for variant, (scores, labels, all_scores) in sorted(variants.items()):
                 figures = {"window": window, "variant": variant, "rows": int(all_scores.size)}
                 if baseline.task == "binary":
-                    figures["realised"] = realised_binary(scores, labels, baseline.threshold)
+                    realised = realised_binary(scores, labels, baseline.threshold)
+                    figures["realised"] = realised
                     figures["estimated"] = estimate_binary(all_scores, baseline.threshold)
+                    evaluation = registered.get(variant)
+                    figures["registered"] = evaluation
+                    if evaluation is not None:
+                        figures["versus_registered"] = {
+                            metric: realised[metric] - evaluation[metric]
+                            for metric in ("roc_auc", "accuracy")
+                            if realised.get(metric) is not None
+                            and evaluation.get(metric) is not None
+                        }
                 out.append(figures)
         return out
+
+    def _registered(self, monitor: Monitor) -> dict[str, dict[str, Any]]:
+        """Each variant's model as the endpoint is configured now, with the metrics
+        its registered evaluation measured on the held-out test split."""
+        from modelyard.errors import ModelyardError
+
+        try:
+            variants = self._ws.endpoints.get(monitor.endpoint).config.variants
+            out = {}
+            for variant in variants:
+                metrics = self._ws.models.get(variant.model).metrics or {}
+                out[variant.name] = {
+                    "model": variant.model,
+                    "roc_auc": metrics.get("roc_auc"),
+                    "accuracy": metrics.get("accuracy"),
+                }
+            return out
+        except ModelyardError:
+            return {}  # the endpoint or a model is gone: the comparison is left out
 
     def compare_variants(self, name: str) -> VariantComparison | None:
         """The endpoint's two busiest variants compared on ROC-AUC over every labelled row."""
