@@ -70,6 +70,7 @@ def page_urls(seeded: Seeded) -> dict[str, str]:
         "dataset-diff": "/ui/datasets/churn/diff?old=1&new=2",
         "endpoints": "/ui/endpoints",
         "endpoint": "/ui/endpoints/churn-live",
+        "monitors": "/ui/monitors",
         "jobs": "/ui/jobs",
         "job": f"/ui/jobs/{seeded.job_id}",
         "login": "/ui/login",
@@ -81,13 +82,26 @@ def test_every_page_opens_without_console_errors(
 ) -> None:
     from selenium.webdriver.common.by import By
 
+    commands = {}
     for name, path in page_urls(seeded).items():
         errors = open_page(browser, live_ui.url + path, screenshots, name)
         assert errors == [], f"{name}: {errors}"
         heading = browser.find_element(By.TAG_NAME, "h1").text
         assert heading and "Not found" not in heading, name
-        assert browser.find_element(By.ID, "cli").text.startswith("modelyard"), name
-    assert len(list(screenshots.glob("*.png"))) >= 16
+        commands[name] = browser.find_element(By.ID, "cli").text
+        assert commands[name].startswith("modelyard "), name
+    assert len(list(screenshots.glob("*.png"))) >= 17
+    # each page's command is one the CLI has: its words up to the arguments, with --help
+    from typer.testing import CliRunner
+
+    from modelyard.cli._app import app
+
+    for name, command in commands.items():
+        words = command.split()[1:]
+        group = words[:2] if len(words) > 1 and not words[1].startswith("-") else words[:1]
+        answer = CliRunner().invoke(app, [*group, "--help"])
+        assert answer.exit_code == 0 and "Usage:" in answer.output, (name, command)
+        assert "No such command" not in answer.output, (name, command)
 
 
 def test_filter_runs_in_the_browser(browser: Any, live_ui: LiveUi, screenshots: Path) -> None:

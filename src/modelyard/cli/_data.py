@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from modelyard.cli._context import YesOption, confirm, state
+from modelyard.cli._links import print_page_link
 from modelyard.cli._render import (
     WideOption,
     console,
@@ -153,7 +154,8 @@ def show(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a version's schema and splits."""
-    version = state(ctx).workspace().datasets.get(ref)
+    workspace = state(ctx).workspace()
+    version = workspace.datasets.get(ref)
     if json_output:
         print_json(_version_dict(version))
         return
@@ -162,6 +164,7 @@ def show(
         f"created {version.created_at:%Y-%m-%d %H:%M}  from {version.source}"
     )
     _print_schema(version)
+    print_page_link(workspace, "datasets", version.name, version.version)
 
 
 @app.command("head")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from modelyard.cli._context import YesOption, confirm, state
+from modelyard.cli._links import print_page_link
 from modelyard.cli._render import console, print_json, table
 
 if TYPE_CHECKING:
@@ -175,7 +176,11 @@ def show(
     json_output: Annotated[bool, _JSON] = False,
 ) -> None:
     """Show an endpoint's current configuration."""
-    _show(state(ctx).workspace().endpoints.get(name), json_output, None)
+    workspace = state(ctx).workspace()
+    endpoint = workspace.endpoints.get(name)
+    _show(endpoint, json_output, None)
+    if not json_output:
+        print_page_link(workspace, "endpoints", endpoint.name)
 
 
 @app.command("history")

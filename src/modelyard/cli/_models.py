@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from modelyard.cli._context import YesOption, confirm, state
+from modelyard.cli._links import print_page_link
 from modelyard.cli._render import WideOption, console, format_value, print_json, print_table, table
 from modelyard.cli._runs import headline_metrics
 
@@ -63,11 +64,13 @@ def show(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a version: status, metrics, params and lineage back to the dataset."""
-    version = state(ctx).workspace().models.get(ref)
+    workspace = state(ctx).workspace()
+    version = workspace.models.get(ref)
     if json_output:
         print_json(version.to_dict())
         return
     _print_version(version)
+    print_page_link(workspace, "models", version.name, version.version)
 
 
 def _print_version(version: ModelVersion) -> None:

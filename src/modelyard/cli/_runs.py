@@ -9,6 +9,7 @@ import typer
 from rich.text import Text
 
 from modelyard.cli._context import YesOption, confirm, state
+from modelyard.cli._links import print_page_link
 from modelyard.cli._render import WideOption, console, format_value, print_json, print_table, table
 
 if TYPE_CHECKING:
@@ -73,7 +74,8 @@ def show(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a run: status, params, metrics, tags, artifacts, inputs and environment."""
-    run = state(ctx).workspace().runs.get(run_id)
+    workspace = state(ctx).workspace()
+    run = workspace.runs.get(run_id)
     if json_output:
         print_json(run.to_dict())
         return
@@ -126,6 +128,7 @@ def show(
             else ""
         )
     )
+    print_page_link(workspace, "runs", run.id)
 
 
 @app.command("compare")

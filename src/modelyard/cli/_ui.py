@@ -45,11 +45,12 @@ def _serve(workspace: Workspace, host: str, port: int) -> None:
     from modelyard._imports import require
 
     require("the dashboard", "jinja2", "uvicorn", "starlette", "plotly")
-    from modelyard.ui import MOUNT_PATH, serve_ui
+    from modelyard.ui import serve_ui
 
-    console.print(
-        f"dashboard for [bold]{workspace.settings.workspace}[/] on "
-        f"http://{host}:{port}{MOUNT_PATH}/ (Ctrl-C to stop)",
-        highlight=False,
-    )
-    serve_ui(workspace, host=host, port=port)
+    def listening(url: str) -> None:
+        console.print(
+            f"dashboard for [bold]{workspace.settings.workspace}[/] on {url}/ (Ctrl-C to stop)",
+            highlight=False,
+        )
+
+    serve_ui(workspace, host=host, port=port, on_listen=listening)
