@@ -86,12 +86,16 @@ def correlation_ratio(categories: IntArray, values: FloatArray) -> float:
     if x.size < 2:
         return math.nan
     counts = np.bincount(codes).astype(np.float64)
-    sums = np.bincount(codes, weights=x)
     present = counts > 0
-    total = float(np.sum((x - x.mean()) ** 2))
+    # Values near the float limit overflow the sums: no figure rather than a wrong one.
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = np.bincount(codes, weights=x)
+        total = float(np.sum((x - x.mean()) ** 2))
+        between = float(np.sum(sums[present] ** 2 / counts[present]) - x.sum() ** 2 / x.size)
+    if not (math.isfinite(total) and math.isfinite(between)):
+        return math.nan
     if total <= 0 or np.count_nonzero(present) < 2:
         return math.nan
-    between = float(np.sum(sums[present] ** 2 / counts[present]) - x.sum() ** 2 / x.size)
     return math.sqrt(min(max(between / total, 0.0), 1.0))
 
 

@@ -30,6 +30,9 @@ _TOP = 10
 # Up to this many distinct values a column's every count comes from one histogram
 # aggregate in the shared scan; above it, one GROUP BY ... LIMIT query of its own.
 _SMALL_CARDINALITY = 50
+# Up to this many columns in the table, a numeric column's second scan is a
+# GROUP BY of its own (see _binned_query).
+_UNION_MAX_COLUMNS = 200
 _WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
 
@@ -86,13 +89,24 @@ def column_stats(
         binned = [
             n for n in part if by_name[n].kind == "numeric" and stats[n].get("min") is not None
         ]
-        if binned:
-            queries = [_binned_query(engine, i, n, stats[n], source) for i, n in enumerate(binned)]
-            rows = engine.rows(" UNION ALL ".join(queries))
-            for i, name in enumerate(binned):
-                out[name] = _binned_values(stats[name], [r[1:] for r in rows if r[0] == i])
         selects: list[str] = []
         layout: list[tuple[str, list[str]]] = []
+        parts = {n: _binned_parts(engine, n, stats[n]) for n in binned}
+        if binned and len(names) <= _UNION_MAX_COLUMNS:
+            queries = [_binned_query(i, parts[n], source) for i, n in enumerate(binned)]
+            grouped: dict[int, list[tuple[Any, ...]]] = {}
+            for row in engine.rows(" UNION ALL ".join(queries)):
+                grouped.setdefault(int(row[0]), []).append(row)
+            for i, name in enumerate(binned):
+                groups = grouped.get(i, [])
+                counts = {int(r[1]): int(r[2]) for r in groups}
+                m2 = _total([r[3] for r in groups])
+                m3 = _total([r[4] for r in groups])
+                out[name] = _binned_values(stats[name], counts, m2, m3)
+        elif binned:
+            for name in binned:
+                selects.extend(_binned_aggregates(parts[name]))
+                layout.append((name, ["keys", "m2", "m3"]))
         for name in part:
             fields, exprs = _second_exprs(by_name[name], stats[name])
             selects.extend(exprs)
@@ -100,6 +114,10 @@ def column_stats(
         if selects:
             row = engine.row(f"SELECT {', '.join(selects)} FROM {source}")
             for name, values in _unpack(row, layout).items():
+                if "keys" in values:
+                    keys = values.pop("keys") or {}
+                    m2, m3 = _number(values.pop("m2")), _number(values.pop("m3"))
+                    values.update(_binned_values(stats[name], dict(keys), m2, m3))
                 out[name].update(values)
         return out
 
@@ -154,13 +172,9 @@ def _first_exprs(
     return ["count"], [f"count({q})"]
 
 
-def _binned_query(engine: Engine, index: int, name: str, first: dict[str, Any], source: str) -> str:
-    """One numeric column's second scan: a GROUP BY on its histogram bin and outlier class.
-
-    Each group also sums the central moments' terms. Grouping on a small integer
-    key reads only the column itself and costs far less than the ``histogram``
-    aggregate and two ``count_if`` per column.
-    """
+def _binned_parts(engine: Engine, name: str, first: dict[str, Any]) -> tuple[str, str, str]:
+    """A numeric column's finite twin, its (histogram bin, IQR outlier class) key, and
+    its distance from the mean."""
     x = engine.finite(name)
     low, high = float(first["min"]), float(first["max"])
     width = (high - low) / _BINS if high > low and math.isfinite(high - low) else 0.0
@@ -180,23 +194,40 @@ def _binned_query(engine: Engine, index: int, name: str, first: dict[str, Any], 
         )
     mean = first.get("mean")
     d = f"({x} - {float(mean)!r})" if mean is not None else "NULL::DOUBLE"
+    return x, f"{binned} * 4 + {outlier}", d
+
+
+def _binned_query(index: int, parts: tuple[str, str, str], source: str) -> str:
+    """One numeric column's second scan as a GROUP BY on its key (narrow tables).
+
+    Each group also sums the central moments' terms. Grouping on a small integer
+    key costs far less than the ``histogram`` aggregate; but DuckDB binds the
+    whole table for each part of the UNION ALL, so wide tables take
+    :func:`_binned_aggregates` instead.
+    """
+    x, key, d = parts
     return (
-        f"SELECT {index} AS c, {binned} * 4 + {outlier} AS k, count(*) AS n, "
+        f"SELECT {index} AS c, {key} AS k, count(*) AS n, "
         f"sum({d} * {d}) AS m2, sum({d} * {d} * {d}) AS m3 "
         f"FROM {source} WHERE {x} IS NOT NULL GROUP BY k"
     )
 
 
-def _binned_values(first: dict[str, Any], groups: list[tuple[Any, ...]]) -> dict[str, Any]:
-    """A column's histogram, outlier counts and moment sums from its groups."""
+def _binned_aggregates(parts: tuple[str, str, str]) -> list[str]:
+    """The same figures as :func:`_binned_query` as aggregates of one shared SELECT."""
+    _, key, d = parts
+    return [f"histogram({key})", f"sum({d} * {d})", f"sum({d} * {d} * {d})"]
+
+
+def _binned_values(
+    first: dict[str, Any], counts: dict[int, int], m2: float | None, m3: float | None
+) -> dict[str, Any]:
+    """A column's histogram, outlier counts and moment sums from its key counts."""
     histogram: dict[int, int] = {}
     classes = [0, 0, 0]
-    m2 = m3 = 0.0
-    for key, count, part2, part3 in groups:
+    for key, count in counts.items():
         histogram[int(key) // 4] = histogram.get(int(key) // 4, 0) + int(count)
         classes[int(key) % 4] += int(count)
-        m2 += float(part2 if part2 is not None else math.nan)
-        m3 += float(part3 if part3 is not None else math.nan)
     values: dict[str, Any] = {"histogram": histogram}
     quantiles = first.get("quantiles") or {}
     if quantiles.get("p25") is not None and quantiles.get("p75") is not None:
@@ -230,7 +261,8 @@ def _unpack(row: tuple[Any, ...], layout: list[tuple[str, list[str]]]) -> dict[s
     out: dict[str, dict[str, Any]] = {}
     position = 0
     for name, fields in layout:
-        out[name] = dict(zip(fields, row[position : position + len(fields)], strict=True))
+        values = zip(fields, row[position : position + len(fields)], strict=True)
+        out.setdefault(name, {}).update(values)
         position += len(fields)
     return out
 
@@ -264,14 +296,16 @@ def _tidy_second(spec: ColumnSpec, stats: dict[str, Any], values: dict[str, Any]
         for index, count in (binned if isinstance(binned, dict) else {0: binned or 0}).items():
             counts[min(max(int(index), 0), _BINS - 1)] += int(count)
         low, high = stats["min"], stats["max"]
-        if low is not None and high is not None and high > low:
+        if low is not None and high is not None and high > low and math.isfinite(high - low):
             step = (high - low) / _BINS
             stats["histogram"] = {
                 "edges": [low + i * step for i in range(_BINS + 1)],
                 "counts": counts,
             }
         elif low is not None:
-            stats["histogram"] = {"edges": [low, low], "counts": [sum(counts)]}
+            # One bar: no bins (a single value, or a range wider than a float holds).
+            top = high if high is not None else low
+            stats["histogram"] = {"edges": [low, top], "counts": [sum(counts)]}
     if "values" in values:
         ranked = sorted(
             (values.pop("values") or {}).items(), key=lambda item: (-int(item[1]), str(item[0]))
@@ -294,10 +328,10 @@ def _tidy_second(spec: ColumnSpec, stats: dict[str, Any], values: dict[str, Any]
 def _spread(stats: dict[str, Any], m2: float | None, m3: float | None) -> None:
     """Sample standard deviation and adjusted skewness (DuckDB's ``skewness``)."""
     n = int(stats.get("count") or 0) - int(stats.get("non_finite") or 0)
-    if m2 is None or n < 2:
+    if m2 is None or n < 2 or not math.isfinite(m2):
         return
     stats["std"] = math.sqrt(m2 / (n - 1))
-    if n < 3 or m2 <= 0 or m3 is None:
+    if n < 3 or m2 <= 0 or m3 is None or not math.isfinite(m3):
         return
     skew = math.sqrt(n * (n - 1)) / (n - 2) * (m3 / n) / (m2 / n) ** 1.5
     stats["skew"] = skew if math.isfinite(skew) else None
@@ -338,6 +372,13 @@ def _largest_gap(
         return
     days = float(gaps[widest]) / 86_400
     stats["largest_gap"] = {"days": days, "ends_at": _iso(row[0] if row else None)}
+
+
+def _total(parts: list[Any]) -> float | None:
+    """The sum of per-group sums (None when a group's sum is missing)."""
+    if any(p is None for p in parts):
+        return None
+    return float(sum(float(p) for p in parts))
 
 
 def _number(value: Any) -> float | None:

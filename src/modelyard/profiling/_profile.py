@@ -332,9 +332,11 @@ def _quantiles(specs: Sequence[ColumnSpec], sample: pa.Table) -> dict[str, dict[
             continue
         values = _floats(sample, spec.name)
         values = values[np.isfinite(values)]
-        found = np.quantile(values, QUANTILES) if values.size else []
+        with np.errstate(over="ignore", invalid="ignore"):
+            found = np.quantile(values, QUANTILES) if values.size else []
         out[spec.name] = {
-            f"p{round(p * 100)}": float(v) for p, v in zip(QUANTILES, found, strict=False)
+            f"p{round(p * 100)}": float(v) if math.isfinite(v) else None
+            for p, v in zip(QUANTILES, found, strict=False)
         }
     return out
 
