@@ -91,7 +91,8 @@ class InputAdapter:
             *((name, "datetime") for name in self.datetime),
             *((name, "categorical") for name in self.categorical),
         ]
-        self._names = set(self.raw_columns)
+        self._raw = tuple(self.raw_columns)
+        self._names = set(self._raw)
         self._date_names = {
             name: [f"{name}__{part}" for part in DATETIME_PARTS] for name in self.datetime
         }
@@ -249,7 +250,7 @@ class InputAdapter:
         return out
 
     def _require(self, data: Mapping[str, Any] | Any) -> None:
-        missing = [c for c in self.raw_columns if c not in data]
+        missing = [c for c in self._raw if c not in data]
         if missing:
             raise SchemaMismatchError(
                 f"missing input column(s): {', '.join(missing)}", details={"missing": missing}
