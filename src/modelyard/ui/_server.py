@@ -28,8 +28,9 @@ def serve_ui(
 ) -> None:
     """Serve the dashboard of ``workspace`` at ``http://host:port/ui/`` until Ctrl-C.
 
-    The socket is bound before the server starts, so port 0 picks a free port and
-    the URL recorded (and given to ``on_listen``) names the port really used.
+    The socket is bound and listening before the server starts, so port 0 picks a
+    free port, the URL recorded (and given to ``on_listen``) names the port really
+    used, and a client that connects as soon as it reads the URL is not refused.
     """
     import uvicorn
 
@@ -38,6 +39,9 @@ def serve_ui(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        # listening from now on: a client that read the URL printed below is queued
+        # until uvicorn accepts, never refused (uvicorn listens on it again, harmlessly)
+        sock.listen(2048)
     except OSError as exc:
         sock.close()
         raise InvalidInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
