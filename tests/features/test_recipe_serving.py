@@ -1,9 +1,11 @@
 """A model trained with the acceptance recipe (date parts, ratio, log, bucket,
 target encoding, TF-IDF) predicts alike through the SDK's flavors and through a
-live gateway, one row and many; a value a step cannot take is a 422 naming it."""
+live gateway, one row and many, and through the batch CLI, over generated frames;
+a value a step cannot take is a 422 naming it."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -94,16 +96,33 @@ def test_a_value_the_recipe_cannot_take_is_a_422(served: Any) -> None:
     assert "column 'total_charges' must be greater than -1" in error["message"]
 
 
-def test_batch_replays_the_recipe(served: Any, tmp_path: Path) -> None:
+@settings(
+    max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seeds=st.lists(st.integers(0, 10_000), min_size=1, max_size=3), n=st.integers(1, 40))
+def test_batch_replays_the_recipe(served: Any, tmp_path: Path, seeds: list[int], n: int) -> None:
     ws, ref, _ = served
-    rows = _rows(60, seed=11)
-    rows.loc[3, "plan_code"] = "PL-new"
-    source = tmp_path / "rows.csv"
-    rows.to_csv(source, index=False)
-    out = tmp_path / "scored"
-    cli = Cli(ws.settings.workspace)
-    cli("batch", "predict", "-m", ref, "-i", str(source), "-o", str(out), "--keep", "customer_id")
-    scored = pd.concat(pd.read_parquet(part) for part in sorted(out.glob("*.parquet")))
+    rows = pd.concat([_rows(n, seed) for seed in seeds], ignore_index=True)
+    rows["customer_id"] = [f"C{i}" for i in range(len(rows))]  # unique across the seeds
+    rows.loc[0, "plan_code"] = "PL-new"
+    rows.loc[0, "review"] = "zyzzyva quokka"
+    with tempfile.TemporaryDirectory(dir=tmp_path) as scratch:  # one per example
+        source, out = Path(scratch) / "rows.csv", Path(scratch) / "scored"
+        rows.to_csv(source, index=False)
+        cli = Cli(ws.settings.workspace)
+        cli(
+            "batch",
+            "predict",
+            "-m",
+            ref,
+            "-i",
+            str(source),
+            "-o",
+            str(out),
+            "--keep",
+            "customer_id",
+        )
+        scored = pd.concat(pd.read_parquet(part) for part in sorted(out.glob("*.parquet")))
     scored = scored.set_index("customer_id").loc[rows["customer_id"]]
     expected = ws.models.load(ref, prefer="onnx").predict(rows).probabilities[:, 1]
     np.testing.assert_allclose(scored["proba_1"].to_numpy(), expected, atol=1e-6)

@@ -161,6 +161,7 @@ def test_categorical_steps_with_missing_and_unseen_levels(train: pd.DataFrame) -
     test.loc[1, "plan_code"] = "PL999"  # unseen: the overall mean
     test.loc[2, "internet_service"] = None  # missing: the constant
     test.loc[3, "payment_method"] = None  # missing: the mode
+    test.loc[4, "contract"] = "lifetime"  # unseen: -1
     matrix = fitted.transform(test)
     names = fitted.feature_names
     area = [i for i, n in enumerate(names) if n.startswith("area=")]
@@ -170,6 +171,9 @@ def test_categorical_steps_with_missing_and_unseen_levels(train: pd.DataFrame) -
     assert matrix[3, names.index(f"payment_method={mode}")] == 1
     mean = float(train["churned"].mean())
     assert matrix[1, names.index("plan_code__target")] == pytest.approx(mean, rel=1e-6)
+    levels = sorted(train["contract"].unique())
+    codes = [levels.index(v) for v in test["contract"][:4]] + [-1]
+    assert matrix[:, names.index("contract__ordinal")].tolist() == codes
     assert "signup_date__year" not in names and "customer_id" not in fitted.adapter.raw_columns
     assert any(n.startswith("num_lines=") for n in names)  # cast, then one-hot by default
 
@@ -289,6 +293,12 @@ def test_log_of_negative_training_values_is_refused(train: pd.DataFrame) -> None
 
 def test_a_value_a_step_cannot_take_names_its_column(train: pd.DataFrame) -> None:
     _, fitted = _fit(train, [{"log": "total_charges"}])
+    test = _frame(200, seed=9)
+    logged = np.log(test["total_charges"].to_numpy())
+    present = ~np.isnan(logged)
+    got = _feature(fitted, test, "total_charges")
+    np.testing.assert_allclose(got[present], logged[present], rtol=1e-6)
+    assert (~present).any() and "total_charges__missing" in fitted.feature_names
     row = _frame(3, seed=9)
     row.loc[1, "total_charges"] = -4.0
     with pytest.raises(SchemaMismatchError, match="column 'total_charges' must be greater"):
