@@ -78,6 +78,8 @@ def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) ->
         # the quality rule (roc_auc<0.8) is weighed on the newest variant with 30 labels
         newest = [q for q in ws.monitors.quality("churn-api") if q["realised"]["labelled"] >= 30]
         assert ("quality:roc_auc" in episodes) == (newest[-1]["realised"]["roc_auc"] < 0.8)
+    assert "4b. Prepare" in out and "charge_per_month" in out
+    assert "churn-recipe:1" in out and "reviews:1 " in out  # both trained with a recipe
     assert "7. Batch transform" in out
     assert "10. Monitor" in out and "450 of 450 labels joined to churn-api" in out
     assert "estimated roc_auc before any label" in out

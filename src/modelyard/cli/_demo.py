@@ -18,6 +18,7 @@ import typer
 from modelyard.cli._automl import demo_stage as automl_stage
 from modelyard.cli._demo_batch import batch_stage
 from modelyard.cli._demo_monitor import monitor_stage
+from modelyard.cli._demo_recipe import recipe_stage
 from modelyard.cli._demo_serving import serve_stage
 from modelyard.cli._render import console, table
 
@@ -258,6 +259,7 @@ _STAGES: list[tuple[str, Callable[[_Tour], None]]] = [
     ("2b. Explore: profile churn, compare it with next month's data", _explore),
     ("3. Track: record a run", _track),
     ("4. Train and evaluate against success criteria", _train),
+    ("4b. Prepare: a feature recipe, and a review-sentiment model on text", recipe_stage),
     ("5. Register: approve and alias", _register),
     ("6. Predict locally with the production model", _predict),
     ("7. Batch transform: score a file of new customers", batch_stage),
