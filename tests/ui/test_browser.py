@@ -71,6 +71,8 @@ def page_urls(seeded: Seeded) -> dict[str, str]:
         "endpoints": "/ui/endpoints",
         "endpoint": "/ui/endpoints/churn-live",
         "monitors": "/ui/monitors",
+        "tuning": "/ui/tuning",
+        "pipelines": "/ui/pipelines",
         "jobs": "/ui/jobs",
         "job": f"/ui/jobs/{seeded.job_id}",
         "login": "/ui/login",
@@ -90,7 +92,7 @@ def test_every_page_opens_without_console_errors(
         assert heading and "Not found" not in heading, name
         commands[name] = browser.find_element(By.ID, "cli").text
         assert commands[name].startswith("modelyard "), name
-    assert len(list(screenshots.glob("*.png"))) >= 17
+    assert len(list(screenshots.glob("*.png"))) >= 19
     # each page's command is one the CLI has: its words up to the arguments, with --help
     from typer.testing import CliRunner
 

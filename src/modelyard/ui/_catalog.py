@@ -10,8 +10,10 @@ from modelyard.ui import (
     _models,
     _monitors,
     _overview,
+    _pipelines,
     _profiles,
     _runs,
+    _tuning,
 )
 from modelyard.ui._pages import Page
 
@@ -24,6 +26,8 @@ PAGES: tuple[Page, ...] = (
     Page("runs", "/runs", _runs.runs_table, "Runs"),
     Page("run-compare", "/runs/compare", _runs.compare),
     Page("run", "/runs/{run_id}", _runs.run_page),
+    Page("run-report", "/runs/{run_id}/reports/{name:path}", _runs.report),
+    Page("tuning", "/tuning", _tuning.searches, "Tuning"),
     Page("models", "/models", _models.models, "Models"),
     Page("model", "/models/{name}", _models.model_page),
     Page("model-version", "/models/{name}/{version:int}", _models.version_page),
@@ -41,6 +45,9 @@ PAGES: tuple[Page, ...] = (
     Page("endpoint-rollback", "/endpoints/{name}/rollback", _endpoints.rollback, None, _POST),
     Page("monitors", "/monitors", _monitors.monitors, "Monitors"),
     Page("monitor", "/monitors/{name}", _monitors.monitor_page),
+    Page("pipelines", "/pipelines", _pipelines.pipelines, "Pipelines"),
+    Page("pipeline-run", "/pipelines/runs/{run_id}", _pipelines.pipeline_run),
+    Page("pipeline-dag", "/pipelines/runs/{run_id}/dag", _pipelines.dag),
     Page("jobs", "/jobs", _jobs.jobs, "Jobs"),
     Page("jobs-live", "/jobs/live", _jobs.jobs_live),
     Page("job", "/jobs/{job_id}", _jobs.job_page),

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.ui._context import PageRequest
+from modelyard.ui._stored import stored_page
 
 if TYPE_CHECKING:
     from modelyard.registry import ModelRegistry
@@ -91,8 +92,7 @@ def report(page: PageRequest) -> Response:
     version = workspace.models.get(f"{page.param('name')}:{page.param('version')}")
     if version.run_id is None:
         raise NotFoundError(f"model {version.ref} was not trained by a run: it has no report")
-    html = workspace.runs.artifact_bytes(version.run_id, REPORT_ARTIFACT)
-    return HTMLResponse(html)
+    return stored_page(workspace.runs.artifact_bytes(version.run_id, REPORT_ARTIFACT))
 
 
 def set_status(page: PageRequest) -> Response:

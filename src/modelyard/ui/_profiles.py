@@ -7,10 +7,11 @@ the report; every later visit reads the stored one.
 
 from __future__ import annotations
 
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from modelyard.errors import NotFoundError
 from modelyard.ui._context import PageRequest
+from modelyard.ui._stored import stored_page
 
 __all__ = ["profile"]
 
@@ -21,4 +22,4 @@ def profile(page: PageRequest) -> Response:
     result = page.ui.workspace.datasets.profile(ref)
     if result.report_path is None:
         raise NotFoundError(f"dataset {ref} has no stored profile report")
-    return HTMLResponse(result.report_path.read_bytes())
+    return stored_page(result.report_path.read_bytes())

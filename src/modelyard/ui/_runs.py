@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from modelyard.errors import InvalidInputError
+from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.ui._context import PageRequest
+from modelyard.ui._stored import stored_page
 
-__all__ = ["compare", "run_page", "runs_table"]
+__all__ = ["compare", "report", "reports", "run_page", "runs_table"]
 
 _PAGE = 50
 _MAX_COMPARED = 10
+
+
+def reports() -> tuple[str, ...]:
+    """The HTML reports modelyard stores with a run: a spot-check's leaderboard, a
+    tuning study's report, a training run's evaluation report."""
+    from modelyard.automl._report import LEADERBOARD_ARTIFACT, STUDY_ARTIFACT
+    from modelyard.training._report import REPORT_ARTIFACT
+
+    return (LEADERBOARD_ARTIFACT, STUDY_ARTIFACT, REPORT_ARTIFACT)
 
 
 def runs_table(page: PageRequest) -> Response:
@@ -48,8 +58,24 @@ def run_page(page: PageRequest) -> Response:
     """One run: params, metrics, tags, artifacts, inputs."""
     run = page.ui.workspace.runs.get(page.param("run_id"))
     return page.render(
-        "run.html", title=f"Run {run.name}", cli=f"modelyard runs show {run.id[:8]}", run=run
+        "run.html",
+        title=f"Run {run.name}",
+        cli=f"modelyard runs show {run.id[:8]}",
+        run=run,
+        reports=reports(),
     )
+
+
+def report(page: PageRequest) -> Response:
+    """One of the HTML reports modelyard stores with a run (:func:`reports`), as it is.
+
+    Sandboxed, as every stored report (see :mod:`modelyard.ui._stored`).
+    """
+    name = page.param("name")
+    known = reports()
+    if name not in known:
+        raise NotFoundError(f"{name!r} is not a report (reports: {', '.join(known)})")
+    return stored_page(page.ui.workspace.runs.artifact_bytes(page.param("run_id"), name))
 
 
 def compare(page: PageRequest) -> Response:
