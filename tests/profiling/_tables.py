@@ -52,3 +52,28 @@ def clean(n_rows: int = N_ROWS, seed: int = 1) -> pa.Table:
             "y": (logit > 0).astype(np.int64),
         }
     )
+
+
+def mixed(n_rows: int, seed: int = 0) -> pa.Table:
+    """The shape of ``benchmarks/profile.py``'s table: 30 columns of every kind.
+
+    18 floats (some missing), 4 integers, 6 categoricals of 3 to 1,000 values, a
+    datetime and a boolean (the target).
+    """
+    rng = np.random.default_rng(seed)
+    columns: dict[str, object] = {}
+    for i in range(18):
+        values = rng.lognormal(3, 0.5, n_rows) if i % 3 == 2 else rng.normal(50 * i, 5 + i, n_rows)
+        mask = rng.random(n_rows) < (0.02 * (i % 4)) if i % 4 else None
+        columns[f"float_{i}"] = pa.array(values, mask=mask)
+    for i in range(4):
+        columns[f"int_{i}"] = rng.integers(0, 10 ** (i + 1), n_rows)
+    for i, cardinality in enumerate((3, 10, 30, 100, 300, 1_000)):
+        weights = 1 / np.arange(1, cardinality + 1)
+        codes = rng.choice(cardinality, n_rows, p=weights / weights.sum())
+        columns[f"cat_{i}"] = np.array([f"c{i}_{k}" for k in range(cardinality)])[codes]
+    start = np.datetime64("2022-01-01T00:00:00", "s")
+    seconds = rng.integers(0, 3 * 365 * 86_400, n_rows).astype("timedelta64[s]")
+    columns["when"] = start + seconds
+    columns["flag"] = rng.random(n_rows) < 0.3
+    return pa.table(columns)
