@@ -18,6 +18,7 @@ from tests.browser import OFFLINE, chromium
 from tests.pipelines import _functions as fns
 from tests.ui.conftest import LiveUi, Seeded
 from tests.ui.test_browser import login, open_page, wait_for
+from tests.ui.walk import walk
 
 pytestmark = pytest.mark.slow
 
@@ -143,3 +144,15 @@ def test_profile_report_monitor_pages_open(
     open_page(browser, f"{live_ui.url}/ui/monitors", screenshots, "monitors-one")
     rows = browser.find_elements(By.CSS_SELECTOR, "#monitors tbody tr")
     assert "churn-watch" in rows[0].text and "churn-live" in rows[0].text
+
+
+def test_every_page_reached_from_the_overview_opens_cleanly(
+    browser: Any, live_ui: LiveUi, searched: tuple[str, str, PipelineRun], screenshots: Path
+) -> None:
+    """Clicking through from the overview reaches every kind of page the catalog has
+    (but those only a form, a script or a logged-out visitor opens), none with a
+    console error."""
+    done = walk(browser, live_ui.url, screenshots, prefix="walk-")
+    assert done.missed == set(), done.opened
+    assert {kind: errors for kind, errors in done.errors.items() if errors} == {}
+    assert "pipeline-dag" in done.opened and "run-report" in done.opened
