@@ -97,20 +97,22 @@ def capture(
     variant: str = "a",
     model: str = "churn:1",
     prefix: str = "r",
+    ids: list[str] | None = None,
 ) -> list[str]:
     """Predict ``frame`` with ``model`` and capture one request per row in ``hour``.
 
-    Returns the inference ids, in row order.
+    Returns the inference ids (``ids`` when given), in row order.
     """
     loaded = ws.models.load(model)
     prediction = loaded.predict(frame.drop(columns=["churned"]))
     body = prediction_body(prediction)
     writer = CaptureWriter(ws.settings.state_dir / "capture")
     rows = client_rows(frame)
+    given = ids
     ids = []
     step = 3500 / max(len(rows), 1)
     for i, row in enumerate(rows):
-        inference_id = f"{prefix}-{hour:%d%H}-{i}"
+        inference_id = given[i] if given is not None else f"{prefix}-{hour:%d%H}-{i}"
         ids.append(inference_id)
         response = {
             "predictions": [body["predictions"][i]],

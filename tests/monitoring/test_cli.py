@@ -90,3 +90,19 @@ def test_command_line_errors_are_one_line(monitor_root: Path, endpoint: str) -> 
     assert bad_rule.returncode != 0 and "psi>>1" in bad_rule.stderr
     no_file = _cli(monitor_root, "labels", "ingest", "/nope.csv", "--endpoint", endpoint)
     assert no_file.returncode != 0 and "/nope.csv" in no_file.stderr
+
+
+def test_monitors_are_listed_and_deleted_from_the_command_line(
+    monitor_root: Path, ws: Workspace, endpoint: str
+) -> None:
+    ws.monitors.create(endpoint, name=f"{endpoint}-m")
+    listed = json.loads(_cli(monitor_root, "monitor", "list", "--json").stdout)
+    assert {"name": f"{endpoint}-m", "endpoint": endpoint} in [
+        {"name": m["name"], "endpoint": m["endpoint"]} for m in listed
+    ]
+    deleted = _cli(monitor_root, "monitor", "delete", f"{endpoint}-m")
+    assert deleted.returncode == 0 and f"monitor {endpoint}-m deleted" in deleted.stdout
+    assert f"{endpoint}-m" not in [m.name for m in ws.monitors.list()]
+    again = _cli(monitor_root, "monitor", "delete", f"{endpoint}-m")
+    assert again.returncode != 0 and again.stderr.strip().count("\n") == 0
+    assert f"{endpoint}-m" in again.stderr

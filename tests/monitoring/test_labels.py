@@ -141,3 +141,35 @@ def test_the_better_of_two_variants_is_named_with_its_p_value(
     assert comparison.pvalue < 0.001
     assert comparison.verdict.startswith("a beats b on roc_auc by ")
     assert "5,000 and 5,000 labelled rows" in comparison.verdict
+
+
+def test_labels_that_are_not_classes_are_counted_and_numeric_looking_ids_kept_as_text(
+    monitor_root: Path, ws: Workspace, endpoint: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    frame = datasets.churn(200, seed=29)
+    ids = capture(ws, endpoint, frame, FIRST_HOUR, ids=[f"{i:05d}" for i in range(200)])
+    labels = [str(y) for y in frame["churned"][:150]] + ["yes"] * 50  # 50 not a class
+    path = tmp_path / "labels.csv"
+    pd.DataFrame({"inference_id": ids, "label": labels}).to_csv(path, index=False)
+    command = [sys.executable, "-m", "modelyard", "-w", str(monitor_root), "labels", "ingest"]
+    done = subprocess.run(
+        [*command, str(path), "--endpoint", endpoint], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        f"150 of 200 labels joined to {endpoint}; 50 have a label that is not a class of the model"
+    )
+    # a label column of another task: refused in one line, nothing written
+    stored = sorted((ws.settings.state_dir / "labels").glob(f"endpoint={endpoint}/*"))
+    wrong = tmp_path / "wrong.csv"
+    pd.DataFrame({"inference_id": ids, "label": ["yes", "no"] * 100}).to_csv(wrong, index=False)
+    refused = subprocess.run(
+        [*command, str(wrong), "--endpoint", endpoint], capture_output=True, text=True, timeout=300
+    )
+    assert refused.returncode != 0
+    assert refused.stderr.strip().count("\n") == 0
+    assert "200 have a label that is not a class of the model" in refused.stderr
+    assert sorted((ws.settings.state_dir / "labels").glob(f"endpoint={endpoint}/*")) == stored

@@ -180,3 +180,86 @@ def test_sagemaker_capture_and_ground_truth_are_monitored(
     assert ws.monitors.ingest_labels(truth, endpoint).matched == 300
     (quality,) = ws.monitors.quality(endpoint)
     assert quality["realised"]["labelled"] == 300 and quality["realised"]["roc_auc"] > 0.7
+
+
+# SageMaker's documented check types of constraint_violations.json
+SAGEMAKER_CHECK_TYPES = {
+    "data_type_check",
+    "completeness_check",
+    "baseline_drift_check",
+    "missing_column_check",
+    "extra_column_check",
+    "categorical_values_check",
+}
+
+
+def test_missing_extra_and_mistyped_columns_reach_sagemakers_violations_file(
+    monitor_root: Path, ws: Workspace, endpoint: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    frame = datasets.churn(300, seed=93)
+    inputs = frame.drop(columns=["churned", "customer_id"])
+    lines = []
+    for i, row in enumerate(inputs.to_dict("records")):
+        request = {k: (None if v != v else str(v)) for k, v in row.items()}
+        request["coupon"] = "spring"  # a column the model does not read
+        if i % 3 == 0:
+            del request["support_calls"]  # a client that stopped sending it
+        if i % 4 == 1:
+            request["tenure_months"] = "unknown"  # not a number
+        lines.append(
+            json.dumps(
+                {
+                    "captureData": {
+                        "endpointInput": {
+                            "observedContentType": "application/json",
+                            "mode": "INPUT",
+                            "data": json.dumps([request]),
+                            "encoding": "JSON",
+                        },
+                        "endpointOutput": {
+                            "observedContentType": "text/csv; charset=utf-8",
+                            "mode": "OUTPUT",
+                            "data": "0.5",
+                            "encoding": "CSV",
+                        },
+                    },
+                    "eventMetadata": {
+                        "eventId": f"evt-{i}",
+                        "inferenceId": f"inf-{i}",
+                        "inferenceTime": f"2026-11-02T00:{i % 60:02d}:00Z",
+                    },
+                    "eventVersion": "0",
+                }
+            )
+        )
+    capture_file = tmp_path / "capture.jsonl"
+    capture_file.write_text("\n".join(lines))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "modelyard", "-w", str(monitor_root), *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    imported = cli("monitor", "import-capture", str(capture_file), "--endpoint", endpoint)
+    assert imported.stdout.startswith("300 captured invocations imported")
+    ws.monitors.create(endpoint)
+    assert ws.monitors.run(endpoint).windows == [f"{FIRST_HOUR:%Y-%m-%dT%H}"]
+    (window,) = ws.monitors.history(endpoint)
+    assert (window["requests"], window["rows"], window["failed_requests"]) == (300, 200, 100)
+    assert window["missing_columns"] == {"support_calls": 100}
+    out = tmp_path / "out"
+    cli("monitor", "export", endpoint, str(out))
+    document = json.loads((out / "constraint_violations.json").read_text())
+    found = {(v["feature_name"], v["constraint_check_type"]) for v in document["violations"]}
+    assert {
+        ("support_calls", "missing_column_check"),
+        ("coupon", "extra_column_check"),
+        ("tenure_months", "data_type_check"),
+    } <= found
+    assert {check for _, check in found} <= SAGEMAKER_CHECK_TYPES
+    missing = next(v for v in document["violations"] if v["feature_name"] == "support_calls")
+    assert missing["description"].startswith("100 of 300 requests lack column 'support_calls'")

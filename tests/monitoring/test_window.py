@@ -147,6 +147,7 @@ def test_duckdb_reads_a_window_as_the_gateway_parser_does(
     fast = read_window(root, "ep", WINDOW, NAMES, positive, KINDS)
     slow = read_window(root, "ep", WINDOW, NAMES, positive, KINDS, vectorised=False)
     assert (fast.requests, fast.failed_requests) == (slow.requests, slow.failed_requests)
+    assert fast.missing_columns == slow.missing_columns
     # extra keys are learnt from the JSON rows, those of requests the parser refuses too
     assert slow.unexpected_columns <= fast.unexpected_columns
     assert _rows(fast) == _rows(slow)

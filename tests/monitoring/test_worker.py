@@ -11,6 +11,8 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from modelyard import datasets
 from modelyard.monitoring._worker import Worker
 from modelyard.workspace import Workspace
@@ -37,6 +39,7 @@ def test_one_worker_holds_the_lease_until_its_process_is_gone(ws: Workspace) -> 
         second.release()
 
 
+@pytest.mark.slow  # the acceptance point: 24 windows, a SIGKILL and two restarts
 def test_a_worker_killed_mid_run_and_restarted_checks_every_window_once(
     monitor_root: Path, ws: Workspace, endpoint: str
 ) -> None:

@@ -112,6 +112,17 @@ def check_window(
                 "description": f"requests carry column {extra!r}, which the model does not read",
             }
         )
+    for name, count in sorted(rows.missing_columns.items()):
+        if rows.requests and count / rows.requests > limits["failed_share"]:
+            violations.append(
+                {
+                    "key": f"missing_column_check:{name}",
+                    "check": "missing_column_check",
+                    "feature": name,
+                    "description": f"{count:,} of {rows.requests:,} requests lack column "
+                    f"{name!r}, which the model reads",
+                }
+            )
     multivariate = None
     if baseline.reference is not None and rows.rows:
         numbers = {
@@ -148,6 +159,7 @@ def check_window(
         "requests": rows.requests,
         "rows": rows.rows,
         "failed_requests": rows.failed_requests,
+        "missing_columns": rows.missing_columns,
         "unreadable_files": rows.unreadable,
         "baseline_columns_not_in_model": missing,
         "drift": [d.to_dict() for d in drifts],

@@ -75,10 +75,18 @@ def read_label_file(
         if suffix in (".jsonl", ".json", ".ndjson"):
             records = _json_lines(path)
         elif suffix in (".csv", ".parquet", ".pq"):
+            import pyarrow as pa
             import pyarrow.csv as pcsv
             import pyarrow.parquet as pq
 
-            table = pq.read_table(path) if suffix != ".csv" else pcsv.read_csv(path)
+            if suffix == ".csv":
+                # ids are text: inferred as numbers, "007" would become 7 and match nothing
+                as_text = {c: pa.string() for c in (*_ID_COLUMNS, *filter(None, [id_column]))}
+                table = pcsv.read_csv(
+                    path, convert_options=pcsv.ConvertOptions(column_types=as_text)
+                )
+            else:
+                table = pq.read_table(path)
             records = table.to_pylist()
         else:
             raise InvalidInputError(

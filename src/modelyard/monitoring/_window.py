@@ -70,6 +70,7 @@ class WindowRows:
     ``columns`` holds, per input column, :class:`~modelyard.monitoring._drift.Numbers`
     (numeric and boolean kinds), a pyarrow string array (other kinds) or a plain
     list of values; ``scores`` is a float array (NaN: no score).
+    ``missing_columns`` counts, per input column, the requests refused for lacking it.
     """
 
     window: str
@@ -82,6 +83,7 @@ class WindowRows:
     failed_requests: int = 0
     unreadable: list[str] = field(default_factory=list)
     unexpected_columns: set[str] = field(default_factory=set)
+    missing_columns: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.scores, np.ndarray):
@@ -226,6 +228,7 @@ class _Reader:
             requests=int(requests),
             failed_requests=int(failed) + part["failed"],
             unexpected_columns=part["unexpected"],
+            missing_columns=part["missing"],
         )
 
     def _shapes(self) -> tuple[set[str], dict[str, str], set[str]]:
@@ -420,6 +423,7 @@ class _Reader:
             "predicted": texts["predicted"],
             "failed": slow["failed"],
             "unexpected": slow["unexpected"],
+            "missing": slow["missing"],
         }
 
 
@@ -432,6 +436,7 @@ def _nothing(names: list[str]) -> dict[str, Any]:
         "predicted": [],
         "failed": 0,
         "unexpected": set(),
+        "missing": {},
     }
 
 
@@ -498,8 +503,11 @@ def _add(
     try:
         table = parse_body((record["request"] or "").encode(), record["content_type"] or "", names)
         answer = orjson.loads(record["response"] or "{}")
-    except (InvalidInputError, orjson.JSONDecodeError):
+    except (InvalidInputError, orjson.JSONDecodeError) as exc:
         out["failed"] += 1
+        column = exc.details.get("column") if isinstance(exc, InvalidInputError) else None
+        if column in names:  # refused for lacking a column the model reads
+            out["missing"][column] = out["missing"].get(column, 0) + 1
         return
     if not isinstance(answer, dict):
         out["failed"] += 1
