@@ -90,6 +90,7 @@ def test_new_categories_and_missing_values_are_data_quality_violations(
     frame = datasets.churn(400, seed=4)
     frame["internet_service"] = "satellite"
     frame.loc[: len(frame) // 2, "monthly_charges"] = None
+    frame.loc[: len(frame) // 4, "tenure_months"] = 900  # beyond training's range
     capture(ws, endpoint, frame, FIRST_HOUR)
     ws.monitors.create(endpoint)
     ws.monitors.run(endpoint)
@@ -97,6 +98,7 @@ def test_new_categories_and_missing_values_are_data_quality_violations(
     checks = {(v["check"], v["feature"]) for v in window["violations"]}
     assert ("categorical_values_check", "internet_service") in checks
     assert ("completeness_check", "monthly_charges") in checks
+    assert ("out_of_range_check", "tenure_months") in checks
 
 
 def test_a_broken_correlation_is_flagged_by_the_multivariate_check_only(

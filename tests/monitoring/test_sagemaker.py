@@ -251,6 +251,7 @@ def test_missing_extra_and_mistyped_columns_reach_sagemakers_violations_file(
     (window,) = ws.monitors.history(endpoint)
     assert (window["requests"], window["rows"], window["failed_requests"]) == (300, 200, 100)
     assert window["missing_columns"] == {"support_calls": 100}
+    assert "validation_failure_check" in {v["key"] for v in window["violations"]}
     out = tmp_path / "out"
     cli("monitor", "export", endpoint, str(out))
     document = json.loads((out / "constraint_violations.json").read_text())
