@@ -156,3 +156,107 @@ def test_every_page_reached_from_the_overview_opens_cleanly(
     assert done.missed == set(), done.opened
     assert {kind: errors for kind, errors in done.errors.items() if errors} == {}
     assert "pipeline-dag" in done.opened and "run-report" in done.opened
+
+
+def test_jobs_progress_moves_without_a_reload(
+    browser: Any, live_ui: LiveUi, seeded: Seeded, screenshots: Path
+) -> None:
+    """A running job on the overview, and its progress on the jobs page moving as
+    partitions commit, the page never reloaded (its table is polled)."""
+    from selenium.webdriver.common.by import By
+
+    from modelyard.jobs import JobStatus
+
+    jobs = seeded.workspace.jobs
+    job = jobs.create("batch-transform", {"model": "churn:2"}, [("p0", {}), ("p1", {})])
+    jobs.start(job.id)
+    try:
+        open_page(browser, f"{live_ui.url}/ui/", screenshots, "overview-running-job")
+        assert job.id[:8] in browser.find_element(By.ID, "running").text
+        assert open_page(browser, f"{live_ui.url}/ui/jobs", screenshots, "jobs-running") == []
+        browser.execute_script("window.notReloaded = true;")
+
+        def row(d: Any) -> str:
+            text: str = d.find_element(By.CSS_SELECTOR, f"#jobs tr[data-job='{job.id}']").text
+            return text
+
+        assert "running" in row(browser) and "0/2" in row(browser)
+        for key in ("p0", "p1"):
+            jobs.commit_partition(
+                job.id, key, rows_in=10, rows_out=10, rows_rejected=0, output=None, checksum=None
+            )
+        wait_for(browser, lambda d: "2/2" in row(d), timeout=30)
+        jobs.finish(job.id, JobStatus.SUCCEEDED)
+        wait_for(browser, lambda d: "succeeded" in row(d), timeout=30)
+        assert browser.execute_script("return window.notReloaded === true;")
+        browser.save_screenshot(str(screenshots / "jobs-finished.png"))
+    finally:
+        if not jobs.get(job.id).status.finished:
+            jobs.finish(job.id, JobStatus.CANCELLED)
+
+
+def test_runs_sort_and_page_on_the_server_and_compare_scatters(
+    browser: Any, live_ui: LiveUi, seeded: Seeded, screenshots: Path
+) -> None:
+    """60 runs: the table shows 50, sorts by a metric column on the server (the best
+    run first across every page), the next page holds the other 10; two compared
+    runs are two points of the param-against-metric scatter."""
+    from selenium.webdriver.common.by import By
+
+    ws = seeded.workspace
+    if "many" not in ws.runs.experiments():
+        for index in range(60):
+            with ws.start_run("many", name=f"many-{index:02d}") as run:
+                run.log_params({"depth": index % 7})
+                run.log_metrics({"score": (index * 37 % 60) / 60})
+    open_page(browser, f"{live_ui.url}/ui/runs?experiment=many", screenshots, "runs-many")
+    assert browser.find_element(By.ID, "total").text == "60"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")) == 50
+    header = browser.find_element(By.CSS_SELECTOR, "#runs th.metric a.sort")
+    assert header.text.startswith("score")
+    header.click()  # descending first
+    wait_for(browser, lambda d: "order=metrics.score" in d.current_url)
+    names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#runs tbody td a")]
+    best = max(range(60), key=lambda i: (i * 37 % 60) / 60)
+    assert names[0] == f"many-{best:02d}" and len(names) == 50
+    browser.find_element(By.ID, "next").click()
+    wait_for(browser, lambda d: "offset=50" in d.current_url)
+    rest = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#runs tbody td a")]
+    assert len(rest) == 10 and not set(rest) & set(names)
+    worst = min(range(60), key=lambda i: (i * 37 % 60) / 60)
+    assert rest[-1] == f"many-{worst:02d}"
+    browser.save_screenshot(str(screenshots / "runs-sorted-page-2.png"))
+    boxes = browser.find_elements(By.CSS_SELECTOR, "input.pick")
+    boxes[0].click()
+    boxes[1].click()
+    browser.find_element(By.ID, "compare").click()
+    wait_for(browser, lambda d: "/runs/compare" in d.current_url)
+    points = wait_for(
+        browser,
+        lambda d: d.execute_script(
+            "var c = document.getElementById('scatter');"
+            "return c && c.data && c.data.length ? c.data.map(t => t.name) : null;"
+        ),
+    )
+    assert sorted(points) == sorted(rest[:2])
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#scatter .scatterlayer .trace")) == 2
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_a_version_shows_lineage_flavors_and_parity(
+    browser: Any, live_ui: LiveUi, seeded: Seeded, screenshots: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    version = seeded.workspace.models.get("churn:2")
+    open_page(browser, f"{live_ui.url}/ui/models/churn/2", screenshots, "version-lineage")
+    lineage = browser.find_element(By.ID, "lineage")
+    links = [a.get_attribute("href") for a in lineage.find_elements(By.TAG_NAME, "a")]
+    dataset = str(version.lineage["dataset"]).replace(":", "/")
+    assert links[:2] == [
+        f"{live_ui.url}/ui/datasets/{dataset}",
+        f"{live_ui.url}/ui/runs/{version.run_id}",
+    ]
+    assert "model churn:2" in lineage.text
+    assert browser.find_element(By.ID, "flavors").text == ", ".join(version.flavors)
+    assert browser.find_element(By.ID, "parity").text.startswith(("agrees:", "no ONNX flavor:"))
