@@ -144,6 +144,12 @@ def test_profile_report_monitor_pages_open(
     open_page(browser, f"{live_ui.url}/ui/monitors", screenshots, "monitors-one")
     rows = browser.find_elements(By.CSS_SELECTOR, "#monitors tbody tr")
     assert "churn-watch" in rows[0].text and "churn-live" in rows[0].text
+    # the overview gives each endpoint's health: its monitors' open violations
+    open_page(browser, f"{live_ui.url}/ui/", screenshots, "overview-health")
+    cell = browser.find_element(By.CSS_SELECTOR, "tr[data-endpoint='churn-live'] td.health")
+    assert cell.text == "churn-watch: ok"
+    link = cell.find_element(By.TAG_NAME, "a").get_attribute("href")
+    assert link == f"{live_ui.url}/ui/monitors/churn-watch"
 
 
 def test_every_page_reached_from_the_overview_opens_cleanly(

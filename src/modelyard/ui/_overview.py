@@ -10,7 +10,8 @@ __all__ = ["overview"]
 
 
 def overview(page: PageRequest) -> Response:
-    """Counts, the newest runs, model and dataset versions, endpoints and live jobs."""
+    """Counts, the newest runs, model and dataset versions, endpoints with their
+    monitors' open violations, and running jobs."""
     from modelyard.jobs import JobStatus
 
     workspace = page.ui.workspace
@@ -19,6 +20,10 @@ def overview(page: PageRequest) -> Response:
     models = workspace.models.names()
     recent_models, model_versions = workspace.models.page(limit=8)
     endpoints = workspace.endpoints.list()
+    # an endpoint's health: the open violations of each monitor watching it
+    health: dict[str, list[tuple[str, int]]] = {}
+    for monitor in workspace.monitors.list():
+        health.setdefault(monitor.endpoint, []).append((monitor.name, len(monitor.open_episodes)))
     jobs = workspace.jobs.list_jobs(status=JobStatus.RUNNING, limit=20)
     changes = sorted(
         [("run", r.start_time, r.name, f"/runs/{r.id}", r.status.value) for r in runs.runs]
@@ -48,6 +53,7 @@ def overview(page: PageRequest) -> Response:
         counts=counts,
         changes=changes,
         endpoints=endpoints,
+        health=health,
         jobs=jobs,
         database=workspace.metadata.display_url,
     )
