@@ -23,9 +23,9 @@ import pytest
 from modelyard import datasets
 from modelyard.data import IngestOptions
 from modelyard.errors import InvalidInputError
-from modelyard.pipelines import Alarms, DeployStrategy, VariantCounts, read_gateway_counts
+from modelyard.pipelines import Alarms, DeployStrategy
 from modelyard.registry import write_package
-from modelyard.serving import VariantConfig
+from modelyard.serving import VariantConfig, VariantReading, read_gateway_metrics
 from modelyard.training import TrainingSpec, train
 from modelyard.workspace import Workspace
 from tests.conftest import Cli
@@ -131,7 +131,7 @@ def test_a_broken_canary_is_rolled_back_within_the_bake_timeunder_load(
             "min_requests": 20,
         },
     )
-    before = read_gateway_counts([gateway.url], "churn-canary")
+    before = read_gateway_metrics([gateway.url], "churn-canary")
     result, log = under_load(
         gateway.url,
         "churn-canary",
@@ -151,12 +151,12 @@ def test_a_broken_canary_is_rolled_back_within_the_bake_timeunder_load(
     failed = [entry for entry in log if entry[2] != 200]
     assert failed, "the broken candidate never got a request"
     assert all("planted failure" in body for *_, body in failed), failed[:3]
-    answered = read_gateway_counts([gateway.url], "churn-canary")
-    old = answered["old"].minus(before.get("old", VariantCounts()))
-    assert old.errors == 0 and old.requests > 100
+    answered = read_gateway_metrics([gateway.url], "churn-canary")
+    old = answered["old"].minus(before.get("old") or VariantReading())
+    assert old.failures == 0 and old.client_errors == 0 and old.requests > 100
     assert old.requests == sum(1 for _, variant, status, _ in log if variant == "old")
     candidate = answered["candidate"]
-    assert candidate.errors == len(failed)
+    assert candidate.failures == len(failed)  # sent as 424 ModelError, counted as the 500
 
     # the configuration history holds the shift and the rollback with its reason
     history = json.loads(cli("endpoint", "history", "churn-canary", "--json").stdout)
@@ -222,6 +222,52 @@ def test_a_sound_candidate_is_promoted_step_by_step(
     assert "promoted: no alarm in 2 step(s)" in history[-1]["actor"]
     served = {variant for _, variant, _, _ in log}
     assert served == {"old", "churn-2"}
+
+
+def test_bad_requests_to_a_sound_candidate_are_the_clients_fault(
+    guard_workspace: Path, gateway: ServeProcess, rows: list[bytes], tmp_path: Path
+) -> None:
+    """A 4xx is the client's fault: half the rows sent are refused (a number that is
+    not one), on SageMaker's route as 424 ModelError like a raising model's answer,
+    yet the canary is promoted; /metrics counts the refusals as the 4xx they were."""
+    cli = Cli(guard_workspace)
+    with Workspace.open(guard_workspace) as ws:
+        ws.endpoints.create("churn-refusing", [VariantConfig("old", "churn:1")])
+    _save_pipeline(
+        cli,
+        tmp_path,
+        "ship-refusing",
+        {
+            "name": "ship",
+            "kind": "deploy",
+            "model": "churn:2",
+            "endpoint": "churn-refusing",
+            "variant": "candidate",
+            "strategy": "canary:50%:3s",
+            "gateway": gateway.url,
+            "max_error_rate": 0.05,
+            "min_requests": 10,
+        },
+    )
+    bad = json.loads(rows[0])
+    bad[0]["tenure_months"] = "not a number"
+    mixed = [row for good in rows for row in (good, json.dumps(bad).encode())]
+    result, log = under_load(
+        gateway.url,
+        "churn-refusing",
+        mixed,
+        lambda: cli("pipeline", "run", "ship-refusing", "--json", check=False),
+        settle=0.5,
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["steps"][0]["outputs"]["promoted"] is True
+    refused = [entry for entry in log if entry[2] != 200]
+    assert refused and all(status == 424 for _, _, status, _ in refused), refused[:3]
+    candidate = read_gateway_metrics([gateway.url], "churn-refusing")["candidate"]
+    assert candidate.failures == 0 and candidate.client_errors > 0
+    assert "424" not in candidate.statuses and candidate.failure_rate == 0.0
+    history = json.loads(cli("endpoint", "history", "churn-refusing", "--json").stdout)
+    assert "promoted: no alarm in 2 step(s)" in history[-1]["actor"]
 
 
 @pytest.mark.parametrize(
@@ -312,14 +358,10 @@ def test_a_canary_whose_guard_was_killed_is_rolled_back_by_the_worker(
     assert "rolled back" not in cli("worker", "--once").stderr  # closed once
 
 
-def test_p99_is_the_bucket_bound_holding_99_percent() -> None:
-    inf = float("inf")
-    start = VariantCounts(10, 0, {0.01: 10, 0.1: 10, 1.0: 10, inf: 10})
-    later = VariantCounts(210, 3, {0.01: 150, 0.1: 207, 1.0: 209, inf: 210})
-    seen = later.minus(start)
-    assert (seen.requests, seen.errors) == (200, 3)
-    assert seen.p99() == 1.0  # 197 of 200 within 0.1 s: 98.5%, not 99%
-    assert VariantCounts().p99() is None
+def test_a_p99_limit_past_the_histogram_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match=r"histogram ends at 2\.5s"):
+        Alarms(max_p99_seconds=3)
+    assert Alarms(max_p99_seconds=2).max_p99_seconds == 2
 
 
 def test_an_unreachable_gateway_is_one_line() -> None:
@@ -328,7 +370,7 @@ def test_an_unreachable_gateway_is_one_line() -> None:
 
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ConflictError, match=f"gateway {url} did not give its metrics"):
-        read_gateway_counts([url], "churn-api")
+        read_gateway_metrics([url], "churn-api")
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """Per-variant figures from a gateway's /metrics text: percentiles from the latency
-histogram's buckets, error rate, and variants that saw no request."""
+histogram's buckets, error rate (5xx) beside client errors (4xx), and variants that
+saw no request."""
 
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def test_errors_other_endpoints_and_idle_variants(tmp_path: Path) -> None:
     rows = gateway_traffic(metrics.render().decode(), "api", ["a", "b"])
     assert [row.variant for row in rows] == ["a", "b"]
     busy, idle = rows
-    assert (busy.requests, busy.errors, busy.error_rate) == (10, 3, 0.3)
+    # the 503 is the variant's failure; the two 400s are the client's, counted apart
+    assert (busy.requests, busy.failures, busy.client_errors, busy.error_rate) == (10, 1, 2, 0.1)
     assert busy.latency_ms["p50"] is not None and 2.0 <= busy.latency_ms["p50"] <= 5.0
     assert idle.to_dict()["error_rate"] is None and idle.latency_ms["p99"] is None
     assert gateway_traffic("", "api") == []

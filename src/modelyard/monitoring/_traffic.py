@@ -1,12 +1,12 @@
 """An endpoint's traffic as the gateway saw it: per-variant figures from its
 ``/metrics`` text, and the latest captured requests.
 
-The figures come from the Prometheus text exposition (read with
-``prometheus_client``'s public parser), so any copy of a gateway's ``/metrics``
-gives the same answer as the gateway's own registry. Latency percentiles are
-estimated from the histogram's buckets the way Prometheus' ``histogram_quantile``
-does: linear within the bucket that holds the rank, the highest finite bound when
-the rank falls in the ``+Inf`` bucket. They are cumulative since the gateway
+The figures come from the gateway's own reader of its ``/metrics``
+(``modelyard.serving.parse_gateway_metrics``), which the deploy guard's alarms read
+too: an answer with a 5xx status is a failure (the variant's fault) and counts in
+the error rate; a 4xx (a bad request: the client's fault) is counted apart as a
+client error. Latency percentiles are estimated from the histogram's buckets as
+Prometheus' ``histogram_quantile`` does. They are cumulative since the gateway
 started.
 
 The captured sample reads the Parquet files the gateway's capture writer leaves
@@ -18,7 +18,6 @@ much traffic was captured.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -38,26 +37,27 @@ class VariantTraffic:
     """One variant's figures since the gateway started.
 
     ``latency_ms`` maps ``p50``, ``p95`` and ``p99`` to milliseconds (``None``:
-    no request yet); ``errors`` counts answers with a 4xx or 5xx status.
+    no request yet); ``failures`` counts answers with a 5xx status (the variant's
+    fault: what the error rate and the deploy guard's alarm count),
+    ``client_errors`` those with a 4xx (a bad request: the client's fault).
     """
 
     variant: str
     requests: float = 0.0
-    errors: float = 0.0
+    failures: float = 0.0
+    client_errors: float = 0.0
     latency_sum: float = 0.0
     latency_count: float = 0.0
     latency_ms: dict[str, float | None] = field(default_factory=dict)
-    buckets: list[tuple[float, float]] = field(default_factory=list, repr=False)
 
     @property
     def error_rate(self) -> float | None:
-        """Share of answers that were errors (``None``: no request yet)."""
-        return self.errors / self.requests if self.requests else None
+        """Share of answers that were failures (``None``: no request yet)."""
+        return self.failures / self.requests if self.requests else None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (without the raw buckets)."""
+        """JSON-ready form."""
         data = asdict(self)
-        del data["buckets"]
         data["error_rate"] = self.error_rate
         return data
 
@@ -66,55 +66,27 @@ def gateway_traffic(
     metrics_text: str, endpoint: str, variants: Iterable[str] = ()
 ) -> list[VariantTraffic]:
     """Per variant of ``endpoint``, from a gateway's ``/metrics`` text: requests,
-    errors, error rate and latency percentiles; zeros for the ``variants`` no
-    request reached yet. Sorted by variant name."""
-    from prometheus_client.parser import text_string_to_metric_families
+    failures, client errors, error rate and latency percentiles; zeros for the
+    ``variants`` no request reached yet. Sorted by variant name."""
+    from modelyard.serving import VariantReading, parse_gateway_metrics
 
-    found: dict[str, VariantTraffic] = {name: VariantTraffic(name) for name in variants}
-    for family in text_string_to_metric_families(metrics_text):
-        for sample in family.samples:
-            labels = sample.labels
-            if labels.get("endpoint") != endpoint or "variant" not in labels:
-                continue
-            row = found.setdefault(labels["variant"], VariantTraffic(labels["variant"]))
-            if sample.name == "modelyard_requests_total":
-                row.requests += sample.value
-                if labels.get("status", "200")[:1] in ("4", "5"):
-                    row.errors += sample.value
-            elif sample.name == "modelyard_request_latency_seconds_sum":
-                row.latency_sum += sample.value
-            elif sample.name == "modelyard_request_latency_seconds_count":
-                row.latency_count += sample.value
-            elif sample.name == "modelyard_request_latency_seconds_bucket":
-                row.buckets.append((float(labels["le"]), sample.value))
-    for row in found.values():
-        row.latency_ms = {
-            f"p{round(q * 100)}": _milliseconds(histogram_quantile(q, row.buckets))
-            for q in QUANTILES
-        }
-    return sorted(found.values(), key=lambda row: row.variant)
-
-
-def histogram_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> float | None:
-    """The ``q`` quantile (0-1) of a histogram given as cumulative ``(le, count)``
-    pairs, interpolated linearly within its bucket; ``None`` without observations."""
-    ordered = sorted(buckets)
-    if not ordered or ordered[-1][1] <= 0:
-        return None
-    total = ordered[-1][1]
-    rank = q * total
-    lower_bound, lower_count = 0.0, 0.0
-    for bound, count in ordered:
-        if count >= rank:
-            if math.isinf(bound):  # beyond the last finite bucket: its bound, as Prometheus
-                return lower_bound
-            if count == lower_count:
-                return bound
-            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (
-                count - lower_count
-            )
-        lower_bound, lower_count = bound, count
-    return lower_bound
+    readings = parse_gateway_metrics(metrics_text, endpoint)
+    for name in variants:
+        readings.setdefault(name, VariantReading())
+    return [
+        VariantTraffic(
+            variant=name,
+            requests=reading.requests,
+            failures=reading.failures,
+            client_errors=reading.client_errors,
+            latency_sum=reading.latency_sum,
+            latency_count=reading.latency_count,
+            latency_ms={
+                f"p{round(q * 100)}": _milliseconds(reading.quantile(q)) for q in QUANTILES
+            },
+        )
+        for name, reading in sorted(readings.items())
+    ]
 
 
 def _milliseconds(seconds: float | None) -> float | None:

@@ -2,7 +2,7 @@
 
 SageMaker's deployment guardrails on modelyard's gateway. A strategy says how
 traffic moves (``all-at-once``, ``canary:10%:30m``, ``linear:25%:5m``); alarms say
-what counts as a bad candidate (its share of 5xx answers, its p99 latency). Each
+what counts as a bad candidate (its share of failed answers, its p99 latency). Each
 shift is a new endpoint configuration, so the gateway picks it up without a restart
 or a failed request, and the rollback is the store's own ``rollback`` to the
 configuration the deployment started from: the old variants, untouched, kept
@@ -10,9 +10,13 @@ loaded at weight 0 (all-at-once) or with their share (canary, linear) all along.
 
 The guard reads the alarms' evidence where the gateway counts it: ``/metrics`` of
 every gateway serving the endpoint, per variant, as differences from the moment
-the candidate got its traffic. Every shift, the promotion or the rollback is a
-history entry of the endpoint whose actor names the guard and the reason; the
-whole deployment (each step with its evidence) is a job of kind ``deployment``.
+the candidate got its traffic, through the gateway's one reader
+(``modelyard.serving.read_gateway_metrics``). A failure is a 5xx answer (the model
+raised, or the gateway could not answer it); a 4xx is the client's bad request and
+never fires an alarm, since a candidate is not worse for being sent a bad row.
+Every shift, the promotion or the rollback is a history entry of the endpoint
+whose actor names the guard and the reason; the whole deployment (each step with
+its evidence) is a job of kind ``deployment``.
 """
 
 from __future__ import annotations
@@ -22,14 +26,14 @@ import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from modelyard.errors import ConflictError, InvalidInputError, NotFoundError
 from modelyard.jobs import JobStatus
 
 if TYPE_CHECKING:
-    from modelyard.serving import VariantConfig
+    from modelyard.serving import VariantConfig, VariantReading
     from modelyard.workspace import Workspace
 
 __all__ = [
@@ -37,10 +41,8 @@ __all__ = [
     "DeployStrategy",
     "Deployment",
     "RolledBackError",
-    "VariantCounts",
     "get_deployment",
     "guarded_deploy",
-    "read_gateway_counts",
     "recover_deployments",
 ]
 
@@ -131,11 +133,14 @@ class Alarms:
     """When the candidate is bad: checked on its own requests since it got traffic.
 
     Attributes:
-        max_error_rate: the share of its answers that may be failures (5xx, or
-            424: the model raised); more fires the alarm. A client's bad request
-            (another 4xx) is not the candidate's failure.
+        max_error_rate: the share of its answers that may be failures (5xx: the
+            model raised, or the gateway could not answer); more fires the alarm.
+            A client's bad request (4xx, on SageMaker's route too, where it is sent
+            as 424) is not the candidate's failure and counts only as a request.
         max_p99_seconds: its 99th-percentile latency limit (``None``: not watched);
-            read from the gateway's latency histogram, so a bucket's upper bound.
+            estimated from the gateway's latency histogram as Prometheus'
+            ``histogram_quantile`` does, so at most the histogram's last bound
+            (2.5 s).
         min_requests: answers needed before either alarm may fire (so one slow
             first request does not roll a deployment back), and at the end of each
             traffic level: with fewer the candidate is rolled back, since nothing
@@ -152,6 +157,14 @@ class Alarms:
             raise InvalidInputError("max_error_rate is a share from 0 up to (not including) 1")
         if self.max_p99_seconds is not None and not self.max_p99_seconds > 0:
             raise InvalidInputError("max_p99_seconds is a positive number of seconds")
+        from modelyard.serving._readings import LATENCY_BUCKETS
+
+        if self.max_p99_seconds is not None and self.max_p99_seconds >= LATENCY_BUCKETS[-1]:
+            raise InvalidInputError(
+                f"max_p99_seconds {self.max_p99_seconds:g}: the gateway's latency histogram "
+                f"ends at {LATENCY_BUCKETS[-1]:g}s, so a p99 from there up cannot be told "
+                f"apart; use less than {LATENCY_BUCKETS[-1]:g}"
+            )
         if self.min_requests < 0:
             raise InvalidInputError("min_requests is 0 or more")
 
@@ -162,82 +175,6 @@ class Alarms:
             "max_p99_seconds": self.max_p99_seconds,
             "min_requests": self.min_requests,
         }
-
-
-@dataclass
-class VariantCounts:
-    """One variant's answers as the gateway counted them (cumulative)."""
-
-    requests: float = 0.0
-    errors: float = 0.0
-    buckets: dict[float, float] = field(default_factory=dict)  # upper bound -> count <=
-
-    def minus(self, earlier: VariantCounts) -> VariantCounts:
-        """What happened since ``earlier``."""
-        return VariantCounts(
-            self.requests - earlier.requests,
-            self.errors - earlier.errors,
-            {le: n - earlier.buckets.get(le, 0.0) for le, n in self.buckets.items()},
-        )
-
-    def add(self, other: VariantCounts) -> None:
-        """Add another gateway's counts of the same variant."""
-        self.requests += other.requests
-        self.errors += other.errors
-        for le, n in other.buckets.items():
-            self.buckets[le] = self.buckets.get(le, 0.0) + n
-
-    def p99(self) -> float | None:
-        """The smallest bucket bound holding 99% of the answers (``None``: none yet)."""
-        total = self.buckets.get(math.inf, 0.0)
-        if total <= 0:
-            return None
-        for le in sorted(self.buckets):
-            if self.buckets[le] >= 0.99 * total:
-                return le
-        return math.inf
-
-
-def read_gateway_counts(urls: Sequence[str], endpoint: str) -> dict[str, VariantCounts]:
-    """Each variant's cumulative answers of ``endpoint``, summed over the gateways at
-    ``urls`` (their Prometheus ``/metrics``).
-
-    Raises:
-        ConflictError: a gateway did not answer (the guard cannot see the candidate).
-    """
-    import httpx
-    from prometheus_client.parser import text_string_to_metric_families
-
-    counts: dict[str, VariantCounts] = {}
-    for url in urls:
-        try:
-            response = httpx.get(f"{url.rstrip('/')}/metrics", timeout=10)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise ConflictError(f"gateway {url} did not give its metrics: {exc}") from None
-        one: dict[str, VariantCounts] = {}
-        for family in text_string_to_metric_families(response.text):
-            for sample in family.samples:
-                labels = sample.labels
-                if labels.get("endpoint") != endpoint or not labels.get("variant"):
-                    continue
-                seen = one.setdefault(labels["variant"], VariantCounts())
-                if sample.name == "modelyard_requests_total":
-                    seen.requests += sample.value
-                    if _failed(labels.get("status", "")):
-                        seen.errors += sample.value
-                elif sample.name == "modelyard_request_latency_seconds_bucket":
-                    bound = float(labels["le"])
-                    seen.buckets[bound] = seen.buckets.get(bound, 0.0) + sample.value
-        for variant, seen in one.items():
-            counts.setdefault(variant, VariantCounts()).add(seen)
-    return counts
-
-
-def _failed(status: str) -> bool:
-    """A server error, or SageMaker's 424 (``ModelError``: the model raised), which
-    the gateway answers on the SageMaker route; other 4xx are the client's."""
-    return status.startswith("5") or status == "424"
 
 
 @dataclass(frozen=True)
@@ -420,9 +357,10 @@ class _Guard:
             seen = self._counts().minus(start)
             evidence = {
                 "requests": seen.requests,
-                "errors": seen.errors,
-                "error_rate": seen.errors / seen.requests if seen.requests else None,
-                "p99_seconds": seen.p99(),
+                "failures": seen.failures,
+                "client_errors": seen.client_errors,
+                "error_rate": seen.failure_rate,
+                "p99_seconds": seen.quantile(0.99),
             }
             alarm = self._alarm(seen)
             if alarm is not None:
@@ -434,30 +372,33 @@ class _Guard:
                 return None, evidence
             time.sleep(min(self.poll, remaining))  # the guard's tick
 
-    def _too_little(self, seen: VariantCounts) -> str:
+    def _too_little(self, seen: VariantReading) -> str:
         return (
             f"not enough evidence: {self.variant} answered {seen.requests:g} requests in "
             f"{self.plan.interval:g}s, fewer than min_requests {self.alarms.min_requests} "
             "(did the gateway load it? `modelyard endpoint show` gives its load error)"
         )
 
-    def _alarm(self, seen: VariantCounts) -> str | None:
+    def _alarm(self, seen: VariantReading) -> str | None:
         if seen.requests < max(1, self.alarms.min_requests):
             return None
-        rate = seen.errors / seen.requests
+        rate = seen.failures / seen.requests
         if rate > self.alarms.max_error_rate:
             return (
-                f"error rate alarm: {self.variant} answered {seen.errors:g} of "
+                f"error rate alarm: {self.variant} answered {seen.failures:g} of "
                 f"{seen.requests:g} requests with a server error ({rate:.1%} > "
                 f"{self.alarms.max_error_rate:.1%})"
             )
-        p99, limit = seen.p99(), self.alarms.max_p99_seconds
+        p99, limit = seen.quantile(0.99), self.alarms.max_p99_seconds
         if limit is not None and p99 is not None and p99 > limit:
             return f"latency alarm: {self.variant} p99 {p99:g}s > {limit:g}s"
         return None
 
-    def _counts(self) -> VariantCounts:
-        return read_gateway_counts(self.gateways, self.endpoint).get(self.variant, VariantCounts())
+    def _counts(self) -> VariantReading:
+        from modelyard.serving import VariantReading, read_gateway_metrics
+
+        found = read_gateway_metrics(self.gateways, self.endpoint)
+        return found.get(self.variant) or VariantReading()
 
     def _roll_back(self, share: float, reason: str, evidence: dict[str, Any]) -> Deployment:
         back = self.store.rollback(

@@ -18,6 +18,11 @@ from modelyard.serving._config import (
     parse_variant,
     parse_weights,
 )
+from modelyard.serving._readings import (
+    VariantReading,
+    parse_gateway_metrics,
+    read_gateway_metrics,
+)
 from modelyard.serving._store import EndpointStore
 from modelyard.serving._tokens import TokenInfo, TokenStore
 
@@ -37,9 +42,12 @@ __all__ = [
     "TokenInfo",
     "TokenStore",
     "VariantConfig",
+    "VariantReading",
     "create_app",
+    "parse_gateway_metrics",
     "parse_variant",
     "parse_weights",
+    "read_gateway_metrics",
     "serve",
 ]
 

@@ -381,13 +381,17 @@ class Gateway:
         metrics = self.metrics
         # Label only endpoints the gateway serves: a fuzzer's paths must not grow the series.
         label = outcome.endpoint if outcome.endpoint in self.endpoints else "_unknown"
-        children = self._children.get((label, variant, status))
+        # Counted with modelyard's own status: SageMaker's route sends every error a
+        # model container could cause as 424, a bad row and a raising model alike;
+        # /metrics keeps them apart (4xx the client's fault, 5xx the variant's).
+        counted = status if outcome.error is None else outcome.error.http_status
+        children = self._children.get((label, variant, counted))
         if children is None:
             children = (
-                metrics.requests.labels(label, variant, str(status)),
+                metrics.requests.labels(label, variant, str(counted)),
                 metrics.latency.labels(label, variant),
             )
-            self._children[(label, variant, status)] = children
+            self._children[(label, variant, counted)] = children
         children[0].inc()
         children[1].observe(elapsed)
         if outcome.error is not None:

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from modelyard.serving._readings import LATENCY_BUCKETS
+
 if TYPE_CHECKING:
     from modelyard.serving._capture import CaptureWriter
 
 __all__ = ["GatewayMetrics"]
-
-_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 class GatewayMetrics:
@@ -22,7 +22,9 @@ class GatewayMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "modelyard_requests",
-            "Invocations answered, by endpoint, variant and HTTP status.",
+            "Invocations answered, by endpoint, variant and HTTP status (an error's own "
+            "status: 4xx the request's fault, 5xx the variant's, also when SageMaker's "
+            "route sent it as 424 ModelError).",
             ["endpoint", "variant", "status"],
             registry=self.registry,
         )
@@ -36,7 +38,7 @@ class GatewayMetrics:
             "modelyard_request_latency_seconds",
             "Time from request received to response sent, by endpoint and variant.",
             ["endpoint", "variant"],
-            buckets=_BUCKETS,
+            buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.shadow = Counter(

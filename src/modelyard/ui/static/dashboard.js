@@ -26,7 +26,8 @@
   });
 
   // Endpoint page: live requests/s and mean latency per variant, from two readings of
-  // the gateway's cumulative counters; percentiles and errors as the server computed them.
+  // the gateway's cumulative counters; percentiles, failures (5xx) and refused
+  // requests (4xx) as the server computed them.
   var live = document.getElementById("live");
   if (live) {
     var previous = null;
@@ -46,7 +47,8 @@
               row.querySelector(".latency").textContent =
                 count > 0 ? (1000 * (v.latency_sum - before.latency_sum) / count).toFixed(1) + " ms" : "–";
             }
-            row.querySelector(".errors").textContent = v.errors.toFixed(0) + " / " + v.requests.toFixed(0);
+            row.querySelector(".errors").textContent = v.failures.toFixed(0) + " / " + v.requests.toFixed(0);
+            row.querySelector(".client-errors").textContent = v.client_errors.toFixed(0);
             row.querySelector(".error-rate").textContent =
               v.error_rate === null ? "–" : (100 * v.error_rate).toFixed(1) + "%";
             ["p50", "p95", "p99"].forEach(function (q) {
