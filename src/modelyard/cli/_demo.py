@@ -17,6 +17,7 @@ import typer
 
 from modelyard.cli._automl import demo_stage as automl_stage
 from modelyard.cli._demo_batch import batch_stage
+from modelyard.cli._demo_loop import loop_stage
 from modelyard.cli._demo_monitor import monitor_stage
 from modelyard.cli._demo_recipe import recipe_stage
 from modelyard.cli._demo_serving import serve_stage
@@ -266,6 +267,7 @@ _STAGES: list[tuple[str, Callable[[_Tour], None]]] = [
     ("8. Deploy: an endpoint with a challenger, a shadow and data capture", serve_stage),
     ("9. AutoML: spot-check, tune and register within a budget", automl_stage),
     ("10. Monitor: drift and quality on the captured traffic", monitor_stage),
+    ("11. Retrain: a pipeline closes the loop", loop_stage),
 ]
 
 
