@@ -42,6 +42,7 @@ def test_loop_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "better (+" in out, out
     assert "0 failed" in out and "retrained" in out
     assert [h.action for h in history] == ["create", "update", "update", "update"]
-    assert "promoted: no alarm in 2 step(s)" in (history[-1].actor or "")
+    assert (history[-1].actor or "").startswith("deploy guard ")
+    assert (history[-1].reason or "").startswith("promoted: no alarm in 2 step(s)")
     assert [(v.name, v.shadow) for v in final.variants] == [("retrained", False), ("shadow", True)]
     assert "now serves churn-api" in out

@@ -162,8 +162,9 @@ def test_a_broken_canary_is_rolled_back_within_the_bake_timeunder_load(
     history = json.loads(cli("endpoint", "history", "churn-canary", "--json").stdout)
     assert [h["action"] for h in history] == ["create", "update", "rollback"]
     shift, rollback = history[1], history[2]
-    assert "shift: 30% of traffic to candidate" in shift["actor"]
-    assert "rolled back: error rate alarm" in rollback["actor"]
+    assert shift["actor"].startswith("deploy guard ") and shift["actor"] == rollback["actor"]
+    assert shift["reason"].startswith("shift: 30% of traffic to candidate")
+    assert rollback["reason"].startswith("rolled back: error rate alarm")
     assert rollback["variants"] == history[0]["variants"]
     assert [v["name"] for v in shift["variants"]] == ["old", "candidate"]
     with Workspace.open(guard_workspace) as ws:
@@ -219,7 +220,7 @@ def test_a_sound_candidate_is_promoted_step_by_step(
         {"old": 0.0, "mirror": 1.0, "churn-2": 1.0},
         {"churn-2": 1.0, "mirror": 1.0},  # promoted; the shadow stays
     ]
-    assert "promoted: no alarm in 2 step(s)" in history[-1]["actor"]
+    assert history[-1]["reason"].startswith("promoted: no alarm in 2 step(s)")
     served = {variant for _, variant, _, _ in log}
     assert served == {"old", "churn-2"}
 
@@ -267,7 +268,9 @@ def test_bad_requests_to_a_sound_candidate_are_the_clients_fault(
     assert candidate.failures == 0 and candidate.client_errors > 0
     assert "424" not in candidate.statuses and candidate.failure_rate == 0.0
     history = json.loads(cli("endpoint", "history", "churn-refusing", "--json").stdout)
-    assert "promoted: no alarm in 2 step(s)" in history[-1]["actor"]
+    assert history[-1]["reason"].startswith("promoted: no alarm in 2 step(s)")
+    shown = cli("endpoint", "history", "churn-refusing").stdout  # the table has a why column
+    assert "why" in shown and "promoted:" in shown and "deploy guard" in shown, shown
 
 
 @pytest.mark.parametrize(
@@ -353,7 +356,7 @@ def test_a_canary_whose_guard_was_killed_is_rolled_back_by_the_worker(
     assert "its guard stopped during the shift to 50%" in worker.stderr, worker.stderr
     history = json.loads(cli("endpoint", "history", "churn-orphan", "--json").stdout)
     assert [h["action"] for h in history] == ["create", "update", "rollback"]
-    assert "rolled back: its guard stopped during the shift to 50%" in history[2]["actor"]
+    assert history[2]["reason"].startswith("rolled back: its guard stopped during the shift to 50%")
     assert history[2]["variants"] == history[0]["variants"]
     assert "rolled back" not in cli("worker", "--once").stderr  # closed once
 
@@ -401,4 +404,4 @@ def test_a_slow_canary_is_rolled_back_by_the_latency_alarm(
     assert all(status == 200 for _, _, status, _ in log)  # slow, never failed
     history = json.loads(cli("endpoint", "history", "churn-latency", "--json").stdout)
     assert [h["action"] for h in history] == ["create", "update", "rollback"]
-    assert "rolled back: latency alarm" in history[2]["actor"]
+    assert history[2]["reason"].startswith("rolled back: latency alarm")

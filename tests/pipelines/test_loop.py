@@ -113,7 +113,8 @@ def test_drift_retrain_canary_promote_and_a_worse_candidate_kept_out(
     assert [v.model for v in served] == [candidate]
     history = workspace.endpoints.history("churn-api")
     assert [h.action for h in history] == ["create", "update", "update", "update"]
-    assert history[-1].actor is not None and "promoted" in history[-1].actor
+    assert (history[-1].actor or "").startswith("deploy guard ")
+    assert (history[-1].reason or "").startswith("promoted: no alarm")
 
     # a planted worse candidate: trained, compared, not deployed, the reason kept
     worse = json.loads(

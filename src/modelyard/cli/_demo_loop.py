@@ -128,7 +128,7 @@ def _ship(tour: _Tour, store: Any, candidate: str, frame: Any) -> None:
     console.print(
         table(
             f"{_ENDPOINT}: the guard's entries in its configuration history",
-            ["version", "action", "variants", "reason"],
+            ["version", "action", "variants", "why"],
             [
                 [
                     entry.version,
@@ -137,7 +137,7 @@ def _ship(tour: _Tour, store: Any, candidate: str, frame: Any) -> None:
                         f"{name} {weight:.0%}"
                         for name, weight in entry.config.normalised_weights().items()
                     ),
-                    (entry.actor or "").split(": ", 1)[-1],
+                    entry.reason or "",
                 ]
                 for entry in shown
             ],

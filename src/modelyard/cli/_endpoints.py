@@ -204,12 +204,16 @@ def history(
                 f"{v.name}={v.weight:g}{' (shadow)' if v.shadow else ''}" for v in r.config.variants
             ),
             f"{r.config.capture_percent:g}%",
+            r.reason or "",
         ]
         for r in revisions
     ]
     console.print(
         table(
-            f"History of {name}", ["config", "when", "action", "who", "variants", "capture"], rows
+            f"History of {name}",
+            ["config", "when", "action", "who", "variants", "capture", "why"],
+            rows,
+            optional=["capture"],
         )
     )
 

@@ -273,6 +273,9 @@ class EndpointConfigRow(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     action: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # why the change was made, when its maker said (a guarded deployment's shift,
+    # promotion or rollback: the alarm or the evidence); migration 0012
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

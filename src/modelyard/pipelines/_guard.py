@@ -15,8 +15,8 @@ the candidate got its traffic, through the gateway's one reader
 raised, or the gateway could not answer it); a 4xx is the client's bad request and
 never fires an alarm, since a candidate is not worse for being sent a bad row.
 Every shift, the promotion or the rollback is a history entry of the endpoint
-whose actor names the guard and the reason; the whole deployment (each step with
-its evidence) is a job of kind ``deployment``.
+whose actor names the guard (``deploy guard JOB``) and whose reason says why; the
+whole deployment (each step with its evidence) is a job of kind ``deployment``.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ __all__ = [
 
 DEPLOYMENT_KIND = "deployment"
 log = logging.getLogger("modelyard.worker")
-_ACTOR_LIMIT = 200  # the history's actor column
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -293,9 +292,10 @@ class _Guard:
         ).id
         self.jobs.start(self.job_id)
 
-    def actor(self, text: str) -> str:
-        full = f"deploy guard {self.job_id[:12]}: {text}"
-        return full if len(full) <= _ACTOR_LIMIT else full[: _ACTOR_LIMIT - 3] + "..."
+    @property
+    def actor(self) -> str:
+        """Who changes the endpoint: this guard (the reason goes beside it)."""
+        return f"deploy guard {self.job_id[:12]}"
 
     def record(self, action: str, share: float, version: int, reason: str, **evidence: Any) -> None:
         event = {
@@ -320,7 +320,8 @@ class _Guard:
                 shifted = self.store.update(
                     self.endpoint,
                     variants=self._variants(share),
-                    actor=self.actor(f"shift: {reason}"),
+                    actor=self.actor,
+                    reason=f"shift: {reason}",
                 )
                 if shifted.config_version != current + 1:  # another change slipped in
                     raise ConflictError(f"endpoint {self.endpoint} changed during the deployment")
@@ -336,7 +337,8 @@ class _Guard:
             promoted = self.store.update(
                 self.endpoint,
                 variants=self._final(),
-                actor=self.actor(f"promoted: {reason}"),
+                actor=self.actor,
+                reason=f"promoted: {reason}",
             )
             self.record("promote", 1.0, promoted.config_version, reason, **last)
             self.jobs.finish(self.job_id, JobStatus.SUCCEEDED)
@@ -404,7 +406,8 @@ class _Guard:
         back = self.store.rollback(
             self.endpoint,
             to=self.before.config_version,
-            actor=self.actor(f"rolled back: {reason}"),
+            actor=self.actor,
+            reason=f"rolled back: {reason}",
         )
         self.record("rollback", share, back.config_version, reason, **evidence)
         self.jobs.finish(self.job_id, JobStatus.FAILED, error=f"rolled back: {reason}")
@@ -476,7 +479,8 @@ def recover_deployments(workspace: Workspace, endpoint: str | None = None) -> li
             back = workspace.endpoints.rollback(
                 params["endpoint"],
                 to=params["from_version"],
-                actor=f"deploy guard {job.id[:12]}: rolled back: {reason}"[:_ACTOR_LIMIT],
+                actor=f"deploy guard {job.id[:12]}",
+                reason=f"rolled back: {reason}",
             )
             action, version = "rollback", back.config_version
         else:

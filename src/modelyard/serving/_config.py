@@ -229,7 +229,8 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class EndpointRevision:
-    """One entry of an endpoint's configuration history."""
+    """One entry of an endpoint's configuration history: who (``actor``) and, when
+    they said, why (``reason``: a guarded deployment's alarm or evidence)."""
 
     version: int
     action: str
@@ -237,6 +238,7 @@ class EndpointRevision:
     config: EndpointConfig
     created_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -244,6 +246,7 @@ class EndpointRevision:
             "version": self.version,
             "action": self.action,
             "actor": self.actor,
+            "reason": self.reason,
             **self.config.to_dict(),
             "created_at": self.created_at.isoformat(),
         }

@@ -119,11 +119,13 @@ class EndpointStore:
         unexpected_columns: UnexpectedColumns | None = None,
         hide_schema: bool | None = None,
         actor: str | None = None,
+        reason: str | None = None,
     ) -> Endpoint:
         """Change an endpoint; unchanged fields keep their values.
 
         ``variants`` replaces the variant list; ``weights`` (by variant name or model
-        ref) then sets weights of production variants.
+        ref) then sets weights of production variants. ``reason`` (why) is kept in
+        the history beside ``actor`` (who).
 
         Raises:
             NotFoundError: no such endpoint or model.
@@ -143,12 +145,22 @@ class EndpointStore:
         if hide_schema is not None:
             config = replace(config, hide_schema=hide_schema)
         config = self._resolve(config.check())
-        return self._append(name, config, "update", actor, expect=current.config_version)
+        return self._append(
+            name, config, "update", actor, expect=current.config_version, reason=reason
+        )
 
-    def rollback(self, name: str, to: int | None = None, *, actor: str | None = None) -> Endpoint:
+    def rollback(
+        self,
+        name: str,
+        to: int | None = None,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Endpoint:
         """Return to the configuration before the current one (or to version ``to``).
 
-        The rollback is itself a new history entry, so it can be rolled back too. Only
+        The rollback is itself a new history entry (with ``reason``, when given), so
+        it can be rolled back too. Only
         configurations since the endpoint was last created count: one from before a
         deletion may name a model deleted since.
 
@@ -183,7 +195,9 @@ class EndpointStore:
             if entry is None:
                 raise NotFoundError(f"endpoint {name} has no configuration version {target}")
             config = EndpointConfig.from_dict(entry.config)
-        return self._append(name, config, "rollback", actor, expect=row.config_version)
+        return self._append(
+            name, config, "rollback", actor, expect=row.config_version, reason=reason
+        )
 
     def delete(self, name: str, *, actor: str | None = None) -> Endpoint:
         """Delete an endpoint: the gateway stops serving it, its history stays.
@@ -232,7 +246,12 @@ class EndpointStore:
             ).all()
             return [
                 EndpointRevision(
-                    e.version, e.action, e.actor, EndpointConfig.from_dict(e.config), e.created_at
+                    e.version,
+                    e.action,
+                    e.actor,
+                    EndpointConfig.from_dict(e.config),
+                    e.created_at,
+                    reason=e.reason,
                 )
                 for e in entries
             ]
@@ -266,6 +285,7 @@ class EndpointStore:
         action: str,
         actor: str | None,
         expect: int | None = None,
+        reason: str | None = None,
     ) -> Endpoint:
         """Store ``config`` as the next version, if the endpoint is still at ``expect``.
 
@@ -290,6 +310,7 @@ class EndpointStore:
                         config=config.to_dict(),
                         action=action,
                         actor=actor_name(actor),
+                        reason=reason,
                     )
                 )
                 row.config = config.to_dict()
