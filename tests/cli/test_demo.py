@@ -16,6 +16,8 @@ import pytest
 from modelyard.tracking import RunStatus
 from modelyard.workspace import Workspace
 from tests._demo_extras import demo_extras, hidden_modules, hide
+from tests.browser import OFFLINE, chromium
+from tests.ui.walk import walk
 
 
 @pytest.mark.slow
@@ -41,6 +43,14 @@ def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) ->
             page = _get_when_listening(f"http://127.0.0.1:{port}/ui/models")
             assert page.status_code == 200
             assert 'href="/ui/models/churn"' in page.text
+            # every page a user reaches from the overview, in Chromium: no console error
+            shots = tmp_path / "screenshots"
+            shots.mkdir()
+            print(f"\ndemo dashboard screenshots: {shots}")
+            with chromium(OFFLINE) as driver:
+                done = walk(driver, f"http://127.0.0.1:{port}", shots)
+            assert {kind: e for kind, e in done.errors.items() if e} == {}
+            assert done.missed <= {"pipeline-run", "pipeline-dag"}, done.opened  # no pipeline
         finally:
             process.send_signal(signal.SIGINT)
             rest, _ = process.communicate(timeout=120)
