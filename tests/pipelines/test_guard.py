@@ -405,3 +405,71 @@ def test_a_slow_canary_is_rolled_back_by_the_latency_alarm(
     history = json.loads(cli("endpoint", "history", "churn-latency", "--json").stdout)
     assert [h["action"] for h in history] == ["create", "update", "rollback"]
     assert history[2]["reason"].startswith("rolled back: latency alarm")
+
+
+def test_endpoint_update_with_a_strategy_deploys_behind_the_guard(
+    guard_workspace: Path, gateway: ServeProcess, rows: list[bytes]
+) -> None:
+    """`modelyard endpoint update NAME --model M --strategy S --gateway URL`: the guard
+    as a command, printing each shift as it happens."""
+    cli = Cli(guard_workspace)
+    with Workspace.open(guard_workspace) as ws:
+        ws.endpoints.create("churn-cli", [VariantConfig("old", "churn:1")])
+    _wait_served(gateway.url, "churn-cli", 1)
+    command = ["endpoint", "update", "churn-cli", "--model", "churn:2", "--strategy"]
+    command += ["canary:50%:3s", "--gateway", gateway.url]
+    result, log = under_load(
+        gateway.url,
+        "churn-cli",
+        rows,
+        lambda: cli(*command, check=False),
+        settle=0.5,
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("shift: 50% to the candidate (configuration 2)"), lines
+    assert any(line.startswith("shift: 100% to the candidate") for line in lines), lines
+    assert lines[-1] == "churn-cli: churn:2 promoted (canary:50%:3s)"
+    assert log and all(status == 200 for _, _, status, _ in log)
+    history = json.loads(cli("endpoint", "history", "churn-cli", "--json").stdout)
+    assert history[-1]["reason"].startswith("promoted: no alarm in 2 step(s)")
+    assert [v["model"] for v in history[-1]["variants"]] == ["churn:2"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strategy", "canary:10%:1m"], "needs both --model and --strategy"),
+        (["--model", "churn:2", "--strategy", "canary:10"], "deployment strategy 'canary:10'"),
+        (["--model", "churn:2", "--strategy", "canary:10%:1m"], "give the gateway URL"),
+        (
+            ["--model", "churn:2", "--strategy", "canary:10%:1m", "--weights", "old=1"],
+            "--strategy deploys --model on its own",
+        ),
+    ],
+)
+def test_endpoint_update_with_a_bad_strategy_is_one_line(
+    guard_workspace: Path, args: list[str], message: str
+) -> None:
+    cli = Cli(guard_workspace)
+    with Workspace.open(guard_workspace) as ws:
+        if "churn-bad" not in [e.name for e in ws.endpoints.list()]:
+            ws.endpoints.create("churn-bad", [VariantConfig("old", "churn:1")])
+    result = cli("endpoint", "update", "churn-bad", *args, check=False)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    with Workspace.open(guard_workspace) as ws:
+        assert ws.endpoints.get("churn-bad").config_version == 1  # nothing changed
+
+
+def _wait_served(url: str, name: str, version: int, timeout: float = 60) -> None:
+    """Poll the gateway's management API until it serves ``version`` of ``name``."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = httpx.get(f"{url}/api/endpoints/{name}").json()
+        if described.get("served_version") == version:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"endpoint {name} version {version} was not served in {timeout} s")

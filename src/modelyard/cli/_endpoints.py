@@ -9,6 +9,7 @@ import typer
 from modelyard.cli._context import YesOption, confirm, state
 from modelyard.cli._links import print_page_link
 from modelyard.cli._render import console, print_json, table
+from modelyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from modelyard.serving import Endpoint
@@ -98,9 +99,43 @@ def update(
         bool | None,
         typer.Option("--reject-unexpected/--ignore-unexpected", help="Unexpected columns."),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="With --strategy: the model version to deploy (NAME:VER)."),
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            "--strategy",
+            help="Deploy --model behind the guard: canary:10%:30m, linear:20%:5m, all-at-once:10m.",
+        ),
+    ] = None,
+    gateway: Annotated[
+        list[str] | None,
+        typer.Option("--gateway", help="With --strategy: gateway URL to watch (repeatable)."),
+    ] = None,
+    max_error_rate: Annotated[
+        float, typer.Option("--max-error-rate", help="With --strategy: share of 5xx allowed.")
+    ] = 0.01,
+    max_p99: Annotated[
+        float | None,
+        typer.Option("--max-p99", help="With --strategy: p99 latency limit in seconds."),
+    ] = None,
     json_output: Annotated[bool, _JSON] = False,
 ) -> None:
-    """Shift weights, replace variants or change capture, without a restart."""
+    """Shift weights, replace variants or change capture, without a restart; or, with
+    --strategy, deploy a model behind a guard that rolls back on an alarm."""
+    if strategy is not None or model is not None:
+        if weights or variant or shadow or capture is not None or reject_unexpected is not None:
+            raise InvalidInputError(
+                "--strategy deploys --model on its own: give --weights, --variant, --shadow, "
+                "--capture or --reject-unexpected in another update"
+            )
+        if strategy is None or model is None:
+            raise InvalidInputError("a guarded deployment needs both --model and --strategy")
+        _guarded_update(ctx, name, model, strategy, gateway or [], max_error_rate, max_p99,
+                        json_output)  # fmt: skip
+        return
     from modelyard.serving import parse_weights
 
     variants = _variants(variant, shadow or []) if variant else None
@@ -118,6 +153,44 @@ def update(
     _show(
         endpoint, json_output, f"updated {endpoint.name} to configuration {endpoint.config_version}"
     )
+
+
+def _guarded_update(
+    ctx: typer.Context,
+    name: str,
+    model: str,
+    strategy: str,
+    gateways: list[str],
+    max_error_rate: float,
+    max_p99: float | None,
+    json_output: bool,
+) -> None:
+    from modelyard.pipelines import Alarms, RolledBackError, guarded_deploy
+
+    def shown(event: dict[str, Any]) -> None:
+        if not json_output:
+            console.print(
+                f"{event['action']}: {event['share']:.0%} to the candidate "
+                f"(configuration {event['config_version']}) - {event['reason']}",
+                markup=False,
+                highlight=False,
+            )
+
+    deployment = guarded_deploy(
+        state(ctx).workspace(),
+        name,
+        model,
+        strategy=strategy,
+        gateways=gateways,
+        alarms=Alarms(max_error_rate=max_error_rate, max_p99_seconds=max_p99),
+        on_event=shown,
+    )
+    if json_output:
+        print_json(deployment.to_dict())
+    if not deployment.promoted:
+        raise RolledBackError(f"{name}: {model} was rolled back: {deployment.reason}")
+    if not json_output:
+        console.print(f"{name}: {model} promoted ({deployment.strategy})", markup=False)
 
 
 @app.command("rollback")
