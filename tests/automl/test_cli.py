@@ -118,8 +118,10 @@ def test_auto_registers_within_its_budget_with_lineage(churn_cli: Cli) -> None:
     assert data["test_metrics"]["roc_auc"] >= 0.6
     status = {e["algorithm"]: e["status"] for e in data["leaderboard"]}
     assert status["linear"] == status["lightgbm"] == "finished"  # whatever the deadline
-    assert data["seconds"] <= 20 + 10  # the search and the final fit, inside the command
-    assert elapsed <= 20 + 10 + 15  # and the process's own start-up and exit
+    # the search and the final fit use the budget (most of it: not a share left unused),
+    # and the whole command, start-up and exit included, ends within budget + 10 s
+    assert 20 * 0.75 <= data["seconds"] <= 20 + 10
+    assert elapsed <= 20 + 10
     shown = json.loads(churn_cli("model", "show", data["model"]["ref"], "--json").stdout)
     lineage = shown["lineage"]  # the registered version names the search that chose it
     assert lineage["automl_run"] == data["run_id"] and lineage["studies"] == data["studies"]

@@ -1,13 +1,13 @@
 """Auto: spot-check, tune the best candidates, then one ordinary training job.
 
-The wall-time budget is split: a share for the spot-check, a share for tuning the
-top candidates, and the rest kept for the final training job (fit on the
+The wall-time budget is split: a share for the spot-check, then tuning the top
+candidates until what the final training job is estimated to take (fit on the
 training and validation splits, evaluation on the test split, which the search
-never sees, ONNX, registration). Each stage stops at its own deadline, so the
-whole command ends close to its budget; only a linear model and LightGBM's
-defaults are always cross-validated, whatever the deadline, so auto ends with a
-model no worse than those. A budget that cannot fit one model says so before
-anything is registered.
+never sees, ONNX, registration) and a small safety share are left. Each stage
+stops at its own deadline, so the whole command ends close to its budget; only
+a linear model and LightGBM's defaults are always cross-validated, whatever the
+deadline, so auto ends with a model no worse than those. A budget that cannot
+fit one model says so before anything is registered.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ __all__ = ["AutoResult", "auto"]
 
 MIN_BUDGET_SECONDS = 10.0
 _SPOTCHECK_SHARE = 0.3
-_TUNE_SHARE = 0.3
+# kept back from tuning beside the final job's estimate: estimates are rough
+_SAFETY_SHARE = 0.05
 _SMALL_DATA = 2_000
 _FIVE_FOLD_BUDGET = 300.0
 _PACKAGING_SECONDS = 3.0
@@ -179,12 +180,9 @@ def auto(
         best = finished[0]
         result.algorithm, result.cv_score = best.algorithm, best.mean(board.metric)
         # the final job fits on every training row: keep what the winner's folds
-        # suggest that costs, when that is more than the budget's last share
+        # suggest that costs (a fixed share of the budget left most of it unused)
         final = _final_estimate(best.fit_seconds / best.folds, len(problem.y), problem.rows_total)
-        tune_end = min(
-            started + (_SPOTCHECK_SHARE + _TUNE_SHARE) * budget_seconds,
-            started + budget_seconds - final,
-        )
+        tune_end = started + (1 - _SAFETY_SHARE) * budget_seconds - final
         top = finished[:candidates]
         for index, entry in enumerate(top):
             left = (tune_end - time.time()) / (len(top) - index)
