@@ -29,6 +29,7 @@ _VARIANCE = 0.65
 _Z = 4.0
 _RELATIVE = 0.10
 _MAX_ROWS = 20_000
+_BLOCK = 65_536
 
 
 def fit_reference(columns: dict[str, FloatArray], seed: int = 0) -> dict[str, Any] | None:
@@ -67,10 +68,17 @@ def window_error(model: dict[str, Any], columns: dict[str, FloatArray]) -> dict[
     names = model["names"]
     if any(n not in columns for n in names):
         return None
-    matrix = np.column_stack([columns[n] for n in names])
-    if matrix.shape[0] == 0:
+    n_rows = len(columns[names[0]]) if names else 0
+    if n_rows == 0:
         return None
-    errors = _errors(model, matrix)
+    # A block of rows at a time: the window's matrix and its scaled copy would
+    # otherwise each take rows x features x 8 bytes on top of the columns.
+    errors = np.concatenate(
+        [
+            _errors(model, np.column_stack([columns[n][start : start + _BLOCK] for n in names]))
+            for start in range(0, n_rows, _BLOCK)
+        ]
+    )
     value = float(errors.mean())
     reference = float(model["error_mean"])
     standard_error = float(model["error_std"]) / math.sqrt(errors.size)
