@@ -331,8 +331,8 @@ def _mlflow(
         "import sys, pandas, mlflow.sklearn; sys.path.insert(0, sys.argv[4]); "
         "from _standard import standard_pipeline; "
         "mlflow.sklearn.save_model(standard_pipeline(pandas.read_csv(sys.argv[1]), "
-        "int(sys.argv[3])), sys.argv[2])"
-    )
+        "int(sys.argv[3])), sys.argv[2], serialization_format='cloudpickle')"
+    )  # MLflow 3 saves with skops by default, which refuses XGBoost's types unlisted
     saved = subprocess.run(
         [str(python), "-c", save, str(training_csv), str(model_dir), str(args.trees),
          str(Path(__file__).parent)],
