@@ -92,10 +92,13 @@ class FittedRecipe:
             for derive in self._rewrites:
                 derive.rewrite(table)
             adapted = table
-        matrix = np.zeros((n_rows, len(self.feature_names)), dtype=np.float64)
+        # in the output dtype from the start: each step computes in float64 and its
+        # values are cast as they are written, as a float64 matrix cast at the end
+        # would give, without the float64 matrix (twice the memory to write)
+        matrix = np.zeros((n_rows, len(self.feature_names)), dtype=self.output_dtype)
         for step, start, end in self._blocks:
             step.transform(adapted, matrix[:, start:end])
-        return matrix.astype(self.output_dtype, copy=False)
+        return matrix
 
     def feature_sources(self) -> list[str]:
         """The raw input column each output feature comes from, in feature order.

@@ -7,7 +7,8 @@ the model's input matrix from adapted columns (numpy arrays of any length: one
 row for a request, a record batch, a training split). Training, prediction, the
 gateway and batch transform all run these same methods, so a new kind of step is
 one subclass here and nothing else. Everything is computed in float64 and cast
-to the model's dtype once, at the end (:class:`~modelyard.features.FittedRecipe`).
+to the model's dtype as it is written into the matrix
+(:class:`~modelyard.features.FittedRecipe` allocates it in that dtype).
 
 Why not scikit-learn's ``SimpleImputer`` / ``OneHotEncoder`` / ``StandardScaler``
 in a ``ColumnTransformer``: ONNX Runtime's Imputer computes in float32 (moving
@@ -207,12 +208,15 @@ class Impute(Step):
                 for row in rows
             ]
             return
-        fills, centers, scales = self._arrays
-        raw = np.empty(out.shape)
-        for index, name in enumerate(self.columns):
-            raw[:, index] = table[name]
-        filled = np.where(np.isnan(raw), fills, raw)
-        np.divide(filled - centers, scales, out=out)
+        # a column at a time: the same operations as on the block, with one
+        # column-sized temporary instead of three block-sized ones
+        for index, (name, (fill, center, scale)) in enumerate(
+            zip(self.columns, self._learned, strict=True)
+        ):
+            values = np.asarray(table[name], dtype=np.float64)
+            filled = np.where(np.isnan(values), fill, values)
+            np.subtract(filled, center, out=filled)
+            np.divide(filled, scale, out=out[:, index])
 
 
 def _constant(variance: float, mean: float, n: int) -> bool:
