@@ -13,7 +13,6 @@ the SDK call a ``modelyard pipeline`` command makes.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -22,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from modelyard.cli._demo_serving import _free_port, _plain, _wait_ready
+from modelyard.cli._demo_serving import _plain, demo_gateway
 from modelyard.cli._pipelines import _tree
 from modelyard.cli._render import console, table
 
@@ -101,7 +100,7 @@ def _ship(tour: _Tour, store: Any, candidate: str, frame: Any) -> None:
     bodies = [
         json.dumps([_plain({str(k): v for k, v in r.items()})]) for r in frame.to_dict("records")
     ]
-    with _gateway(tour) as url, _traffic(url, bodies) as answers:
+    with demo_gateway(tour.workspace) as url, _traffic(url, bodies) as answers:
         ship = Pipeline("churn-ship")
         approved = ship.add(
             steps.Register(
@@ -145,32 +144,6 @@ def _ship(tour: _Tour, store: Any, candidate: str, frame: Any) -> None:
     )
     promoted = _outputs(result, "deploy").get("promoted")
     console.print(f"{candidate} {'now serves' if promoted else 'did not reach'} {_ENDPOINT}")
-
-
-@contextmanager
-def _gateway(tour: _Tour) -> Iterator[str]:
-    """A gateway over the demo's workspace in a thread; its URL."""
-    import uvicorn
-
-    from modelyard.serving import GatewayOptions, create_app
-
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(tour.workspace, GatewayOptions(access_log=False, poll_interval=0.2)),
-            host="127.0.0.1",
-            port=_free_port(),
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.config.port}"
-    try:
-        _wait_ready(url, thread)
-        yield url
-    finally:
-        server.should_exit = True  # graceful: the capture is flushed
-        thread.join(timeout=60)
 
 
 @contextmanager

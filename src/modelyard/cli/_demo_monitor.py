@@ -11,12 +11,10 @@ weighs the realised quality against the estimate. Every step is the SDK call a
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from typing import TYPE_CHECKING, Any
 
-from modelyard.cli._demo_serving import _free_port, _plain, _wait_ready
+from modelyard.cli._demo_serving import _plain, demo_gateway
 from modelyard.cli._render import console, table
 
 if TYPE_CHECKING:
@@ -85,43 +83,24 @@ def monitor_stage(tour: _Tour) -> None:
 def _send(tour: _Tour, frame: Any) -> dict[int, str]:
     """Post ``frame`` to the endpoint through a real gateway; each row's inference id."""
     import httpx
-    import uvicorn
-
-    from modelyard.serving import GatewayOptions, create_app
 
     records = [_plain({str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(tour.workspace, GatewayOptions(access_log=False, poll_interval=0.2)),
-            host="127.0.0.1",
-            port=_free_port(),
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.config.port}"
     ids: dict[int, str] = {}
-    try:
-        _wait_ready(url, thread)
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for start in range(0, len(records), _ROWS_PER_REQUEST):
-                request_id = f"next-month-{start // _ROWS_PER_REQUEST}"
-                chunk = records[start : start + _ROWS_PER_REQUEST]
-                answer = client.post(
-                    f"/endpoints/{_ENDPOINT}/invocations",
-                    content=json.dumps(chunk),
-                    headers={
-                        "content-type": "application/json",
-                        "x-amzn-sagemaker-inference-id": request_id,
-                    },
-                )
-                answer.raise_for_status()
-                # a request of several rows: its rows answer to ID:0, ID:1, ...
-                ids.update({start + i: f"{request_id}:{i}" for i in range(len(chunk))})
-    finally:
-        server.should_exit = True  # graceful: the capture is flushed
-        thread.join(timeout=60)
+    with demo_gateway(tour.workspace) as url, httpx.Client(base_url=url, timeout=30) as client:
+        for start in range(0, len(records), _ROWS_PER_REQUEST):
+            request_id = f"next-month-{start // _ROWS_PER_REQUEST}"
+            chunk = records[start : start + _ROWS_PER_REQUEST]
+            answer = client.post(
+                f"/endpoints/{_ENDPOINT}/invocations",
+                content=json.dumps(chunk),
+                headers={
+                    "content-type": "application/json",
+                    "x-amzn-sagemaker-inference-id": request_id,
+                },
+            )
+            answer.raise_for_status()
+            # a request of several rows: its rows answer to ID:0, ID:1, ...
+            ids.update({start + i: f"{request_id}:{i}" for i in range(len(chunk))})
     return {frame.index[position]: ids[position] for position in ids}
 
 

@@ -8,27 +8,27 @@ import statistics
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from modelyard.cli._render import console, table
 
 if TYPE_CHECKING:
     from modelyard.cli._demo import _Tour
+    from modelyard.workspace import Workspace
 
-__all__ = ["serve_stage"]
+__all__ = ["demo_gateway", "serve_stage"]
 
 _REQUESTS = 300
 
 
 def serve_stage(tour: _Tour) -> None:
     """Deploy churn with a challenger and a shadow, send traffic over HTTP, shift it."""
-    import asyncio
-
     import httpx
-    import uvicorn
 
     from modelyard import datasets
-    from modelyard.serving import GatewayOptions, VariantConfig, create_app
+    from modelyard.serving import VariantConfig
     from modelyard.training import TrainingSpec, train
 
     workspace = tour.workspace
@@ -54,24 +54,11 @@ def serve_stage(tour: _Tour) -> None:
         f"endpoint [bold]{endpoint.name}[/]: current {current} 80 %, challenger "
         f"{challenger.ref} 20 %, shadow {candidate.ref} (answers captured, never returned)"
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(workspace, GatewayOptions(access_log=False, poll_interval=0.2)),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
     rows = datasets.churn(_REQUESTS, seed=21).drop(columns=["churned"])
     bodies = [
         json.dumps(_plain({str(k): v for k, v in r.items()})) for r in rows.to_dict("records")
     ]
-    try:
-        _wait_ready(url, thread)
+    with demo_gateway(workspace) as url:
         console.print(f"gateway on {url} (OpenAPI at {url}/docs)")
         with httpx.Client(base_url=url, timeout=30) as client:
             latencies = _send(client, bodies, "/endpoints/churn-api/invocations")
@@ -90,9 +77,6 @@ def serve_stage(tour: _Tour) -> None:
                 f"rolled back to configuration {back['config_version']}: "
                 + ", ".join(f"{k} {w:.0%}" for k, w in back["weights"].items())
             )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
     captured = _count(workspace.settings.state_dir / "capture" / "endpoint=churn-api")
     console.print(
         f"graceful shutdown flushed the capture: {captured:,} records (production and shadow) "
@@ -134,6 +118,36 @@ def _print_split(latencies: dict[str, list[float]], weights: dict[str, float]) -
             rows,
         )
     )
+
+
+@contextmanager
+def demo_gateway(workspace: Workspace) -> Iterator[str]:
+    """A gateway over the demo's workspace, served by uvicorn in a thread of this
+    process on a free loopback port (configuration polled every 0.2 s); yields its
+    URL once it answers, and stops it gracefully (the capture is flushed)."""
+    import asyncio
+
+    import uvicorn
+
+    from modelyard.serving import GatewayOptions, create_app
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(workspace, GatewayOptions(access_log=False, poll_interval=0.2)),
+            host="127.0.0.1",
+            port=_free_port(),
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.config.port}"
+    try:
+        _wait_ready(url, thread)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
 
 
 def _wait_ready(url: str, thread: threading.Thread) -> None:
