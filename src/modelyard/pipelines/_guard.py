@@ -295,7 +295,7 @@ class _Guard:
     @property
     def actor(self) -> str:
         """Who changes the endpoint: this guard (the reason goes beside it)."""
-        return f"deploy guard {self.job_id[:12]}"
+        return _guard_actor(self.job_id)
 
     def record(self, action: str, share: float, version: int, reason: str, **evidence: Any) -> None:
         event = {
@@ -445,6 +445,12 @@ class _Guard:
         )
 
 
+def _guard_actor(job_id: str) -> str:
+    """The history's actor for a deployment's guard, whether the guard itself or the
+    worker that rolls back after it died: one name per deployment job."""
+    return f"deploy guard {job_id[:12]}"
+
+
 def _free_name(name: str, taken: set[str]) -> str:
     if name not in taken:
         return name
@@ -479,7 +485,7 @@ def recover_deployments(workspace: Workspace, endpoint: str | None = None) -> li
             back = workspace.endpoints.rollback(
                 params["endpoint"],
                 to=params["from_version"],
-                actor=f"deploy guard {job.id[:12]}",
+                actor=_guard_actor(job.id),
                 reason=f"rolled back: {reason}",
             )
             action, version = "rollback", back.config_version
