@@ -228,8 +228,11 @@ def test_boto3_invoke_endpoint_with_sigv4_key(
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert len(json.loads(answer["Body"].read())["predictions"]) == 3
 
+    # A secret that differs from the real one in its last character, whatever that is.
+    wrong_secret = secret[:-1] + ("y" if secret.endswith("x") else "x")
+    assert wrong_secret != secret
     with pytest.raises(ClientError) as wrong:
-        _runtime(live.url, key, secret[:-1] + "x").invoke_endpoint(
+        _runtime(live.url, key, wrong_secret).invoke_endpoint(
             EndpointName=endpoint_name, Body=body, ContentType="application/json"
         )
     error = wrong.value.response
