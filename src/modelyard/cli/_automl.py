@@ -122,18 +122,10 @@ def leaderboard_table(board: Leaderboard) -> Table:
 
 
 def parse_duration(text: str | None) -> float | None:
-    """Seconds in ``90``, ``90s``, ``5m`` or ``1h`` (``None`` stays ``None``)."""
-    from modelyard.errors import InvalidInputError
+    """Seconds in ``--budget`` (``None`` stays ``None``)."""
+    from modelyard._duration import parse_duration
 
-    if text is None:
-        return None
-    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
-    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
-    try:
-        seconds = float(number) * units[unit]
-    except ValueError:
-        raise InvalidInputError(f"bad duration {text!r}: use e.g. 90s, 5m or 1h") from None
-    return seconds
+    return None if text is None else parse_duration(text, what="--budget")
 
 
 def tune(

@@ -745,8 +745,6 @@ def _with_kinds(statistics: dict[str, Any], inputs: Iterable[Mapping[str, Any]])
 
 
 def _seconds(every: str) -> int:
-    units = {"m": 60, "h": 3600, "d": 86400}
-    text = every.strip().lower()
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) < 1:
-        raise InvalidInputError(f"schedule {every!r}: use a count and m, h or d (30m, 1h, 1d)")
-    return int(text[:-1]) * units[text[-1]]
+    from modelyard._duration import parse_duration
+
+    return max(1, round(parse_duration(every, what="schedule", positive=True)))

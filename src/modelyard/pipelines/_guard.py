@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from modelyard._duration import parse_duration
 from modelyard.errors import ConflictError, InvalidInputError, NotFoundError
 from modelyard.jobs import JobStatus
 
@@ -48,8 +48,6 @@ __all__ = [
 
 DEPLOYMENT_KIND = "deployment"
 log = logging.getLogger("modelyard.worker")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class RolledBackError(ConflictError):
@@ -57,12 +55,7 @@ class RolledBackError(ConflictError):
 
 
 def _duration(text: str, strategy: str) -> float:
-    found = _DURATION.match(text)
-    if found is None:
-        raise InvalidInputError(
-            f"strategy {strategy!r}: {text!r} is not a duration (use e.g. 90s, 30m or 1h)"
-        )
-    return float(found.group(1)) * _UNITS[found.group(2)]
+    return parse_duration(text, what=f"strategy {strategy!r}:")
 
 
 def _share(text: str, strategy: str) -> float:
