@@ -40,10 +40,13 @@ def test_endpoint_lifecycle(churn_workspace: Path, endpoint_name: str) -> None:
     )
     assert updated["config_version"] == 2
     assert updated["weights"] == {"churn-1": 0.0, "churn-2": 1.0}
-    rolled = json.loads(cli("endpoint", "rollback", endpoint_name, "--json").stdout)
+    rolled = json.loads(
+        cli("endpoint", "rollback", endpoint_name, "--reason", "churn-2 mislabels", "--json").stdout
+    )
     assert rolled["config_version"] == 3 and rolled["weights"]["churn-1"] == pytest.approx(0.9)
     history = json.loads(cli("endpoint", "history", endpoint_name, "--json").stdout)
     assert [h["action"] for h in history] == ["create", "update", "rollback"]
+    assert history[-1]["reason"] == "churn-2 mislabels"
     listed = json.loads(cli("endpoint", "list", "--json").stdout)
     assert endpoint_name in [e["name"] for e in listed]
     assert "churn-1" in cli("endpoint", "show", endpoint_name).stdout

@@ -74,7 +74,7 @@ def test_weights_move_and_roll_back_under_load(
                 },
             ),
             ("0/100", "PATCH", manage, {"weights": {"a": 0, "b": 1}}),
-            ("rolled back to 70/30", "POST", f"{manage}/rollback", None),
+            ("rolled back to 70/30", "POST", f"{manage}/rollback", {"reason": "b is worse"}),
         ]
         for version, (_, method, path, body) in enumerate(changes, start=1):
             if method:
@@ -105,3 +105,6 @@ def test_weights_move_and_roll_back_under_load(
         assert total > 200 and set(observed) == {"a", "b"}, observed
         result = chisquare([observed["a"], observed["b"]], [0.7 * total, 0.3 * total])
         assert result.pvalue > 0.001, (phase, observed, result)
+    with Workspace.open(churn_workspace) as ws:
+        rolled_back = ws.endpoints.history(endpoint_name)[-1]
+    assert (rolled_back.action, rolled_back.reason) == ("rollback", "b is worse")

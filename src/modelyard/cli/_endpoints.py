@@ -198,10 +198,13 @@ def rollback(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Endpoint name.")],
     to: Annotated[int | None, typer.Option("--to", help="History version to return to.")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, kept in the endpoint's history.")
+    ] = None,
     json_output: Annotated[bool, _JSON] = False,
 ) -> None:
     """Return to the previous configuration (or to ``--to VERSION``)."""
-    endpoint = state(ctx).workspace().endpoints.rollback(name, to)
+    endpoint = state(ctx).workspace().endpoints.rollback(name, to, reason=reason)
     _show(
         endpoint,
         json_output,

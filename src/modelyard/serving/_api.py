@@ -65,6 +65,8 @@ class RollbackIn(BaseModel):
     """Where to roll back to (default: the configuration before the current one)."""
 
     to: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    # why, kept in the endpoint's history beside the rollback
+    reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
 
 
 _INVOCATION_BODY: dict[str, Any] = {
@@ -175,8 +177,8 @@ def build_api(gateway: Gateway, *, title: str = "modelyard gateway") -> FastAPI:
         name: str, spec: Annotated[RollbackIn | None, Body()] = None
     ) -> dict[str, Any]:
         """Return to the previous configuration (or a given history version)."""
-        to = spec.to if spec is not None else None
-        endpoint = await asyncio.to_thread(lambda: store.rollback(name, to))
+        to, reason = (spec.to, spec.reason) if spec is not None else (None, None)
+        endpoint = await asyncio.to_thread(lambda: store.rollback(name, to, reason=reason))
         return _describe(gateway, (await changed(endpoint)).to_dict())
 
     api.include_router(manage)
