@@ -1,20 +1,27 @@
-"""Per-column statistics, computed by DuckDB in two scans of the Parquet file.
+"""Per-column statistics, computed by DuckDB in one or two scans of the Parquet file.
 
-The first scan gathers counts, sums, ranges and lengths; the second, which
-needs the first's mean, minimum and maximum and the quartiles, gathers the
-central moments (so the spread and skewness are two-pass, not from raw power
-sums), histograms, outlier counts, top values and calendar counts. Quantiles
-come from the profile's sample when it has them (exact when the sample is the
-whole table); otherwise the first scan computes them exactly. Distinct counts
-come from the version's schema (exact, computed at ingest), so no scan repeats
-them.
+A numeric column needs its minimum and maximum (the histogram's bins), its
+mean (the central moments) and its quartiles (the IQR outlier fences) before
+its histogram and moments can be gathered. When the profile knows them
+beforehand (:class:`Known`: the quartiles and a centre from the sample, the
+range from the Parquet statistics) one scan per column gathers everything:
+the moments are summed around the centre and shifted to the mean afterwards
+(exact algebra, and as stable as a second pass when the centre is near the
+mean), and the range is checked against the scan's own minimum and maximum.
+Otherwise a first scan gathers counts, sums, ranges and lengths and a second
+the central moments (two-pass, not from raw power sums), histograms and
+outlier counts. Other columns' figures (lengths, top values, calendar counts)
+need nothing beforehand and come from one shared scan. Quantiles come from the
+profile's sample when it has them (exact when the sample is the whole table);
+otherwise the first scan computes them exactly. Distinct counts come from the
+version's schema (exact, computed at ingest), so no scan repeats them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +29,7 @@ import numpy as np
 
 from modelyard.profiling._engine import Engine, quote
 
-__all__ = ["QUANTILES", "ColumnSpec", "column_stats"]
+__all__ = ["QUANTILES", "ColumnSpec", "Known", "column_stats"]
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 _BINS = 20
@@ -34,6 +41,8 @@ _SMALL_CARDINALITY = 50
 # GROUP BY of its own (see _binned_query).
 _UNION_MAX_COLUMNS = 200
 _WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+# The shared scan's figures that are tidied with the second scan's.
+_SECOND_FIELDS = ("values", "by_month", "by_weekday", "by_hour")
 
 
 @dataclass(frozen=True)
@@ -52,78 +61,160 @@ class ColumnSpec:
     distinct: int
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the profile knows of its numeric columns before any scan.
+
+    Attributes:
+        quantiles: keys ``p1`` ... ``p99`` (from the sample); the first scan
+            computes the others.
+        centres: a value near each column's mean (the sample's mean), around
+            which the one-scan path sums the moments.
+        ranges: each column's finite minimum and maximum as the file's Parquet
+            statistics state them, for the histogram's bins. A guess: the scan
+            checks it against its own minimum and maximum, and a column whose
+            statistics are wrong (or count an infinity) is binned by a second
+            scan, as a column with nothing known is.
+    """
+
+    quantiles: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
+    centres: Mapping[str, float] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+
 def column_stats(
     engine: Engine,
     specs: Sequence[ColumnSpec],
     failed: Callable[[str, str], None],
-    quantiles: Mapping[str, dict[str, float | None]] | None = None,
+    known: Known | Callable[[], Known] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Statistics of every column, keyed by name (see the module docstring).
 
-    ``quantiles``: each numeric column's quantiles (keys ``p1`` ... ``p99``)
-    where already known; the first scan computes the others.
+    ``known`` may be a function: it is called once the figures that need nothing
+    known are scanned, so the profile reads its sample meanwhile.
     """
-    known = quantiles or {}
     by_name = {s.name: s for s in specs}
     names = [s.name for s in specs]
+
+    def shared(part: Sequence[str]) -> dict[str, dict[str, Any]]:
+        selects: list[str] = []
+        layout: list[tuple[str, list[str]]] = []
+        for name in part:
+            spec = by_name[name]
+            fields, exprs = (
+                ([], []) if spec.kind == "numeric" else _first_exprs(engine, spec, False)
+            )
+            more_fields, more_exprs = _second_exprs(spec)
+            selects.extend([*exprs, *more_exprs])
+            layout.append((name, [*fields, *more_fields]))
+        if not selects:
+            return {name: {} for name in part}
+        return _unpack(engine.row(f"SELECT {', '.join(selects)} FROM t"), layout)
+
+    stats = engine.per_column(names, shared, failed)
+    known = (known() if callable(known) else known) or Known()
+    numeric = [n for n in names if n in stats and by_name[n].kind == "numeric"]
+    # Numeric columns gathered in one scan (see the module docstring); wide tables
+    # take the shared aggregates of two scans (see _binned_query).
+    single = [
+        n
+        for n in numeric
+        if n in known.quantiles
+        and n in known.centres
+        and n in known.ranges
+        and len(names) <= _UNION_MAX_COLUMNS
+    ]
 
     def first(part: Sequence[str]) -> dict[str, dict[str, Any]]:
         selects: list[str] = []
         layout: list[tuple[str, list[str]]] = []
         for name in part:
-            fields, exprs = _first_exprs(engine, by_name[name], name not in known)
+            fields, exprs = _first_exprs(engine, by_name[name], name not in known.quantiles)
             selects.extend(exprs)
             layout.append((name, fields))
-        source = engine.view([n for n in part if by_name[n].kind == "numeric"])
-        return _unpack(engine.row(f"SELECT {', '.join(selects)} FROM {source}"), layout)
+        return _unpack(engine.row(f"SELECT {', '.join(selects)} FROM {engine.view(part)}"), layout)
 
-    stats = engine.per_column(names, first, failed)
+    def one_scan(part: Sequence[str]) -> dict[str, dict[str, Any]]:
+        queries = [_single_query(i, _single_parts(by_name[n], known)) for i, n in enumerate(part)]
+        grouped: dict[int, list[tuple[Any, ...]]] = {}
+        for row in engine.rows(" UNION ALL ".join(queries)):
+            grouped.setdefault(int(row[0]), []).append(row)
+        return {n: _single_values(grouped.get(i, [])) for i, n in enumerate(part)}
+
+    # A column whose one scan fails (its failure unrecorded) takes two scans.
+    singles = engine.per_column(single, one_scan, lambda name, reason: None)
+    two_scans = [n for n in numeric if n not in singles]
+    firsts = engine.per_column(two_scans, first, failed)
+    for name in numeric:
+        if name in singles:
+            stats[name].update(singles[name])
+        elif name in firsts:
+            stats[name].update(firsts[name])
+        else:
+            del stats[name]  # unreadable, as its failure says
+    later = {
+        name: {k: values.pop(k) for k in _SECOND_FIELDS if k in values}
+        for name, values in stats.items()
+    }
+    binned_now: dict[str, dict[str, Any]] = {}
     for name, values in stats.items():
+        moments = values.pop("moments", None)
+        finite = int(values.get("finite") or 0)
         _tidy_first(by_name[name], values)
-        if name in known and by_name[name].kind == "numeric":
-            values["quantiles"] = dict(known[name])
+        if name in known.quantiles and by_name[name].kind == "numeric":
+            values["quantiles"] = dict(known.quantiles[name])
+        if moments is not None and (values["min"], values["max"]) == known.ranges[name]:
+            # The Parquet statistics' range was right: the bins are the scan's own.
+            keys, s1, s2, s3 = moments
+            m2, m3 = _central(finite, s1, s2, s3)
+            # Sums that overflowed around the centre are summed again around the mean.
+            if values["mean"] is None or (m2 is not None and m3 is not None):
+                binned_now[name] = _binned_values(values, keys, m2, m3)
 
     def second(part: Sequence[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {name: {} for name in part}
-        source = engine.view([n for n in part if by_name[n].kind == "numeric"])
-        binned = [
-            n for n in part if by_name[n].kind == "numeric" and stats[n].get("min") is not None
-        ]
-        selects: list[str] = []
-        layout: list[tuple[str, list[str]]] = []
-        parts = {n: _binned_parts(engine, n, stats[n]) for n in binned}
-        if binned and len(names) <= _UNION_MAX_COLUMNS:
-            queries = [_binned_query(i, parts[n], source) for i, n in enumerate(binned)]
+        parts = {n: _binned_parts(engine, n, stats[n]) for n in part}
+        source = engine.view(part)
+        if len(names) <= _UNION_MAX_COLUMNS:
+            queries = [_binned_query(i, parts[n], source) for i, n in enumerate(part)]
             grouped: dict[int, list[tuple[Any, ...]]] = {}
             for row in engine.rows(" UNION ALL ".join(queries)):
                 grouped.setdefault(int(row[0]), []).append(row)
-            for i, name in enumerate(binned):
+            for i, name in enumerate(part):
                 groups = grouped.get(i, [])
                 counts = {int(r[1]): int(r[2]) for r in groups}
                 m2 = _total([r[3] for r in groups])
                 m3 = _total([r[4] for r in groups])
                 out[name] = _binned_values(stats[name], counts, m2, m3)
-        elif binned:
-            for name in binned:
-                selects.extend(_binned_aggregates(parts[name]))
-                layout.append((name, ["keys", "m2", "m3"]))
+            return out
+        selects: list[str] = []
+        layout: list[tuple[str, list[str]]] = []
         for name in part:
-            fields, exprs = _second_exprs(by_name[name], stats[name])
-            selects.extend(exprs)
-            layout.append((name, fields))
-        if selects:
-            row = engine.row(f"SELECT {', '.join(selects)} FROM {source}")
-            for name, values in _unpack(row, layout).items():
-                if "keys" in values:
-                    keys = values.pop("keys") or {}
-                    m2, m3 = _number(values.pop("m2")), _number(values.pop("m3"))
-                    values.update(_binned_values(stats[name], dict(keys), m2, m3))
-                out[name].update(values)
+            selects.extend(_binned_aggregates(parts[name]))
+            layout.append((name, ["keys", "m2", "m3"]))
+        row = engine.row(f"SELECT {', '.join(selects)} FROM {source}")
+        for name, values in _unpack(row, layout).items():
+            keys = values.pop("keys") or {}
+            m2, m3 = _number(values.pop("m2")), _number(values.pop("m3"))
+            out[name] = _binned_values(stats[name], dict(keys), m2, m3)
         return out
 
+    binned = [
+        n
+        for n in names
+        if n in stats
+        and n not in binned_now
+        and by_name[n].kind == "numeric"
+        and stats[n].get("min") is not None
+    ]
+    binned_now.update(engine.per_column(binned, second, failed))
     done = [n for n in names if n in stats]
-    for name, values in engine.per_column(done, second, failed).items():
-        _tidy_second(by_name[name], stats[name], values)
+    for name in done:
+        spec = by_name[name]
+        values = binned_now.get(name, {})
+        if spec.kind != "numeric" or stats[name].get("min") is not None:
+            values.update(later[name])
+        _tidy_second(spec, stats[name], values)
     for name in done:
         spec = by_name[name]
         if spec.kind in {"string", "boolean"} and spec.distinct > _SMALL_CARDINALITY:
@@ -172,18 +263,14 @@ def _first_exprs(
     return ["count"], [f"count({q})"]
 
 
-def _binned_parts(engine: Engine, name: str, first: dict[str, Any]) -> tuple[str, str, str]:
-    """A numeric column's finite twin, its (histogram bin, IQR outlier class) key, and
-    its distance from the mean."""
-    x = engine.finite(name)
-    low, high = float(first["min"]), float(first["max"])
+def _bin_key(x: str, low: float, high: float, quantiles: Mapping[str, float | None]) -> str:
+    """A finite value's (histogram bin, IQR outlier class) as one small integer."""
     width = (high - low) / _BINS if high > low and math.isfinite(high - low) else 0.0
     binned = (
         f"least(CAST(floor(({x} - {low!r}) / {width!r}) AS INTEGER), {_BINS - 1})"
         if width > 0
         else "0"
     )
-    quantiles = first.get("quantiles") or {}
     q1, q3 = quantiles.get("p25"), quantiles.get("p75")
     outlier = "0"
     if q1 is not None and q3 is not None:
@@ -192,9 +279,17 @@ def _binned_parts(engine: Engine, name: str, first: dict[str, Any]) -> tuple[str
             f"CASE WHEN {x} < {q1 - 3 * iqr!r} OR {x} > {q3 + 3 * iqr!r} THEN 2 "
             f"WHEN {x} < {q1 - 1.5 * iqr!r} OR {x} > {q3 + 1.5 * iqr!r} THEN 1 ELSE 0 END"
         )
+    return f"{binned} * 4 + {outlier}"
+
+
+def _binned_parts(engine: Engine, name: str, first: dict[str, Any]) -> tuple[str, str, str]:
+    """A numeric column's finite twin, its (histogram bin, IQR outlier class) key, and
+    its distance from the mean."""
+    x = engine.finite(name)
+    key = _bin_key(x, float(first["min"]), float(first["max"]), first.get("quantiles") or {})
     mean = first.get("mean")
     d = f"({x} - {float(mean)!r})" if mean is not None else "NULL::DOUBLE"
-    return x, f"{binned} * 4 + {outlier}", d
+    return x, key, d
 
 
 def _binned_query(index: int, parts: tuple[str, str, str], source: str) -> str:
@@ -219,6 +314,76 @@ def _binned_aggregates(parts: tuple[str, str, str]) -> list[str]:
     return [f"histogram({key})", f"sum({d} * {d})", f"sum({d} * {d} * {d})"]
 
 
+def _single_parts(spec: ColumnSpec, known: Known) -> tuple[str, str, str, str]:
+    """A numeric column, as a DOUBLE, its bin key (NULL unless finite), and its
+    distance from its centre (see :func:`_single_query`)."""
+    q = quote(spec.name)
+    x = f"CAST({q} AS DOUBLE)"
+    low, high = known.ranges[spec.name]
+    key = _bin_key(x, low, high, known.quantiles[spec.name])
+    # A small unsigned key lets DuckDB group on an array, not a hash table. A value
+    # below the stated minimum (wrong statistics) fails the cast: the column is
+    # then scanned the two-scan way.
+    key = f"CAST(CASE WHEN isfinite({x}) THEN {key} END AS UTINYINT)"
+    return q, x, key, f"({x} - {known.centres[spec.name]!r})"
+
+
+def _single_query(index: int, parts: tuple[str, str, str, str]) -> str:
+    """A numeric column's every figure in one scan: a GROUP BY on its bin key.
+
+    The rows that are missing, NaN or infinite make the group whose key is NULL,
+    where only the count of present values is read; every other group holds
+    finite values only, so no aggregate needs a filter (nor the finite twin's
+    CASE on each row, which cost more than the rest of the scan).
+    """
+    q, x, key, d = parts
+    return (
+        f"SELECT {index} AS c, {key} AS k, count({q}) AS present, count(*) AS n, "
+        f"sum({x}) AS s, min({x}) AS low, max({x}) AS high, count_if({x} = 0) AS zeros, "
+        f"sum({d}) AS s1, sum({d} * {d}) AS s2, sum({d} * {d} * {d}) AS s3 "
+        f"FROM t GROUP BY k"
+    )
+
+
+def _single_values(groups: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """The first scan's figures from :func:`_single_query`'s groups, and under
+    ``moments`` the key counts and the sums around the centre."""
+    finite = [g for g in groups if g[1] is not None]
+    lows = [g[5] for g in finite if g[5] is not None]
+    highs = [g[6] for g in finite if g[6] is not None]
+    counts = {int(g[1]): int(g[3]) for g in finite}
+    return {
+        "count": sum(int(g[2]) for g in groups),
+        "finite": sum(counts.values()),
+        "sum": _total([g[4] for g in finite]) if finite else None,
+        "min": min(lows) if lows else None,
+        "max": max(highs) if highs else None,
+        # As DuckDB's count_if over no value: NULL.
+        "zeros": sum(int(g[7]) for g in finite) if finite else None,
+        "moments": (
+            counts,
+            _total([g[8] for g in finite]),
+            _total([g[9] for g in finite]),
+            _total([g[10] for g in finite]),
+        ),
+    }
+
+
+def _central(
+    n: int, s1: float | None, s2: float | None, s3: float | None
+) -> tuple[float | None, float | None]:
+    """The second and third central moment sums from sums of powers of ``x - c``.
+
+    With ``e = mean - c = s1 / n``: ``m2 = s2 - n e^2`` and
+    ``m3 = s3 - 3 e s2 + 2 n e^3``. Exact algebra; in floating point the terms
+    cancel little when ``c`` is near the mean, as the sample's mean is.
+    """
+    if n == 0 or s1 is None or s2 is None or s3 is None:
+        return None, None
+    e = s1 / n  # float products overflow to infinity (no error); a power would raise
+    return _number(s2 - s1 * e), _number(s3 - 3 * e * s2 + 2 * n * e * e * e)
+
+
 def _binned_values(
     first: dict[str, Any], counts: dict[int, int], m2: float | None, m3: float | None
 ) -> dict[str, Any]:
@@ -238,11 +403,10 @@ def _binned_values(
     return values
 
 
-def _second_exprs(spec: ColumnSpec, first: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The second scan's aggregates other than a numeric column's bins and moments."""
+def _second_exprs(spec: ColumnSpec) -> tuple[list[str], list[str]]:
+    """The aggregates other than a numeric column's bins and moments that once took a
+    second scan: they need nothing from the first, so they share its scan."""
     q = quote(spec.name)
-    if spec.kind == "numeric" and first.get("min") is None:
-        return [], []
     if spec.kind in {"numeric", "string", "boolean"} and spec.distinct <= _SMALL_CARDINALITY:
         return ["values"], [f"histogram(CAST({q} AS VARCHAR))"]
     if spec.kind == "datetime":

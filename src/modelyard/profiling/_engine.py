@@ -35,8 +35,9 @@ class Engine:
 
     Numeric columns also have a DOUBLE twin with NaN and infinities as NULL
     (:meth:`finite` names it, :meth:`view` makes a view that has the twins of
-    the columns one query needs): every moment, quantile and correlation reads
-    the twin, so no aggregate needs a FILTER clause of its own. Twins live in
+    the columns one query needs): the two-scan statistics read the twin, so no
+    aggregate needs a FILTER clause of its own (the one-scan path groups the
+    non-finite rows apart instead, which costs less than the twin). Twins live in
     small per-query views because DuckDB binds every expression of a view on
     each query: one view with 1,000 twins costs most of a second per query.
     """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ import pyarrow.parquet as pq
 from modelyard.data import ColumnSchema, LogicalType
 from modelyard.profiling import _arrays as arrays
 from modelyard.profiling import _associations as assoc
-from modelyard.profiling._columns import QUANTILES, ColumnSpec, column_stats
+from modelyard.profiling._columns import QUANTILES, ColumnSpec, Known, column_stats
 from modelyard.profiling._engine import Engine, quote
 from modelyard.profiling._sample import METHOD, sample_rows
 from modelyard.profiling._warnings import ProfileWarning, find_warnings, personal_data
@@ -143,41 +144,79 @@ def profile_parquet(
     started = time.perf_counter()
     notes: list[dict[str, Any]] = []
 
-    def failed(column: str, reason: str) -> None:
-        notes.append({"what": "statistics", "columns": [column], "reason": reason})
+    def failed(into: list[dict[str, Any]], column: str, reason: str) -> None:
+        into.append({"what": "statistics", "columns": [column], "reason": reason})
 
     physical = pq.read_schema(path)
     specs = [_spec(c, physical.field(c.name).type) for c in schema if c.name in physical.names]
     engine = Engine(path, threads)
     sampling: list[dict[str, Any]] = []
-    attempt = _Attempt(engine.error, notes)
     try:
         n_rows = int(engine.row("SELECT count(*) FROM t")[0])
-        # The sample comes first: the numeric columns' quantiles are read from it.
-        sample = attempt("the sample", lambda: _sample(path, specs, n_rows, sampling))
-        sample = sample if sample is not None else pa.table({})
-        stats = column_stats(engine, specs, failed, _quantiles(specs, sample))
+        # The numeric columns' quantiles and centres come from the sample: PyArrow
+        # reads it in a thread while DuckDB scans what needs nothing from it.
+        sample_notes: list[dict[str, Any]] = []
+
+        def sampled() -> tuple[pa.Table, Known]:
+            attempt = _Attempt(engine.error, sample_notes)
+            sample = attempt("the sample", lambda: _sample(path, specs, n_rows, sampling))
+            sample = sample if sample is not None else pa.table({})
+            return sample, _known(path, specs, sample)
+
+        stat_notes: list[dict[str, Any]] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="modelyard-profile") as pool:
+            reading = pool.submit(sampled)
+            stats = column_stats(
+                engine,
+                specs,
+                lambda column, reason: failed(stat_notes, column, reason),
+                lambda: reading.result()[1],
+            )
+            sample = reading.result()[0]
+        notes.extend([*sample_notes, *stat_notes])
         columns = [_column(spec, stats.get(spec.name), n_rows) for spec in specs]
         # A column DuckDB could not read (text that is not UTF-8, ...) stays out of
         # every later query; its failure is already noted.
         readable = [s for s in specs if s.name in stats]
         sample = sample.select([s.name for s in readable if s.name in sample.column_names])
         target_spec = next((s for s in readable if s.role == "target"), None)
-        correlations = attempt(
-            "correlations", lambda: _correlations(engine, readable, columns, sample, notes)
-        )
-        missing = attempt(
-            "missing patterns", lambda: _missing(engine, columns, sample, n_rows, notes)
-        )
-        target = (
-            attempt("target analysis", lambda: _target(target_spec, readable, columns, sample))
-            if target_spec
-            else None
-        )
-        personal = attempt(
-            "personal-data patterns", lambda: _personal(engine, readable, notes, sampling)
-        )
-        table = attempt("table figures", lambda: _table(engine, path, readable, n_rows, notes))
+        # The sample's associations are NumPy's work and the rest DuckDB's: one runs
+        # in a thread while the other scans (both release the GIL in their loops).
+        # Each part notes what it could not compute in a list of its own, joined in
+        # a fixed order, so the notes never depend on which finished first.
+        parts: dict[str, list[dict[str, Any]]] = {
+            k: [] for k in ("correlations", "missing", "target", "personal", "table")
+        }
+
+        def associations() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+            attempt = _Attempt(engine.error, parts["correlations"])
+            found = attempt(
+                "correlations",
+                lambda: _correlations(readable, columns, sample, parts["correlations"]),
+            )
+            if target_spec is None:
+                return found, None
+            attempt = _Attempt(engine.error, parts["target"])
+            return found, attempt(
+                "target analysis", lambda: _target(target_spec, readable, columns, sample)
+            )
+
+        with ThreadPoolExecutor(1, thread_name_prefix="modelyard-profile") as pool:
+            associated = pool.submit(associations)
+            missing = _Attempt(engine.error, parts["missing"])(
+                "missing patterns",
+                lambda: _missing(engine, columns, sample, n_rows, parts["missing"]),
+            )
+            personal = _Attempt(engine.error, parts["personal"])(
+                "personal-data patterns",
+                lambda: _personal(engine, readable, parts["personal"], sampling),
+            )
+            table = _Attempt(engine.error, parts["table"])(
+                "table figures", lambda: _table(engine, path, readable, n_rows, parts["table"])
+            )
+            correlations, target = associated.result()
+        for part in parts.values():
+            notes.extend(part)
     finally:
         engine.close()
     warnings = find_warnings(columns, n_rows, correlations or {}, target, personal or {})
@@ -322,10 +361,15 @@ def _sample(
     return sample
 
 
-def _quantiles(specs: Sequence[ColumnSpec], sample: pa.Table) -> dict[str, dict[str, float | None]]:
-    """Each numeric column's quantiles over the sample's finite values (as DuckDB's
-    ``quantile_cont``: linear interpolation)."""
-    out: dict[str, dict[str, float | None]] = {}
+def _known(path: Path, specs: Sequence[ColumnSpec], sample: pa.Table) -> Known:
+    """What the sample and the file's statistics tell of the numeric columns.
+
+    Each column's quantiles and mean over the sample's finite values (the
+    quantiles as DuckDB's ``quantile_cont``: linear interpolation), and its range
+    from the Parquet statistics (see :class:`Known`).
+    """
+    quantiles: dict[str, dict[str, float | None]] = {}
+    centres: dict[str, float] = {}
     # A quantile of the sample, not of every row, once the table is larger than it.
     for spec in specs:
         if spec.kind != "numeric" or spec.name not in sample.column_names:
@@ -334,11 +378,48 @@ def _quantiles(specs: Sequence[ColumnSpec], sample: pa.Table) -> dict[str, dict[
         values = values[np.isfinite(values)]
         with np.errstate(over="ignore", invalid="ignore"):
             found = np.quantile(values, QUANTILES) if values.size else []
-        out[spec.name] = {
+            centre = float(np.mean(values)) if values.size else math.nan
+        quantiles[spec.name] = {
             f"p{round(p * 100)}": float(v) if math.isfinite(v) else None
             for p, v in zip(QUANTILES, found, strict=False)
         }
-    return out
+        if math.isfinite(centre):
+            centres[spec.name] = centre
+    return Known(quantiles, centres, _stored_ranges(path, specs))
+
+
+def _stored_ranges(path: Path, specs: Sequence[ColumnSpec]) -> dict[str, tuple[float, float]]:
+    """Each numeric column's finite range as its row groups' statistics state it.
+
+    A column is left out when a row group with values has no statistics, a bound
+    is not a finite number (NaN, an infinity, bytes), or the metadata cannot be
+    read: it is then binned by a second scan.
+    """
+    try:
+        metadata = pq.ParquetFile(path).metadata
+    except (OSError, pa.ArrowException):
+        return {}
+    position = {metadata.schema.column(j).path: j for j in range(metadata.num_columns)}
+    ranges: dict[str, tuple[float, float]] = {}
+    for spec in specs:
+        j = position.get(spec.name)
+        if spec.kind != "numeric" or j is None:
+            continue
+        bounds: list[float] = []
+        for group in range(metadata.num_row_groups):
+            chunk = metadata.row_group(group).column(j)
+            stats = chunk.statistics
+            if stats is not None and stats.has_min_max:
+                try:
+                    bounds.extend((float(stats.min), float(stats.max)))
+                except (TypeError, ValueError):
+                    break
+            elif stats is None or stats.null_count != chunk.num_values:
+                break  # values, but no statistics of them
+        else:
+            if bounds and all(math.isfinite(b) for b in bounds):
+                ranges[spec.name] = (min(bounds), max(bounds))
+    return ranges
 
 
 def _floats(sample: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -355,7 +436,6 @@ def _matrix(names: list[str], matrix: np.ndarray[Any, Any]) -> dict[str, Any]:
 
 
 def _correlations(
-    engine: Engine,
     specs: Sequence[ColumnSpec],
     columns: Sequence[dict[str, Any]],
     sample: pa.Table,
