@@ -21,7 +21,13 @@ tool's CPU seconds (user + system, all threads) are printed beside its wall
 time, with the machine's load average: on a shared machine the wall times
 stretch with the load, the CPU times much less.
 
+Each tool runs twice, as ``benchmarks/ingest.py`` does: "cold", with the file
+it reads first dropped from the page cache (``posix_fadvise(DONTNEED)``, no
+root needed; for modelyard the version's stored Parquet), then "warm", the
+same run straight after. The ratios are given for each.
+
 Usage: python benchmarks/profile.py [--rows N]
+(the other tools' Python: ``MODELYARD_BENCH_PYTHON``, else ``.venv-bench``)
 """
 
 from __future__ import annotations
@@ -36,11 +42,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ingest import measure
+from ingest import drop_from_page_cache, measure
 
 DATA_DIR = Path(__file__).with_name(".data")
 BENCH_PYTHON = Path(__file__).resolve().parents[1] / ".venv-bench" / "bin" / "python"
 CARDINALITIES = (3, 10, 30, 100, 300, 1_000)
+TEMPERATURES = ("cold", "warm")
 
 MODELYARD_CODE = """
 import json
@@ -101,13 +108,15 @@ def make_table(path: Path, n_rows: int) -> Path:
     return path
 
 
-def ingest(path: Path, root: Path) -> None:
-    """The table as dataset ``bench`` (not timed: ``benchmarks/ingest.py`` measures that)."""
+def ingest(path: Path, root: Path) -> Path:
+    """The table as dataset ``bench`` (not timed: ``benchmarks/ingest.py`` measures that);
+    the path of its stored Parquet file."""
     from modelyard.data import IngestOptions
     from modelyard.workspace import Workspace
 
     with Workspace.init(root) as ws:
-        ws.datasets.ingest(path, "bench", IngestOptions(target="flag", split=None))
+        version, _ = ws.datasets.ingest(path, "bench", IngestOptions(target="flag", split=None))
+        return ws.artifacts.local_path(version.data_digest)
 
 
 def other_python() -> tuple[str | None, str]:
@@ -154,30 +163,38 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     path = make_table(DATA_DIR / f"profile-{args.rows}.parquet", args.rows)
-    with tempfile.TemporaryDirectory() as scratch_name:
-        scratch = Path(scratch_name)
-        ingest(path, scratch / "ws")
-        code = MODELYARD_CODE.format(workspace=str(scratch / "ws"))
-        modelyard = measure_cpu([sys.executable, "-c", code])
-        others = {tool: run_other(tool, path, scratch) for tool in OTHER_CODE}
     figures: dict[str, Any] = {
         "benchmark": "profile",
         "rows": args.rows,
         "columns": 30,
         "load_average": os.getloadavg()[0],
-        "modelyard": modelyard,
     }
-    for tool, result in others.items():
-        figures[tool] = result
-        ok = "seconds" in result
-        figures[f"{tool}_time_ratio"] = result["seconds"] / modelyard["seconds"] if ok else None
-        figures[f"{tool}_cpu_ratio"] = (
-            result["cpu_seconds"] / modelyard["cpu_seconds"] if ok else None
-        )
-        figures[f"{tool}_rss_ratio"] = (
-            result["peak_rss_mib"] / modelyard["peak_rss_mib"] if ok else None
-        )
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        stored = ingest(path, scratch / "ws")
+        code = MODELYARD_CODE.format(workspace=str(scratch / "ws"))
+        for temperature in TEMPERATURES:
+            if temperature == "cold":
+                drop_from_page_cache(stored)
+            modelyard = measure_cpu([sys.executable, "-c", code])
+            figures[f"{temperature}_modelyard"] = modelyard
+            for tool in OTHER_CODE:
+                if temperature == "cold":
+                    drop_from_page_cache(path)
+                result = run_other(tool, path, scratch)
+                figures[f"{temperature}_{tool}"] = result
+                figures.update(ratios(f"{temperature}_{tool}", result, modelyard))
+    figures["load_average_after"] = os.getloadavg()[0]
     print(json.dumps(figures))
+
+
+def ratios(prefix: str, result: dict[str, Any], modelyard: dict[str, Any]) -> dict[str, Any]:
+    """The other tool's wall time, CPU time and peak RSS over modelyard's (null if it failed)."""
+    ok = "seconds" in result
+    return {
+        f"{prefix}_{figure}_ratio": result[key] / modelyard[key] if ok else None
+        for figure, key in (("time", "seconds"), ("cpu", "cpu_seconds"), ("rss", "peak_rss_mib"))
+    }
 
 
 if __name__ == "__main__":
