@@ -375,9 +375,9 @@ class _Guard:
         )
 
     def _alarm(self, seen: VariantReading) -> str | None:
-        if seen.requests < max(1, self.alarms.min_requests):
+        rate = seen.failure_rate
+        if rate is None or seen.requests < self.alarms.min_requests:
             return None
-        rate = seen.failures / seen.requests
         if rate > self.alarms.max_error_rate:
             return (
                 f"error rate alarm: {self.variant} answered {seen.failures:g} of "
