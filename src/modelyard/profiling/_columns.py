@@ -135,7 +135,7 @@ def column_stats(
         return _unpack(engine.row(f"SELECT {', '.join(selects)} FROM {engine.view(part)}"), layout)
 
     def one_scan(part: Sequence[str]) -> dict[str, dict[str, Any]]:
-        queries = [_single_query(i, _single_parts(by_name[n], known)) for i, n in enumerate(part)]
+        queries = [_single_query(i, by_name[n], known) for i, n in enumerate(part)]
         grouped: dict[int, list[tuple[Any, ...]]] = {}
         for row in engine.rows(" UNION ALL ".join(queries)):
             grouped.setdefault(int(row[0]), []).append(row)
@@ -165,11 +165,11 @@ def column_stats(
             values["quantiles"] = dict(known.quantiles[name])
         if moments is not None and (values["min"], values["max"]) == known.ranges[name]:
             # The Parquet statistics' range was right: the bins are the scan's own.
-            keys, s1, s2, s3 = moments
+            histogram, s1, s2, s3, outliers = moments
             m2, m3 = _central(finite, s1, s2, s3)
             # Sums that overflowed around the centre are summed again around the mean.
             if values["mean"] is None or (m2 is not None and m3 is not None):
-                binned_now[name] = _binned_values(values, keys, m2, m3)
+                binned_now[name] = _binned(values, histogram, outliers, m2, m3)
 
     def second(part: Sequence[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {name: {} for name in part}
@@ -263,23 +263,34 @@ def _first_exprs(
     return ["count"], [f"count({q})"]
 
 
+def _bin(x: str, low: float, high: float) -> str:
+    """A finite value's histogram bin (0 to 19) over ``low`` .. ``high``."""
+    width = (high - low) / _BINS if high > low and math.isfinite(high - low) else 0.0
+    if width <= 0:
+        return "0"
+    return f"least(CAST(floor(({x} - {low!r}) / {width!r}) AS INTEGER), {_BINS - 1})"
+
+
+def _fences(quantiles: Mapping[str, float | None]) -> tuple[float, float, float, float] | None:
+    """The IQR outlier fences: below and above at 3 IQR, then at 1.5 IQR."""
+    q1, q3 = quantiles.get("p25"), quantiles.get("p75")
+    if q1 is None or q3 is None:
+        return None
+    iqr = q3 - q1
+    return q1 - 3 * iqr, q3 + 3 * iqr, q1 - 1.5 * iqr, q3 + 1.5 * iqr
+
+
 def _bin_key(x: str, low: float, high: float, quantiles: Mapping[str, float | None]) -> str:
     """A finite value's (histogram bin, IQR outlier class) as one small integer."""
-    width = (high - low) / _BINS if high > low and math.isfinite(high - low) else 0.0
-    binned = (
-        f"least(CAST(floor(({x} - {low!r}) / {width!r}) AS INTEGER), {_BINS - 1})"
-        if width > 0
-        else "0"
-    )
-    q1, q3 = quantiles.get("p25"), quantiles.get("p75")
+    fences = _fences(quantiles)
     outlier = "0"
-    if q1 is not None and q3 is not None:
-        iqr = q3 - q1
+    if fences is not None:
+        low3, high3, low15, high15 = fences
         outlier = (
-            f"CASE WHEN {x} < {q1 - 3 * iqr!r} OR {x} > {q3 + 3 * iqr!r} THEN 2 "
-            f"WHEN {x} < {q1 - 1.5 * iqr!r} OR {x} > {q3 + 1.5 * iqr!r} THEN 1 ELSE 0 END"
+            f"CASE WHEN {x} < {low3!r} OR {x} > {high3!r} THEN 2 "
+            f"WHEN {x} < {low15!r} OR {x} > {high15!r} THEN 1 ELSE 0 END"
         )
-    return f"{binned} * 4 + {outlier}"
+    return f"{_bin(x, low, high)} * 4 + {outlier}"
 
 
 def _binned_parts(engine: Engine, name: str, first: dict[str, Any]) -> tuple[str, str, str]:
@@ -314,40 +325,42 @@ def _binned_aggregates(parts: tuple[str, str, str]) -> list[str]:
     return [f"histogram({key})", f"sum({d} * {d})", f"sum({d} * {d} * {d})"]
 
 
-def _single_parts(spec: ColumnSpec, known: Known) -> tuple[str, str, str, str]:
-    """A numeric column, as a DOUBLE, its bin key (NULL unless finite), and its
-    distance from its centre (see :func:`_single_query`)."""
-    q = quote(spec.name)
-    x = f"CAST({q} AS DOUBLE)"
-    low, high = known.ranges[spec.name]
-    key = _bin_key(x, low, high, known.quantiles[spec.name])
-    # A small unsigned key lets DuckDB group on an array, not a hash table. A value
-    # below the stated minimum (wrong statistics) fails the cast: the column is
-    # then scanned the two-scan way.
-    key = f"CAST(CASE WHEN isfinite({x}) THEN {key} END AS UTINYINT)"
-    return q, x, key, f"({x} - {known.centres[spec.name]!r})"
-
-
-def _single_query(index: int, parts: tuple[str, str, str, str]) -> str:
-    """A numeric column's every figure in one scan: a GROUP BY on its bin key.
+def _single_query(index: int, spec: ColumnSpec, known: Known) -> str:
+    """A numeric column's every figure in one scan: a GROUP BY on its histogram bin.
 
     The rows that are missing, NaN or infinite make the group whose key is NULL,
     where only the count of present values is read; every other group holds
     finite values only, so no aggregate needs a filter (nor the finite twin's
-    CASE on each row, which cost more than the rest of the scan).
+    CASE on each row, which cost more than the rest of the scan). A small
+    unsigned key lets DuckDB group on an array, not a hash table; a value below
+    the stated minimum (wrong statistics) fails its cast, and the column is
+    scanned the two-scan way. The outliers are counted beside the bins: a CASE
+    per row in the key cost more.
     """
-    q, x, key, d = parts
+    q = quote(spec.name)
+    x = f"CAST({q} AS DOUBLE)"
+    low, high = known.ranges[spec.name]
+    key = f"CAST(CASE WHEN isfinite({x}) THEN {_bin(x, low, high)} END AS UTINYINT)"
+    d = f"({x} - {known.centres[spec.name]!r})"
+    fences = _fences(known.quantiles[spec.name])
+    outliers = "0, 0"
+    if fences is not None:
+        low3, high3, low15, high15 = fences
+        outliers = (
+            f"count_if({x} < {low15!r} OR {x} > {high15!r}), "
+            f"count_if({x} < {low3!r} OR {x} > {high3!r})"
+        )
     return (
         f"SELECT {index} AS c, {key} AS k, count({q}) AS present, count(*) AS n, "
         f"sum({x}) AS s, min({x}) AS low, max({x}) AS high, count_if({x} = 0) AS zeros, "
-        f"sum({d}) AS s1, sum({d} * {d}) AS s2, sum({d} * {d} * {d}) AS s3 "
+        f"sum({d}) AS s1, sum({d} * {d}) AS s2, sum({d} * {d} * {d}) AS s3, {outliers} "
         f"FROM t GROUP BY k"
     )
 
 
 def _single_values(groups: list[tuple[Any, ...]]) -> dict[str, Any]:
     """The first scan's figures from :func:`_single_query`'s groups, and under
-    ``moments`` the key counts and the sums around the centre."""
+    ``moments`` the bin counts, the sums around the centre and the outliers."""
     finite = [g for g in groups if g[1] is not None]
     lows = [g[5] for g in finite if g[5] is not None]
     highs = [g[6] for g in finite if g[6] is not None]
@@ -365,6 +378,7 @@ def _single_values(groups: list[tuple[Any, ...]]) -> dict[str, Any]:
             _total([g[8] for g in finite]),
             _total([g[9] for g in finite]),
             _total([g[10] for g in finite]),
+            (sum(int(g[11]) for g in finite), sum(int(g[12]) for g in finite)),
         ),
     }
 
@@ -393,11 +407,20 @@ def _binned_values(
     for key, count in counts.items():
         histogram[int(key) // 4] = histogram.get(int(key) // 4, 0) + int(count)
         classes[int(key) % 4] += int(count)
+    return _binned(first, histogram, (classes[1] + classes[2], classes[2]), m2, m3)
+
+
+def _binned(
+    first: dict[str, Any],
+    histogram: dict[int, int],
+    outliers: tuple[int, int],
+    m2: float | None,
+    m3: float | None,
+) -> dict[str, Any]:
+    """A column's second-scan figures: ``outliers`` beyond 1.5 and 3 IQR."""
     values: dict[str, Any] = {"histogram": histogram}
-    quantiles = first.get("quantiles") or {}
-    if quantiles.get("p25") is not None and quantiles.get("p75") is not None:
-        values["outliers_1_5"] = classes[1] + classes[2]
-        values["outliers_3"] = classes[2]
+    if _fences(first.get("quantiles") or {}) is not None:
+        values["outliers_1_5"], values["outliers_3"] = outliers
     if first.get("mean") is not None:
         values["m2"], values["m3"] = m2, m3
     return values
