@@ -59,6 +59,33 @@ def test_versions_aliases_and_history(any_workspace: Workspace, tmp_path: Path) 
         ws.models.get("m:production")
 
 
+def test_the_newest_events_and_a_page_with_its_aliases(
+    any_workspace: Workspace, tmp_path: Path
+) -> None:
+    ws = any_workspace
+    for content in "abcd":
+        _register(ws, tmp_path, content)
+    ws.models.set_alias("m:2", "production")
+    ws.models.set_alias("m:2", "staging")
+    ws.models.set_alias("m:4", "canary")
+    every = ws.models.history("m")
+    assert ws.models.history("m", last=3) == every[-3:]
+    assert ws.models.history("m", last=100) == every
+    with pytest.raises(InvalidInputError, match="last=0"):
+        ws.models.history("m", last=0)
+    with pytest.raises(NotFoundError, match="model nope not found"):
+        ws.models.history("nope", last=3)
+    shown, total = ws.models.page("m", 0, 3)
+    assert total == 4 and [v.version for v in shown] == [4, 3, 2]
+    assert [v.aliases for v in shown] == [["canary"], [], ["production", "staging"]]
+    assert [v.aliases for v in ws.models.list_versions("m")] == [
+        ["canary"],
+        [],
+        ["production", "staging"],
+        [],
+    ]
+
+
 def test_tampered_package_is_refused(workspace: Workspace, tmp_path: Path) -> None:
     ref = _register(workspace, tmp_path, "original")
     version = workspace.models.get(ref)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA_HEAD", "current_revision", "head_revision", "upgrade"]
 
 # The newest revision in migrations/versions (tests/metadata pins it to Alembic's head).
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 

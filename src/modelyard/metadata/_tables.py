@@ -121,6 +121,11 @@ class RunRow(Base):
     process running it (``owner``, ``host:pid``) so a run whose process died shows so."""
 
     __tablename__ = "runs"
+    # the newest runs of an experiment, or of all, first (the dashboard's runs table)
+    __table_args__ = (
+        Index("ix_runs_experiment_start", "experiment_id", "start_time"),
+        Index("ix_runs_start_time", "start_time"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), index=True)

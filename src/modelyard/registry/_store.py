@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,7 +181,7 @@ class ModelRegistry:
             )
             if name is not None:
                 query = query.where(ModelRow.name == name)
-            return [self._to_version(session, n, row) for n, row in session.execute(query).all()]
+            return self._to_versions(session, [(n, row) for n, row in session.execute(query).all()])
 
     def page(
         self, name: str | None = None, offset: int = 0, limit: int = 50
@@ -209,7 +210,7 @@ class ModelRegistry:
             query = query.order_by(ModelVersionRow.id.desc()).offset(offset).limit(limit)
             rows = session.execute(query).all()
             total = session.scalar(counting) or 0
-            return [self._to_version(session, n, row) for n, row in rows], total
+            return self._to_versions(session, [(n, row) for n, row in rows]), total
 
     def names(self) -> dict[str, int]:
         """Every model's name and its number of versions, by name."""
@@ -222,15 +223,26 @@ class ModelRegistry:
             ).all()
             return {model: int(n) for model, n in counts}
 
-    def history(self, name: str) -> list[ModelEvent]:
-        """Everything that happened to a model, oldest first."""
+    def history(self, name: str, last: int | None = None) -> list[ModelEvent]:
+        """Everything that happened to a model, oldest first; with ``last``, only the
+        newest ``last`` events (a dashboard showing 20 of a model's 1,000
+        registrations reads 20).
+
+        Raises:
+            NotFoundError: no such model.
+            InvalidInputError: ``last`` below 1.
+        """
+        if last is not None and last < 1:
+            raise InvalidInputError(f"last={last}: ask for 1 event or more")
         with self._metadata.session() as session:
             model = self._model(session, name)
-            rows = session.scalars(
+            query = (
                 select(ModelEventRow)
                 .where(ModelEventRow.model_id == model.id)
-                .order_by(ModelEventRow.id)
-            ).all()
+                .order_by(ModelEventRow.id.desc())
+                .limit(last)
+            )
+            rows = list(reversed(session.scalars(query).all()))
             return [ModelEvent(r.kind, r.version, r.actor, r.details, r.created_at) for r in rows]
 
     def package_path(self, ref: str | ModelRef | ModelVersion) -> Path:
@@ -466,29 +478,43 @@ class ModelRegistry:
         return row
 
     def _to_version(self, session: Session, name: str, row: ModelVersionRow) -> ModelVersion:
-        aliases = session.scalars(
-            select(ModelAliasRow.alias).where(
-                ModelAliasRow.model_id == row.model_id, ModelAliasRow.version == row.version
+        return self._to_versions(session, [(name, row)])[0]
+
+    def _to_versions(
+        self, session: Session, rows: Sequence[tuple[str, ModelVersionRow]]
+    ) -> list[ModelVersion]:
+        """Records of ``(model name, row)`` pairs, their aliases read in one query (a
+        page of 50 versions is one alias query, not 50)."""
+        aliases: dict[tuple[int, int], list[str]] = {}
+        model_ids = {row.model_id for _, row in rows}
+        if model_ids:
+            for model_id, version, alias in session.execute(
+                select(ModelAliasRow.model_id, ModelAliasRow.version, ModelAliasRow.alias).where(
+                    ModelAliasRow.model_id.in_(model_ids)
+                )
+            ):
+                aliases.setdefault((model_id, version), []).append(alias)
+        return [
+            ModelVersion(
+                name=name,
+                version=row.version,
+                task=row.task,
+                algorithm=row.algorithm,
+                status=ApprovalStatus(row.status),
+                status_reason=row.status_reason,
+                status_by=row.status_by,
+                status_at=row.status_at,
+                package_digest=row.package_digest,
+                run_id=row.run_id,
+                metrics=row.metrics,
+                params=row.params,
+                lineage=row.lineage,
+                flavors=list(row.flavors),
+                created_at=row.created_at,
+                aliases=sorted(aliases.get((row.model_id, row.version), [])),
             )
-        ).all()
-        return ModelVersion(
-            name=name,
-            version=row.version,
-            task=row.task,
-            algorithm=row.algorithm,
-            status=ApprovalStatus(row.status),
-            status_reason=row.status_reason,
-            status_by=row.status_by,
-            status_at=row.status_at,
-            package_digest=row.package_digest,
-            run_id=row.run_id,
-            metrics=row.metrics,
-            params=row.params,
-            lineage=row.lineage,
-            flavors=list(row.flavors),
-            created_at=row.created_at,
-            aliases=sorted(aliases),
-        )
+            for name, row in rows
+        ]
 
 
 def diff_versions(a: ModelVersion, b: ModelVersion) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from modelyard.tracking._records import (
     RunStatus,
 )
 from modelyard.tracking._run import Run
-from modelyard.tracking._search import Clause, RunPage, parse_filter
+from modelyard.tracking._search import Clause, RunPage, parse_filter, parse_order
 from modelyard.tracking._store import RunStore
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "RunStore",
     "capture_environment",
     "parse_filter",
+    "parse_order",
 ]

@@ -230,6 +230,11 @@ def _ordered(query: Select[Any], order: str) -> Select[Any]:
         )
     else:
         column = _ATTRIBUTES[key]
+    if kind is None:
+        # start_time is never null: a plain order, which an index on it delivers
+        # (PostgreSQL's backward index scan gives DESC NULLS FIRST, not LAST)
+        first = column.desc() if descending else column.asc()
+        return query.order_by(first, RunRow.id)
     first = column.desc().nulls_last() if descending else column.asc().nulls_last()
     return query.order_by(first, RunRow.start_time.desc(), RunRow.id)
 
