@@ -199,7 +199,11 @@ def test_roll_an_endpoint_back_in_the_browser(
     before = store.get("churn-live")
     open_page(browser, f"{live_ui.url}/ui/endpoints/churn-live", screenshots, "endpoint-before")
     browser.find_element(By.ID, "rollback-1").click()
-    wait_for(browser, lambda d: "/ui/endpoints/churn-live" in d.current_url)
+    # the page's URL is the same before and after: wait for the re-rendered history
+    wait_for(
+        browser,
+        lambda d: "rollback" in d.find_element(By.CSS_SELECTOR, "#history tbody tr").text,
+    )
     after = store.get("churn-live")
     assert after.config_version == before.config_version + 1
     assert after.config.variants[0].model == "churn:1"

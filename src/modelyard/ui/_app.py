@@ -11,7 +11,8 @@ in each page.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,10 @@ def create_ui_app(
 ) -> Starlette:
     """The dashboard for ``workspace``: the catalog's pages and ``pages``.
 
+    Its lifespan's startup does what the first visitor would otherwise wait for
+    (see :func:`_warm`), when the server runs it: ``modelyard ui`` does; a host
+    that mounts the dashboard runs it through ``app.router.lifespan_context``.
+
     Args:
         workspace: the open workspace the pages read (not closed by the app).
         pages: more pages, after the catalog's (a capability's own).
@@ -63,7 +68,13 @@ def create_ui_app(
     ui = UiContext(workspace, every, UiAuth(TokenStore(workspace.metadata)), metrics)
     routes = [Route(page.path, _endpoint(page, ui), methods=list(page.methods)) for page in every]
     routes.append(Route("/static/{name}", _asset, methods=["GET"]))
-    return Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(_warm, ui)
+        yield
+
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def standalone_app(workspace: Workspace) -> Any:
@@ -77,10 +88,25 @@ def standalone_app(workspace: Workspace) -> Any:
     async def home(_: Request) -> Response:
         return RedirectResponse(MOUNT_PATH + "/", status_code=307)
 
+    dashboard = create_ui_app(workspace)
     app = Starlette(
-        routes=[Route("/", home), Mount(MOUNT_PATH, app=create_ui_app(workspace))],
+        routes=[Route("/", home), Mount(MOUNT_PATH, app=dashboard)],
+        lifespan=dashboard.router.lifespan_context,
     )
     return OriginGuard(app, workspace.settings.allowed_hosts, ())
+
+
+def _warm(ui: UiContext) -> None:
+    """What the first request would otherwise wait for (mostly imports), run on the
+    thread pool the pages run on (which that starts): every
+    template compiled, the stores the pages read opened (a store's first use imports
+    its package; the runs' pulls in pandas and pyarrow), and a first query (the ORM
+    configures its mappers, the pool opens a connection)."""
+    for name in ui.templates.list_templates():
+        ui.templates.get_template(name)
+    workspace = ui.workspace
+    _ = (workspace.runs, workspace.models, workspace.datasets, workspace.jobs, workspace.endpoints)
+    ui.auth.reading_needs_login()
 
 
 def _endpoint(page: Page, ui: UiContext) -> Any:

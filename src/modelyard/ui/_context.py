@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, Template, select_autoescape
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from modelyard.errors import InvalidInputError
+from modelyard.errors import InvalidInputError, ModelyardError
 from modelyard.ui._auth import CSRF_COOKIE, UiAuth, new_csrf_token
 
 if TYPE_CHECKING:
@@ -19,7 +20,10 @@ if TYPE_CHECKING:
     from modelyard.ui._pages import Page
     from modelyard.workspace import Workspace
 
-__all__ = ["PageRequest", "UiContext"]
+__all__ = ["Later", "PageRequest", "UiContext"]
+
+Later = Callable[[], dict[str, Any]]
+"""A page's SDK call, made once the layout's top is sent: more values for its template."""
 
 
 @dataclass
@@ -94,29 +98,79 @@ class PageRequest:
         return self.base + path + (f"?{urlencode(kept, doseq=True)}" if kept else "")
 
     def render(
-        self, template: str, *, title: str, cli: str | None = None, status: int = 200, **values: Any
+        self,
+        template: str,
+        *,
+        title: str,
+        cli: str | None = None,
+        status: int = 200,
+        later: Later | None = None,
+        **values: Any,
     ) -> Response:
-        """A page from ``template`` inside the layout, with the CSRF cookie set."""
+        """A page from ``template`` inside the layout, with the CSRF cookie set.
+
+        ``later``: the page's SDK call, made after the layout's top (head, navigation,
+        title) is sent, so the browser fetches the stylesheet while the query runs;
+        it returns more values for ``template``. The first byte commits the status,
+        so the handler checks whatever it may refuse (bad input, an unknown name)
+        before it renders; if ``later`` still raises a modelyard error (the model was
+        deleted in between), the page shows the message where its content would be.
+        A page without ``later`` is sent in one piece.
+        """
         csrf = self.request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         login = self.ui.auth.current(self.request)
+        layout = {
+            "base": self.base,
+            "nav": self.ui.navigation,
+            "current": self.page.name,
+            "title": title,
+            "cli": cli,
+            "csrf": csrf,
+            "login": login[0].name if login else None,
+            "url": self.url,
+        }
+        templates = self.ui.templates
+        top = templates.get_template("top.html").render(layout)
+        body = templates.get_template(template)
+        response: Response
+        if later is None:
+            html = top + body.render(layout, **values)
+            response = HTMLResponse(html, status_code=status)
+        else:
+            parts = self._parts(top, body, {**layout, **values}, later)
+            response = StreamingResponse(parts, status_code=status, media_type="text/html")
+        return self._guarded(response, csrf)
+
+    def fragment(self, template: str, **values: Any) -> Response:
+        """A part of a page without the layout (what a page fetches to refresh a table)."""
+        csrf = self.request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         html = self.ui.templates.get_template(template).render(
-            base=self.base,
-            nav=self.ui.navigation,
-            current=self.page.name,
-            title=title,
-            cli=cli,
-            csrf=csrf,
-            login=login[0].name if login else None,
-            url=self.url,
-            **values,
+            base=self.base, csrf=csrf, url=self.url, **values
         )
-        response = HTMLResponse(html, status_code=status)
+        return self._guarded(HTMLResponse(html), csrf)
+
+    def _guarded(self, response: Response, csrf: str) -> Response:
+        """``response`` with the headers every page carries, and the CSRF cookie set."""
         _no_frames(response)
         if self.request.cookies.get(CSRF_COOKIE) != csrf:
             response.set_cookie(
                 CSRF_COOKIE, csrf, httponly=True, samesite="strict", path=self.base or "/"
             )
         return response
+
+    def _parts(
+        self, top: str, body: Template, values: dict[str, Any], later: Later
+    ) -> Iterator[str]:
+        """The layout's top, then (after ``later``) the rest: Starlette sends each
+        part as it comes, pulling them on its thread pool."""
+        yield top
+        try:
+            more = later()
+        except ModelyardError as error:
+            failed = self.ui.templates.get_template("error.html")
+            yield failed.render(values, message=error.message, back=self.base + "/")
+            return
+        yield body.render(values, **more)
 
     def redirect(self, path: str, **query: Any) -> Response:
         """After a change: see the changed page (303, so a reload does not repeat it)."""

@@ -18,7 +18,7 @@ def jobs(page: PageRequest) -> Response:
 def jobs_live(page: PageRequest) -> Response:
     """The jobs table alone, for the page's polling."""
     found = page.ui.workspace.jobs.list_jobs(limit=100)
-    return page.render("jobs_table.html", title="Jobs", jobs=found)
+    return page.fragment("jobs_table.html", jobs=found)
 
 
 def job_page(page: PageRequest) -> Response:

@@ -3,7 +3,7 @@ its evaluation report, and the admin's changes (approve, reject, move an alias).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -32,23 +32,30 @@ _PAGE = 50
 
 def model_page(page: PageRequest) -> Response:
     """One model's versions (a page of them) with status, aliases and metrics, and
-    its recent history."""
+    its recent history.
+
+    The history is read first (an unknown model is a 404 page), the page of versions
+    after the layout's top is sent (see :meth:`PageRequest.render`).
+    """
     name = page.param("name")
     registry = page.ui.workspace.models
     offset = page.query_int("offset", 0)
-    versions, total = registry.page(name, offset, _PAGE)
-    keys = sorted({key for v in versions for key, value in v.metrics.items() if _number(value)})
+    history = registry.history(name, last=20)
+
+    def versions() -> dict[str, Any]:
+        shown, total = registry.page(name, offset, _PAGE)
+        keys = sorted({key for v in shown for key, value in v.metrics.items() if _number(value)})
+        return {"versions": shown, "total": total, "keys": keys[:12]}
+
     return page.render(
         "model.html",
         title=f"Model {name}",
         cli=f"modelyard model list {name}",
         name=name,
-        versions=versions,
-        total=total,
         offset=offset,
         limit=_PAGE,
-        keys=keys[:12],
-        history=registry.history(name)[-20:],
+        history=history,
+        later=versions,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from modelyard.errors import InvalidInputError, NotFoundError
@@ -24,33 +26,50 @@ def reports() -> tuple[str, ...]:
 
 
 def runs_table(page: PageRequest) -> Response:
-    """One page of an experiment's runs; a filter that does not parse is shown under its box."""
-    from modelyard.tracking import RunPage
+    """One page of an experiment's runs; a filter that does not parse is shown under its box.
+
+    The filter, the order and the experiment are checked before the layout's top is
+    sent (a 400 or a 404 page), the search itself runs after (see
+    :meth:`PageRequest.render`).
+    """
+    from modelyard.tracking import RunPage, parse_filter, parse_order
 
     runs = page.ui.workspace.runs
     experiments = runs.experiments()
     experiment = page.query("experiment") or None
+    if experiment is not None and experiment not in experiments:
+        raise NotFoundError(f"experiment {experiment!r} not found")
     text = page.query("filter")
     order = page.query("order", "start_time desc")
     offset = page.query_int("offset", 0)
-    error = None
-    try:
-        found = runs.search(experiment, text, order, offset, _PAGE)
-    except InvalidInputError as problem:
-        error = problem.message
-        found = RunPage([], 0, offset, _PAGE)
     cli = "modelyard runs list" + (f" --experiment {experiment}" if experiment else "")
+    shown: dict[str, Any] = {
+        "experiments": experiments,
+        "experiment": experiment,
+        "filter": text,
+        "order": order,
+    }
+    try:
+        parse_filter(text)
+        parse_order(order)
+    except InvalidInputError as problem:
+        found = RunPage([], 0, offset, _PAGE)
+        return page.render(
+            "runs.html",
+            title="Runs",
+            cli=cli,
+            found=found,
+            error=problem.message,
+            status=400,
+            **shown,
+        )
     return page.render(
         "runs.html",
         title="Runs",
         cli=cli,
-        experiments=experiments,
-        experiment=experiment,
-        filter=text,
-        order=order,
-        found=found,
-        error=error,
-        status=200 if error is None else 400,
+        error=None,
+        later=lambda: {"found": runs.search(experiment, text, order, offset, _PAGE)},
+        **shown,
     )
 
 

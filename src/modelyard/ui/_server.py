@@ -54,7 +54,7 @@ def serve_ui(
         standalone_app(workspace),
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan="on",  # the dashboard's startup warms what the first page needs
     )
     if on_listen is not None:
         on_listen(url)
