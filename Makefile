@@ -34,9 +34,13 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 demo: $(DEMO_STAMP)
 	$(BIN)/modelyard demo
 
+# The suite's worker processes (pytest-xdist): most of a test's time is spent waiting
+# on a server, a CLI subprocess or the browser, so more workers than cores pay off.
+TEST_WORKERS ?= 3
+
 ## test: install the dev extras and run the whole test suite (slow tests included)
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## test-fast: the suite without the slow end-to-end tests
 test-fast: $(DEV_STAMP)
