@@ -96,7 +96,7 @@ def column_stats(
     by_name = {s.name: s for s in specs}
     names = [s.name for s in specs]
 
-    def shared(part: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def shared(part: Sequence[str], seconds: bool = True) -> dict[str, dict[str, Any]]:
         selects: list[str] = []
         layout: list[tuple[str, list[str]]] = []
         for name in part:
@@ -104,14 +104,22 @@ def column_stats(
             fields, exprs = (
                 ([], []) if spec.kind == "numeric" else _first_exprs(engine, spec, False)
             )
-            more_fields, more_exprs = _second_exprs(spec)
+            more_fields, more_exprs = _second_exprs(spec) if seconds else ([], [])
             selects.extend([*exprs, *more_exprs])
             layout.append((name, [*fields, *more_fields]))
         if not selects:
             return {name: {} for name in part}
         return _unpack(engine.row(f"SELECT {', '.join(selects)} FROM t"), layout)
 
-    stats = engine.per_column(names, shared, failed)
+    lost: dict[str, str] = {}
+    stats = engine.per_column(names, shared, lambda name, reason: lost.update({name: reason}))
+    # A column whose shared query fails is asked its first figures alone: as when
+    # its value or calendar counts took a scan of their own, their failure costs
+    # only them.
+    stats.update(engine.per_column(list(lost), lambda part: shared(part, False), failed))
+    for name, reason in lost.items():
+        if name in stats:
+            failed(name, reason)
     known = (known() if callable(known) else known) or Known()
     numeric = [n for n in names if n in stats and by_name[n].kind == "numeric"]
     # Numeric columns gathered in one scan (see the module docstring); wide tables
