@@ -165,8 +165,9 @@ def measure_pages(pages: dict[str, tuple[str, str]], repeat: int) -> dict[str, A
 
     figures: dict[str, Any] = {}
     for name, (url, ready) in pages.items():
+        # the first byte before the browser starts (its start-up competes for the CPU)
+        ttfb = cold_and_warm(repeat, lambda url=url: time_to_first_byte(url))
         with chromium(OFFLINE) as driver:
-            ttfb = cold_and_warm(repeat, lambda url=url: time_to_first_byte(url))
             rendered = cold_and_warm(
                 repeat, lambda url=url, ready=ready: time_to_render(driver, url, ready)
             )

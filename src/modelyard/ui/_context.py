@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from modelyard.errors import InvalidInputError, ModelyardError
@@ -158,19 +159,21 @@ class PageRequest:
             )
         return response
 
-    def _parts(
+    async def _parts(
         self, top: str, body: Template, values: dict[str, Any], later: Later
-    ) -> Iterator[str]:
-        """The layout's top, then (after ``later``) the rest: Starlette sends each
-        part as it comes, pulling them on its thread pool."""
+    ) -> AsyncIterator[str]:
+        """The layout's top, sent as it is, then the rest, made on the thread pool (the
+        SDK call blocks on the database)."""
         yield top
+        yield await run_in_threadpool(self._rest, body, values, later)
+
+    def _rest(self, body: Template, values: dict[str, Any], later: Later) -> str:
         try:
             more = later()
         except ModelyardError as error:
             failed = self.ui.templates.get_template("error.html")
-            yield failed.render(values, message=error.message, back=self.base + "/")
-            return
-        yield body.render(values, **more)
+            return failed.render(values, message=error.message, back=self.base + "/")
+        return body.render(values, **more)
 
     def redirect(self, path: str, **query: Any) -> Response:
         """After a change: see the changed page (303, so a reload does not repeat it)."""
