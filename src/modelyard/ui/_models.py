@@ -34,18 +34,21 @@ def model_page(page: PageRequest) -> Response:
     """One model's versions (a page of them) with status, aliases and metrics, and
     its recent history.
 
-    The history is read first (an unknown model is a 404 page), the page of versions
-    after the layout's top is sent (see :meth:`PageRequest.render`).
+    An unknown model is a 404 page, checked against the models' names before the
+    layout's top is sent; the versions and history are read after (see
+    :meth:`PageRequest.render`).
     """
     name = page.param("name")
     registry = page.ui.workspace.models
     offset = page.query_int("offset", 0)
-    history = registry.history(name, last=20)
+    if name not in registry.names():
+        raise NotFoundError(f"model {name} not found")
 
     def versions() -> dict[str, Any]:
         shown, total = registry.page(name, offset, _PAGE)
         keys = sorted({key for v in shown for key, value in v.metrics.items() if _number(value)})
-        return {"versions": shown, "total": total, "keys": keys[:12]}
+        history = registry.history(name, last=20)
+        return {"versions": shown, "total": total, "keys": keys[:12], "history": history}
 
     return page.render(
         "model.html",
@@ -54,7 +57,6 @@ def model_page(page: PageRequest) -> Response:
         name=name,
         offset=offset,
         limit=_PAGE,
-        history=history,
         later=versions,
     )
 
