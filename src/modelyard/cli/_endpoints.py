@@ -12,6 +12,7 @@ from modelyard.cli._render import console, print_json, table
 from modelyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from modelyard.pipelines import Alarms
     from modelyard.serving import Endpoint
 
 __all__ = ["app", "token_app"]
@@ -133,8 +134,10 @@ def update(
             )
         if strategy is None or model is None:
             raise InvalidInputError("a guarded deployment needs both --model and --strategy")
-        _guarded_update(ctx, name, model, strategy, gateway or [], max_error_rate, max_p99,
-                        json_output)  # fmt: skip
+        from modelyard.pipelines import Alarms
+
+        alarms = Alarms(max_error_rate=max_error_rate, max_p99_seconds=max_p99)
+        _guarded_update(ctx, name, model, strategy, gateway or [], alarms, json_output)
         return
     from modelyard.serving import parse_weights
 
@@ -161,11 +164,10 @@ def _guarded_update(
     model: str,
     strategy: str,
     gateways: list[str],
-    max_error_rate: float,
-    max_p99: float | None,
+    alarms: Alarms,
     json_output: bool,
 ) -> None:
-    from modelyard.pipelines import Alarms, RolledBackError, guarded_deploy
+    from modelyard.pipelines import RolledBackError, guarded_deploy
 
     def shown(event: dict[str, Any]) -> None:
         if not json_output:
@@ -182,7 +184,7 @@ def _guarded_update(
         model,
         strategy=strategy,
         gateways=gateways,
-        alarms=Alarms(max_error_rate=max_error_rate, max_p99_seconds=max_p99),
+        alarms=alarms,
         on_event=shown,
     )
     if json_output:

@@ -147,10 +147,15 @@ def profile_parquet(
     def failed(into: list[dict[str, Any]], column: str, reason: str) -> None:
         into.append({"what": "statistics", "columns": [column], "reason": reason})
 
-    physical = pq.read_schema(path)
+    # The footer once: the physical types here, the row groups' statistics in _known.
+    metadata = pq.read_metadata(path)
+    physical = metadata.schema.to_arrow_schema()
     specs = [_spec(c, physical.field(c.name).type) for c in schema if c.name in physical.names]
     engine = Engine(path, threads)
     sampling: list[dict[str, Any]] = []
+    # One helper thread: PyArrow's sample read, then NumPy's associations, each beside
+    # DuckDB's scans (both release the GIL in their loops).
+    pool = ThreadPoolExecutor(1, thread_name_prefix="modelyard-profile")
     try:
         n_rows = int(engine.row("SELECT count(*) FROM t")[0])
         # The numeric columns' quantiles and centres come from the sample: PyArrow
@@ -161,18 +166,17 @@ def profile_parquet(
             attempt = _Attempt(engine.error, sample_notes)
             sample = attempt("the sample", lambda: _sample(path, specs, n_rows, sampling))
             sample = sample if sample is not None else pa.table({})
-            return sample, _known(path, specs, sample)
+            return sample, _known(metadata, specs, sample)
 
         stat_notes: list[dict[str, Any]] = []
-        with ThreadPoolExecutor(1, thread_name_prefix="modelyard-profile") as pool:
-            reading = pool.submit(sampled)
-            stats = column_stats(
-                engine,
-                specs,
-                lambda column, reason: failed(stat_notes, column, reason),
-                lambda: reading.result()[1],
-            )
-            sample = reading.result()[0]
+        reading = pool.submit(sampled)
+        stats = column_stats(
+            engine,
+            specs,
+            lambda column, reason: failed(stat_notes, column, reason),
+            lambda: reading.result()[1],
+        )
+        sample = reading.result()[0]
         notes.extend([*sample_notes, *stat_notes])
         columns = [_column(spec, stats.get(spec.name), n_rows) for spec in specs]
         # A column DuckDB could not read (text that is not UTF-8, ...) stays out of
@@ -181,9 +185,9 @@ def profile_parquet(
         sample = sample.select([s.name for s in readable if s.name in sample.column_names])
         target_spec = next((s for s in readable if s.role == "target"), None)
         # The sample's associations are NumPy's work and the rest DuckDB's: one runs
-        # in a thread while the other scans (both release the GIL in their loops).
-        # Each part notes what it could not compute in a list of its own, joined in
-        # a fixed order, so the notes never depend on which finished first.
+        # in the helper thread while the other scans. Each part notes what it could
+        # not compute in a list of its own, joined in a fixed order, so the notes
+        # never depend on which finished first.
         parts: dict[str, list[dict[str, Any]]] = {
             k: [] for k in ("correlations", "missing", "target", "personal", "table")
         }
@@ -201,23 +205,24 @@ def profile_parquet(
                 "target analysis", lambda: _target(target_spec, readable, columns, sample)
             )
 
-        with ThreadPoolExecutor(1, thread_name_prefix="modelyard-profile") as pool:
-            associated = pool.submit(associations)
-            missing = _Attempt(engine.error, parts["missing"])(
-                "missing patterns",
-                lambda: _missing(engine, columns, sample, n_rows, parts["missing"]),
-            )
-            personal = _Attempt(engine.error, parts["personal"])(
-                "personal-data patterns",
-                lambda: _personal(engine, readable, parts["personal"], sampling),
-            )
-            table = _Attempt(engine.error, parts["table"])(
-                "table figures", lambda: _table(engine, path, readable, n_rows, parts["table"])
-            )
-            correlations, target = associated.result()
+        associated = pool.submit(associations)
+        missing = _Attempt(engine.error, parts["missing"])(
+            "missing patterns",
+            lambda: _missing(engine, columns, sample, n_rows, parts["missing"]),
+        )
+        personal = _Attempt(engine.error, parts["personal"])(
+            "personal-data patterns",
+            lambda: _personal(engine, readable, parts["personal"], sampling),
+        )
+        table = _Attempt(engine.error, parts["table"])(
+            "table figures", lambda: _table(engine, path, readable, n_rows, parts["table"])
+        )
+        correlations, target = associated.result()
         for part in parts.values():
             notes.extend(part)
     finally:
+        # Waits for the helper's work, so the engine outlives every query made of it.
+        pool.shutdown()
         engine.close()
     warnings = find_warnings(columns, n_rows, correlations or {}, target, personal or {})
     _note_gaps(columns, n_rows, notes)
@@ -361,7 +366,7 @@ def _sample(
     return sample
 
 
-def _known(path: Path, specs: Sequence[ColumnSpec], sample: pa.Table) -> Known:
+def _known(metadata: pq.FileMetaData, specs: Sequence[ColumnSpec], sample: pa.Table) -> Known:
     """What the sample and the file's statistics tell of the numeric columns.
 
     Each column's quantiles and mean over the sample's finite values (the
@@ -385,20 +390,18 @@ def _known(path: Path, specs: Sequence[ColumnSpec], sample: pa.Table) -> Known:
         }
         if math.isfinite(centre):
             centres[spec.name] = centre
-    return Known(quantiles, centres, _stored_ranges(path, specs))
+    return Known(quantiles, centres, _stored_ranges(metadata, specs))
 
 
-def _stored_ranges(path: Path, specs: Sequence[ColumnSpec]) -> dict[str, tuple[float, float]]:
+def _stored_ranges(
+    metadata: pq.FileMetaData, specs: Sequence[ColumnSpec]
+) -> dict[str, tuple[float, float]]:
     """Each numeric column's finite range as its row groups' statistics state it.
 
-    A column is left out when a row group with values has no statistics, a bound
-    is not a finite number (NaN, an infinity, bytes), or the metadata cannot be
-    read: it is then binned by a second scan.
+    A column is left out when a row group with values has no statistics or a bound
+    is not a finite number (NaN, an infinity, bytes): it is then binned by a
+    second scan.
     """
-    try:
-        metadata = pq.ParquetFile(path).metadata
-    except (OSError, pa.ArrowException):
-        return {}
     position = {metadata.schema.column(j).path: j for j in range(metadata.num_columns)}
     ranges: dict[str, tuple[float, float]] = {}
     for spec in specs:
