@@ -107,11 +107,15 @@ def test_tune_killed_with_sigkill_resumes_without_losing_or_repeating(churn_cli:
 
 
 @pytest.mark.slow
-def test_auto_registers_within_its_budget_with_lineage(churn_cli: Cli) -> None:
+@pytest.mark.parametrize("refit_all", [False, True])
+def test_auto_registers_within_its_budget_with_lineage(churn_cli: Cli, refit_all: bool) -> None:
     import time
 
     started = time.monotonic()
-    result = churn_cli("auto", "churn", "--budget", "20s", "--require", "roc_auc>=0.6", "--json")
+    extra = ["--refit-all"] if refit_all else []
+    result = churn_cli(
+        "auto", "churn", "--budget", "20s", "--require", "roc_auc>=0.6", *extra, "--json"
+    )
     elapsed = time.monotonic() - started
     data = json.loads(result.stdout)
     assert data["passed"] and data["model"]["status"] == "pending"
@@ -126,13 +130,16 @@ def test_auto_registers_within_its_budget_with_lineage(churn_cli: Cli) -> None:
     lineage = shown["lineage"]  # the registered version names the search that chose it
     assert lineage["automl_run"] == data["run_id"] and lineage["studies"] == data["studies"]
     assert lineage["run_id"] == data["model"]["run_id"] and lineage["dataset"] == "churn:1"
+    # the winner learns from training and validation rows, and the test rows with --refit-all
+    splits = ["train", "validation", "test"] if refit_all else ["train", "validation"]
+    assert lineage["fitted_on"] == splits
     from modelyard.workspace import Workspace
 
     ws = Workspace.open(churn_cli.workspace)
     try:
         training = ws.runs.get(data["model"]["run_id"])
         spec = json.loads(ws.runs.artifact_bytes(training.id, "training_spec.json"))
-        assert spec["refit"] is True  # the winner learns from training and validation rows
+        assert spec["refit"] is True and spec["refit_all"] is refit_all
         assert training.tags["automl_run"] == data["run_id"]  # the search, as lineage
         assert ws.runs.get(data["run_id"]).tags["automl"] == "spotcheck"
     finally:

@@ -219,3 +219,34 @@ def test_train_target_on_a_version_without_one_with_refit_and_progress(
     assert default.read_text() == html
     bad = cli("model", "report", "churn:1", "-o", str(tmp_path / "no" / "r.html"), check=False)
     assert bad.exit_code != 0 and f"folder {tmp_path / 'no'} does not exist" in bad.stderr
+
+
+def test_refit_all_learns_from_every_row_and_keeps_the_evaluated_metrics(
+    churn_cli: Cli, tmp_path: Path
+) -> None:
+    """`--refit-all`: the same evaluation as without it, a model fitted on every split."""
+    trained = {}
+    for name, extra in (("evaluated", []), ("everyrow", ["--refit-all"])):
+        args = ["train", "churn", "--name", name, "--refit", "--seed", "3", *extra, "--json"]
+        trained[name] = json.loads(churn_cli(*args).stdout)
+    evaluated, everyrow = trained["evaluated"], trained["everyrow"]
+    assert evaluated["model"]["lineage"]["fitted_on"] == ["train", "validation"]
+    assert everyrow["model"]["lineage"]["fitted_on"] == ["train", "validation", "test"]
+    # the metrics describe the model evaluated on the test split, before the refit
+    assert evaluated["metrics"]["roc_auc"] > 0.6
+    assert everyrow["metrics"] == evaluated["metrics"]
+    assert everyrow["threshold"] == evaluated["threshold"]
+
+    new = tmp_path / "new.parquet"
+    datasets.churn(200, seed=11).drop(columns=["churned"]).to_parquet(new, index=False)
+    scores = {}
+    for name in trained:
+        out = tmp_path / f"{name}.csv"
+        churn_cli("model", "predict", f"{name}:1", "--input", str(new), "--output", str(out))
+        scores[name] = [line.split(",")[-1] for line in out.read_text().splitlines()[1:]]
+    assert len(scores["everyrow"]) == 200
+    assert scores["everyrow"] != scores["evaluated"]  # it learnt from the test rows too
+
+    report = tmp_path / "everyrow.html"
+    churn_cli("model", "report", "everyrow:1", "--output", str(report))
+    assert "train + validation + test splits (refit after evaluation" in report.read_text()

@@ -123,8 +123,13 @@ def auto(
     seed: int = 0,
     executor: Executor | None = None,
     say: Callable[[str], None] | None = None,
+    refit_all: bool = False,
 ) -> AutoResult:
     """Find, train, evaluate and register a model for ``dataset`` within the budget.
+
+    ``refit_all``: the winner, once evaluated on the test split, is fitted again on
+    every row (``TrainingSpec.refit_all``), as FLAML's default retraining on all the
+    data does; the recorded metrics stay the evaluated model's.
 
     Raises:
         NotFoundError: no such dataset.
@@ -181,7 +186,9 @@ def auto(
         result.algorithm, result.cv_score = best.algorithm, best.mean(board.metric)
         # the final job fits on every training row: keep what the winner's folds
         # suggest that costs (a fixed share of the budget left most of it unused)
-        final = _final_estimate(best.fit_seconds / best.folds, len(problem.y), problem.rows_total)
+        final = _final_estimate(
+            best.fit_seconds / best.folds, len(problem.y), problem.rows_total, refit_all
+        )
         tune_end = started + (1 - _SAFETY_SHARE) * budget_seconds - final
         top = finished[:candidates]
         for index, entry in enumerate(top):
@@ -217,7 +224,15 @@ def auto(
     studies = [s.study for s in result.studies]
     lineage = {"automl_run": board.run_id, "studies": studies}
     result.training = _final_fit(
-        workspace, problem.dataset, problem, result, requirements, model_name, seed, lineage
+        workspace,
+        problem.dataset,
+        problem,
+        result,
+        requirements,
+        model_name,
+        seed,
+        lineage,
+        refit_all,
     )
     tags = {"automl_run": board.run_id, "studies": ",".join(studies)}
     workspace.runs.set_tags(result.training.run_id, tags)
@@ -234,11 +249,15 @@ def _defaults(algorithm: str, task: Any) -> list[dict[str, Any]]:
     return [defaults] if defaults else []
 
 
-def _final_estimate(fold_seconds: float, searched: int, total: int) -> float:
+def _final_estimate(
+    fold_seconds: float, searched: int, total: int, refit_all: bool = False
+) -> float:
     """Seconds the final training job may take: its fit on all rows (from one fold's
     fit on a share of the searched rows), the early-stopping, threshold and refit fits
-    beside it, evaluation and packaging (a fixed allowance)."""
-    return 4.0 * fold_seconds * max(total / max(searched, 1), 1.0) + _PACKAGING_SECONDS
+    beside it (one more with ``refit_all``), evaluation and packaging (a fixed
+    allowance)."""
+    fits = 5.0 if refit_all else 4.0
+    return fits * fold_seconds * max(total / max(searched, 1), 1.0) + _PACKAGING_SECONDS
 
 
 def _cost_rank(name: str) -> int:
@@ -260,12 +279,14 @@ def _final_fit(
     model_name: str | None,
     seed: int,
     lineage: dict[str, Any],
+    refit_all: bool,
 ) -> TrainingResult:
     """The winner through the ordinary training job, its run in the search's experiment.
 
     The search already chose on cross-validated training and validation rows, so
     the job refits the winner on both once its rounds and threshold are known: the
-    model learns from every row but the test split's."""
+    model learns from every row but the test split's (and from those too, after the
+    evaluation, with ``refit_all``)."""
     from modelyard.training import TrainingSpec, train
 
     spec = TrainingSpec(
@@ -279,5 +300,6 @@ def _final_fit(
         seed=seed,
         experiment=f"auto-{dataset.split(':')[0]}",
         refit=True,
+        refit_all=refit_all,
     )
     return train(workspace, spec, lineage=lineage)

@@ -310,6 +310,14 @@ def auto(
     ] = None,
     sample: SampleOption = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    refit_all: Annotated[
+        bool,
+        typer.Option(
+            "--refit-all",
+            help="After evaluation, refit the winner on every split, test included "
+            "(metrics stay the evaluated model's).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Spot-check, tune the best candidates, train the winner, evaluate, register."""
@@ -331,6 +339,7 @@ def auto(
         model_name=name,
         sample=sample or None,
         seed=seed,
+        refit_all=refit_all,
         say=say,
     )
     if json_output:

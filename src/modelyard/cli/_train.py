@@ -94,6 +94,14 @@ def train(
         bool,
         typer.Option("--refit", help="Refit the final model on train + validation (rounds kept)."),
     ] = False,
+    refit_all: Annotated[
+        bool,
+        typer.Option(
+            "--refit-all",
+            help="After evaluation, refit on every split, test included (metrics stay the "
+            "evaluated model's).",
+        ),
+    ] = False,
     allow_worse: Annotated[
         bool,
         typer.Option(
@@ -130,6 +138,7 @@ def train(
         seed=seed,
         experiment=experiment,
         refit=refit,
+        refit_all=refit_all,
         allow_worse_than_baseline=allow_worse,
     )
     with _progress_bar() as report:

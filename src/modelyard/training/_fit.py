@@ -7,7 +7,7 @@ threads that busy-wait, which slows the fit far more than it saves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from modelyard.training._job import TrainingInputs
     from modelyard.training._spec import TrainingSpec
 
-__all__ = ["Fitted", "fit"]
+__all__ = ["Fitted", "fit", "refit_all"]
 
 _EARLY_STOPPING_ROUNDS = 30
 _THRESHOLD_FOLDS = 5
@@ -35,9 +35,10 @@ class Fitted:
         threshold: the binary decision threshold, chosen on rows the test metrics
             do not use; ``None`` for other tasks.
         rows: the raw rows the final pipeline was fitted on (training, plus
-            validation after a refit) and their encoded targets.
+            validation after a refit, plus test after :func:`refit_all`) and their
+            encoded targets.
         test_matrix: the test split through the final recipe.
-        refitted: whether the final pipeline was refitted on training and validation.
+        learnt: the splits the final pipeline was fitted on.
     """
 
     pipeline: Any
@@ -45,7 +46,7 @@ class Fitted:
     threshold: ThresholdChoice | None
     rows: tuple[pd.DataFrame, npt.NDArray[Any]]
     test_matrix: npt.NDArray[Any]
-    refitted: bool = False
+    learnt: tuple[str, ...] = ("train",)
 
 
 def fit(
@@ -103,20 +104,54 @@ def fit(
         say("choosing the decision threshold", "choosing the decision threshold")
         threshold = _threshold(spec, estimator, (train_matrix, y["train"]), valid_matrix, y)
     rows = (X["train"], y["train"])
-    refitted = spec.refit and has_validation
-    if refitted:
-        rows = (
-            pd.concat([X["train"], X["validation"]], ignore_index=True),
-            np.concatenate([y["train"], y["validation"]]),
-        )
-        say("fitting", f"refitting on {len(rows[0]):,} training and validation rows")
-        pipeline = clone(pipeline)
-        pipeline[0].fit(*rows)
-        rounds.named(f"refitting {spec.algorithm}").fit(
-            pipeline[-1], pipeline[0].transform(rows[0]), rows[1]
-        )
-    test_matrix = pipeline[0].transform(X["test"])
-    return Fitted(pipeline, params, threshold, rows, test_matrix, refitted)
+    learnt: tuple[str, ...] = ("train",)
+    if spec.refit and has_validation:
+        learnt = ("train", "validation")
+        rounds = rounds.named(f"refitting {spec.algorithm}")
+        pipeline, rows = _refit(pipeline, learnt, X, y, rounds, say)
+    return Fitted(pipeline, params, threshold, rows, pipeline[0].transform(X["test"]), learnt)
+
+
+def refit_all(
+    fitted: Fitted,
+    spec: TrainingSpec,
+    X: dict[str, pd.DataFrame],
+    y: dict[str, npt.NDArray[Any]],
+    library: str,
+    say: Any,
+) -> Fitted:
+    """``fitted`` fitted once more on every split, after its evaluation on the test
+    split: the recipe and the model learn from every row, with the rounds and the
+    threshold kept (``TrainingSpec.refit_all``). ``test_matrix`` is the test split
+    through the new recipe (for the ONNX parity check, not for metrics)."""
+    splits = tuple(s for s in ("train", "validation", "test") if len(X[s]) > 0)
+    rounds = _Rounds(library, say, f"refitting {spec.algorithm} on every row")
+    pipeline, rows = _refit(fitted.pipeline, splits, X, y, rounds, say)
+    matrix = pipeline[0].transform(X["test"])
+    return replace(fitted, pipeline=pipeline, rows=rows, test_matrix=matrix, learnt=splits)
+
+
+def _refit(
+    pipeline: Any,
+    splits: tuple[str, ...],
+    X: dict[str, pd.DataFrame],
+    y: dict[str, npt.NDArray[Any]],
+    rounds: _Rounds,
+    say: Any,
+) -> tuple[Any, tuple[pd.DataFrame, npt.NDArray[Any]]]:
+    """A clone of ``pipeline`` (its parameters, boosting rounds included) fitted on
+    ``splits`` together, and those rows."""
+    from sklearn.base import clone
+
+    rows = (
+        pd.concat([X[s] for s in splits], ignore_index=True),
+        np.concatenate([y[s] for s in splits]),
+    )
+    say("fitting", f"refitting on {len(rows[0]):,} rows ({', '.join(splits)})")
+    refitted = clone(pipeline)
+    refitted[0].fit(*rows)
+    rounds.fit(refitted[-1], refitted[0].transform(rows[0]), rows[1])
+    return refitted, rows
 
 
 class _Rounds:

@@ -25,7 +25,7 @@ import pandas as pd
 from modelyard.data import DatasetVersion, LogicalType, Role
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.training._catalog import Algorithm, Task, available_threads, get_algorithm
-from modelyard.training._fit import Fitted, fit
+from modelyard.training._fit import Fitted, fit, refit_all
 from modelyard.training._progress import Progress, TrainingProgress, reporter
 from modelyard.training._report import REPORT_ARTIFACT
 from modelyard.training._spec import TrainingSpec
@@ -128,11 +128,8 @@ def train(
         run.set_tags({"task": problem.task, "algorithm": spec.algorithm})
         say("loading", f"loading {problem.version.ref}")
         frames = load_splits(workspace, problem)
-        if spec.preprocessing.recipe is not None:  # its training-only row filters
-            recipe = spec.preprocessing.recipe
-            for split in ("train", "validation"):
-                kept = recipe.training_rows(frames[split])
-                frames[split] = frames[split][kept].reset_index(drop=True)
+        for split in ("train", "validation"):  # a recipe's training-only row filters
+            frames[split] = _training_rows(spec, frames[split])
         features = [c for c in frames["train"].columns if c != problem.target]
         classes, encode = label_encoding(problem, frames["train"][problem.target])
         y = {s: encode(f[problem.target]) for s, f in frames.items()}
@@ -170,16 +167,31 @@ def train(
             }
         )
         passed, messages = _criteria(problem.criteria, evaluation, spec)
+        learnt = {s: frames[s] for s in fitted.learnt}
+        if spec.refit_all and len(X["test"]) > 0:
+            # after the metrics, which stay those of the model evaluated above
+            learnt = {**frames, "test": _training_rows(spec, frames["test"])}
+            X_all = {s: f[features] for s, f in learnt.items()}
+            y_all = {**y, "test": encode(learnt["test"][problem.target])}
+            with threadpool_limits(limits=threads):
+                fitted = refit_all(fitted, spec, X_all, y_all, problem.algorithm.name, say)
+            pipeline = fitted.pipeline
 
         say("compiling to ONNX and checking parity", "compiling to ONNX and checking parity")
         from modelyard.registry import compile_onnx, export_native
 
         check_matrix = fitted.test_matrix[:_PARITY_ROWS]
         classification = problem.task != "regression"
-        reference = outputs[: len(check_matrix)]
+        reference = (
+            _outputs(problem.task, pipeline[-1], check_matrix)
+            if spec.refit_all
+            else outputs[: len(check_matrix)]
+        )
         onnx = compile_onnx(pipeline[-1], check_matrix, reference, classification=classification)
         native = export_native(pipeline[-1], check_matrix, reference, classification=classification)
-        context = _report_context(problem, spec, params, messages, passed, run.id, onnx)
+        context = _report_context(
+            problem, spec, params, messages, passed, run.id, onnx, fitted.learnt
+        )
         from modelyard.evaluation import render_report
 
         html = render_report(
@@ -194,10 +206,18 @@ def train(
         if spec.register:
             say("packaging and registering", "packaging and registering")
             products = _Products(
-                pipeline, params, evaluation, outputs, onnx, native, classes, passed, messages
+                pipeline,
+                params,
+                evaluation,
+                outputs,
+                onnx,
+                native,
+                classes,
+                passed,
+                messages,
+                fitted.learnt,
             )
-            learnt = ["train", "validation"] if fitted.refitted else ["train"]
-            target = pd.concat([frames[s][problem.target] for s in learnt], ignore_index=True)
+            target = pd.concat([f[problem.target] for f in learnt.values()], ignore_index=True)
             data_baseline = _data_baseline(problem, pipeline[0], fitted.rows[0], target)
             model = _register(
                 workspace, problem, spec, products, data_baseline, run.id, lineage or {}
@@ -467,12 +487,10 @@ def _evaluate(
 
     X_test, y_test = test
     matrix = fitted.test_matrix
-    estimator = fitted.pipeline[-1]
+    outputs = _outputs(problem.task, fitted.pipeline[-1], matrix)
     if problem.task == "regression":
-        outputs = np.asarray(estimator.predict(matrix), dtype=np.float64)
         evaluation = evaluate_regression(y_test, outputs)
     else:
-        outputs = np.asarray(estimator.predict_proba(matrix), dtype=np.float64)
         assert classes is not None
         labels = np.asarray(classes, dtype=object)[y_test]
         evaluation = evaluate_classification(
@@ -482,6 +500,20 @@ def _evaluate(
         fitted.pipeline, X_test, y_test, task=problem.task, seed=spec.seed, transformed=matrix
     )
     return evaluation, outputs
+
+
+def _outputs(task: str, estimator: Any, matrix: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """The model's predictions (regression) or class probabilities on ``matrix``."""
+    found = estimator.predict(matrix) if task == "regression" else estimator.predict_proba(matrix)
+    return np.asarray(found, dtype=np.float64)
+
+
+def _training_rows(spec: TrainingSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the rows the recipe keeps out of training (all of it without one)."""
+    recipe = spec.preprocessing.recipe
+    if recipe is None:
+        return frame
+    return frame[recipe.training_rows(frame)].reset_index(drop=True)
 
 
 def _trivial(
@@ -526,8 +558,12 @@ def _report_context(
     passed: bool,
     run_id: str,
     onnx: OnnxOutcome,
+    learnt: tuple[str, ...],
 ) -> dict[str, Any]:
     criteria = [{"text": text, "passed": ok, "message": message} for text, ok, message in messages]
+    fitted_on = " + ".join(learnt) + " splits"
+    if spec.refit_all:
+        fitted_on += " (refit after evaluation: the metrics are the model's before it)"
     return {
         "dataset": problem.version.ref,
         "target": problem.target,
@@ -536,6 +572,7 @@ def _report_context(
         "params": params,
         "run": run_id,
         "evaluated on": "test split",
+        "fitted on": fitted_on,
         "onnx": "yes" if onnx.model else f"no ({onnx.reason})",
         "criteria": criteria,
         "passed": passed,
@@ -558,6 +595,7 @@ class _Products:
     classes: list[Any] | None
     passed: bool
     messages: list[tuple[str, bool, str]]
+    learnt: tuple[str, ...]  # the splits the pipeline was fitted on
 
 
 def _register(
@@ -594,6 +632,7 @@ def _register(
         "split": problem.version.split_spec,
         "target": problem.target,
         "run_id": run_id,
+        "fitted_on": list(products.learnt),
         "environment": workspace.runs.get(run_id).environment,
     }
     if spec.preprocessing.recipe is not None:  # the user's recipe, as fitted
