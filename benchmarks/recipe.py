@@ -56,7 +56,7 @@ def modelyard_recipe(train: pd.DataFrame, y: np.ndarray) -> Any:
     """The fitted recipe (what a model package stores and every path replays)."""
     import pyarrow as pa
 
-    from modelyard.data._schema import infer_schema
+    from modelyard.data._infer import infer_schema
     from modelyard.features import PreprocessOptions, Recipe, build_pipeline
 
     columns = infer_schema(pa.Table.from_pandas(train, preserve_index=False))

@@ -107,3 +107,23 @@ def test_all_is_every_extra_but_the_tooling() -> None:
     assert listed == set(extras) - {"all", "bench", "dev"}
     assert set(EXTRA_OF.values()) <= listed  # each module's extra is a real one
     assert extras["dev"][0] == "modelyard[all,bench]"
+
+
+def test_listing_models_and_runs_does_not_import_arrow_numpy_or_pandas(tmp_path: Path) -> None:
+    """What only reads metadata (the registry, run listings, every command that opens a
+    workspace) stays free of Arrow, NumPy and pandas, whose imports cost more than the
+    query: modelyard.data's store and splits are lazy names, and its schema module
+    leaves inference (Arrow) to modelyard.data._infer."""
+    program = (
+        "import sys\n"
+        "from modelyard.workspace import Workspace\n"
+        f"with Workspace.init({str(tmp_path / 'ws')!r}) as ws:\n"
+        "    ws.models.list_versions()\n"
+        "    ws.runs.list_runs()\n"
+        "print(sorted({'pyarrow', 'numpy', 'pandas'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

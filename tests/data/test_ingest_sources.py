@@ -505,7 +505,7 @@ def test_distinct_counts_by_sorting_agree_with_arrow(
 ) -> None:
     import pyarrow.compute as pc
 
-    from modelyard.data._schema import _count_distinct
+    from modelyard.data._infer import _count_distinct
 
     kind = pa.float64() if floating else pa.int64()
     cells = data.draw(st.lists(_floats if floating else _integers, max_size=40))

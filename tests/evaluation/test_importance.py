@@ -96,7 +96,8 @@ def test_one_call_auc_scoring_matches_the_scikit_learn_scorer() -> None:
     from sklearn.metrics import get_scorer
 
     from modelyard import datasets
-    from modelyard.data._schema import apply_overrides, infer_schema
+    from modelyard.data._infer import infer_schema
+    from modelyard.data._schema import apply_overrides
     from modelyard.evaluation._importance import _shuffle_features
     from modelyard.features import build_pipeline
 
@@ -122,7 +123,8 @@ def _churn_pipeline(
     import pyarrow as pa
 
     from modelyard import datasets
-    from modelyard.data._schema import apply_overrides, infer_schema
+    from modelyard.data._infer import infer_schema
+    from modelyard.data._schema import apply_overrides
     from modelyard.features import build_pipeline
 
     frame = datasets.churn(n_rows, seed=5)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from modelyard import datasets
 from modelyard.data import ColumnSchema
-from modelyard.data._schema import infer_schema
+from modelyard.data._infer import infer_schema
 from modelyard.errors import InvalidInputError, SchemaMismatchError
 from modelyard.features import FittedRecipe, PreprocessOptions, Recipe, RecipeStep, build_pipeline
 

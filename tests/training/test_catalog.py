@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from modelyard import datasets
-from modelyard.data._schema import apply_overrides, infer_schema
+from modelyard.data._infer import infer_schema
+from modelyard.data._schema import apply_overrides
 from modelyard.errors import InvalidInputError
 from modelyard.features import build_pipeline
 from modelyard.registry import compile_onnx

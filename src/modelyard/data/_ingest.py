@@ -21,7 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from modelyard.data._casts import BatchCaster
-from modelyard.data._schema import ColumnSchema, infer_columns
+from modelyard.data._infer import infer_columns
+from modelyard.data._schema import ColumnSchema
 from modelyard.data._source import BatchSource, ReadAgain
 from modelyard.data._types import conform_batch, storable_schema
 from modelyard.errors import IntegrityError, InvalidInputError
