@@ -1,4 +1,5 @@
-"""ModelRegistry.page and names: a model's versions a page at a time, and the models."""
+"""ModelRegistry.page, names and exists: a model's versions a page at a time, and the
+models."""
 
 from __future__ import annotations
 
@@ -51,3 +52,17 @@ def test_pages_hold_every_version_once_newest_first(
         registry.page("alpha", -1)
     with pytest.raises(InvalidInputError, match="a page holds"):
         registry.page("alpha", 0, 501)
+
+
+def test_exists_agrees_with_names(any_workspace: Workspace, tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "model.json").write_text(json.dumps({"task": "binary"}))
+    registry = any_workspace.models
+    assert not registry.exists("alpha")
+    _register(any_workspace, "alpha", package, 1)
+    _register(any_workspace, "beta", package, 2)
+    registry.delete("alpha:1")
+    asked = ["alpha", "beta", "gamma", "", "ALPHA", "alpha:1"]
+    assert [name for name in asked if registry.exists(name)] == ["alpha", "beta"]
+    assert set(registry.names()) == {"alpha", "beta"}  # alpha, its versions all deleted

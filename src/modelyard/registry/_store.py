@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from modelyard.artifacts import ArtifactStore
@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from modelyard.registry._package import LoadedModel
 
 __all__ = ["ModelRegistry"]
+
+# Built once: the dashboard asks it before a model page's first byte, and building a
+# statement costs more than the database takes to answer it.
+_MODEL_NAMED = select(ModelRow.id).where(ModelRow.name == bindparam("name"))
 
 
 class ModelRegistry:
@@ -222,6 +226,12 @@ class ModelRegistry:
                 .order_by(ModelRow.name)
             ).all()
             return {model: int(n) for model, n in counts}
+
+    def exists(self, name: str) -> bool:
+        """Whether a model of this name is registered (with versions or none left):
+        one indexed row, where :meth:`names` counts every model's versions."""
+        with self._metadata.session() as session:
+            return session.scalar(_MODEL_NAMED, {"name": name}) is not None
 
     def history(self, name: str, last: int | None = None) -> list[ModelEvent]:
         """Everything that happened to a model, oldest first; with ``last``, only the

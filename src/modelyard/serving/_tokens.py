@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.metadata._tables import ApiTokenRow
@@ -37,6 +37,12 @@ _PREFIX = "myd_"
 _KEY_PREFIX = "MYDK"  # SigV4 access key ids: MYDK and 12 capitals or digits
 _KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _REVOKED = "revoked"  # the kind of a revoked token's row
+# Built once: the dashboard asks these before each page's first byte, and building a
+# statement costs more than SQLite takes to answer it.
+_ANY_TOKEN = select(ApiTokenRow.id).where(ApiTokenRow.kind != _REVOKED).limit(1)
+_BEARER_HASHED = select(ApiTokenRow).where(
+    ApiTokenRow.token_hash == bindparam("digest"), ApiTokenRow.kind == "bearer"
+)
 
 
 def hash_token(token: str) -> str:
@@ -150,6 +156,20 @@ class TokenStore:
             row.kind = _REVOKED
             row.token_hash = f"{_REVOKED}-{row.id}"  # unique, and no token's SHA-256
             row.secret = None
+
+    def has_tokens(self) -> bool:
+        """Whether any token is not revoked (what closes a workspace to anonymous
+        readers), found without reading the tokens: one row at most, no secret."""
+        with self._metadata.session() as session:
+            return session.scalar(_ANY_TOKEN) is not None
+
+    def find(self, token: str) -> TokenInfo | None:
+        """The facts of bearer token ``token``; ``None`` when the workspace has no such
+        token (or it was revoked). One row found by the token's hash, where
+        :meth:`scopes` reads every token."""
+        with self._metadata.session() as session:
+            row = session.scalars(_BEARER_HASHED, {"digest": hash_token(token)}).first()
+            return None if row is None else _info(row)
 
     def management_closed(self) -> bool:
         """Whether an admin credential was revoked and none is left."""

@@ -102,17 +102,14 @@ class UiAuth:
     def _session(self, token: str) -> tuple[Session, str] | None:
         if not token:
             return None
-        digest = hash_token(token)
-        scope = self._tokens.scopes().get(digest)
-        if scope is None:
+        info = self._tokens.find(token)
+        if info is None:
             return None
-        names = [info.name for info in self._tokens.list() if info.prefix == token[:10]]
-        return Session(digest, names[0] if names else "token"), scope
+        return Session(hash_token(token), info.name), info.scope
 
     def reading_needs_login(self) -> bool:
         """Whether the workspace has any token (then every page needs a login)."""
-        bearer, sigv4 = self._tokens.credentials()
-        return bool(bearer or sigv4)
+        return self._tokens.has_tokens()
 
     def check_read(self, request: Request) -> None:
         """Allow reading, or raise :class:`LoginRequiredError`."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from modelyard.errors import InvalidInputError, ModelyardError
 from modelyard.ui._auth import CSRF_COOKIE, UiAuth, new_csrf_token
@@ -17,6 +18,7 @@ from modelyard.ui._auth import CSRF_COOKIE, UiAuth, new_csrf_token
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
     from starlette.requests import Request
+    from starlette.types import Receive, Scope, Send
 
     from modelyard.ui._pages import Page
     from modelyard.workspace import Workspace
@@ -138,8 +140,8 @@ class PageRequest:
             html = top + body.render(layout, **values)
             response = HTMLResponse(html, status_code=status)
         else:
-            parts = self._parts(top, body, {**layout, **values}, later)
-            response = StreamingResponse(parts, status_code=status, media_type="text/html")
+            rest = partial(self._rest, body, {**layout, **values}, later)
+            response = _TopFirst(top, rest, status)
         return self._guarded(response, csrf)
 
     def fragment(self, template: str, **values: Any) -> Response:
@@ -159,14 +161,6 @@ class PageRequest:
             )
         return response
 
-    async def _parts(
-        self, top: str, body: Template, values: dict[str, Any], later: Later
-    ) -> AsyncIterator[str]:
-        """The layout's top, sent as it is, then the rest, made on the thread pool (the
-        SDK call blocks on the database)."""
-        yield top
-        yield await run_in_threadpool(self._rest, body, values, later)
-
     def _rest(self, body: Template, values: dict[str, Any], later: Later) -> str:
         try:
             more = later()
@@ -178,6 +172,34 @@ class PageRequest:
     def redirect(self, path: str, **query: Any) -> Response:
         """After a change: see the changed page (303, so a reload does not repeat it)."""
         return RedirectResponse(self.url(path, **query), status_code=303)
+
+
+class _TopFirst(Response):
+    """A page in two parts: the status and the layout's top at once, then the rest,
+    made on the thread pool (the page's SDK call blocks on the database).
+
+    Starlette's ``StreamingResponse`` would send the same, but it first starts a task
+    group that listens for the client leaving (~25 µs before the first byte); a page
+    made in one call after its top has nothing to stop early, and a client that left
+    is one the server no longer writes to.
+    """
+
+    media_type = "text/html"
+
+    def __init__(self, top: str, rest: Callable[[], str], status_code: int) -> None:
+        self.status_code = status_code
+        self.background = None
+        self._top = top.encode(self.charset)
+        self._rest = rest
+        self.init_headers()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": self._top, "more_body": True})
+        rest = await run_in_threadpool(self._rest)
+        await send({"type": "http.response.body", "body": rest.encode(self.charset)})
 
 
 def _no_frames(response: Response) -> None:

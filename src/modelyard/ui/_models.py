@@ -34,14 +34,14 @@ def model_page(page: PageRequest) -> Response:
     """One model's versions (a page of them) with status, aliases and metrics, and
     its recent history.
 
-    An unknown model is a 404 page, checked against the models' names before the
-    layout's top is sent; the versions and history are read after (see
+    An unknown model is a 404 page, checked before the layout's top is sent (one
+    row looked up); the versions and history are read after (see
     :meth:`PageRequest.render`).
     """
     name = page.param("name")
     registry = page.ui.workspace.models
     offset = page.query_int("offset", 0)
-    if name not in registry.names():
+    if not registry.exists(name):
         raise NotFoundError(f"model {name} not found")
 
     def versions() -> dict[str, Any]:
