@@ -66,6 +66,8 @@ def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) ->
     with Workspace.open(root) as ws:
         assert [v.ref for v in ws.datasets.list_versions("churn")] == ["churn:2", "churn:1"]
         assert ws.datasets.get("houses").target == "price"
+        auto_model = ws.models.get("churn-auto:1")  # learnt from every row once evaluated
+        assert auto_model.lineage["fitted_on"] == ["train", "validation", "test"]
         (run,) = ws.runs.list_runs("churn-demo")
         assert run.status is RunStatus.FINISHED
         assert run.metric_counts["recall_by_tenure_cut"] == 36
@@ -91,6 +93,7 @@ def test_demo_walks_every_stage_and_leaves_a_usable_workspace(tmp_path: Path) ->
     assert "4b. Prepare" in out and "charge_per_month" in out
     assert "churn-recipe:1" in out and "reviews:1 " in out  # both trained with a recipe
     assert "7. Batch transform" in out
+    assert "refit on every row (train + validation + test) after evaluation" in out
     assert "10. Monitor" in out and "450 of 450 labels joined to churn-api" in out
     assert "estimated roc_auc before any label" in out
     assert "rejected C000011: column 'tenure_months' must be numeric" in out
