@@ -208,6 +208,24 @@ def test_categories_of_a_typed_series_read_as_its_values_one_by_one(series: pd.S
     assert factorized.tolist() == one_by_one.tolist()
 
 
+@settings(max_examples=100, deadline=None)
+@given(category_series.filter(len))
+def test_a_long_categorical_column_is_read_as_codes_into_its_values(series: pd.Series) -> None:
+    """Past 64 rows a typed Series is read one distinct value at a time, and the
+    adapted table keeps each row's code beside the text (what the encoding steps
+    look up): the text is the one of the values one by one, and so are the codes."""
+    long = pd.concat([series] * (1 + 64 // len(series)), ignore_index=True)
+    adapter = InputAdapter(categorical=("plan",))
+    adapted = adapter.adapt({"plan": long})
+    one_by_one = adapter.adapt({"plan": long.to_numpy(dtype=object)})["plan"].tolist()
+    assert adapted["plan"].tolist() == one_by_one
+    coded = adapted.coded("plan")
+    assert coded is not None
+    assert coded.labels[coded.codes].tolist() == one_by_one
+    adapted["plan"] = adapted["plan"].copy()  # a rewritten column: its codes retire
+    assert adapted.coded("plan") is None
+
+
 def test_an_object_column_keeps_true_one_and_one_point_zero_apart() -> None:
     """1, 1.0 and True hash alike: an object column is not factorized, so each keeps
     its own text."""

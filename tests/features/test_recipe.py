@@ -174,6 +174,36 @@ def test_every_path_computes_the_scikit_learn_reference(
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=path)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    train=st.lists(record, min_size=1, max_size=40),
+    test=st.lists(record, min_size=1, max_size=24),
+    opts=options,
+    seed=st.integers(0, 2**16),
+)
+def test_many_rows_compute_the_scikit_learn_reference(
+    train: list[dict[str, Any]], test: list[dict[str, Any]], opts: dict[str, Any], seed: int
+) -> None:
+    """Past 64 rows a typed text column is read as codes into its distinct values,
+    past 8,192 the matrix is written a block of rows at a time: the same features."""
+    train_frame, test_frame = _frame(train), _frame(test)
+    y = np.random.default_rng(seed).integers(0, 2, len(train_frame)).astype(np.float64)
+    recipe = _fit(train_frame, y, opts)
+    copies = 1 + 20_000 // len(test_frame)
+    expected = np.tile(_reference(train_frame, test_frame, y, opts), (copies, 1))
+    many = pd.concat([test_frame] * copies, ignore_index=True)
+    stored = FittedRecipe.from_dict(json.loads(json.dumps(recipe.to_dict())))
+    table = pa.Table.from_pandas(many, preserve_index=False).combine_chunks()
+    checked = check_rows(table.to_batches()[0], [{"name": n, "kind": k} for n, k in KINDS.items()])
+    paths = {
+        "frame": recipe.transform(many),
+        "stored": stored.transform(many),
+        "arrow batch": stored.apply(checked.adapted),
+    }
+    for path, got in paths.items():
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=path)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(train=st.lists(record, min_size=1, max_size=30), opts=options)
 def test_float32_output_is_the_float64_matrix_cast_once(

@@ -367,3 +367,45 @@ def test_one_row_and_many_rows_give_the_same_features(
     np.testing.assert_array_equal(many, as_columns)
     large = stored.transform(pd.concat([frame] * (1 + 40 // n), ignore_index=True))
     np.testing.assert_array_equal(large[:n], many)  # the vectorised (many-row) forms
+
+
+CATEGORIES: list[dict[str, Any]] = [
+    {"impute": {"column": "payment_method", "strategy": "mode"}},
+    {"impute": {"column": "internet_service", "strategy": "constant", "value": "unknown"}},
+    {"rename": {"region": "area"}},
+    {"one_hot": ["area", "internet_service", "payment_method"]},
+    {"ordinal": "contract"},
+    {"target": "plan_code"},
+    {"cast": {"column": "num_lines", "to": "categorical"}},
+    {"date_parts": {"column": "signup_date", "parts": ["year", "month"], "days_since": True}},
+    {"drop": ["customer_id", "review"]},
+]
+
+
+@pytest.fixture(scope="module")
+def categories(train: pd.DataFrame) -> FittedRecipe:
+    return _fit(train, CATEGORIES)[1]
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 40), unseen=st.text(min_size=1, max_size=8))
+def test_categorical_steps_of_many_rows_are_those_of_one_row(
+    categories: FittedRecipe, seed: int, n: int, unseen: str
+) -> None:
+    """Many rows read text columns as codes into their distinct values (a fill
+    rewrites the labels, not the rows) and write the matrix a block of rows at a
+    time; text columns of Python objects are read value by value: the features of
+    both are each row's alone."""
+    frame = _frame(n, seed=seed)
+    frame.loc[0, "region"] = unseen
+    frame.loc[0, "plan_code"] = unseen
+    frame.loc[frame.index % 2 == 0, "payment_method"] = None
+    frame.loc[frame.index % 3 == 0, "internet_service"] = None
+    one_by_one = np.vstack([categories.transform(frame.iloc[[i]]) for i in range(n)])
+    copies = 1 + 20_000 // n
+    many = pd.concat([frame] * copies, ignore_index=True)
+    np.testing.assert_array_equal(categories.transform(many), np.tile(one_by_one, (copies, 1)))
+    objects = many.astype({c: object for c in ("payment_method", "region", "plan_code")})
+    np.testing.assert_array_equal(categories.transform(objects), np.tile(one_by_one, (copies, 1)))

@@ -42,7 +42,9 @@ from modelyard.features._read import (
     date_parts,
     epoch_parts,
     read,
+    read_categories,
 )
+from modelyard.features._table import Coded, Table
 
 _FEW_ROWS = 16  # up to this many rows, a DataFrame is read a row at a time, as lists
 
@@ -166,7 +168,7 @@ class InputAdapter:
             datetime=tuple(data.get("datetime", ())),
         )
 
-    def adapt(self, data: Mapping[str, Any] | Any) -> dict[str, npt.NDArray[Any]]:
+    def adapt(self, data: Mapping[str, Any] | Any) -> Table:
         """Adapt columns given as a mapping of name to values: a DataFrame, or a dict
         of lists, numpy arrays or Series.
 
@@ -177,18 +179,31 @@ class InputAdapter:
         self._require(data)
         data = _few_rows(data, self._names)
         values: dict[str, npt.NDArray[Any]] = {}
+        coded: dict[str, Coded] = {}
         for name, kind in self._kinds:
+            if kind == "categorical":
+                found = read_categories(data[name])
+                if found is not None and found[1].bad is None:
+                    codes, distinct = found
+                    coded[name] = Coded(codes, _labels(distinct.values))
+                    continue
             reading = read(kind, data[name])
             if reading.bad is not None:
                 _refuse(name, kind, data[name], reading)
             values[name] = reading.values
-        return self.shape(values)
+        return self._shape(values, coded)
 
-    def shape(self, values: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
+    def shape(self, values: Mapping[str, npt.NDArray[Any]]) -> Table:
         """Adapted columns from columns already read as their kinds (see
         :class:`~modelyard.features._read.Reading`: the checker's output)."""
-        out: dict[str, npt.NDArray[Any]] = {}
+        return self._shape(values, {})
+
+    def _shape(self, values: Mapping[str, npt.NDArray[Any]], coded: Mapping[str, Coded]) -> Table:
+        out = Table()
         for name, kind in self._kinds:
+            if name in coded:  # read from its distinct values: the codes are kept
+                out.put_coded(name, *coded[name])
+                continue
             column = values[name]
             if kind == "datetime":
                 out.update(zip(self._date_names[name], date_parts(column), strict=True))
@@ -275,6 +290,15 @@ def _few_rows(data: Mapping[str, Any] | Any, names: set[str]) -> Mapping[str, An
         for index, name in enumerate(labels)
         if name in names
     }
+
+
+def _labels(distinct: npt.NDArray[Any]) -> npt.NDArray[np.object_]:
+    """The distinct labels of a column read as codes, missing as its own level,
+    which is also the last label (what code -1 picks)."""
+    labels = np.empty(len(distinct) + 1, dtype=object)
+    labels[:-1] = [MISSING_CATEGORY if v is None else v for v in distinct.tolist()]
+    labels[-1] = MISSING_CATEGORY
+    return labels
 
 
 def _refuse(name: str, kind: str, given: Any, reading: Reading) -> None:

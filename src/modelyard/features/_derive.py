@@ -27,6 +27,7 @@ import numpy.typing as npt
 from modelyard.features._expr import Expression
 from modelyard.features._read import MISSING_CATEGORY
 from modelyard.features._steps import Columns, FitData, Step
+from modelyard.features._table import Table, coded
 
 __all__ = [
     "Bucket",
@@ -161,7 +162,12 @@ class Fill(Derive):
     def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
         name = self.columns[0]
         values = table[name]
-        if values.dtype == object:
+        known = coded(table, name)
+        if known is not None and isinstance(table, Table):  # fill the labels: same text
+            labels = known.labels.copy()
+            labels[known.labels == MISSING_CATEGORY] = self.value
+            table.put_coded(name, known.codes, labels)
+        elif values.dtype == object:
             filled = values.copy()
             filled[values == MISSING_CATEGORY] = self.value
             table[name] = filled

@@ -10,6 +10,7 @@ scikit-learn transformer that fits one.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -27,8 +28,11 @@ from modelyard.features._steps import (
     Step,
     TargetMean,
 )
+from modelyard.features._table import Table, rows
 
 __all__ = ["FittedRecipe"]
+
+_BLOCK_ROWS = 8_192  # rows a block of the matrix is written at a time (see apply)
 
 
 class FittedRecipe:
@@ -88,7 +92,7 @@ class FittedRecipe:
         every step takes them)."""
         n_rows = len(next(iter(adapted.values()))) if adapted else 0
         if self._rewrites:
-            table = dict(adapted)
+            table = Table(adapted)
             for derive in self._rewrites:
                 derive.rewrite(table)
             adapted = table
@@ -96,8 +100,20 @@ class FittedRecipe:
         # values are cast as they are written, as a float64 matrix cast at the end
         # would give, without the float64 matrix (twice the memory to write)
         matrix = np.zeros((n_rows, len(self.feature_names)), dtype=self.output_dtype)
-        for step, start, end in self._blocks:
-            step.transform(adapted, matrix[:, start:end])
+        if n_rows <= _BLOCK_ROWS:
+            for step, start, end in self._blocks:
+                step.transform(adapted, matrix[:, start:end])
+            return matrix
+        # many rows: the steps write a block of rows at a time (a row's features
+        # depend on that row alone). A step writes a column at a time, and a column
+        # of the whole row-major matrix would sweep all of it through memory once per
+        # column; a block's rows, and the steps' temporaries, stay in the cache.
+        blocks = -(-n_rows // _BLOCK_ROWS)
+        bounds = [n_rows * index // blocks for index in range(blocks + 1)]
+        for first, last in itertools.pairwise(bounds):
+            part, out = rows(adapted, first, last), matrix[first:last]
+            for step, start, end in self._blocks:
+                step.transform(part, out[:, start:end])
         return matrix
 
     def feature_sources(self) -> list[str]:

@@ -45,6 +45,7 @@ __all__ = [
     "Reading",
     "epoch_parts",
     "read",
+    "read_categories",
 ]
 
 KINDS = ("numeric", "boolean", "categorical", "datetime")
@@ -107,30 +108,50 @@ def read(kind: str, values: Any) -> Reading:
     """Read raw ``values`` (a list, a numpy array or a pandas Series) as ``kind``."""
     if type(values) is list:  # a request's column: no numpy until the result
         return _OBJECTS[kind](values)
-    if kind == "categorical" and len(values) > _DISTINCT_MIN_ROWS:
-        pandas = sys.modules.get("pandas")
-        if pandas is not None and isinstance(values, pandas.Series):
-            return _read_distinct(pandas, values)
+    if kind == "categorical" and _long_series(values):
+        coded = read_categories(values)
+        if coded is None:
+            return _categorical_objects(_array(values).tolist())
+        codes, distinct = coded
+        return distinct.expand(codes)
     array = _array(values)
     if array.dtype.kind in "OUS":
         return _OBJECTS[kind](array.tolist())
     return _TYPED[kind](array)
 
 
-def _read_distinct(pd: Any, series: Any) -> Reading:
-    """A long Series of categories, reading each distinct value once (a training
-    column holds a few levels in many rows; its Arrow text as Python objects costs
-    ten times more than factorizing it). Only dtypes whose distinct values are
-    distinct texts: not ``object``, where 1, 1.0 and True hash alike."""
-    dtype = series.dtype
+def _long_series(values: Any) -> bool:
+    pandas = sys.modules.get("pandas")  # a Series exists only where pandas was imported
+    return (
+        pandas is not None
+        and isinstance(values, pandas.Series)
+        and len(values) > _DISTINCT_MIN_ROWS
+    )
+
+
+def read_categories(values: Any) -> tuple[npt.NDArray[np.intp], Reading] | None:
+    """A long Series of categories read one distinct value at a time: each row's
+    code (-1 where missing) and the reading of the distinct values, of which
+    :meth:`Reading.expand` gives the column's reading. ``None`` for anything else
+    (a short column, not a Series, a dtype below), which :func:`read` reads value
+    by value.
+
+    A training column holds a few levels in many rows; its Arrow text as Python
+    objects costs ten times more than factorizing it. Only dtypes whose distinct
+    values are distinct texts: not ``object``, where 1, 1.0 and True hash alike."""
+    if not _long_series(values):
+        return None
+    pd = sys.modules["pandas"]
+    dtype = values.dtype
     plain = isinstance(dtype, np.dtype) and dtype.kind in "biuf"
     text = isinstance(dtype, pd.StringDtype) or (
         isinstance(dtype, pd.ArrowDtype) and pd.api.types.is_string_dtype(dtype)
     )
     if not (plain or text):
-        return _categorical_objects(_array(series).tolist())
-    codes, distinct = pd.factorize(series, use_na_sentinel=True)
-    return _categorical_objects(_array(pd.Series(distinct)).tolist()).expand(codes)
+        return None
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    reading = _categorical_objects(_array(pd.Series(distinct)).tolist())
+    return np.asarray(codes, dtype=np.intp), reading
 
 
 def _array(values: Any) -> npt.NDArray[Any]:
@@ -299,7 +320,9 @@ def _parsed(text: str) -> Any:
         return _BAD
     if pd.isna(moment):
         return _NAT
-    return int(moment.tz_localize(None).value) // 1_000_000_000
+    # in the moment's own unit: ``value`` (nanoseconds) overflows past 1677-2262
+    # (pandas reads "-1.5" as the year -1)
+    return int(moment.tz_localize(None).asm8.astype("datetime64[s]").astype(np.int64))
 
 
 # -- readers -------------------------------------------------------------------------
@@ -404,7 +427,7 @@ def date_parts(seconds: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
     missing = np.isnat(seconds)
     epoch = seconds.astype(np.int64)
     days = epoch // 86_400
-    months = seconds.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    months = _months(seconds, days, missing)
     table = np.empty((len(DATETIME_PARTS), len(seconds)), dtype=np.float64)
     table[0] = months // 12 + 1970
     table[1] = months % 12 + 1
@@ -414,6 +437,29 @@ def date_parts(seconds: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
     if missing.any():
         table[:, missing] = np.nan
     return table
+
+
+def _months(
+    seconds: npt.NDArray[np.datetime64],
+    days: npt.NDArray[np.int64],
+    missing: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.int64]:
+    """Months since 1970-01 of each moment (whole ``days`` since 1970-01-01), from
+    numpy's calendar. A column of many rows whose dates span fewer days than half
+    its rows (a few years of sign-ups in a million rows) asks the calendar once per
+    day of that span and looks each row's day up: the calendar costs several times
+    more per value than the look-up. Missing rows get a month that is overwritten."""
+    present = days[~missing] if missing.any() else days
+    if present.size:
+        low, high = int(present.min()), int(present.max())
+        if high - low < len(days) // 2:
+            span = np.arange(low, high + 1, dtype=np.int64).view("datetime64[D]")
+            calendar = span.astype("datetime64[M]").astype(np.int64)
+            offsets = days - low
+            offsets[missing] = 0
+            found: npt.NDArray[np.int64] = calendar[offsets]
+            return found
+    return seconds.astype("datetime64[M]").astype(np.int64)
 
 
 def _date_parts_of_few(seconds: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64] | None:

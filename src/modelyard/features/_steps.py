@@ -32,6 +32,8 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from modelyard.features._table import coded
+
 __all__ = [
     "FitData",
     "Impute",
@@ -272,7 +274,12 @@ class _Levels(Step):
     def codes(self, table: Columns) -> list[int] | npt.NDArray[np.intp]:
         """Each value's position among the training levels (-1: unseen)."""
         lookup = self._lookup
-        values = table[self.columns[0]]
+        name = self.columns[0]
+        known = coded(table, name)
+        if known is not None:  # read from its distinct values: look each up once
+            found = np.fromiter((lookup.get(v, -1) for v in known.labels.tolist()), np.intp)
+            return found[known.codes]  # code -1 picks the last label: missing
+        values = table[name]
         pandas = sys.modules.get("pandas")
         if pandas is None or len(values) <= _FACTORIZE_ROWS:
             return [lookup.get(v, -1) for v in _values(values)]
