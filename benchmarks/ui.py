@@ -17,6 +17,10 @@ Measured, each page cold once then warm ``--repeat`` times (the median kept):
   ready when it answers a request that is not a measured page (modelyard's
   stylesheet; MLflow's health check and the experiment's id).
 
+MLflow's store is seeded in a process of its own while modelyard's workspace is;
+nothing is measured until both are seeded (the seeder would keep a core busy while
+only one tool is measured).
+
 modelyard sends the layout's top (head, navigation) before a page's query runs,
 so its first byte comes before the query's time; MLflow's first byte is its
 static index page.
@@ -244,8 +248,8 @@ _MLFLOW_SEED = textwrap.dedent(
 
 def start_mlflow_seed(python: str, runs: int, versions: int) -> tuple[Path, Any, float, Path]:
     """Begin seeding MLflow's store in a process of its own (it runs while modelyard's
-    seeding and measuring go on): its folder, process, start time and where the
-    store is being written.
+    seeding goes on; nothing is measured until it ends): its folder, process, start
+    time and where the store is being written.
 
     The store is written in memory-backed ``/dev/shm`` where there is one (commits
     need no disk flush) and moved beside the rest before MLflow serves it; MLflow's
@@ -279,19 +283,36 @@ def start_mlflow_seed(python: str, runs: int, versions: int) -> tuple[Path, Any,
     return scratch, process, time.perf_counter(), where
 
 
-def mlflow_figures(
-    python: str, seeding: tuple[Path, Any, float, Path], runs: int, versions: int, repeat: int
-) -> dict[str, Any]:
-    """MLflow's UI on the same runs and version count (or ``null`` figures and why)."""
-    scratch, process, started, where = seeding
+def finish_mlflow_seed(seeding: tuple[Path, Any, float, Path]) -> float:
+    """Wait for MLflow's seeding to end: the seconds it took.
+
+    Both tools are measured after it: the seeder keeps a core busy, and a modelyard
+    page goes on working after its first byte (its query and the rest of the render),
+    so beside the seeder modelyard's server and the measuring client would share one
+    core where MLflow's, measured later, have two.
+    """
+    _, process, started, _ = seeding
     process.wait(timeout=7200)
+    return round(time.perf_counter() - started, 1)
+
+
+def mlflow_figures(
+    python: str,
+    seeding: tuple[Path, Any, float, Path],
+    seeded_s: float,
+    runs: int,
+    versions: int,
+    repeat: int,
+) -> dict[str, Any]:
+    """MLflow's UI on the same runs and version count (or ``null`` figures and why), once
+    its seeding (``seeded_s`` seconds) has ended."""
+    scratch, process, _, where = seeding
     errors = (scratch / "seed.log").read_text(errors="replace")
     if where != scratch and (where / "mlflow.db").exists():
         shutil.move(where / "mlflow.db", scratch / "mlflow.db")
         shutil.rmtree(where, ignore_errors=True)
     if process.returncode != 0:
         return {"error": (errors.strip().splitlines() or ["seeding failed"])[-1]}
-    seeded_s = round(time.perf_counter() - started, 1)
     uri = f"sqlite:///{scratch / 'mlflow.db'}"
     port = _free_port()
     server = subprocess.Popen(
@@ -351,6 +372,7 @@ def main() -> None:
     ws = seed_modelyard(root, args.runs, args.versions)
     seeded_s = round(time.perf_counter() - started, 1)
     ws.close()
+    mlflow_seeded_s = finish_mlflow_seed(seeding) if seeding is not None else 0.0
     base, server = serve_modelyard(root)
     row = "return !!document.querySelector({!r})"
     try:
@@ -365,10 +387,12 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=60)
     modelyard["seeded_s"] = seeded_s
-    # modelyard's figures now, on stderr: MLflow's seeding may take much longer
+    # modelyard's figures now, on stderr, before MLflow's server starts and is measured
     print(json.dumps({"modelyard": modelyard}), file=sys.stderr, flush=True)
     if seeding is not None:
-        mlflow = mlflow_figures(str(mlflow_python), seeding, args.runs, args.versions, args.repeat)
+        mlflow = mlflow_figures(
+            str(mlflow_python), seeding, mlflow_seeded_s, args.runs, args.versions, args.repeat
+        )
     else:
         mlflow = {"error": f"no MLflow interpreter at {mlflow_python}"}
     ratios = {
