@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from modelyard.errors import SchemaMismatchError
 from modelyard.features import InputAdapter
+from modelyard.features._table import coded
 
 ADAPTER = InputAdapter(
     numeric=("amount",), boolean=("flag",), categorical=("plan",), datetime=("when",)
@@ -219,11 +220,11 @@ def test_a_long_categorical_column_is_read_as_codes_into_its_values(series: pd.S
     adapted = adapter.adapt({"plan": long})
     one_by_one = adapter.adapt({"plan": long.to_numpy(dtype=object)})["plan"].tolist()
     assert adapted["plan"].tolist() == one_by_one
-    coded = adapted.coded("plan")
-    assert coded is not None
-    assert coded.labels[coded.codes].tolist() == one_by_one
+    known = coded(adapted, "plan")
+    assert known is not None
+    assert known.labels[known.codes].tolist() == one_by_one
     adapted["plan"] = adapted["plan"].copy()  # a rewritten column: its codes retire
-    assert adapted.coded("plan") is None
+    assert coded(adapted, "plan") is None
 
 
 def test_an_object_column_keeps_true_one_and_one_point_zero_apart() -> None:

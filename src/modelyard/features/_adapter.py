@@ -168,7 +168,7 @@ class InputAdapter:
             datetime=tuple(data.get("datetime", ())),
         )
 
-    def adapt(self, data: Mapping[str, Any] | Any) -> Table:
+    def adapt(self, data: Mapping[str, Any] | Any) -> dict[str, npt.NDArray[Any]]:
         """Adapt columns given as a mapping of name to values: a DataFrame, or a dict
         of lists, numpy arrays or Series.
 
@@ -181,7 +181,7 @@ class InputAdapter:
         values: dict[str, npt.NDArray[Any]] = {}
         coded: dict[str, Coded] = {}
         for name, kind in self._kinds:
-            if kind == "categorical":
+            if kind == "categorical" and type(data[name]) is not list:
                 found = read_categories(data[name])
                 if found is not None and found[1].bad is None:
                     codes, distinct = found
@@ -193,16 +193,22 @@ class InputAdapter:
             values[name] = reading.values
         return self._shape(values, coded)
 
-    def shape(self, values: Mapping[str, npt.NDArray[Any]]) -> Table:
+    def shape(self, values: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
         """Adapted columns from columns already read as their kinds (see
         :class:`~modelyard.features._read.Reading`: the checker's output)."""
         return self._shape(values, {})
 
-    def _shape(self, values: Mapping[str, npt.NDArray[Any]], coded: Mapping[str, Coded]) -> Table:
-        out = Table()
+    def _shape(
+        self, values: Mapping[str, npt.NDArray[Any]], coded: Mapping[str, Coded]
+    ) -> dict[str, npt.NDArray[Any]]:
+        """The adapted columns; a :class:`Table` keeping the codes of the columns in
+        ``coded`` when there are any (a request's few rows have none: a plain dict,
+        which costs less to copy and read)."""
+        table = Table() if coded else None
+        out: dict[str, npt.NDArray[Any]] = {} if table is None else table
         for name, kind in self._kinds:
-            if name in coded:  # read from its distinct values: the codes are kept
-                out.put_coded(name, *coded[name])
+            if table is not None and name in coded:  # read from its distinct values
+                table.put_coded(name, *coded[name])
                 continue
             column = values[name]
             if kind == "datetime":

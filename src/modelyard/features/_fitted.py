@@ -92,7 +92,8 @@ class FittedRecipe:
         every step takes them)."""
         n_rows = len(next(iter(adapted.values()))) if adapted else 0
         if self._rewrites:
-            table = Table(adapted)
+            # a copy the rewrites change (a Table's keeps its codes)
+            table = Table(adapted) if isinstance(adapted, Table) else dict(adapted)
             for derive in self._rewrites:
                 derive.rewrite(table)
             adapted = table

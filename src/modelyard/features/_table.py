@@ -47,9 +47,8 @@ class Table(dict[str, npt.NDArray[Any]]):
 
     def __init__(self, columns: Mapping[str, npt.NDArray[Any]] | None = None) -> None:
         super().__init__(columns or {})
-        self._coded: dict[str, tuple[npt.NDArray[Any], Coded]] = {}
-        if isinstance(columns, Table):
-            self._coded.update(columns._coded)
+        known = columns._coded if isinstance(columns, Table) else None
+        self._coded: dict[str, tuple[npt.NDArray[Any], Coded]] = dict(known) if known else {}
 
     def put_coded(self, name: str, codes: npt.NDArray[np.intp], labels: npt.NDArray[Any]) -> None:
         """Set column ``name`` to ``labels[codes]`` and remember the codes."""
@@ -84,4 +83,5 @@ def rows(table: Mapping[str, npt.NDArray[Any]], start: int, stop: int) -> Table:
 def coded(table: Mapping[str, Any], name: str) -> Coded | None:
     """The codes of ``table``'s column ``name`` when ``table`` is a :class:`Table`
     that has them."""
-    return table.coded(name) if isinstance(table, Table) else None
+    # a request's few rows never have codes: two attribute reads, not a call
+    return table.coded(name) if isinstance(table, Table) and table._coded else None
