@@ -6,6 +6,7 @@ the page."""
 from __future__ import annotations
 
 import html
+import re
 import threading
 from collections.abc import Iterator
 
@@ -103,3 +104,26 @@ def test_the_streamed_pages_refuse_bad_input_before_the_first_byte(
             assert answer.status_code == 200, path
             assert answer.headers.get("transfer-encoding") == "chunked", path
             assert shows in answer.text and answer.text.rstrip().endswith("</html>"), path
+
+
+def test_a_model_page_shows_each_versions_metrics_to_four_digits(
+    live_ui: LiveUi, seeded: Seeded
+) -> None:
+    versions = seeded.workspace.models.list_versions("churn")
+    numbers = {
+        key
+        for version in versions
+        for key, value in version.metrics.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
+    keys = sorted(numbers)[:12]
+    assert keys
+    with logged_in(live_ui, seeded.invoke_token) as client:
+        page = client.get("/ui/models/churn").text
+    assert re.findall(r'<th class="metric">([^<]*)</th>', page) == keys
+    for version in versions:
+        row = re.search(rf">{version.ref}</a></td>(.*?)</tr>", page, re.S)
+        assert row is not None, version.ref
+        shown = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+        metrics = version.metrics
+        assert shown == [format(metrics[k], ".4g") if k in metrics else "" for k in keys]
