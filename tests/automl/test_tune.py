@@ -67,6 +67,34 @@ def test_a_time_budget_stops_the_study(search_workspace: Workspace) -> None:
     assert elapsed < 8 + 20  # one fold past the deadline at most (and a loaded machine)
 
 
+def test_stop_at_ends_the_study_by_its_best_trials_fit_time(
+    search_workspace: Workspace,
+) -> None:
+    """AutoML's hook: the end moves as the best trial's fit time becomes known."""
+    seen: list[float | None] = []
+
+    def stop_at(best_fit_seconds: float | None) -> float:
+        seen.append(best_fit_seconds)
+        return 0.0 if best_fit_seconds is not None else float("inf")  # now, or never
+
+    with LocalExecutor(1) as executor:
+        result = tune(
+            search_workspace,
+            "houses",
+            algorithm="linear",
+            trials=None,
+            budget_seconds=120,
+            folds=2,
+            executor=executor,
+            stop_at=stop_at,
+        )
+    assert result.stopped == "time" and len(result.trials) == 1  # stopped after the first
+    (trial,) = result.trials
+    assert trial.fit_seconds is not None and trial.fit_seconds > 0
+    assert seen == [None, trial.fit_seconds] and result.best_fit_seconds == trial.fit_seconds
+    assert result.to_dict()["best_fit_seconds"] == trial.fit_seconds
+
+
 @pytest.mark.parametrize("sampler", ["grid", "cmaes"])
 def test_every_sampler_runs(search_workspace: Workspace, sampler: str) -> None:
     with LocalExecutor(1) as executor:

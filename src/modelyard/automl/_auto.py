@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from modelyard.automl._problem import load_problem
@@ -185,14 +186,17 @@ def auto(
         best = finished[0]
         result.algorithm, result.cv_score = best.algorithm, best.mean(board.metric)
         # the final job fits on every training row: keep what the winner's folds
-        # suggest that costs (a fixed share of the budget left most of it unused)
-        final = _final_estimate(
-            best.fit_seconds / best.folds, len(problem.y), problem.rows_total, refit_all
-        )
-        tune_end = started + (1 - _SAFETY_SHARE) * budget_seconds - final
+        # suggest that costs (a fixed share of the budget left most of it unused),
+        # and more as soon as a slower configuration leads the search
+
+        def tune_end(fold_seconds: float) -> float:
+            final = _final_estimate(fold_seconds, len(problem.y), problem.rows_total, refit_all)
+            return started + (1 - _SAFETY_SHARE) * budget_seconds - final
+
+        winner_fold_seconds = best.fit_seconds / best.folds
         top = finished[:candidates]
         for index, entry in enumerate(top):
-            left = (tune_end - time.time()) / (len(top) - index)
+            left = (tune_end(winner_fold_seconds) - time.time()) / (len(top) - index)
             if left < 1:
                 break
             report(f"tuning {entry.algorithm} for {left:.0f}s")
@@ -209,6 +213,7 @@ def auto(
                 executor=runner,
                 problem=problem,
                 warm_start=_defaults(entry.algorithm, problem.task),
+                stop_at=partial(_stop_at, tune_end, winner_fold_seconds),
             )
             result.studies.append(study)
             if study.best_value is not None and _better(
@@ -216,6 +221,7 @@ def auto(
             ):
                 result.algorithm, result.params = entry.algorithm, study.best_params
                 result.cv_score = study.best_value
+                winner_fold_seconds = study.best_fit_seconds or winner_fold_seconds
     finally:
         if owned:
             runner.shutdown(cancel_pending=True)
@@ -238,6 +244,12 @@ def auto(
     workspace.runs.set_tags(result.training.run_id, tags)
     result.seconds = time.time() - started
     return result
+
+
+def _stop_at(tune_end: Callable[[float], float], winner: float, found: float | None) -> float:
+    """When a study must stop: its own best may be slower to fit than the winner so far,
+    and the final job fits whichever wins (the slower of the two is kept back)."""
+    return tune_end(max(winner, found or 0.0))
 
 
 def _defaults(algorithm: str, task: Any) -> list[dict[str, Any]]:

@@ -34,8 +34,9 @@ __all__ = ["TrialResult", "TuneResult", "resume", "tune"]
 @dataclass(frozen=True)
 class TrialResult:
     """One told trial: its number, parameters, score (``None`` unless ``complete``),
-    its state (``complete``, ``pruned`` or ``failed``), why it did not complete, and
-    the study's best score once it was told (``None`` before any trial finished)."""
+    its state (``complete``, ``pruned`` or ``failed``), why it did not complete, the
+    study's best score once it was told (``None`` before any trial finished), and its
+    mean fit seconds per fold (what AutoML's final fit of it is estimated from)."""
 
     number: int
     params: dict[str, Any]
@@ -43,6 +44,7 @@ class TrialResult:
     error: str | None = None
     state: str = "complete"
     best: float | None = None
+    fit_seconds: float | None = None
 
 
 @dataclass
@@ -58,6 +60,8 @@ class TuneResult:
         trials: the trials this session told.
         stopped: why it stopped: ``trials`` (the count reached) or ``time``.
         run_id: this session's parent run.
+        best_fit_seconds: the mean fit seconds per fold of this session's best
+            trial (``None`` when none finished, or the best came before a resume).
     """
 
     study: str
@@ -74,6 +78,7 @@ class TuneResult:
     trials: list[TrialResult] = field(default_factory=list)
     stopped: str = "trials"
     run_id: str | None = None
+    best_fit_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -91,6 +96,7 @@ class TuneResult:
             "failed": self.failed,
             "stopped": self.stopped,
             "run_id": self.run_id,
+            "best_fit_seconds": self.best_fit_seconds,
             "trials": [t.__dict__ for t in self.trials],
         }
 
@@ -115,6 +121,7 @@ def tune(
     problem: Problem | None = None,
     warm_start: str | list[dict[str, Any]] | None = None,
     space: dict[str, dict[str, Any]] | None = None,
+    stop_at: Callable[[float | None], float] | None = None,
 ) -> TuneResult:
     """Start a study tuning ``algorithm`` on ``dataset`` and run it to its budget.
 
@@ -125,7 +132,10 @@ def tune(
     ``warm_start`` (an earlier study's name, or parameter sets) gives the first
     trials: that study's best parameters, or the sets given. ``space`` overrides
     dimensions of the catalog's search space (see :mod:`modelyard.automl._space`);
-    the study keeps it, so a resumed study searches the same space.
+    the study keeps it, so a resumed study searches the same space. ``stop_at``
+    moves the end earlier as the search goes: given the best trial's fit seconds per
+    fold so far, the ``time.time()`` by which to stop (AutoML keeps back what its
+    final fit of the winner will take, and a slower winner needs more).
 
     Raises:
         NotFoundError: no such dataset.
@@ -183,7 +193,9 @@ def tune(
         study.set_user_attr("modelyard", info)
         for params in first:
             study.enqueue_trial(params, skip_if_exists=True)
-        return _run(workspace, study, info, problem, trials, budget_seconds, executor, progress)
+        return _run(
+            workspace, study, info, problem, trials, budget_seconds, executor, progress, stop_at
+        )
 
 
 def resume(
@@ -306,6 +318,7 @@ def _run(
     budget_seconds: float | None,
     executor: Executor | None,
     progress: Callable[[TrialResult], None] | None,
+    stop_at: Callable[[float | None], float] | None = None,
 ) -> TuneResult:
     """Ask, score on the executor, tell, until the budget is spent."""
 
@@ -342,6 +355,9 @@ def _run(
             if deadline is not None and time.time() >= deadline:
                 result.stopped = "time"
                 break
+            if stop_at is not None and time.time() >= stop_at(result.best_fit_seconds):
+                result.stopped = "time"
+                break
             width = executor.workers if trials is None else min(executor.workers, trials - done)
             asked = [study.ask() for _ in range(width)]
             params = [entry.space(_space(trial, info), problem.task) for trial in asked]
@@ -349,6 +365,8 @@ def _run(
             for trial, trial_params, (folds, pruned) in zip(asked, params, scored, strict=True):
                 told = _tell(study, trial, trial_params, folds, info["metric"], pruned, len(splits))
                 told = replace(told, best=_best_value(study))
+                if told.value is not None and told.value == told.best:
+                    result.best_fit_seconds = told.fit_seconds
                 _record(workspace, experiment, parent.id, study, trial, trial_params, folds)
                 result.trials.append(told)
                 if progress is not None:
@@ -428,7 +446,8 @@ def _tell(
         return TrialResult(trial.number, params, None, reason, "failed")
     value = sum(values) / len(values)
     study.tell(trial, value)
-    return TrialResult(trial.number, params, value)
+    fit_seconds = sum(f.fit_seconds for f in folds) / len(folds)
+    return TrialResult(trial.number, params, value, fit_seconds=fit_seconds)
 
 
 def _record(
