@@ -112,8 +112,12 @@ class UiAuth:
         return self._tokens.has_tokens()
 
     def check_read(self, request: Request) -> None:
-        """Allow reading, or raise :class:`LoginRequiredError`."""
-        if self.reading_needs_login() and self.current(request) is None:
+        """Allow reading, or raise :class:`LoginRequiredError`.
+
+        A valid login answers without asking whether the workspace has tokens; a
+        request without a login cookie asks only that (one query either way).
+        """
+        if self.current(request) is None and self.reading_needs_login():
             raise LoginRequiredError("this workspace has API tokens: log in to read it")
 
     def check_csrf(self, request: Request, form: dict[str, str]) -> None:
