@@ -17,7 +17,14 @@ from modelyard import datasets
 from modelyard.data import ColumnSchema
 from modelyard.data._infer import infer_schema
 from modelyard.errors import InvalidInputError, SchemaMismatchError
-from modelyard.features import FittedRecipe, PreprocessOptions, Recipe, RecipeStep, build_pipeline
+from modelyard.features import (
+    FittedRecipe,
+    PreprocessOptions,
+    Recipe,
+    RecipeStep,
+    Step,
+    build_pipeline,
+)
 
 
 def _frame(n: int, seed: int) -> pd.DataFrame:
@@ -178,6 +185,114 @@ def test_categorical_steps_with_missing_and_unseen_levels(train: pd.DataFrame) -
     assert any(n.startswith("num_lines=") for n in names)  # cast, then one-hot by default
 
 
+def _dated(n: int, seed: int) -> pd.DataFrame:
+    """Churn rows with a second date (``last_seen``, some before the sign-up) and
+    missing values in the columns the per-group and date steps read."""
+    frame = _frame(n, seed=seed)
+    rng = np.random.default_rng(seed)
+    days = pd.to_timedelta(rng.uniform(-30, 900, n), unit="D")
+    frame["last_seen"] = (frame["signup_date"] + days).dt.floor("s")  # dates keep seconds
+    frame.loc[frame.index % 6 == 1, "last_seen"] = pd.NaT
+    frame.loc[frame.index % 11 == 2, "signup_date"] = pd.NaT
+    frame.loc[frame.index % 4 == 3, "payment_method"] = None
+    frame.loc[frame.index % 13 == 4, "region"] = None
+    return frame
+
+
+GROUPS: list[dict[str, Any]] = [
+    {"impute": {"column": "monthly_charges", "strategy": "median", "by": "region"}},
+    {"impute": {"column": "total_charges", "strategy": "mean", "by": "num_lines"}},
+    {"impute": {"column": "payment_method", "strategy": "mode", "by": "region"}},
+    {"days_between": {"name": "days_to_churn", "start": "signup_date", "end": "last_seen"}},
+    {"one_hot": "payment_method"},
+]
+
+
+def _by_group(
+    train: pd.DataFrame, test: pd.DataFrame, column: str, by: str, statistic: str
+) -> pd.Series:
+    """pandas' per-group fill: the group's statistic, else the overall one."""
+    if statistic == "mode":
+        per_group = train.groupby(by)[column].agg(lambda v: v.mode().iloc[0])
+        overall = train[column].mode().iloc[0]
+    else:
+        per_group = train.groupby(by)[column].agg(statistic)
+        overall = train[column].agg(statistic)
+    return test[column].fillna(test[by].map(per_group)).fillna(overall)
+
+
+def test_impute_by_group_and_days_between() -> None:
+    train = _dated(1500, seed=1)
+    _, fitted = _fit(train, GROUPS)
+    test = _dated(400, seed=12)
+    test.loc[0:5, "region"] = "atlantis"  # unseen group: the overall statistic
+    test.loc[0:40, "monthly_charges"] = np.nan
+    test.loc[0:40, "total_charges"] = np.nan
+    test.loc[0:40, "payment_method"] = None
+    test.loc[7, "num_lines"] = 99  # unseen numeric group
+    median = _by_group(train, test, "monthly_charges", "region", "median")
+    np.testing.assert_allclose(_feature(fitted, test, "monthly_charges"), median, rtol=1e-6)
+    mean = _by_group(train, test, "total_charges", "num_lines", "mean")
+    np.testing.assert_allclose(_feature(fitted, test, "total_charges"), mean, rtol=1e-6)
+    assert mean[7] == pytest.approx(train["total_charges"].mean())  # group 99: overall
+    mode = _by_group(train, test, "payment_method", "region", "mode")
+    names = fitted.feature_names
+    matrix = fitted.transform(test)
+    for row, level in enumerate(mode):
+        assert matrix[row, names.index(f"payment_method={level}")] == 1
+    assert "payment_method=__missing__" not in names  # every training row was filled
+    days = (test["last_seen"] - test["signup_date"]).dt.total_seconds() / 86_400
+    got = _feature(fitted, test, "days_to_churn")
+    present = days.notna().to_numpy()
+    np.testing.assert_allclose(got[present], days[present], rtol=1e-6)  # float32
+    assert (days < 0).any() and (~present).any()
+    gaps = (train["last_seen"] - train["signup_date"]).dt.total_seconds() / 86_400
+    np.testing.assert_allclose(got[~present], gaps.median(), rtol=1e-6)  # as a numeric gap
+    assert "days_to_churn__missing" in names
+    assert "signup_date__year" in names and "last_seen__month" in names  # still dates
+
+
+def test_fitted_group_and_date_steps_round_trip_through_json() -> None:
+    _, fitted = _fit(_dated(300, seed=4), GROUPS)
+    kinds = {step.kind for step in fitted.steps}
+    assert {"group_fill", "days_between"} <= kinds
+    for step in fitted.steps:
+        assert Step.from_dict(json.loads(json.dumps(step.to_dict()))) == step
+    stored = FittedRecipe.from_dict(json.loads(json.dumps(fitted.to_dict())))
+    test = _dated(50, seed=5)
+    np.testing.assert_array_equal(stored.transform(test), fitted.transform(test))
+    described = "\n".join(stored.describe())
+    assert "group_fill(monthly_charges, region; groups=[" in described
+    assert "days_between(signup_date, last_seen; name='days_to_churn')" in described
+
+
+@pytest.fixture(scope="module")
+def groups() -> FittedRecipe:
+    return _fit(_dated(1500, seed=1), GROUPS)[1]
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 40), unseen=st.text(min_size=1, max_size=8))
+def test_group_fill_and_days_between_of_one_row_are_those_of_many(
+    groups: FittedRecipe, seed: int, n: int, unseen: str
+) -> None:
+    """The endpoint's one row, a request's columns, and many rows (text read as
+    codes, the matrix written a block at a time) give each row the same features."""
+    frame = _dated(n, seed=seed)
+    frame.loc[0, "region"] = unseen
+    frame.loc[frame.index % 2 == 0, "monthly_charges"] = np.nan
+    frame.loc[frame.index % 3 == 0, "payment_method"] = None
+    one_by_one = np.vstack([groups.transform(frame.iloc[[i]]) for i in range(n)])
+    np.testing.assert_array_equal(groups.transform(frame), one_by_one)
+    as_columns = {c: frame[c].tolist() for c in frame.columns}
+    np.testing.assert_array_equal(groups.transform(as_columns), one_by_one)
+    copies = 1 + 20_000 // n
+    many = pd.concat([frame] * copies, ignore_index=True)
+    np.testing.assert_array_equal(groups.transform(many), np.tile(one_by_one, (copies, 1)))
+
+
 def test_tfidf_replays_scikit_learn(train: pd.DataFrame) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -276,6 +391,62 @@ def test_deduplication_is_training_only(train: pd.DataFrame) -> None:
         ([{"bucket": {"column": "tenure_months"}}], "recipe step 1 (bucket): needs edges"),
         ([{"explode": "x"}], "recipe step 1 (explode): unknown kind"),
         ([{"filter": "tenure_months"}], "recipe step 1 (filter): filter 'tenure_months' must be"),
+        (
+            [{"impute": {"column": "tenure_months", "strategy": "constant", "by": "region"}}],
+            "recipe step 1 (impute): a constant is the same for every group",
+        ),
+        (
+            [{"impute": {"column": "tenure_months", "strategy": "max", "by": "region"}}],
+            "recipe step 1 (impute): strategy must be constant, median, mean or mode",
+        ),
+        (
+            [{"impute": {"column": "contract", "strategy": "median", "by": "region"}}],
+            "recipe step 1 (impute): column 'contract' is categorical: use mode",
+        ),
+        (
+            [
+                {"drop": "region"},
+                {"impute": {"column": "contract", "strategy": "mode", "by": "region"}},
+            ],
+            "recipe step 2 (impute): no column 'region'",
+        ),
+        (
+            [{"impute": {"column": "region", "strategy": "mode", "by": "region"}}],
+            "recipe step 1 (impute): column 'region' cannot be its own group",
+        ),
+        (
+            [{"days_between": {"name": "d", "start": "signup_date", "end": "tenure_months"}}],
+            "recipe step 1 (days_between): column 'tenure_months' is numeric; this step takes "
+            "datetime",
+        ),
+        (
+            [{"days_between": {"name": "d", "start": "signup_date", "end": "last_seen"}}],
+            "recipe step 1 (days_between): no column 'last_seen'",
+        ),
+        (
+            [{"days_between": {"name": "d", "start": "signup_date"}}],
+            "recipe step 1 (days_between): missing argument(s) end",
+        ),
+        (
+            [
+                {"date_parts": {"column": "signup_date"}},
+                {"days_between": {"name": "d", "start": "signup_date", "end": "signup_date"}},
+            ],
+            "recipe step 2 (days_between): column 'signup_date' was split into its date parts "
+            "by step 1; put days_between before that step",
+        ),
+        (
+            [
+                {
+                    "days_between": {
+                        "name": "tenure_months",
+                        "start": "signup_date",
+                        "end": "signup_date",
+                    }
+                }
+            ],
+            "recipe step 1 (days_between): column 'tenure_months' already exists",
+        ),
     ],
 )
 def test_bad_recipes_name_the_step_before_fitting(

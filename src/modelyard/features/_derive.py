@@ -34,12 +34,14 @@ __all__ = [
     "Cast",
     "Clip",
     "DateParts",
+    "DaysBetween",
     "Deduplicate",
     "Derive",
     "Derived",
     "Drop",
     "Fill",
     "Function",
+    "GroupFill",
     "Power",
     "Rename",
     "RowFilter",
@@ -173,6 +175,46 @@ class Fill(Derive):
             table[name] = filled
         else:
             table[name] = np.where(np.isnan(values), float(self.value), values)
+
+
+@dataclass(frozen=True)
+class GroupFill(Derive):
+    """Fill a column's missing values with its group's learned value: ``columns`` is
+    ``(column, by)``, ``groups`` the training groups (the group column's labels, a
+    number read as :func:`cast` writes it) and ``values`` their fills, aligned. A
+    row whose group is missing, or was not seen in training (or had no value of
+    the column there), gets ``default``, the column's overall value.
+
+    Only the missing rows' groups are looked up: a column with few missing values
+    costs one mask. A categorical column's codes (:class:`Table`) are retired: its
+    filled rows no longer share one label per code."""
+
+    kind: ClassVar[str] = "group_fill"
+    columns: tuple[str, ...]
+    groups: tuple[str, ...]
+    values: tuple[float | str, ...]
+    default: float | str
+
+    @cached_property
+    def _lookup(self) -> dict[str, float | str]:
+        return dict(zip(self.groups, self.values, strict=True))
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        name, by = self.columns
+        values = table[name]
+        text = values.dtype == object
+        missing = values == MISSING_CATEGORY if text else np.isnan(values)
+        rows = np.flatnonzero(missing)
+        if not rows.size:
+            return
+        keys = table[by][rows]
+        if keys.dtype != object:  # a numeric group column: its labels
+            keys = cast(by, keys, "categorical")
+        lookup, default = self._lookup, self.default
+        fills = [lookup.get(key, default) for key in keys.tolist()]
+        filled = values.copy()
+        filled[rows] = np.asarray(fills, dtype=object if text else np.float64)
+        table[name] = filled
 
 
 @dataclass(frozen=True)
@@ -341,6 +383,26 @@ class DateParts(Derive):
 
     def trace(self, sources: dict[str, str]) -> None:
         sources[f"{self.columns[0]}__days_since"] = self.columns[0]
+
+
+@dataclass(frozen=True)
+class DaysBetween(Derive):
+    """A new numeric column ``name``: the days from datetime column ``start`` to
+    ``end`` (``end - start``, fractional; negative when ``end`` is earlier),
+    missing when either date is. Read from the columns' days since 2000-01-01 (the
+    part every datetime column is adapted into), so the difference carries their
+    rounding (about 1e-11 days)."""
+
+    kind: ClassVar[str] = "days_between"
+    columns: tuple[str, ...]
+    name: str
+
+    def rewrite(self, table: dict[str, npt.NDArray[Any]]) -> None:
+        start, end = self.columns
+        table[self.name] = table[f"{end}__days_since_ref"] - table[f"{start}__days_since_ref"]
+
+    def trace(self, sources: dict[str, str]) -> None:
+        sources[self.name] = self.columns[0]  # a datetime column is never renamed
 
 
 @dataclass(frozen=True)

@@ -30,16 +30,19 @@ from modelyard.features._derive import (
     Cast,
     Clip,
     DateParts,
+    DaysBetween,
     Deduplicate,
     Derived,
     Drop,
     Fill,
     Function,
+    GroupFill,
     Power,
     Rename,
     RowFilter,
     TextStats,
     Tfidf,
+    cast,
     domain_words,
     outside_domain,
 )
@@ -75,6 +78,7 @@ KINDS = (
     "ratio",
     "arithmetic",
     "date_parts",
+    "days_between",
     "bucket",
     "one_hot",
     "ordinal",
@@ -85,6 +89,7 @@ KINDS = (
     "filter",
     "deduplicate",
 )
+_STRATEGIES = ("constant", "median", "mean", "mode")
 _DATE_PARTS = {"year": "year", "month": "month", "weekday": "dayofweek", "dayofweek": "dayofweek"}
 _DATE_PARTS["hour"] = "hour"
 
@@ -308,11 +313,14 @@ class _Walk:
         if fitting is not None:
             self.table, self.target, self.options = fitting
         self.later: dict[str, int] = {}
+        self.dated: dict[str, int] = {}  # datetime column -> the date_parts step that split it
         # columns of the dataset the model does not read (identifiers, the
         # target): dropping one is allowed and does nothing; None when fitting
         self.unused: set[str] | None = None
         for index, step in enumerate(recipe.steps, 1):
-            if step.kind in ("ratio", "arithmetic") and isinstance(step.args, Mapping):
+            if step.kind in ("ratio", "arithmetic", "days_between") and isinstance(
+                step.args, Mapping
+            ):
                 self.later.setdefault(str(step.args.get("name")), index)
             if step.kind == "rename" and isinstance(step.args, Mapping):
                 for new in step.args.values():
@@ -440,19 +448,22 @@ class _Walk:
         self.derive(Cast((name,), spec["to"]))
 
     def _impute(self, args: Any) -> None:
-        spec = self.mapping(args, ("column", "strategy"), ("value",))
+        spec = self.mapping(args, ("column", "strategy"), ("value", "by"))
         strategy = spec["strategy"]
-        if strategy not in ("constant", "median", "mode"):
-            raise _StepError("strategy must be constant, median or mode")
+        if strategy not in _STRATEGIES:
+            raise _StepError(f"strategy must be {', '.join(_STRATEGIES[:-1])} or mode")
         name = self.column(spec["column"], "numeric", "categorical")
         numeric = self.kinds[name] == "numeric"
+        if "by" in spec:
+            self._impute_by_group(name, spec["by"], strategy, numeric)
+            return
         if strategy == "constant":
             value = spec.get("value")
             if value is None or (numeric and isinstance(value, str)):
                 raise _StepError(
                     f"strategy constant needs a {'number' if numeric else 'text'} value"
                 )
-        elif strategy == "median" and not numeric:
+        elif strategy in ("median", "mean") and not numeric:
             raise _StepError(f"column {name!r} is categorical: use mode or constant")
         else:
             value = None
@@ -463,6 +474,39 @@ class _Walk:
         if value is None:
             value = _learn_fill(values, strategy, numeric)
         self.derive(Fill((name,), float(value) if numeric else str(value)))
+
+    def _impute_by_group(self, name: str, by: Any, strategy: str, numeric: bool) -> None:
+        """Each group's statistic of the column (its training rows'), the overall
+        statistic for a missing or unseen group (``SimpleImputer`` per
+        ``groupby``)."""
+        if strategy == "constant":
+            raise _StepError(
+                "a constant is the same for every group: drop 'by', or use median, mean or mode"
+            )
+        if strategy in ("median", "mean") and not numeric:
+            raise _StepError(f"column {name!r} is categorical: use mode")
+        group = self.column(by, "numeric", "categorical")
+        if group == name:
+            raise _StepError(f"column {name!r} cannot be its own group")
+        if self.table is None:
+            self.derive(GroupFill((name, group), (), (), 0.0))
+            return
+        values, keys = self.values(name), self.values(group)
+        if keys.dtype != object:
+            keys = cast(group, keys, "categorical")
+        default = _learn_fill(values, strategy, numeric)
+        labels, inverse = np.unique(keys, return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.cumsum(np.bincount(inverse, minlength=len(labels)))[:-1]
+        groups: list[str] = []
+        fills: list[float | str] = []
+        for label, rows in zip(labels.tolist(), np.split(order, bounds), strict=True):
+            part = values[rows]
+            if label == MISSING_CATEGORY or not _present(part, numeric).any():
+                continue  # the default's
+            groups.append(str(label))
+            fills.append(_learn_fill(part, strategy, numeric))
+        self.derive(GroupFill((name, group), tuple(groups), tuple(fills), default))
 
     def _clip(self, args: Any) -> None:
         spec = self.mapping(args, ("column",), ("quantiles", "min", "max"))
@@ -584,6 +628,7 @@ class _Walk:
             raise _StepError("days_since must be true, false or a date (YYYY-MM-DD)")
         kept = tuple(dict.fromkeys(_DATE_PARTS[p] for p in parts))
         del self.kinds[name]
+        self.dated[name] = self.index
         for part in kept:
             self.new_column(f"{name}__{part}", "numeric", [])
             self.origin[f"{name}__{part}"] = self.origin.get(name, name)
@@ -591,6 +636,21 @@ class _Walk:
             self.new_column(f"{name}__days_since", "numeric", [])
             self.origin[f"{name}__days_since"] = self.origin.get(name, name)
         self.derive(DateParts((name,), kept, reference))
+
+    def _days_between(self, args: Any) -> None:
+        spec = self.mapping(args, ("name", "start", "end"))
+        ends = []
+        for key in ("start", "end"):
+            given = spec[key]
+            if isinstance(given, str) and given in self.dated and given not in self.kinds:
+                raise _StepError(
+                    f"column {given!r} was split into its date parts by step "
+                    f"{self.dated[given]}; put days_between before that step"
+                )
+            ends.append(self.column(given, "datetime"))
+        start, end = ends
+        name = self.new_column(spec["name"], "numeric", [start, end])
+        self.derive(DaysBetween((start, end), name))
 
     def _bucket(self, args: Any) -> None:
         spec = self.mapping(args, ("column",), ("edges", "quantiles"))
@@ -728,13 +788,23 @@ def _names(args: Any) -> list[str]:
     return names
 
 
+def _present(values: npt.NDArray[Any], numeric: bool) -> npt.NDArray[np.bool_]:
+    """Which values are not missing."""
+    present: npt.NDArray[np.bool_] = ~np.isnan(values) if numeric else values != MISSING_CATEGORY
+    return present
+
+
 def _learn_fill(values: npt.NDArray[Any], strategy: str, numeric: bool) -> float | str:
+    """The median, mean or mode (the smallest of equally common values) of the
+    present values; 0 or the missing label when there are none."""
     if numeric:
         present = values[~np.isnan(values)]
         if present.size == 0:
             return 0.0
         if strategy == "median":
             return float(np.median(present))
+        if strategy == "mean":
+            return float(np.mean(present))
         uniques, counts = np.unique(present, return_counts=True)
         return float(uniques[np.argmax(counts)])
     labels = [v for v in values.tolist() if v != MISSING_CATEGORY]
