@@ -217,3 +217,110 @@ def test_tune_draws_a_live_table_on_a_terminal(churn_cli: Cli) -> None:
     piped = churn_cli("tune", "--resume", study, "--trials", "3")  # stderr a pipe: lines
     line = next(x for x in piped.stderr.splitlines() if x.startswith("trial 2: "))
     assert "max_depth" in line and "(best 0." in line
+
+
+RECIPE = """
+steps:
+  - drop: [customer_id]
+  - log1p: [total_charges]
+  - ratio: {name: charge_per_month, numerator: total_charges, denominator: tenure_months}
+  - date_parts: {column: signup_date, parts: [month], days_since: true}
+  - filter: "tenure_months >= 2"
+"""
+
+
+def _study_recipe(workspace: Path, study: str) -> dict[str, object] | None:
+    import optuna
+
+    from modelyard.automl._study import storage
+    from modelyard.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    try:
+        with storage(ws) as store:
+            loaded = optuna.load_study(study_name=study, storage=store)
+            recipe: dict[str, object] | None = loaded.user_attrs["modelyard"]["recipe"]
+            return recipe
+    finally:
+        ws.close()
+
+
+def test_spotcheck_and_tune_search_with_a_recipe_a_resumed_study_keeps(
+    churn_cli: Cli, tmp_path: Path
+) -> None:
+    import yaml
+
+    recipe = tmp_path / "features.yaml"
+    recipe.write_text(RECIPE)
+    args = ["spotcheck", "churn", "--folds", "2", "-a", "linear", "-a", "decision_tree"]
+    plain = json.loads(churn_cli(*args, "--json").stdout)
+    board = json.loads(churn_cli(*args, "--recipe", str(recipe), "--json").stdout)
+    assert {e["status"] for e in board["leaderboard"]} == {"finished"}
+    assert board["rows"] < plain["rows"] == 425  # the filter keeps tenure_months >= 2
+    assert board["leaderboard"] != plain["leaderboard"]
+    out = tmp_path / "spotcheck"
+    churn_cli("runs", "artifacts", board["run_id"], "--output", str(out))
+    assert json.loads((out / "recipe.json").read_text()) == yaml.safe_load(RECIPE)
+
+    tune = ["tune", "churn", "-a", "decision_tree", "--folds", "2", "--pruner", "none"]
+    first = json.loads(churn_cli(*tune, "--trials", "2", "--recipe", str(recipe), "--json").stdout)
+    assert first["finished"] == 2
+    assert _study_recipe(churn_cli.workspace, first["study"]) == yaml.safe_load(RECIPE)
+    recipe.write_text("steps:\n  - drop: [no_such_column]\n")  # the study keeps its own copy
+    resumed = churn_cli("tune", "--resume", first["study"], "--trials", "3", "--json")
+    again = json.loads(resumed.stdout)
+    assert again["finished"] == 3 and len(again["trials"]) == 1
+    out = tmp_path / "resumed"
+    churn_cli("runs", "artifacts", again["run_id"], "--output", str(out))
+    assert json.loads((out / "recipe.json").read_text()) == yaml.safe_load(RECIPE)
+    both = churn_cli("tune", "--resume", first["study"], "--recipe", str(recipe), check=False)
+    assert both.exit_code != 0 and "a resumed study keeps its own dataset and recipe" in both.stderr
+
+
+def test_a_bad_recipe_is_one_line_and_records_nothing(churn_cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("steps:\n  - drop: [customer_id]\n  - log1p: [no_such_column]\n")
+    for command in (
+        ["spotcheck", "churn"],
+        ["tune", "churn", "-a", "decision_tree", "--trials", "2"],
+        ["auto", "churn", "--budget", "20s"],
+    ):
+        result = churn_cli(*command, "--recipe", str(bad), check=False)
+        assert result.exit_code != 0
+        assert result.stderr.strip() == "error: recipe step 2 (log1p): no column 'no_such_column'"
+    assert json.loads(churn_cli("model", "list", "--json").stdout) == []
+    assert json.loads(churn_cli("runs", "list", "--json").stdout) == []
+    assert _trials(churn_cli.workspace)[0] == []  # no study either
+
+
+@pytest.mark.slow
+def test_auto_with_a_recipe_registers_a_model_that_replays_it(
+    churn_cli: Cli, tmp_path: Path
+) -> None:
+    import yaml
+
+    recipe = tmp_path / "features.yaml"
+    recipe.write_text(RECIPE)
+    result = churn_cli("auto", "churn", "--budget", "15s", "--recipe", str(recipe), "--json")
+    data = json.loads(result.stdout)
+    assert data["model"] is not None
+    ref = data["model"]["ref"]
+    shown = json.loads(churn_cli("model", "show", ref, "--json").stdout)
+    steps = "\n".join(shown["lineage"]["recipe"])  # the recipe as the final job fitted it
+    assert "charge_per_month" in steps and "date_parts(signup_date" in steps
+    assert "fitted recipe step" in churn_cli("model", "show", ref).stdout
+    from modelyard.workspace import Workspace
+
+    ws = Workspace.open(churn_cli.workspace)
+    try:
+        spec = json.loads(ws.runs.artifact_bytes(data["model"]["run_id"], "training_spec.json"))
+        assert spec["preprocessing"]["recipe"] == yaml.safe_load(RECIPE)  # the final job's
+        searched = json.loads(ws.runs.artifact_bytes(data["run_id"], "recipe.json"))
+        assert searched == yaml.safe_load(RECIPE)  # and the search's
+    finally:
+        ws.close()
+    new = tmp_path / "new.csv"
+    datasets.churn(20, seed=9).drop(columns=["churned"]).to_csv(new, index=False)
+    out = tmp_path / "scored.csv"
+    churn_cli("model", "predict", ref, "--input", str(new), "-o", str(out))
+    assert len(out.read_text().splitlines()) == 21  # the package replays the recipe

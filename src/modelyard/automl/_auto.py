@@ -25,8 +25,10 @@ from modelyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from modelyard.automl._leaderboard import Leaderboard
+    from modelyard.automl._problem import Problem
     from modelyard.automl._tune import TuneResult
     from modelyard.execution import Executor
+    from modelyard.features import Recipe
     from modelyard.training import TrainingResult
     from modelyard.workspace import Workspace
 
@@ -125,17 +127,20 @@ def auto(
     executor: Executor | None = None,
     say: Callable[[str], None] | None = None,
     refit_all: bool = False,
+    recipe: Recipe | None = None,
 ) -> AutoResult:
     """Find, train, evaluate and register a model for ``dataset`` within the budget.
 
     ``refit_all``: the winner, once evaluated on the test split, is fitted again on
     every row (``TrainingSpec.refit_all``), as FLAML's default retraining on all the
-    data does; the recorded metrics stay the evaluated model's.
+    data does; the recorded metrics stay the evaluated model's. ``recipe``: the
+    user's feature recipe, fitted in every fold of the search on its training rows
+    and by the final training job, so the registered model replays it.
 
     Raises:
         NotFoundError: no such dataset.
-        InvalidInputError: bad data or criteria, or a budget too small for one fit
-            (then nothing is registered).
+        InvalidInputError: bad data, recipe or criteria, or a budget too small for
+            one fit (then nothing is registered).
     """
     from modelyard.evaluation import Criterion
     from modelyard.execution import executor_from_settings
@@ -148,7 +153,9 @@ def auto(
             f"registration: give at least {MIN_BUDGET_SECONDS:g}s",
             details={"budget_seconds": budget_seconds},
         )
-    problem = load_problem(workspace, dataset, target=target, task=task, sample=sample, seed=seed)
+    problem = load_problem(
+        workspace, dataset, target=target, task=task, sample=sample, seed=seed, recipe=recipe
+    )
     for text in requirements:  # refuse a bad criterion before the search spends the budget
         Criterion.parse(text, problem.task)
     # more folds steady a small data set's scores, when the budget can pay for them
@@ -285,7 +292,7 @@ def _better(value: float, than: float | None, greater: bool) -> bool:
 def _final_fit(
     workspace: Workspace,
     dataset: str,
-    problem: Any,
+    problem: Problem,
     result: AutoResult,
     requirements: tuple[str, ...],
     model_name: str | None,
@@ -298,7 +305,9 @@ def _final_fit(
     The search already chose on cross-validated training and validation rows, so
     the job refits the winner on both once its rounds and threshold are known: the
     model learns from every row but the test split's (and from those too, after the
-    evaluation, with ``refit_all``)."""
+    evaluation, with ``refit_all``). It fits the search's recipe too, so the
+    registered model replays it."""
+    from modelyard.features import PreprocessOptions
     from modelyard.training import TrainingSpec, train
 
     spec = TrainingSpec(
@@ -313,5 +322,6 @@ def _final_fit(
         experiment=f"auto-{dataset.split(':')[0]}",
         refit=True,
         refit_all=refit_all,
+        preprocessing=PreprocessOptions(recipe=problem.recipe),
     )
     return train(workspace, spec, lineage=lineage)

@@ -80,13 +80,18 @@ def _one(
     seed: int,
     threads: int,
 ) -> FoldScore:
-    from modelyard.features import build_pipeline
+    from modelyard.features import PreprocessOptions, build_pipeline
     from modelyard.training import get_algorithm
 
     try:
         entry = get_algorithm(algorithm)
         estimator = entry.estimator(problem.task, params, seed, threads)
-        pipeline = build_pipeline(problem.columns, estimator, needs_scaling=entry.needs_scaling)
+        # the recipe is fitted with the model, on this fold's training rows only,
+        # as the training job fits it on its training split
+        options = PreprocessOptions(recipe=problem.recipe)
+        pipeline = build_pipeline(
+            problem.columns, estimator, needs_scaling=entry.needs_scaling, options=options
+        )
         started = time.perf_counter()
         pipeline.fit(problem.X.iloc[train], problem.y[train])
         fitted = time.perf_counter()

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from modelyard.automl._leaderboard import Entry
+    from modelyard.automl._problem import Problem
     from modelyard.workspace import Workspace
 
-__all__ = ["PARENT_TAG", "record_entry"]
+__all__ = ["PARENT_TAG", "RECIPE_ARTIFACT", "log_recipe", "record_entry"]
 
 PARENT_TAG = "parent_run"
 """The tag naming a child run's parent (the search's run)."""
@@ -41,3 +42,14 @@ def record_entry(
         run.end()
     entry.run_id = run.id
     return run.id
+
+
+RECIPE_ARTIFACT = "recipe.json"
+"""The search's feature recipe, as the user wrote it, beside its parent run."""
+
+
+def log_recipe(run: Any, problem: Problem) -> None:
+    """The search's feature recipe (when it has one) as an artifact of its parent run,
+    so the run says which features its scores were measured on."""
+    if problem.recipe is not None:
+        run.log_dict(problem.recipe.to_dict(), RECIPE_ARTIFACT)

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 from modelyard.automl._fold import score_folds
 from modelyard.automl._leaderboard import Entry, Leaderboard, primary_metric
 from modelyard.automl._problem import Problem, fold_indices, load_problem
-from modelyard.automl._runs import record_entry
+from modelyard.automl._runs import log_recipe, record_entry
 from modelyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from modelyard.execution import Executor
+    from modelyard.features import Recipe
     from modelyard.workspace import Workspace
 
 __all__ = ["spotcheck"]
@@ -43,18 +44,23 @@ def spotcheck(
     deadline: float | None = None,
     experiment: str | None = None,
     progress: Callable[[Leaderboard], None] | None = None,
+    recipe: Recipe | None = None,
 ) -> Leaderboard:
     """Cross-validate every algorithm that supports the task (or ``algorithms``).
 
     ``progress`` receives the leaderboard after each finished fold. ``deadline``
     (``time.time()``) stops the search: folds not started by then fail for the budget.
+    ``recipe``: the user's feature recipe, fitted in each fold on its training rows
+    (its training-only row filters applied to the search rows), as ``train`` would.
 
     Raises:
         NotFoundError: no such dataset.
-        InvalidInputError: bad data (as the training job says), folds, sample,
-            metric or algorithm name.
+        InvalidInputError: bad data or recipe (as the training job says), folds,
+            sample, metric or algorithm name; nothing is recorded then.
     """
-    problem = load_problem(workspace, dataset, target=target, task=task, sample=sample, seed=seed)
+    problem = load_problem(
+        workspace, dataset, target=target, task=task, sample=sample, seed=seed, recipe=recipe
+    )
     names = _algorithms(problem, algorithms)
     return run_spotcheck(
         workspace,
@@ -107,6 +113,7 @@ def run_spotcheck(
             {"dataset": problem.dataset, "folds": len(splits), "rows": len(problem.y)}
         )
         board.run_id = parent.id
+        log_recipe(parent, problem)
         if executor is None:
             executor = stack.enter_context(executor_from_settings(workspace.settings))
         threads = max(1, available_threads(workspace.settings.max_threads) // executor.workers)

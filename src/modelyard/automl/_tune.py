@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 from modelyard.automl._fold import score_folds
 from modelyard.automl._leaderboard import Entry, primary_metric
 from modelyard.automl._problem import Problem, fold_indices, load_problem
-from modelyard.automl._runs import record_entry
+from modelyard.automl._runs import log_recipe, record_entry
 from modelyard.automl._spotcheck import DEFAULT_SAMPLE
 from modelyard.automl._study import load_study_info, make_pruner, make_sampler, storage
 from modelyard.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from modelyard.execution import Executor
+    from modelyard.features import Recipe
     from modelyard.workspace import Workspace
 
 __all__ = ["TrialResult", "TuneResult", "resume", "tune"]
@@ -122,6 +123,7 @@ def tune(
     warm_start: str | list[dict[str, Any]] | None = None,
     space: dict[str, dict[str, Any]] | None = None,
     stop_at: Callable[[float | None], float] | None = None,
+    recipe: Recipe | None = None,
 ) -> TuneResult:
     """Start a study tuning ``algorithm`` on ``dataset`` and run it to its budget.
 
@@ -136,10 +138,15 @@ def tune(
     moves the end earlier as the search goes: given the best trial's fit seconds per
     fold so far, the ``time.time()`` by which to stop (AutoML keeps back what its
     final fit of the winner will take, and a slower winner needs more).
+    ``recipe``: the user's feature recipe, fitted in each fold on its training rows
+    (its training-only row filters applied to the search rows); the study keeps it,
+    so a resumed study searches with the same one. With ``problem`` given, its
+    recipe is the one used.
 
     Raises:
         NotFoundError: no such dataset.
-        InvalidInputError: bad data, algorithm, metric, sampler, folds or budget.
+        InvalidInputError: bad data or recipe, algorithm, metric, sampler, folds or
+            budget (before a study exists).
     """
     import optuna
 
@@ -149,7 +156,7 @@ def tune(
     entry = get_algorithm(algorithm)
     if problem is None:
         problem = load_problem(
-            workspace, dataset, target=target, task=task, sample=sample, seed=seed
+            workspace, dataset, target=target, task=task, sample=sample, seed=seed, recipe=recipe
         )
     if not entry.supports(problem.task):
         raise InvalidInputError(
@@ -180,6 +187,7 @@ def tune(
         "pruner": pruner,
         "trials": trials,
         "space": space or {},
+        "recipe": problem.recipe.to_dict() if problem.recipe is not None else None,
     }
     with storage(workspace) as store:
         first = _warm_start(store, warm_start, algorithm)  # checked before a study exists
@@ -238,6 +246,7 @@ def resume(
             task=info["task"],
             sample=info["sample"],
             seed=info["seed"],
+            recipe=_recipe(info),
         )
         # a new seed for each session: a seeded sampler must not repeat the first one's points
         sampler = make_sampler(
@@ -294,6 +303,15 @@ def _space(trial: Any, info: dict[str, Any]) -> Any:
     return OverriddenSpace(trial, overrides)
 
 
+def _recipe(info: dict[str, Any]) -> Recipe | None:
+    """The feature recipe the study was started with (``None``: none, or a study
+    started before studies kept one)."""
+    from modelyard.features import Recipe
+
+    kept = info.get("recipe")
+    return Recipe.from_dict(kept) if kept is not None else None
+
+
 def _algorithm(name: str) -> Any:
     from modelyard.training import get_algorithm
 
@@ -342,7 +360,9 @@ def _run(
             workspace.start_run(experiment, name=f"tune-{info['algorithm']}-{problem.dataset}")
         )
         parent.set_tags({"automl": "tune", "study": study.study_name, "task": problem.task})
-        parent.log_params({k: v for k, v in info.items() if v is not None})
+        # the recipe (a list of steps) is an artifact, not one long parameter
+        parent.log_params({k: v for k, v in info.items() if v is not None and k != "recipe"})
+        log_recipe(parent, problem)
         result.run_id = parent.id
         if executor is None:
             executor = stack.enter_context(executor_from_settings(workspace.settings))

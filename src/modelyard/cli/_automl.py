@@ -37,6 +37,19 @@ SampleOption = Annotated[
 ]
 FoldsOption = Annotated[int, typer.Option("--folds", help="Cross-validation folds.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+RecipeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--recipe", help="Feature recipe (features.yaml), fitted in every fold's training rows."
+    ),
+]
+
+
+def _recipe(path: Path | None) -> Any:
+    """The recipe of ``--recipe`` (``None`` without one)."""
+    from modelyard.features import Recipe
+
+    return Recipe.from_file(path) if path is not None else None
 
 
 def spotcheck(
@@ -52,6 +65,7 @@ def spotcheck(
     sample: SampleOption = 10_000,
     folds: FoldsOption = 5,
     seed: Annotated[int, typer.Option(help="Random seed (folds, sample, models).")] = 0,
+    recipe: RecipeOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Cross-validate every algorithm for the task with its defaults; print a leaderboard."""
@@ -70,6 +84,7 @@ def spotcheck(
             sample=sample or None,
             seed=seed,
             progress=show,
+            recipe=_recipe(recipe),
         )
     if json_output:
         print_json(board.to_dict())
@@ -166,6 +181,7 @@ def tune(
         Path | None,
         typer.Option("--space", help="YAML overriding the search space: NAME: {low, high}."),
     ] = None,
+    recipe: RecipeOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Tune one algorithm's hyperparameters: a resumable Optuna study in the workspace."""
@@ -175,10 +191,14 @@ def tune(
 
     workspace = state(ctx).workspace()
     seconds = parse_duration(budget)
+    chosen = _recipe(recipe)  # a bad file fails before any worker starts
     with _executor(workspace, workers) as executor, _trial_view(json_output) as show:
         if resume_study is not None:
-            if dataset is not None:
-                raise InvalidInputError("give a dataset or --resume STUDY, not both")
+            if dataset is not None or chosen is not None:
+                raise InvalidInputError(
+                    "give a dataset (and --recipe) or --resume STUDY, not both: "
+                    "a resumed study keeps its own dataset and recipe"
+                )
             result = automl.resume(
                 workspace,
                 resume_study,
@@ -208,6 +228,7 @@ def tune(
                 seed=seed,
                 executor=executor,
                 progress=show,
+                recipe=chosen,
             )
     if json_output:
         print_json(result.to_dict())
@@ -318,6 +339,7 @@ def auto(
             "(metrics stay the evaluated model's).",
         ),
     ] = False,
+    recipe: RecipeOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Spot-check, tune the best candidates, train the winner, evaluate, register."""
@@ -341,6 +363,7 @@ def auto(
         seed=seed,
         refit_all=refit_all,
         say=say,
+        recipe=_recipe(recipe),
     )
     if json_output:
         print_json(result.to_dict())

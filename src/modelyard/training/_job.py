@@ -115,9 +115,7 @@ def train(
     """
     say = reporter(progress)
     spec = _resolve_params(workspace, spec)
-    problem = check_inputs(workspace, spec)
-    if spec.preprocessing.recipe is not None:  # a bad recipe fails before a run starts
-        spec.preprocessing.recipe.plan(problem.version.columns)
+    problem = check_inputs(workspace, spec)  # a bad recipe too, before a run starts
     threads = available_threads(workspace.settings.max_threads)
     experiment = spec.experiment or spec.model_name or problem.version.name
     with workspace.start_run(experiment, name=f"{spec.algorithm}-{problem.version.ref}") as run:
@@ -258,13 +256,14 @@ def _data_baseline(
 
 
 def check_inputs(workspace: Workspace, spec: TrainingSpec) -> TrainingInputs:
-    """The dataset, target, task, algorithm and criteria of ``spec``, checked before
-    any row is read or run started (AutoML runs the same checks, so a dataset a search
-    accepts is one the final training job accepts).
+    """The dataset, target, task, algorithm, criteria and feature recipe of ``spec``,
+    checked before any row is read or run started (AutoML runs the same checks, so a
+    dataset and recipe a search accepts are ones the final training job accepts).
 
     Raises:
         NotFoundError: no such dataset.
-        InvalidInputError: a bad target, task, algorithm, parameter or criterion.
+        InvalidInputError: a bad target, task, algorithm, parameter or criterion, or
+            a recipe step the dataset's columns cannot take (``recipe step N (kind): ...``).
     """
     from modelyard.evaluation import Criterion
 
@@ -299,6 +298,8 @@ def check_inputs(workspace: Workspace, spec: TrainingSpec) -> TrainingInputs:
     algorithm = get_algorithm(spec.algorithm)
     algorithm.estimator(task, spec.params, spec.seed)  # refuses unsupported tasks, bad params
     criteria = [Criterion.parse(text, task) for text in spec.requirements]
+    if spec.preprocessing.recipe is not None:
+        spec.preprocessing.recipe.plan(version.columns)
     return TrainingInputs(version, target, task, algorithm, criteria)
 
 
