@@ -113,3 +113,26 @@ def _studies(workspace: Workspace) -> list[str]:
 
     with storage(workspace) as store:
         return sorted(optuna.get_all_study_names(store))
+
+
+def test_a_filtered_time_ordered_split_keeps_its_order(tmp_path: Path) -> None:
+    from modelyard import datasets
+    from modelyard.automl._problem import load_problem
+    from modelyard.data import SplitSpec
+
+    path = tmp_path / "churn.parquet"
+    datasets.churn(500, seed=6).to_parquet(path, index=False)
+    ws = Workspace.init(tmp_path / "ws")
+    try:
+        split = SplitSpec(0.7, 0.15, 0.15, stratify=False, time_column="signup_date")
+        ws.datasets.ingest(path, "ordered", IngestOptions(target="churned", split=split))
+        kept = Recipe.from_yaml('steps:\n  - filter: "tenure_months >= 6"\n')
+        problem = load_problem(ws, "ordered", recipe=kept)
+        assert (problem.X["tenure_months"] >= 6).all() and problem.time_ordered
+        assert problem.X["signup_date"].is_monotonic_increasing
+        everything = load_problem(ws, "ordered")
+        assert len(problem.y) == int((everything.X["tenure_months"] >= 6).sum())
+        board = spotcheck(ws, "ordered", algorithms=["decision_tree"], folds=3, recipe=kept)
+        assert board.entries[0].status == "finished" and board.rows == len(problem.y)
+    finally:
+        ws.close()
