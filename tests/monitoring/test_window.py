@@ -19,6 +19,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from modelyard.monitoring._check import Baseline, check_window
 from modelyard.monitoring._drift import Numbers
 from modelyard.monitoring._window import WindowRows, read_window
 from modelyard.serving._capture import CaptureRecord, CaptureWriter
@@ -173,3 +174,19 @@ def test_plain_rows_are_read_into_typed_columns(tmp_path: Path) -> None:
     assert rows.columns['we"ird k'].values[:2].tolist() == [1.0, 0.0]
     assert set(rows.scores.tolist()) == {0.8}
     assert rows.ids[0].as_py() == "req-0"
+
+
+def test_a_window_names_the_model_inputs_the_baseline_has_no_statistics_of() -> None:
+    """Their drift is never checked, so the result says which they are."""
+    baseline = Baseline(
+        names=["tenure", "region"],
+        statistics={"columns": {}},
+        task="regression",
+        positive=None,
+        threshold=0.5,
+    )
+    result, violations = check_window(
+        WindowRows("2026-12-07T21", columns={}), baseline, [], {"failed_share": 0.05}
+    )
+    assert result["model_columns_without_baseline"] == ["region", "tenure"]
+    assert violations == []

@@ -93,7 +93,8 @@ def check_window(
                     f"psi {measured.psi:.3f}, js {measured.js_distance:.3f})",
                 }
             )
-    missing = sorted(set(baseline.names) - set(columns))
+    # inputs the model reads that the baseline has no statistics of: never checked
+    unchecked = sorted(set(baseline.names) - set(columns))
     for issue in issues:
         violations.append(
             {
@@ -161,7 +162,7 @@ def check_window(
         "failed_requests": rows.failed_requests,
         "missing_columns": rows.missing_columns,
         "unreadable_files": rows.unreadable,
-        "baseline_columns_not_in_model": missing,
+        "model_columns_without_baseline": unchecked,
         "drift": [d.to_dict() for d in drifts],
         "prediction_drift": prediction.to_dict() if prediction is not None else None,
         "multivariate": multivariate,

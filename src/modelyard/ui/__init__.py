@@ -3,9 +3,8 @@ gateway at ``/ui``).
 
 Each page is a :class:`Page` listed in :mod:`modelyard.ui._catalog` (or passed to
 :func:`create_ui_app`); a handler parses the request, calls one SDK function and
-renders a Jinja2 template. Reading is open while the workspace has no API token
-(or its ``ui_public_read`` setting is on); changes need a login with an admin
-token and the page's CSRF token.
+renders a Jinja2 template. Reading is open while the workspace has no API token;
+changes need a login with an admin token and the page's CSRF token.
 
 :func:`dashboard_url` is imported eagerly and imports no web stack: the CLI's
 ``show`` commands call it to link to a running dashboard's page. The rest is
